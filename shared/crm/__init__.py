@@ -1,0 +1,1 @@
+"""Candidate Relationship Management: the domain and data layer every function uses."""

@@ -1,0 +1,62 @@
+"""Runtime configuration, read once per cold start from the environment.
+
+Every variable a function reads is named here; ``events/env.json`` and the SAM
+template set the same names.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    table_name: str = Field(default="crm-local-crm", alias="TABLE_NAME")
+    resume_bucket: str = Field(default="crm-local-resumes", alias="RESUME_BUCKET")
+    event_bus_name: str = Field(default="crm-local-events", alias="EVENT_BUS_NAME")
+    user_pool_id: str = Field(default="", alias="USER_POOL_ID")
+    user_pool_client_id: str = Field(default="", alias="USER_POOL_CLIENT_ID")
+    aws_region: str = Field(default="us-east-1", alias="AWS_REGION")
+    # Set only in the local stack and in tests: every client then talks to it.
+    aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
+    # Comma-separated origins allowed to call the public endpoints from a browser.
+    cors_origins: str = Field(default="", alias="CORS_ORIGINS")
+    # Largest JSON or urlencoded body accepted, and largest multipart body.
+    max_form_bytes: int = Field(default=64 * 1024, alias="MAX_FORM_BYTES")
+    max_multipart_bytes: int = Field(default=6 * 1024 * 1024, alias="MAX_MULTIPART_BYTES")
+    max_resume_bytes: int = Field(default=5 * 1024 * 1024, alias="MAX_RESUME_BYTES")
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, alias="IDEMPOTENCY_TTL_SECONDS")
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def token_issuer(self) -> str:
+        return f"https://cognito-idp.{self.aws_region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        """Where the user pool's signing keys are fetched from.
+
+        moto names the real AWS issuer in its tokens but serves the keys on its own
+        endpoint, so the keys come from the configured endpoint when there is one.
+        """
+        base = (self.aws_endpoint_url or "").rstrip("/")
+        if base:
+            return f"{base}/{self.user_pool_id}/.well-known/jwks.json"
+        return f"{self.token_issuer}/.well-known/jwks.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the local stack change the environment)."""
+    get_settings.cache_clear()
