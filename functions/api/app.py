@@ -1,10 +1,20 @@
-"""The HTTP API: one Chalice app for career sites, recruiters and integrations."""
+"""The HTTP API: one Chalice app for career sites, recruiters and integrations.
 
-from chalice import Chalice
+Routes live in blueprints by resource (``chalicelib/``); each is declared with
+``chalicelib.http.endpoint``, which authenticates, validates and maps errors to
+problem+json. Domain logic lives in the ``crm`` package.
+"""
+
+from aws_lambda_powertools import Logger
+from chalice import Chalice, ConvertToMiddleware
+
+from chalicelib import admin, auth_routes, candidates, docs, jobs, pools, public
+
+logger = Logger(service="crm")  # not the app name, or every line is logged twice
 
 app = Chalice(app_name="crm-api")
+app.api.binary_types.append("multipart/form-data")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 
-
-@app.route("/health")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+for blueprint in (docs.bp, auth_routes.bp, public.bp, candidates.bp, jobs.bp, pools.bp, admin.bp):
+    app.register_blueprint(blueprint)

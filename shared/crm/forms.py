@@ -1,0 +1,101 @@
+"""Request bodies in the three encodings career sites use: JSON, urlencoded and multipart.
+
+Decoding is framework-neutral: it takes the Content-Type and the raw bytes and returns
+fields (repeated fields as lists) and files. Size limits are checked before parsing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from crm.models import Upload
+
+FORM_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@dataclass
+class DecodedBody:
+    fields: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, Upload] = field(default_factory=dict)
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def decode_json_object(body: bytes, *, max_bytes: int) -> dict[str, Any]:
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
+    if not body.strip():
+        raise MalformedBody("The body is empty; send a JSON object.")
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedBody(f"The body is not valid JSON: {exc}.") from exc
+    if not isinstance(parsed, dict):
+        raise MalformedBody("The body must be a JSON object.")
+    return parsed
+
+
+def decode_form(
+    content_type: str | None, body: bytes, *, max_form_bytes: int, max_multipart_bytes: int,
+    allowed: tuple[str, ...] = FORM_TYPES,
+) -> DecodedBody:
+    kind = media_type(content_type) or "application/json"
+    if kind not in allowed:
+        raise UnsupportedMediaType(f"Send one of: {', '.join(allowed)}.")
+    if kind == "application/json":
+        return DecodedBody(fields=decode_json_object(body, max_bytes=max_form_bytes))
+    if kind == "application/x-www-form-urlencoded":
+        if len(body) > max_form_bytes:
+            raise PayloadTooLarge(f"The body is larger than {max_form_bytes} bytes.")
+        return _parse_with_python_multipart(content_type or kind, body)
+    if len(body) > max_multipart_bytes:
+        raise PayloadTooLarge(f"The body is larger than {max_multipart_bytes} bytes.")
+    if "boundary=" not in (content_type or ""):
+        raise MalformedBody("A multipart body needs a boundary in its Content-Type.")
+    return _parse_with_python_multipart(content_type or kind, body)
+
+
+def _parse_with_python_multipart(content_type: str, body: bytes) -> DecodedBody:
+    from python_multipart import create_form_parser
+    from python_multipart.exceptions import FormParserError
+
+    decoded = DecodedBody()
+
+    def on_field(f: Any) -> None:
+        name = (f.field_name or b"").decode("utf-8", "replace")
+        val = (f.value or b"").decode("utf-8", "replace")
+        _add(decoded.fields, name, val)
+
+    def on_file(f: Any) -> None:
+        name = (f.field_name or b"").decode("utf-8", "replace")
+        f.file_object.seek(0)
+        data = f.file_object.read()
+        filename = (f.file_name or b"").decode("utf-8", "replace")
+        if filename or data:
+            decoded.files[name] = Upload(filename=filename, data=data)
+
+    headers = {"Content-Type": content_type.encode("latin-1", "replace"), "Content-Length": str(len(body)).encode()}
+    try:
+        parser = create_form_parser(
+            headers, on_field, on_file, config={"MAX_MEMORY_FILE_SIZE": 16 * 1024 * 1024, "UPLOAD_KEEP_FILENAME": False}
+        )
+        parser.write(body)  # type: ignore[no-untyped-call]
+        parser.finalize()  # type: ignore[no-untyped-call]
+    except (FormParserError, ValueError, UnicodeError) as exc:
+        raise MalformedBody(f"The form body could not be parsed: {exc}.") from exc
+    return decoded
+
+
+def _add(fields: dict[str, Any], name: str, val: str) -> None:
+    if name.endswith("[]"):
+        name = name[:-2]
+    if name in fields:
+        existing = fields[name]
+        fields[name] = [*existing, val] if isinstance(existing, list) else [existing, val]
+    else:
+        fields[name] = val

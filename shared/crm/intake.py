@@ -1,0 +1,142 @@
+"""Career-site intake: talent-network sign-ups and job applications.
+
+The answer is the same for a new and a known email, and for a honeypot hit, so the public
+endpoints never reveal who is known. An ``Idempotency-Key`` makes a retried POST a no-op
+(Powertools idempotency, persisted in the same table).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from crm.config import get_settings
+from crm.data.candidates import CandidateRepository
+from crm.data.jobs import JobRepository
+from crm.data.resumes import ResumeStore, validate_resume
+from crm.errors import Conflict, ValidationFailed, validation_errors_from_pydantic
+from crm.models import PublicSubmission, Upload
+
+TALENT_NETWORK = "talent-network"
+JOB_APPLICATION = "job-application"
+
+
+def parse_submission(fields: dict[str, Any]) -> PublicSubmission:
+    try:
+        return PublicSubmission.model_validate(fields)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "Some fields are missing or invalid.", errors=validation_errors_from_pydantic(exc)
+        ) from exc
+
+
+def submit(
+    fields: dict[str, Any],
+    *,
+    resume: Upload | None = None,
+    job_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> None:
+    """Validate and store one career-site submission. Raises domain errors; returns nothing
+    a caller could use to tell a new person from a known one."""
+    if job_id is not None:
+        JobRepository().get_open(job_id)
+    honeypot = fields.get("website")
+    if isinstance(honeypot, str) and honeypot.strip():
+        return  # a bot: the same answer as everyone, and nothing stored
+    submission = parse_submission(fields)
+    if resume is not None:
+        validate_resume(resume)
+    if idempotency_key:
+        _idempotent_store()(
+            request={
+                "key": f"{job_id or TALENT_NETWORK}#{idempotency_key}",
+                "fingerprint": _fingerprint(submission, resume, job_id),
+            },
+            submission=submission,
+            resume=resume,
+            job_id=job_id,
+        )
+    else:
+        _store(submission=submission, resume=resume, job_id=job_id)
+
+
+def _store(*, submission: PublicSubmission, resume: Upload | None, job_id: str | None) -> dict[str, str]:
+    store = ResumeStore()
+
+    def resume_key_for(candidate_id: str) -> str:
+        assert resume is not None
+        return store.put(candidate_id, resume, validate_resume(resume))
+
+    CandidateRepository().intake(
+        submission,
+        source=JOB_APPLICATION if job_id else TALENT_NETWORK,
+        job_id=job_id,
+        resume_key_for=resume_key_for if resume is not None else None,
+    )
+    return {"status": "received"}
+
+
+def _fingerprint(submission: PublicSubmission, resume: Upload | None, job_id: str | None) -> str:
+    payload = {
+        "submission": submission.model_dump(mode="json"),
+        "job_id": job_id,
+        "resume": hashlib.sha256(resume.data).hexdigest() if resume else None,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _idempotent_store() -> Any:
+    """Built on first use so importing this module costs no AWS client."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from crm import aws
+
+    settings = get_settings()
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.table_name,
+        key_attr="pk",
+        sort_key_attr="sk",
+        expiry_attr="ttl",
+        boto3_client=aws.client("dynamodb"),
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="fingerprint",
+        expires_after_seconds=settings.idempotency_ttl_seconds,
+        raise_on_no_idempotency_key=True,
+    )
+
+    def store(request: dict[str, str], **kwargs: Any) -> dict[str, str]:
+        return _store(**kwargs)
+
+    wrapped = idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)(
+        store
+    )
+
+    def call(**kwargs: Any) -> Any:
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyValidationError,
+        )
+
+        try:
+            return wrapped(**kwargs)
+        except IdempotencyValidationError as exc:
+            raise ValidationFailed(
+                "This Idempotency-Key was already used with a different body.",
+                errors=[{"field": "Idempotency-Key", "message": "already used with a different body"}],
+            ) from exc
+        except IdempotencyAlreadyInProgressError as exc:
+            raise Conflict("A request with this Idempotency-Key is still being processed.") from exc
+
+    return call

@@ -1,0 +1,382 @@
+"""Pydantic models: every input is validated by one of these before it reaches the data layer,
+and every record the API returns is one of these."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import uuid4
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+MAX_TAGS = 30
+
+
+def utcnow() -> str:
+    """An ISO-8601 UTC timestamp with microseconds; sorts as text."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_id() -> str:
+    return uuid4().hex
+
+
+def normalise_email(email: str) -> str:
+    """The identity of a person: trimmed and case-insensitive."""
+    return email.strip().lower()
+
+
+def search_term(text: str) -> str:
+    """Lower-cased and accent-stripped, for prefix search."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _no_control_chars(value: str) -> str:
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _normalise_tag(value: Any) -> Any:
+    if isinstance(value, str):
+        return re.sub(r"\s+", " ", value.strip().lower())
+    return value
+
+
+def _split_tags(value: Any) -> Any:
+    """Tags arrive as a list, a repeated form field, or one comma-separated string."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [t for t in (p.strip() for p in value.split(",")) if t]
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+def _lower_email(value: str) -> str:
+    return normalise_email(value)
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_control_chars)
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_control_chars)
+]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[0-9+()./ -]*$")]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(_http_url)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_lower_email)]
+Tag = Annotated[
+    str,
+    BeforeValidator(_normalise_tag),
+    StringConstraints(min_length=1, max_length=50, pattern=r"^[\w][\w .+#/-]*$"),
+]
+Tags = Annotated[list[Tag], BeforeValidator(_split_tags), AfterValidator(_unique), Field(max_length=MAX_TAGS)]
+Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[\w.-]+$")]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Stage = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[\w -]+$")]
+
+
+class Input(BaseModel):
+    """A request body from the recruiter or integration API: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------------------------- public forms
+
+
+class PublicSubmission(BaseModel):
+    """A career-site form (talent network or job application). Unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    email: Email
+    first_name: Name
+    last_name: Name
+    phone: Phone | None = None
+    location: ShortText | None = None
+    linkedin_url: Url | None = None
+    tags: Tags = Field(default_factory=list)
+    marketing_consent: bool = False
+    utm_source: ShortText | None = None
+    utm_medium: ShortText | None = None
+    utm_campaign: ShortText | None = None
+    referral_code: ShortText | None = None
+    website: str | None = Field(default=None, description="Honeypot: humans leave it empty.")
+
+    @field_validator("phone", "location", "linkedin_url", "utm_source", "utm_medium", "utm_campaign",
+                     "referral_code", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("marketing_consent", mode="before")
+    @classmethod
+    def _form_boolean(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in {"on", "yes", "true", "1"}:
+                return True
+            if lowered in {"", "off", "no", "false", "0"}:
+                return False
+        return value
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.website and self.website.strip())
+
+
+# ---------------------------------------------------------------------------------- candidates
+
+
+class Consent(BaseModel):
+    topic: Literal["marketing", "job_alerts", "events"]
+    granted: bool
+    at: str
+    source: str
+
+
+class CandidateCreate(Input):
+    email: Email
+    first_name: Name
+    last_name: Name
+    phone: Phone | None = None
+    location: ShortText | None = None
+    linkedin_url: Url | None = None
+    tags: Tags = Field(default_factory=list)
+    source: Slug = "api"
+    marketing_consent: bool | None = None
+
+
+class CandidatePatch(Input):
+    """A partial update. ``version`` is the version the client read; a stale one is a conflict."""
+
+    version: int = Field(ge=1)
+    email: Email | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    phone: Phone | None = None
+    location: ShortText | None = None
+    linkedin_url: Url | None = None
+    tags: Tags | None = None
+    marketing_consent: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"version"})
+
+
+class Candidate(BaseModel):
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None = None
+    location: str | None = None
+    linkedin_url: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    source: str
+    sources: list[str] = Field(default_factory=list)
+    pools: dict[str, str] = Field(default_factory=dict, description="pool id -> pipeline stage")
+    consents: dict[str, Consent] = Field(default_factory=dict)
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class CandidateSummary(BaseModel):
+    """What a list shows of a candidate."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    location: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    source: str
+    sources: list[str] = Field(default_factory=list)
+    pools: dict[str, str] = Field(default_factory=dict)
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class CandidateFilter(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    q: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    email: Email | None = None
+    tag: Tag | None = None
+    pool: Id | None = None
+    source: Slug | None = None
+
+
+class NoteCreate(Input):
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+
+
+class Note(BaseModel):
+    id: str
+    candidate_id: str
+    body: str
+    author: str
+    created_at: str
+
+
+class Activity(BaseModel):
+    id: str
+    candidate_id: str
+    kind: str = Field(description="created, updated, merged, applied, note_added, pool_added, ...")
+    actor: str
+    at: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Application(BaseModel):
+    candidate_id: str
+    job_id: str
+    source: str
+    applied_at: str
+    resume_key: str | None = None
+    utm: dict[str, str] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------- jobs
+
+
+JobStatus = Literal["open", "closed"]
+
+
+class JobCreate(Input):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    department: ShortText | None = None
+    location: ShortText | None = None
+    tags: Tags = Field(default_factory=list)
+    description: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    status: JobStatus = "open"
+
+
+class JobUpdate(Input):
+    status: JobStatus | None = None
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    department: ShortText | None = None
+    location: ShortText | None = None
+    tags: Tags | None = None
+    description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+
+
+class Job(BaseModel):
+    id: str
+    title: str
+    department: str | None = None
+    location: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    description: str = ""
+    status: JobStatus
+    created_at: str
+    updated_at: str
+
+
+class PublicJob(BaseModel):
+    id: str
+    title: str
+    department: str | None = None
+    location: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+# ---------------------------------------------------------------------------------- pools
+
+
+class PoolCreate(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    description: Annotated[str, StringConstraints(max_length=2_000)] = ""
+
+
+class Pool(BaseModel):
+    id: str
+    name: str
+    description: str = ""
+    created_at: str
+
+
+class PoolMemberAdd(Input):
+    candidate_id: Id
+    stage: Stage = "sourced"
+
+
+class PoolMember(BaseModel):
+    candidate: CandidateSummary
+    stage: str
+
+
+# ---------------------------------------------------------------------------------- access
+
+
+Role = Literal["admin", "recruiter"]
+KeyScope = Literal["read", "read-write"]
+
+
+class LoginRequest(Input):
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class Tokens(BaseModel):
+    id_token: str
+    access_token: str
+    refresh_token: str | None = None
+    expires_in: int
+
+
+class ApiKeyCreate(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    scope: KeyScope = "read"
+
+
+class ApiKey(BaseModel):
+    id: str
+    name: str
+    scope: KeyScope
+    created_at: str
+    created_by: str
+    revoked_at: str | None = None
+
+
+class ApiKeyCreated(ApiKey):
+    key: str = Field(description="The secret, shown once. Only its hash is stored.")
+
+
+class Received(BaseModel):
+    status: Literal["received"] = "received"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the API received it (a resume)."""
+
+    filename: str
+    data: bytes

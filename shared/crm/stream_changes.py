@@ -1,0 +1,46 @@
+"""What the stream function does with one table change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm.data.projections import CandidateProjections
+from crm.data.table import _plain
+from crm.events import EventBridgePublisher, EventPublisher, events_from_change
+
+_publisher: EventPublisher | None = None
+
+
+def publisher() -> EventPublisher:
+    global _publisher
+    if _publisher is None:
+        _publisher = EventBridgePublisher()
+    return _publisher
+
+
+def set_publisher(replacement: EventPublisher | None) -> None:
+    global _publisher
+    _publisher = replacement
+
+
+def apply_change(
+    *, event_name: str, keys: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None, record_id: str
+) -> None:
+    """Project the candidate's lists, then publish. Both are idempotent, so a retried record
+    is harmless: projections are conditioned on the profile's version, events carry the record id."""
+    keys, old, new = _plain(dict(keys)), _normalise(old), _normalise(new)
+    if str(keys.get("sk")) == "PROFILE":
+        CandidateProjections().apply(old, new)
+    events = events_from_change(event_name, keys, old, new, record_id)
+    if events:
+        publisher().publish(events)
+
+
+def _normalise(image: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not image:
+        return None
+    out = _plain(dict(image))
+    for key, value in out.items():
+        if isinstance(value, set):
+            out[key] = sorted(value)
+    return dict(out)
