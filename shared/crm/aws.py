@@ -29,6 +29,11 @@ def client(service: str) -> Any:
             kwargs: dict[str, Any] = {"region_name": settings.aws_region}
             if settings.aws_endpoint_url:
                 kwargs["endpoint_url"] = settings.aws_endpoint_url
+            if service == "s3":
+                from botocore.config import Config
+
+                # Presigned links use Signature Version 4, as every region accepts.
+                kwargs["config"] = Config(signature_version="s3v4")
             found = boto3.session.Session().client(service, **kwargs)  # type: ignore[call-overload]
             _clients[service] = found
     return found

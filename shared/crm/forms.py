@@ -52,12 +52,25 @@ def decode_form(
     if kind == "application/x-www-form-urlencoded":
         if len(body) > max_form_bytes:
             raise PayloadTooLarge(f"The body is larger than {max_form_bytes} bytes.")
-        return _parse_with_python_multipart(content_type or kind, body)
+        return _parse_urlencoded(body)
     if len(body) > max_multipart_bytes:
         raise PayloadTooLarge(f"The body is larger than {max_multipart_bytes} bytes.")
     if "boundary=" not in (content_type or ""):
         raise MalformedBody("A multipart body needs a boundary in its Content-Type.")
     return _parse_with_python_multipart(content_type or kind, body)
+
+
+def _parse_urlencoded(body: bytes) -> DecodedBody:
+    from urllib.parse import parse_qsl
+
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=200)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedBody(f"The form body could not be parsed: {exc}.") from exc
+    decoded = DecodedBody()
+    for name, val in pairs:
+        _add(decoded.fields, name, val)
+    return decoded
 
 
 def _parse_with_python_multipart(content_type: str, body: bytes) -> DecodedBody:

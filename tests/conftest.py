@@ -1,0 +1,19 @@
+"""Fixtures shared by every level of test."""
+
+from __future__ import annotations
+
+import os
+
+# Tests never reach a real AWS account: fake credentials, a fixed region.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's conventional fake
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    POWERTOOLS_SERVICE_NAME="crm",
+    POWERTOOLS_METRICS_NAMESPACE="CRM",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)

@@ -1,0 +1,91 @@
+"""A moto-backed stack for integration tests, built from infra/template.yaml's own resources,
+so tests cannot drift from the infrastructure."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from crm_tools.cfn import Template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "infra" / "template.yaml"
+STACK = "crm-test"
+
+
+@dataclass
+class TestStack:
+    table: str
+    bucket: str
+    bus: str
+    user_pool_id: str
+    client_id: str
+
+    def env(self) -> dict[str, str]:
+        return {
+            "TABLE_NAME": self.table,
+            "RESUME_BUCKET": self.bucket,
+            "EVENT_BUS_NAME": self.bus,
+            "USER_POOL_ID": self.user_pool_id,
+            "USER_POOL_CLIENT_ID": self.client_id,
+        }
+
+
+def _table_spec(template: Template) -> dict[str, Any]:
+    props = template.properties("CrmTable")
+    return {
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "GlobalSecondaryIndexes": props["GlobalSecondaryIndexes"],
+        "BillingMode": props["BillingMode"],
+        "StreamSpecification": {"StreamEnabled": True, **props["StreamSpecification"]},
+    }
+
+
+def provision(region: str = "us-east-1") -> TestStack:
+    """Create the stack's data resources in whatever moto back end boto3 currently talks to."""
+    template = Template.load(TEMPLATE)
+    table = f"{STACK}-crm"
+    ddb = boto3.client("dynamodb", region_name=region)
+    ddb.create_table(TableName=table, **_table_spec(template))
+    ddb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification=template.properties("CrmTable")["TimeToLiveSpecification"]
+        | {"Enabled": True}
+    )
+    bucket = f"{STACK}-resumes"
+    s3 = boto3.client("s3", region_name=region)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    bus = f"{STACK}-events"
+    boto3.client("events", region_name=region).create_event_bus(Name=bus)
+    idp = boto3.client("cognito-idp", region_name=region)
+    pool_props = template.properties("UserPool")
+    pool = idp.create_user_pool(
+        PoolName=f"{STACK}-users",
+        UsernameAttributes=pool_props["UsernameAttributes"],
+        Policies=pool_props["Policies"],
+    )["UserPool"]["Id"]
+    client_props = template.properties("UserPoolClient")
+    client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName=f"{STACK}-api", ExplicitAuthFlows=client_props["ExplicitAuthFlows"]
+    )["UserPoolClient"]["ClientId"]
+    for group in ("AdminGroup", "RecruiterGroup"):
+        idp.create_group(GroupName=template.properties(group)["GroupName"], UserPoolId=pool)
+    return TestStack(table=table, bucket=bucket, bus=bus, user_pool_id=pool, client_id=client)
+
+
+def create_user(stack: TestStack, email: str, password: str, group: str | None) -> None:
+    idp = boto3.client("cognito-idp", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    idp.admin_create_user(
+        UserPoolId=stack.user_pool_id,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    idp.admin_set_user_password(UserPoolId=stack.user_pool_id, Username=email, Password=password, Permanent=True)
+    if group:
+        idp.admin_add_user_to_group(UserPoolId=stack.user_pool_id, Username=email, GroupName=group)
