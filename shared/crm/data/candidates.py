@@ -11,6 +11,8 @@ Item layout (see docs/data-model.md):
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -35,7 +37,7 @@ from crm.models import (
 )
 
 PROFILE = "PROFILE"
-MAX_RACE_RETRIES = 3
+MAX_RACE_RETRIES = 10
 
 
 def candidate_pk(candidate_id: str) -> str:
@@ -197,7 +199,10 @@ class CandidateRepository:
         with the candidate id once it is known, and returns the stored resume's key.
         Returns (candidate id, created).
         """
-        for _attempt in range(MAX_RACE_RETRIES):
+        for attempt in range(MAX_RACE_RETRIES):
+            if attempt:
+                # Racing writers on one person: back off with jitter, then look again.
+                time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 5)))  # noqa: S311 - jitter, not crypto
             now = utcnow()
             existing_id = self.find_id_by_email(submission.email)
             candidate_id = existing_id or new_id()
@@ -228,7 +233,8 @@ class CandidateRepository:
             except ClientError as exc:
                 if table.error_code(exc) != "TransactionCanceledException":
                     raise
-                # Lost a race (the email was taken, or the person erased meanwhile): look again.
+                # Lost a race (the email was taken, a concurrent write conflicted, or the
+                # person was erased meanwhile): look again.
                 continue
         raise Conflict("This email is being changed by another request; try again.")
 
