@@ -68,8 +68,13 @@ def login(request: LoginRequest) -> Tokens:
         )
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in {"NotAuthorizedException", "UserNotFoundException", "UserNotConfirmedException",
-                    "PasswordResetRequiredException", "InvalidParameterException"}:
+        if code in {
+            "NotAuthorizedException",
+            "UserNotFoundException",
+            "UserNotConfirmedException",
+            "PasswordResetRequiredException",
+            "InvalidParameterException",
+        }:
             raise Unauthenticated("The username or password is wrong.") from exc
         if code in {"TooManyRequestsException", "LimitExceededException"}:
             raise RateLimited("Too many sign-in attempts; wait a moment.") from exc
@@ -153,13 +158,9 @@ def verify_token(token: str) -> Principal:
         raise Unauthenticated("The token has expired; sign in again.") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated("The token is not valid.") from exc
-    token_use = claims.get("token_use")
-    if token_use == "id":
-        audience_ok = claims.get("aud") == settings.user_pool_client_id
-    elif token_use == "access":
-        audience_ok = claims.get("client_id") == settings.user_pool_client_id
-    else:
-        audience_ok = False
+    # An ID token names the app client in "aud", an access token in "client_id".
+    audience_claim = {"id": "aud", "access": "client_id"}.get(str(claims.get("token_use")))
+    audience_ok = audience_claim is not None and claims.get(audience_claim) == settings.user_pool_client_id
     if not audience_ok:
         raise Unauthenticated("The token was not issued to this application.")
     groups = claims.get("cognito:groups") or []

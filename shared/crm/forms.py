@@ -41,7 +41,11 @@ def decode_json_object(body: bytes, *, max_bytes: int) -> dict[str, Any]:
 
 
 def decode_form(
-    content_type: str | None, body: bytes, *, max_form_bytes: int, max_multipart_bytes: int,
+    content_type: str | None,
+    body: bytes,
+    *,
+    max_form_bytes: int,
+    max_multipart_bytes: int,
     allowed: tuple[str, ...] = FORM_TYPES,
 ) -> DecodedBody:
     kind = media_type(content_type) or "application/json"
@@ -64,7 +68,9 @@ def _parse_urlencoded(body: bytes) -> DecodedBody:
     from urllib.parse import parse_qsl
 
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=200)
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=200
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedBody(f"The form body could not be parsed: {exc}.") from exc
     decoded = DecodedBody()
@@ -92,13 +98,19 @@ def _parse_with_python_multipart(content_type: str, body: bytes) -> DecodedBody:
         if filename or data:
             decoded.files[name] = Upload(filename=filename, data=data)
 
-    headers = {"Content-Type": content_type.encode("latin-1", "replace"), "Content-Length": str(len(body)).encode()}
+    headers = {
+        "Content-Type": content_type.encode("latin-1", "replace"),
+        "Content-Length": str(len(body)).encode(),
+    }
     try:
         parser = create_form_parser(
-            headers, on_field, on_file, config={"MAX_MEMORY_FILE_SIZE": 16 * 1024 * 1024, "UPLOAD_KEEP_FILENAME": False}
+            headers,
+            on_field,
+            on_file,
+            config={"MAX_MEMORY_FILE_SIZE": 16 * 1024 * 1024, "UPLOAD_KEEP_FILENAME": False},
         )
-        parser.write(body)  # type: ignore[no-untyped-call]
-        parser.finalize()  # type: ignore[no-untyped-call]
+        parser.write(body)
+        parser.finalize()
     except (FormParserError, ValueError, UnicodeError) as exc:
         raise MalformedBody(f"The form body could not be parsed: {exc}.") from exc
     return decoded

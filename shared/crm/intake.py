@@ -119,9 +119,9 @@ def _idempotent_store() -> Any:
     def store(request: dict[str, str], **kwargs: Any) -> dict[str, str]:
         return _store(**kwargs)
 
-    wrapped = idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)(
-        store
-    )
+    wrapped = idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence, config=config
+    )(store)
 
     def call(**kwargs: Any) -> Any:
         from aws_lambda_powertools.utilities.idempotency.exceptions import (

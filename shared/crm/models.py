@@ -4,8 +4,8 @@ and every record the API returns is one of these."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import uuid4
@@ -80,7 +80,9 @@ def _lower_email(value: str) -> str:
 
 
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_control_chars)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_no_control_chars),
 ]
 ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_control_chars)
@@ -94,9 +96,13 @@ Tag = Annotated[
     StringConstraints(min_length=1, max_length=50, pattern=r"^[\w][\w .+#/-]*$"),
 ]
 Tags = Annotated[list[Tag], BeforeValidator(_split_tags), AfterValidator(_unique), Field(max_length=MAX_TAGS)]
-Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[\w.-]+$")]
+Slug = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[\w.-]+$")
+]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Stage = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[\w -]+$")]
+Stage = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[\w -]+$")
+]
 
 
 class Input(BaseModel):
@@ -127,8 +133,16 @@ class PublicSubmission(BaseModel):
     referral_code: ShortText | None = None
     website: str | None = Field(default=None, description="Honeypot: humans leave it empty.")
 
-    @field_validator("phone", "location", "linkedin_url", "utm_source", "utm_medium", "utm_campaign",
-                     "referral_code", mode="before")
+    @field_validator(
+        "phone",
+        "location",
+        "linkedin_url",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "referral_code",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -280,7 +294,9 @@ class JobCreate(Input):
 
 class JobUpdate(Input):
     status: JobStatus | None = None
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = (
+        None
+    )
     department: ShortText | None = None
     location: ShortText | None = None
     tags: Tags | None = None

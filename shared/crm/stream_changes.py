@@ -24,7 +24,12 @@ def set_publisher(replacement: EventPublisher | None) -> None:
 
 
 def apply_change(
-    *, event_name: str, keys: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None, record_id: str
+    *,
+    event_name: str,
+    keys: dict[str, Any],
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    record_id: str,
 ) -> None:
     """Project the candidate's lists, then publish. Both are idempotent, so a retried record
     is harmless: projections are conditioned on the profile's version, events carry the record id."""

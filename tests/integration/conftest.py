@@ -17,7 +17,7 @@ from crm.config import reset_settings
 from tests.support.stack import TestStack, create_user, provision
 from tests.support.streams import StreamPump
 
-PASSWORD = "Correct-Horse-42"  # noqa: S105 - a test user's password in moto
+PASSWORD = "Correct-Horse-42"
 
 
 @dataclass
@@ -66,5 +66,6 @@ def env(aws_stack: TestStack) -> Iterator[Env]:
 def json_post(env: Env, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
     import json
 
-    return env.client.http.post(path, body=json.dumps(body), headers={"Content-Type": "application/json",
-                                                                       **(headers or {})})
+    return env.client.http.post(
+        path, body=json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})}
+    )

@@ -36,12 +36,18 @@ def test_changes_become_domain_events_without_pii(env, bus_queue):
     body = {"email": "pii.person@example.com", "first_name": "Pertti", "last_name": "Piikkinen"}
     assert json_post(env, f"/public/jobs/{job['id']}/applications", body).status_code == 202
     assert env.pump.drain() == []
-    candidate_id = env.client.http.get("/v1/candidates?email=pii.person@example.com",
-                                       headers=env.auth("recruiter")).json_body["items"][0]["id"]
-    patch = env.client.http.patch(f"/v1/candidates/{candidate_id}", body=json.dumps({"version": 1, "location": "Oulu"}),
-                                  headers={"Content-Type": "application/json", **env.auth("recruiter")})
+    candidate_id = env.client.http.get(
+        "/v1/candidates?email=pii.person@example.com", headers=env.auth("recruiter")
+    ).json_body["items"][0]["id"]
+    patch = env.client.http.patch(
+        f"/v1/candidates/{candidate_id}",
+        body=json.dumps({"version": 1, "location": "Oulu"}),
+        headers={"Content-Type": "application/json", **env.auth("recruiter")},
+    )
     assert patch.status_code == 200
-    assert env.client.http.delete(f"/v1/candidates/{candidate_id}", headers=env.auth("admin")).status_code == 204
+    assert (
+        env.client.http.delete(f"/v1/candidates/{candidate_id}", headers=env.auth("admin")).status_code == 204
+    )
     assert env.pump.drain() == []
     events = received(bus_queue)
     kinds = [e["detail-type"] for e in events]
@@ -71,8 +77,12 @@ class FlakyPublisher(InMemoryPublisher):
 def test_a_failing_record_is_reported_alone_and_retried(env):
     ids = []
     for name in ("a", "b", "c"):
-        r = json_post(env, "/v1/candidates", {"email": f"{name}@example.com", "first_name": name, "last_name": "Z"},
-                      env.auth("recruiter"))
+        r = json_post(
+            env,
+            "/v1/candidates",
+            {"email": f"{name}@example.com", "first_name": name, "last_name": "Z"},
+            env.auth("recruiter"),
+        )
         ids.append(r.json_body["id"])
     flaky = FlakyPublisher(fail_for=ids[1])
     stream_changes.set_publisher(flaky)
@@ -88,11 +98,18 @@ def test_a_failing_record_is_reported_alone_and_retried(env):
 
 
 def test_a_replayed_old_record_does_not_overwrite_newer_lists(env):
-    r = json_post(env, "/v1/candidates", {"email": "x@example.com", "first_name": "Old", "last_name": "Name"},
-                  env.auth("recruiter"))
+    r = json_post(
+        env,
+        "/v1/candidates",
+        {"email": "x@example.com", "first_name": "Old", "last_name": "Name"},
+        env.auth("recruiter"),
+    )
     cid = r.json_body["id"]
-    env.client.http.patch(f"/v1/candidates/{cid}", body=json.dumps({"version": 1, "first_name": "New"}),
-                          headers={"Content-Type": "application/json", **env.auth("recruiter")})
+    env.client.http.patch(
+        f"/v1/candidates/{cid}",
+        body=json.dumps({"version": 1, "first_name": "New"}),
+        headers={"Content-Type": "application/json", **env.auth("recruiter")},
+    )
     stream_changes.set_publisher(InMemoryPublisher())
     try:
         assert env.pump.drain() == []

@@ -53,8 +53,9 @@ def provision(region: str = "us-east-1") -> TestStack:
     ddb = boto3.client("dynamodb", region_name=region)
     ddb.create_table(TableName=table, **_table_spec(template))
     ddb.update_time_to_live(
-        TableName=table, TimeToLiveSpecification=template.properties("CrmTable")["TimeToLiveSpecification"]
-        | {"Enabled": True}
+        TableName=table,
+        TimeToLiveSpecification=template.properties("CrmTable")["TimeToLiveSpecification"]
+        | {"Enabled": True},
     )
     bucket = f"{STACK}-resumes"
     s3 = boto3.client("s3", region_name=region)
@@ -86,6 +87,8 @@ def create_user(stack: TestStack, email: str, password: str, group: str | None) 
         UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
         MessageAction="SUPPRESS",
     )
-    idp.admin_set_user_password(UserPoolId=stack.user_pool_id, Username=email, Password=password, Permanent=True)
+    idp.admin_set_user_password(
+        UserPoolId=stack.user_pool_id, Username=email, Password=password, Permanent=True
+    )
     if group:
         idp.admin_add_user_to_group(UserPoolId=stack.user_pool_id, Username=email, GroupName=group)

@@ -26,7 +26,9 @@ class StreamPump:
         # moto's in-process mock routes DynamoDB Streams only with the trailing slash that
         # current botocore leaves out.
         self.streams = boto3.client(
-            "dynamodbstreams", region_name=region, endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com/"
+            "dynamodbstreams",
+            region_name=region,
+            endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com/",
         )
         ddb = boto3.client("dynamodb", region_name=region)
         self.arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
@@ -68,8 +70,9 @@ def _lambda_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
     out = dict(record)
     out["eventSourceARN"] = arn
     dynamodb = dict(out["dynamodb"])
-    if "ApproximateCreationDateTime" in dynamodb and not isinstance(dynamodb["ApproximateCreationDateTime"],
-                                                                     int | float):
+    if "ApproximateCreationDateTime" in dynamodb and not isinstance(
+        dynamodb["ApproximateCreationDateTime"], int | float
+    ):
         dynamodb["ApproximateCreationDateTime"] = dynamodb["ApproximateCreationDateTime"].timestamp()
     out["dynamodb"] = dynamodb
     return out

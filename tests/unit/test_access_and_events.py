@@ -23,7 +23,9 @@ def test_events_carry_ids_only():
     [created] = events_from_change("INSERT", {"pk": "CAND#c1", "sk": "PROFILE"}, None, new, "r1")
     assert created.detail_type == "candidate.created"
     assert "ann" not in str(created.detail).lower()
-    [updated] = events_from_change("MODIFY", {"sk": "PROFILE"}, new, {**new, "first_name": "Anne", "version": 2}, "r2")
+    [updated] = events_from_change(
+        "MODIFY", {"sk": "PROFILE"}, new, {**new, "first_name": "Anne", "version": 2}, "r2"
+    )
     assert updated.detail == {"candidate_id": "c1", "version": 2, "fields": ["first_name"]}
     [erased] = events_from_change("REMOVE", {"sk": "PROFILE"}, new, None, "r3")
     assert erased.detail_type == "candidate.erased"

@@ -10,13 +10,15 @@ LIMITS = {"max_form_bytes": 1000, "max_multipart_bytes": 5000}
 
 
 def test_json_urlencoded_and_multipart_give_the_same_fields():
-    as_json = decode_form("application/json", json.dumps({"email": "a@b.co", "tags": ["x", "y"]}).encode(), **LIMITS)
+    as_json = decode_form(
+        "application/json", json.dumps({"email": "a@b.co", "tags": ["x", "y"]}).encode(), **LIMITS
+    )
     as_form = decode_form("application/x-www-form-urlencoded", b"email=a%40b.co&tags=x&tags=y", **LIMITS)
     body = (
-        b"--B\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@b.co\r\n"
-        b"--B\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\nx\r\n"
-        b"--B\r\nContent-Disposition: form-data; name=\"tags\"\r\n\r\ny\r\n"
-        b"--B\r\nContent-Disposition: form-data; name=\"resume\"; filename=\"cv.pdf\"\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="email"\r\n\r\na@b.co\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="tags"\r\n\r\nx\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="tags"\r\n\r\ny\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="resume"; filename="cv.pdf"\r\n'
         b"Content-Type: application/pdf\r\n\r\n%PDF-1.4 hi\r\n--B--\r\n"
     )
     as_multipart = decode_form("multipart/form-data; boundary=B", body, **LIMITS)

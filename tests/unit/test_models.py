@@ -6,8 +6,15 @@ from crm.models import CandidatePatch, PublicSubmission, normalise_email, search
 
 def test_public_submission_normalises_email_tags_and_form_booleans():
     s = PublicSubmission.model_validate(
-        {"email": "  Ann.Lee@Example.COM ", "first_name": " Ann ", "last_name": "Lee",
-         "tags": "Python, aws ,python", "marketing_consent": "on", "phone": "", "unknown": "ignored"}
+        {
+            "email": "  Ann.Lee@Example.COM ",
+            "first_name": " Ann ",
+            "last_name": "Lee",
+            "tags": "Python, aws ,python",
+            "marketing_consent": "on",
+            "phone": "",
+            "unknown": "ignored",
+        }
     )
     assert s.email == "ann.lee@example.com"
     assert s.first_name == "Ann"

@@ -2,18 +2,36 @@ from crm.data.projections import candidate_list_query, dimensions, projection_it
 from crm.models import CandidateFilter
 
 CANDIDATE = {
-    "id": "c1", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "location": "Berlin",
-    "tags": ["python", "aws"], "source": "talent-network", "sources": ["talent-network", "api"],
-    "pools": {"p1": "interview"}, "version": 3, "created_at": "2026-01-01T00:00:00.000000Z",
-    "updated_at": "2026-01-02T00:00:00.000000Z", "phone": "+49 1", "consents": {},
+    "id": "c1",
+    "email": "ann@example.com",
+    "first_name": "Ann",
+    "last_name": "Lee",
+    "location": "Berlin",
+    "tags": ["python", "aws"],
+    "source": "talent-network",
+    "sources": ["talent-network", "api"],
+    "pools": {"p1": "interview"},
+    "version": 3,
+    "created_at": "2026-01-01T00:00:00.000000Z",
+    "updated_at": "2026-01-02T00:00:00.000000Z",
+    "phone": "+49 1",
+    "consents": {},
 }
 
 
 def test_one_projection_per_way_to_list():
     dims = dimensions(CANDIDATE)
     assert set(dims) == {
-        "ALL", "EMAIL#ann@example.com", "SOURCE#talent-network", "SOURCE#api", "TAG#python", "TAG#aws",
-        "POOL#p1", "SEARCH#first", "SEARCH#last", "SEARCH#email",
+        "ALL",
+        "EMAIL#ann@example.com",
+        "SOURCE#talent-network",
+        "SOURCE#api",
+        "TAG#python",
+        "TAG#aws",
+        "POOL#p1",
+        "SEARCH#first",
+        "SEARCH#last",
+        "SEARCH#email",
     }
     assert dims["TAG#python"] == ("CANDTAG#python", "2026-01-01T00:00:00.000000Z#c1")
     assert dims["SEARCH#last"] == ("CANDSEARCH", "lee#c1")

@@ -11,7 +11,16 @@ from crm.models import LoginRequest, Tokens
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/auth/login", "POST", summary="Sign in with username and password; returns the pool's tokens",
-          tag="auth", permission=None, body=LoginRequest, response=Tokens, errors=(400, 401, 415, 422, 429))
+@endpoint(
+    bp,
+    "/auth/login",
+    "POST",
+    summary="Sign in with username and password; returns the pool's tokens",
+    tag="auth",
+    permission=None,
+    body=LoginRequest,
+    response=Tokens,
+    errors=(400, 401, 415, 422, 429),
+)
 def sign_in(call: Call) -> Tokens:
     return login(call.body)

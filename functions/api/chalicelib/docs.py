@@ -34,8 +34,11 @@ def _environment() -> Any:
 
 @bp.route("/openapi.json", methods=["GET"])
 def openapi_document() -> Response:
-    return Response(body=json.dumps(openapi.document()), status_code=200,
-                    headers={**SECURITY_HEADERS, "Content-Type": "application/json", "Cache-Control": "max-age=300"})
+    return Response(
+        body=json.dumps(openapi.document()),
+        status_code=200,
+        headers={**SECURITY_HEADERS, "Content-Type": "application/json", "Cache-Control": "max-age=300"},
+    )
 
 
 @bp.route("/docs", methods=["GET"])
@@ -46,8 +49,10 @@ def api_reference() -> Response:
         for path, item in document["paths"].items()
         for method, operation in item.items()
     ]
-    html = _environment().get_template("api_reference.html").render(
-        document=document, operations=operations, dumps=lambda v: json.dumps(v, indent=2)
+    html = (
+        _environment()
+        .get_template("api_reference.html")
+        .render(document=document, operations=operations, dumps=lambda v: json.dumps(v, indent=2))
     )
     return Response(body=html, status_code=200, headers=PAGE_HEADERS)
 

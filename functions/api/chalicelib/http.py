@@ -157,7 +157,9 @@ def endpoint(
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         ROUTE_DOCS.append(
-            RouteDoc(path, method, summary, tag, permission, body, query, response, status, paginated, form, errors)
+            RouteDoc(
+                path, method, summary, tag, permission, body, query, response, status, paginated, form, errors
+            )
         )
 
         def handler(**params: str) -> Response:
@@ -198,7 +200,9 @@ def preflight(bp: Blueprint, path: str) -> None:
     """Answer CORS preflight for a public path."""
 
     def options(**_: str) -> Response:
-        return Response(body="", status_code=204, headers={**cors_headers(bp.current_request), **SECURITY_HEADERS})
+        return Response(
+            body="", status_code=204, headers={**cors_headers(bp.current_request), **SECURITY_HEADERS}
+        )
 
     options.__name__ = f"preflight_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"
     bp.route(path, methods=["OPTIONS"], content_types=["*/*"], name=options.__name__)(options)

@@ -83,8 +83,11 @@ def _response_schema(doc: RouteDoc) -> dict[str, Any] | None:
             },
         }
     if get_origin(doc.response) is list:
-        return {"type": "object", "required": ["items"],
-                "properties": {"items": {"type": "array", "items": _ref(model)}}}
+        return {
+            "type": "object",
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": _ref(model)}},
+        }
     return _ref(model)
 
 
@@ -96,11 +99,25 @@ def _parameters(doc: RouteDoc) -> list[dict[str, Any]]:
     if doc.query is not None:
         schema = doc.query.model_json_schema()
         for name, prop in schema.get("properties", {}).items():
-            params.append({"name": name, "in": "query", "required": False, "schema": prop,
-                           "description": prop.get("description", "")})
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "schema": prop,
+                    "description": prop.get("description", ""),
+                }
+            )
     if doc.form:
-        params.append({"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
-                       "description": "Makes a retried POST a no-op."})
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Makes a retried POST a no-op.",
+            }
+        )
     return params
 
 
@@ -108,14 +125,29 @@ def _request_body(doc: RouteDoc) -> dict[str, Any] | None:
     if doc.body is not None:
         return {"required": True, "content": {"application/json": {"schema": _ref(doc.body)}}}
     if doc.form:
-        multipart = {"allOf": [_ref(PublicSubmission), {"type": "object", "properties": {
-            "resume": {"type": "string", "contentMediaType": "application/pdf",
-                       "description": "PDF, DOC or DOCX, at most 5 MB"}}}]}
-        return {"required": True, "content": {
-            "application/json": {"schema": _ref(PublicSubmission)},
-            "application/x-www-form-urlencoded": {"schema": _ref(PublicSubmission)},
-            "multipart/form-data": {"schema": multipart},
-        }}
+        multipart = {
+            "allOf": [
+                _ref(PublicSubmission),
+                {
+                    "type": "object",
+                    "properties": {
+                        "resume": {
+                            "type": "string",
+                            "contentMediaType": "application/pdf",
+                            "description": "PDF, DOC or DOCX, at most 5 MB",
+                        }
+                    },
+                },
+            ]
+        }
+        return {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _ref(PublicSubmission)},
+                "application/x-www-form-urlencoded": {"schema": _ref(PublicSubmission)},
+                "multipart/form-data": {"schema": multipart},
+            },
+        }
     return None
 
 
@@ -146,9 +178,10 @@ def _operation(doc: RouteDoc) -> dict[str, Any]:
     if doc.query is not None:
         codes |= {400, 422}
     for code in sorted(codes):
-        responses[str(code)] = {"description": ERROR_TEXT.get(code, "Error"),
-                                "content": {"application/problem+json": {"schema": {"$ref": REF.format(
-                                    model="Problem")}}}}
+        responses[str(code)] = {
+            "description": ERROR_TEXT.get(code, "Error"),
+            "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
+        }
     operation["responses"] = responses
     return operation
 
@@ -158,9 +191,7 @@ def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for doc in ROUTE_DOCS:
         paths.setdefault(doc.path, {})[doc.method.lower()] = _operation(doc)
-    _, schemas = models_json_schema(
-        [(m, "validation") for m in _models(ROUTE_DOCS)], ref_template=REF
-    )
+    _, schemas = models_json_schema([(m, "validation") for m in _models(ROUTE_DOCS)], ref_template=REF)
     components = dict(schemas.get("$defs", {}))
     components["Problem"] = PROBLEM_SCHEMA
     return {
@@ -176,10 +207,18 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": components,
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                           "description": "A Cognito ID or access token from POST /auth/login."},
-                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
-                           "description": "An integration key created by an admin."},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "A Cognito ID or access token from POST /auth/login.",
+                },
+                "apiKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Api-Key",
+                    "description": "An integration key created by an admin.",
+                },
             },
         },
     }

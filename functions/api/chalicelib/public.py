@@ -19,10 +19,18 @@ for _path in ("/public/jobs", "/public/talent-network", "/public/jobs/{job_id}/a
     preflight(bp, _path)
 
 
-@endpoint(bp, "/public/jobs", "GET", summary="Open jobs, for the career site", tag="public", permission=None,
-          response=list[PublicJob], cors=True)
+@endpoint(
+    bp,
+    "/public/jobs",
+    "GET",
+    summary="Open jobs, for the career site",
+    tag="public",
+    permission=None,
+    response=list[PublicJob],
+    cors=True,
+)
 def list_open_jobs(call: Call) -> dict[str, Any]:
-    jobs, _ = JobRepository().list(status="open", limit=100, cursor=None)
+    jobs, _ = JobRepository().list_page(status="open", limit=100, cursor=None)
     return {"items": [PublicJob.model_validate(j.model_dump()) for j in jobs]}
 
 
@@ -43,17 +51,36 @@ def _accept(call: Call, job_id: str | None) -> Received:
     return Received()
 
 
-@endpoint(bp, "/public/talent-network", "POST", summary="Join the talent network", tag="public",
-          permission=None, body=None, response=Received, status=202, form=True, cors=True,
-          errors=(400, 413, 415, 422))
+@endpoint(
+    bp,
+    "/public/talent-network",
+    "POST",
+    summary="Join the talent network",
+    tag="public",
+    permission=None,
+    body=None,
+    response=Received,
+    status=202,
+    form=True,
+    cors=True,
+    errors=(400, 413, 415, 422),
+)
 def join_talent_network(call: Call) -> Received:
     return _accept(call, None)
 
 
-@endpoint(bp, "/public/jobs/{job_id}/applications", "POST", summary="Apply to an open job (resume optional)",
-          tag="public", permission=None, response=Received, status=202, form=True, cors=True,
-          errors=(400, 404, 413, 415, 422))
+@endpoint(
+    bp,
+    "/public/jobs/{job_id}/applications",
+    "POST",
+    summary="Apply to an open job (resume optional)",
+    tag="public",
+    permission=None,
+    response=Received,
+    status=202,
+    form=True,
+    cors=True,
+    errors=(400, 404, 413, 415, 422),
+)
 def apply_to_job(call: Call, job_id: str) -> Received:
     return _accept(call, job_id)
-
-

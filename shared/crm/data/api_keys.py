@@ -28,12 +28,22 @@ class ApiKeyRepository:
         key_id = new_id()[:16]
         secret = secrets.token_urlsafe(32)
         key = f"{PREFIX}{key_id}_{secret}"
-        record = ApiKey(id=key_id, name=data.name, scope=data.scope, created_at=utcnow(), created_by=created_by)
+        record = ApiKey(
+            id=key_id, name=data.name, scope=data.scope, created_at=utcnow(), created_by=created_by
+        )
         item = record.model_dump()
-        item.update(pk=f"APIKEY#{key_id}", sk="APIKEY", type="api_key", key_hash=hash_key(key),
-                    gsi1pk="APIKEYS", gsi1sk=f"{record.created_at}#{key_id}")
+        item.update(
+            pk=f"APIKEY#{key_id}",
+            sk="APIKEY",
+            type="api_key",
+            key_hash=hash_key(key),
+            gsi1pk="APIKEYS",
+            gsi1sk=f"{record.created_at}#{key_id}",
+        )
         table.ddb().put_item(
-            TableName=table.table_name(), Item=table.to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            TableName=table.table_name(),
+            Item=table.to_item(item),
+            ConditionExpression="attribute_not_exists(pk)",
         )
         return ApiKeyCreated(key=key, **record.model_dump())
 
@@ -54,10 +64,14 @@ class ApiKeyRepository:
             return None
         return ApiKey.model_validate(data)
 
-    def list(self, *, limit: int, cursor: str | None) -> tuple[list[ApiKey], str | None]:
+    def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[ApiKey], str | None]:
         items, next_cursor = table.query_page(
-            key_condition="gsi1pk = :pk", values={":pk": {"S": "APIKEYS"}}, index="gsi1", limit=limit,
-            cursor=cursor, forward=False,
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": "APIKEYS"}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+            forward=False,
         )
         return [ApiKey.model_validate(table.from_item(i)) for i in items], next_cursor
 

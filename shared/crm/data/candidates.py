@@ -48,9 +48,9 @@ def email_pk(email: str) -> str:
     return f"EMAIL#{normalise_email(email)}"
 
 
-def activity_put(candidate_id: str, kind: str, actor: str, at: str, detail: dict[str, Any] | None = None) -> dict[
-    str, Any
-]:
+def activity_put(
+    candidate_id: str, kind: str, actor: str, at: str, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
     activity_id = new_id()[:12]
     return {
         "Put": {
@@ -90,7 +90,9 @@ class CandidateRepository:
         item = table.get_item(email_pk(email), "EMAIL")
         return str(item["candidate_id"]["S"]) if item else None
 
-    def list(self, flt: CandidateFilter, *, limit: int, cursor: str | None) -> tuple[list[CandidateSummary], str | None]:
+    def list_page(
+        self, flt: CandidateFilter, *, limit: int, cursor: str | None
+    ) -> tuple[list[CandidateSummary], str | None]:
         query = candidate_list_query(flt)
         items, next_cursor = table.query_page(limit=limit, cursor=cursor, index="gsi1", **query)
         seen: set[str] = set()
@@ -102,7 +104,9 @@ class CandidateRepository:
                 out.append(summary)
         return out, next_cursor
 
-    def timeline(self, candidate_id: str, *, limit: int, cursor: str | None) -> tuple[list[Activity], str | None]:
+    def timeline(
+        self, candidate_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Activity], str | None]:
         self.get(candidate_id)
         items, next_cursor = table.query_page(
             key_condition="pk = :pk AND begins_with(sk, :prefix)",
@@ -158,22 +162,27 @@ class CandidateRepository:
             if table.error_code(exc) != "TransactionCanceledException":
                 raise
             existing = self.find_id_by_email(data.email)
-            raise Conflict(
-                "A candidate with this email already exists.", existing_id=existing
-            ) from exc
+            raise Conflict("A candidate with this email already exists.", existing_id=existing) from exc
         return candidate
 
     def _create_operations(
         self, candidate: Candidate, actor: str, now: str, *, extra: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         profile = candidate.model_dump()
-        profile.update(pk=candidate_pk(candidate.id), sk=PROFILE, type="candidate", email_normalised=candidate.email)
+        profile.update(
+            pk=candidate_pk(candidate.id), sk=PROFILE, type="candidate", email_normalised=candidate.email
+        )
         return [
             {"Put": {"Item": table.to_item(profile), "ConditionExpression": "attribute_not_exists(pk)"}},
             {
                 "Put": {
                     "Item": table.to_item(
-                        {"pk": email_pk(candidate.email), "sk": "EMAIL", "type": "email", "candidate_id": candidate.id}
+                        {
+                            "pk": email_pk(candidate.email),
+                            "sk": "EMAIL",
+                            "type": "email",
+                            "candidate_id": candidate.id,
+                        }
                     ),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
@@ -258,7 +267,9 @@ class CandidateRepository:
             values[":tags"] = table.string_set(sub.tags)
         if sub.marketing_consent:
             sets.append("consents.marketing = :consent")
-            values[":consent"] = table.value({"topic": "marketing", "granted": True, "at": now, "source": source})
+            values[":consent"] = table.value(
+                {"topic": "marketing", "granted": True, "at": now, "source": source}
+            )
         update: dict[str, Any] = {
             "Key": table.key(candidate_pk(candidate_id), PROFILE),
             "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}",
@@ -305,7 +316,12 @@ class CandidateRepository:
             if v
         }
         application = Application(
-            candidate_id=candidate_id, job_id=job_id, source=source, applied_at=now, resume_key=resume_key, utm=utm
+            candidate_id=candidate_id,
+            job_id=job_id,
+            source=source,
+            applied_at=now,
+            resume_key=resume_key,
+            utm=utm,
         )
         item = application.model_dump()
         item.update(
@@ -317,7 +333,9 @@ class CandidateRepository:
         )
         return [
             {"Put": {"Item": table.to_item(item)}},
-            activity_put(candidate_id, "applied", "career-site", now, {"job_id": job_id, "resume": bool(resume_key)}),
+            activity_put(
+                candidate_id, "applied", "career-site", now, {"job_id": job_id, "resume": bool(resume_key)}
+            ),
         ]
 
     # ------------------------------------------------------------------ updates
@@ -332,42 +350,9 @@ class CandidateRepository:
         changes = {k: v for k, v in patch.changes().items() if getattr(current, k, None) != v}
         consent_change = changes.pop("marketing_consent", None)
         now = utcnow()
-        sets = ["updated_at = :now", "version = :next"]
-        removes: list[str] = []
-        values: dict[str, Any] = {":now": {"S": now}, ":next": {"N": str(current.version + 1)},
-                                  ":expected": {"N": str(current.version)}}
-        names: dict[str, str] = {}
-        for field, val in changes.items():
-            names[f"#{field}"] = field
-            if val is None or (field == "tags" and not val):
-                removes.append(f"#{field}")
-            elif field == "tags":
-                sets.append(f"#{field} = :{field}")
-                values[f":{field}"] = table.string_set(val)
-            else:
-                sets.append(f"#{field} = :{field}")
-                values[f":{field}"] = table.value(val)
-        if "email" in changes:
-            sets.append("email_normalised = :email")
-        if consent_change is not None and (
-            current.consents.get("marketing") is None or current.consents["marketing"].granted != consent_change
-        ):
-            sets.append("consents.marketing = :consent")
-            values[":consent"] = table.value(
-                {"topic": "marketing", "granted": consent_change, "at": now, "source": f"recruiter:{actor}"}
-            )
-            changes["marketing_consent"] = consent_change
-        if not changes:
+        update = _profile_update(current, changes, consent_change, actor, now)
+        if update is None:
             return current
-        expression = f"SET {', '.join(sets)}" + (f" REMOVE {', '.join(removes)}" if removes else "")
-        update: dict[str, Any] = {
-            "Key": table.key(candidate_pk(candidate_id), PROFILE),
-            "UpdateExpression": expression,
-            "ConditionExpression": "version = :expected",
-            "ExpressionAttributeValues": values,
-        }
-        if names:
-            update["ExpressionAttributeNames"] = names
         operations: list[dict[str, Any]] = [{"Update": update}]
         if "email" in changes:
             operations += [
@@ -381,8 +366,12 @@ class CandidateRepository:
                 {
                     "Put": {
                         "Item": table.to_item(
-                            {"pk": email_pk(changes["email"]), "sk": "EMAIL", "type": "email",
-                             "candidate_id": candidate_id}
+                            {
+                                "pk": email_pk(changes["email"]),
+                                "sk": "EMAIL",
+                                "type": "email",
+                                "candidate_id": candidate_id,
+                            }
                         ),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
@@ -403,7 +392,8 @@ class CandidateRepository:
                 ) from exc
             if "email" in changes and len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
                 raise Conflict(
-                    "Another candidate already has this email.", existing_id=self.find_id_by_email(changes["email"])
+                    "Another candidate already has this email.",
+                    existing_id=self.find_id_by_email(changes["email"]),
                 ) from exc
             raise Conflict("The candidate changed while saving; try again.") from exc
         return self.get(candidate_id)
@@ -505,8 +495,14 @@ class CandidateRepository:
                 {
                     "Put": {
                         "Item": table.to_item(
-                            {"pk": f"ERASURE#{candidate_id}", "sk": "ERASURE", "type": "erasure",
-                             "candidate_id": candidate_id, "actor": actor, "at": utcnow()}
+                            {
+                                "pk": f"ERASURE#{candidate_id}",
+                                "sk": "ERASURE",
+                                "type": "erasure",
+                                "candidate_id": candidate_id,
+                                "actor": actor,
+                                "at": utcnow(),
+                            }
                         )
                     }
                 },
@@ -519,3 +515,50 @@ def _consents(marketing: bool | None, source: str, now: str) -> dict[str, Any]:
     if marketing is None:
         return {}
     return {"marketing": {"topic": "marketing", "granted": marketing, "at": now, "source": source}}
+
+
+def _profile_update(
+    current: Candidate, changes: dict[str, Any], consent_change: bool | None, actor: str, now: str
+) -> dict[str, Any] | None:
+    """The conditional UpdateItem for a recruiter's patch (None when nothing changes).
+    ``changes`` gains ``marketing_consent`` when the consent really changes."""
+    sets = ["updated_at = :now", "version = :next"]
+    removes: list[str] = []
+    values: dict[str, Any] = {
+        ":now": {"S": now},
+        ":next": {"N": str(current.version + 1)},
+        ":expected": {"N": str(current.version)},
+    }
+    names: dict[str, str] = {}
+    for field, val in changes.items():
+        names[f"#{field}"] = field
+        if val is None or (field == "tags" and not val):
+            removes.append(f"#{field}")
+        elif field == "tags":
+            sets.append(f"#{field} = :{field}")
+            values[f":{field}"] = table.string_set(val)
+        else:
+            sets.append(f"#{field} = :{field}")
+            values[f":{field}"] = table.value(val)
+    if "email" in changes:
+        sets.append("email_normalised = :email")
+    if consent_change is not None and (
+        current.consents.get("marketing") is None or current.consents["marketing"].granted != consent_change
+    ):
+        sets.append("consents.marketing = :consent")
+        values[":consent"] = table.value(
+            {"topic": "marketing", "granted": consent_change, "at": now, "source": f"recruiter:{actor}"}
+        )
+        changes["marketing_consent"] = consent_change
+    if not changes:
+        return None
+    expression = f"SET {', '.join(sets)}" + (f" REMOVE {', '.join(removes)}" if removes else "")
+    update: dict[str, Any] = {
+        "Key": table.key(candidate_pk(current.id), PROFILE),
+        "UpdateExpression": expression,
+        "ConditionExpression": "version = :expected",
+        "ExpressionAttributeValues": values,
+    }
+    if names:
+        update["ExpressionAttributeNames"] = names
+    return update

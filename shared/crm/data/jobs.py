@@ -47,16 +47,26 @@ class JobRepository:
             raise NotFound(f"Job {job_id} is not open for applications.")
         return job
 
-    def list(self, *, status: JobStatus | None, limit: int, cursor: str | None) -> tuple[list[Job], str | None]:
+    def list_page(
+        self, *, status: JobStatus | None, limit: int, cursor: str | None
+    ) -> tuple[list[Job], str | None]:
         if status:
             items, next_cursor = table.query_page(
-                key_condition="gsi2pk = :pk", values={":pk": {"S": f"JOBSTATUS#{status}"}},
-                index="gsi2", limit=limit, cursor=cursor, forward=False,
+                key_condition="gsi2pk = :pk",
+                values={":pk": {"S": f"JOBSTATUS#{status}"}},
+                index="gsi2",
+                limit=limit,
+                cursor=cursor,
+                forward=False,
             )
         else:
             items, next_cursor = table.query_page(
-                key_condition="gsi1pk = :pk", values={":pk": {"S": "JOBS"}},
-                index="gsi1", limit=limit, cursor=cursor, forward=False,
+                key_condition="gsi1pk = :pk",
+                values={":pk": {"S": "JOBS"}},
+                index="gsi1",
+                limit=limit,
+                cursor=cursor,
+                forward=False,
             )
         return [Job.model_validate(table.from_item(i)) for i in items], next_cursor
 
@@ -82,10 +92,16 @@ class JobRepository:
             raise
         return updated
 
-    def applicants(self, job_id: str, *, limit: int, cursor: str | None) -> tuple[list[Application], str | None]:
+    def applicants(
+        self, job_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Application], str | None]:
         self.get(job_id)
         items, next_cursor = table.query_page(
-            key_condition="gsi1pk = :pk", values={":pk": {"S": f"JOBAPPS#{job_id}"}},
-            index="gsi1", limit=limit, cursor=cursor, forward=False,
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": f"JOBAPPS#{job_id}"}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+            forward=False,
         )
         return [Application.model_validate(table.from_item(i)) for i in items], next_cursor

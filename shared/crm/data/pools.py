@@ -12,10 +12,17 @@ class PoolRepository:
     def create(self, data: PoolCreate) -> Pool:
         pool = Pool(id=new_id(), name=data.name, description=data.description, created_at=utcnow())
         item = pool.model_dump()
-        item.update(pk=f"POOL#{pool.id}", sk="POOL", type="pool", gsi1pk="POOLS",
-                    gsi1sk=f"{search_term(pool.name)}#{pool.id}")
+        item.update(
+            pk=f"POOL#{pool.id}",
+            sk="POOL",
+            type="pool",
+            gsi1pk="POOLS",
+            gsi1sk=f"{search_term(pool.name)}#{pool.id}",
+        )
         table.ddb().put_item(
-            TableName=table.table_name(), Item=table.to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            TableName=table.table_name(),
+            Item=table.to_item(item),
+            ConditionExpression="attribute_not_exists(pk)",
         )
         return pool
 
@@ -25,8 +32,12 @@ class PoolRepository:
             raise NotFound(f"No pool with id {pool_id}.")
         return Pool.model_validate(table.from_item(item))
 
-    def list(self, *, limit: int, cursor: str | None) -> tuple[list[Pool], str | None]:
+    def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[Pool], str | None]:
         items, next_cursor = table.query_page(
-            key_condition="gsi1pk = :pk", values={":pk": {"S": "POOLS"}}, index="gsi1", limit=limit, cursor=cursor
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": "POOLS"}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
         )
         return [Pool.model_validate(table.from_item(i)) for i in items], next_cursor

@@ -140,14 +140,21 @@ class CandidateProjections:
         from crm.data import table
 
         if new is None:
-            keys = [
-                {"pk": i["pk"], "sk": i["sk"]}
-                for i in table.query_all(
-                    key_condition="pk = :pk AND begins_with(sk, :list)",
-                    values={":pk": {"S": f"CAND#{old['id']}"} if old else {"S": ""}, ":list": {"S": "LIST#"}},
-                    projection="pk, sk",
-                )
-            ] if old else []
+            keys = (
+                [
+                    {"pk": i["pk"], "sk": i["sk"]}
+                    for i in table.query_all(
+                        key_condition="pk = :pk AND begins_with(sk, :list)",
+                        values={
+                            ":pk": {"S": f"CAND#{old['id']}"} if old else {"S": ""},
+                            ":list": {"S": "LIST#"},
+                        },
+                        projection="pk, sk",
+                    )
+                ]
+                if old
+                else []
+            )
             table.batch_delete(keys)
             return True
         pk = f"CAND#{new['id']}"

@@ -40,7 +40,9 @@ def validate_resume(upload: Upload) -> str:
     """The resume's kind, or a 422 naming the field."""
     limit = get_settings().max_resume_bytes
     if not upload.data:
-        raise ValidationFailed("The resume is empty.", errors=[{"field": "resume", "message": "file is empty"}])
+        raise ValidationFailed(
+            "The resume is empty.", errors=[{"field": "resume", "message": "file is empty"}]
+        )
     if len(upload.data) > limit:
         raise ValidationFailed(
             "The resume is too large.",

@@ -193,7 +193,11 @@ def query_page(
 
 
 def query_all(
-    *, key_condition: str, values: dict[str, Any], index: str | None = None, projection: str | None = None,
+    *,
+    key_condition: str,
+    values: dict[str, Any],
+    index: str | None = None,
+    projection: str | None = None,
     names: dict[str, str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every item under one key condition (erasure, exports), page by page."""
