@@ -167,14 +167,16 @@ def list_notes(call: Call, candidate_id: str) -> dict[str, Any]:
     summary="The candidate's applications",
     tag="candidates",
     permission="read",
+    query=PageQuery,
     response=Application,
     paginated=True,
     errors=(404,),
 )
 def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
-    repository = CandidateRepository()
-    repository.get(candidate_id)
-    return page(repository.applications(candidate_id), None)
+    items, next_cursor = CandidateRepository().application_page(
+        candidate_id, limit=call.query.limit, cursor=call.query.cursor
+    )
+    return page(items, next_cursor)
 
 
 @endpoint(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from chalice import Blueprint, Response
+from pydantic import BaseModel
 
 from chalicelib import openapi
-from chalicelib.http import SECURITY_HEADERS
+from chalicelib.http import SECURITY_HEADERS, Call, endpoint
 
 bp = Blueprint(__name__)
 
@@ -32,8 +33,13 @@ def _environment() -> Any:
     )
 
 
-@bp.route("/openapi.json", methods=["GET"])
-def openapi_document() -> Response:
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+# Declared with ``endpoint`` (public) so the document describes these routes too.
+@endpoint(bp, "/openapi.json", "GET", summary="This OpenAPI 3.1 document", tag="meta", permission=None)
+def openapi_document(call: Call) -> Response:
     return Response(
         body=json.dumps(openapi.document()),
         status_code=200,
@@ -41,8 +47,8 @@ def openapi_document() -> Response:
     )
 
 
-@bp.route("/docs", methods=["GET"])
-def api_reference() -> Response:
+@endpoint(bp, "/docs", "GET", summary="The API reference, as an HTML page", tag="meta", permission=None)
+def api_reference(call: Call) -> Response:
     document = openapi.document()
     operations = [
         {"path": path, "method": method.upper(), **operation}
@@ -57,6 +63,14 @@ def api_reference() -> Response:
     return Response(body=html, status_code=200, headers=PAGE_HEADERS)
 
 
-@bp.route("/health", methods=["GET"])
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+@endpoint(
+    bp,
+    "/health",
+    "GET",
+    summary="Liveness: 200 when the API is up",
+    tag="meta",
+    permission=None,
+    response=Health,
+)
+def health(call: Call) -> Health:
+    return Health()

@@ -128,6 +128,18 @@ class CandidateRepository:
         )
         return [Note.model_validate(table.from_item(i)) for i in items], next_cursor
 
+    def application_page(
+        self, candidate_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Application], str | None]:
+        self.get(candidate_id)
+        items, next_cursor = table.query_page(
+            key_condition="pk = :pk AND begins_with(sk, :prefix)",
+            values={":pk": {"S": candidate_pk(candidate_id)}, ":prefix": {"S": "APP#"}},
+            limit=limit,
+            cursor=cursor,
+        )
+        return [Application.model_validate(table.from_item(i)) for i in items], next_cursor
+
     def applications(self, candidate_id: str) -> list[Application]:
         items = table.query_all(
             key_condition="pk = :pk AND begins_with(sk, :prefix)",

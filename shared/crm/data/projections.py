@@ -116,7 +116,8 @@ def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:
         filters.append("contains(sources, :fsource)")
         values[":fsource"] = {"S": flt.source}
     if flt.q and used != "q":
-        filters.append("contains(search, :fq)")
+        names["#search"] = "search"  # a DynamoDB reserved word
+        filters.append("contains(#search, :fq)")
         values[":fq"] = {"S": search_term(flt.q)}
     query: dict[str, Any] = {"key_condition": key_condition, "values": values, "forward": forward}
     if filters:
