@@ -1,0 +1,629 @@
+"""Who may call what: every route against five principals, as a literal table.
+
+Rows are ``(method, path) -> (anonymous, recruiter, admin, read key, read-write key)``. A route
+added to the app without a row here fails ``test_matrix_covers_every_route``. Authorised cells
+call the route with real resources and valid bodies, so the expected status is the success code;
+denied cells must be problem+json and must not change anything in the table or the bucket.
+
+The AWS back end (moto), the users and the keys are set up once for the module: each cell that
+changes or removes something gets fresh resources of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import boto3
+import jwt
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from crm import aws
+from crm.auth import jwks_cache
+from crm.config import reset_settings
+from tests.integration.conftest import PASSWORD, Env
+from tests.support.stack import create_user, provision
+from tests.support.streams import StreamPump
+
+# One moto back end per module: keep the module on one xdist worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("authorization-matrix")
+
+PRINCIPALS = ("anonymous", "recruiter", "admin", "read_key", "rw_key")
+
+# (method, path) -> expected status for (anonymous, recruiter, admin, read key, read-write key).
+MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
+    # candidates
+    ("GET", "/v1/candidates"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/candidates"): (401, 201, 201, 403, 201),
+    ("GET", "/v1/candidates/{candidate_id}"): (401, 200, 200, 200, 200),
+    ("PATCH", "/v1/candidates/{candidate_id}"): (401, 200, 200, 403, 200),
+    ("DELETE", "/v1/candidates/{candidate_id}"): (401, 403, 204, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/timeline"): (401, 200, 200, 200, 200),
+    ("GET", "/v1/candidates/{candidate_id}/notes"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/candidates/{candidate_id}/notes"): (401, 201, 201, 403, 201),
+    ("GET", "/v1/candidates/{candidate_id}/applications"): (401, 200, 200, 200, 200),
+    ("GET", "/v1/candidates/{candidate_id}/applications/{job_id}/resume"): (401, 200, 200, 200, 200),
+    # jobs
+    ("GET", "/v1/jobs"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/jobs"): (401, 201, 201, 403, 201),
+    ("GET", "/v1/jobs/{job_id}"): (401, 200, 200, 200, 200),
+    ("PATCH", "/v1/jobs/{job_id}"): (401, 200, 200, 403, 200),
+    ("GET", "/v1/jobs/{job_id}/applications"): (401, 200, 200, 200, 200),
+    # pools
+    ("GET", "/v1/pools"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/pools"): (401, 201, 201, 403, 201),
+    ("GET", "/v1/pools/{pool_id}"): (401, 200, 200, 200, 200),
+    ("GET", "/v1/pools/{pool_id}/members"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/pools/{pool_id}/members"): (401, 201, 201, 403, 201),
+    ("DELETE", "/v1/pools/{pool_id}/members/{candidate_id}"): (401, 204, 204, 403, 204),
+    # integration keys (admins only)
+    ("GET", "/v1/api-keys"): (401, 403, 200, 403, 403),
+    ("POST", "/v1/api-keys"): (401, 403, 201, 403, 403),
+    ("DELETE", "/v1/api-keys/{key_id}"): (401, 403, 204, 403, 403),
+}
+
+# Public and documentation routes need no credentials: (method, path) -> status for anyone.
+PUBLIC: dict[tuple[str, str], int] = {
+    ("GET", "/health"): 200,
+    ("GET", "/openapi.json"): 200,
+    ("GET", "/docs"): 200,
+    ("POST", "/auth/login"): 200,
+    ("GET", "/public/jobs"): 200,
+    ("POST", "/public/talent-network"): 202,
+    ("POST", "/public/jobs/{job_id}/applications"): 202,
+}
+
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+# ---------------------------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    env: Env
+    headers: dict[str, dict[str, str]]  # principal -> credential headers
+    job_id: str
+    candidate_id: str  # applied to job_id with a resume
+    pool_id: str
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        sent = dict(headers or {})
+        raw = b""
+        if body is not None:
+            raw = json.dumps(body).encode()
+            sent.setdefault("Content-Type", "application/json")
+        return self.client.http.request(method, path, headers=sent, body=raw)
+
+    def admin(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+        response = self.call(method, path, body, self.headers["admin"])
+        assert response.status_code == expect, (method, path, response.status_code, response.body)
+        return response.json_body
+
+    def new_candidate(self) -> str:
+        email = f"c-{uuid4().hex[:10]}@example.com"
+        return str(
+            self.admin(
+                "POST", "/v1/candidates", {"email": email, "first_name": "Cy", "last_name": "Doe"}, 201
+            )["id"]
+        )
+
+
+def unique_email(prefix: str = "p") -> str:
+    return f"{prefix}-{uuid4().hex[:10]}@example.com"
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
+    import urllib3
+
+    parts: dict[str, Any] = dict(fields)
+    parts.update(files)
+    return urllib3.encode_multipart_formdata(parts)
+
+
+def login(client: Client, username: str) -> dict[str, Any]:
+    response = client.http.post(
+        "/auth/login",
+        body=json.dumps({"username": username, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.body
+    return dict(response.json_body)
+
+
+def make_world() -> Iterator[World]:
+    """A moto back end with users, keys, an open job, a pool and an applicant with a resume."""
+    with mock_aws():
+        stack = provision()
+        os.environ.update(stack.env())
+        reset_settings()
+        aws.reset_clients()
+        jwks_cache.clear()
+        import app as api
+
+        create_user(stack, "admin@example.com", PASSWORD, "admin")
+        create_user(stack, "recruiter@example.com", PASSWORD, "recruiter")
+        with Client(api.app) as client:
+            tokens = {who: login(client, f"{who}@example.com")["id_token"] for who in ("admin", "recruiter")}
+            env = Env(stack=stack, client=client, pump=StreamPump(stack.table), tokens=tokens)
+            headers: dict[str, dict[str, str]] = {
+                "anonymous": {},
+                "recruiter": env.auth("recruiter"),
+                "admin": env.auth("admin"),
+            }
+            w = World(env=env, headers=headers, job_id="", candidate_id="", pool_id="")
+            for principal, scope in (("read_key", "read"), ("rw_key", "read-write")):
+                key = w.admin("POST", "/v1/api-keys", {"name": principal, "scope": scope}, 201)["key"]
+                headers[principal] = {"X-Api-Key": key}
+            w.job_id = w.admin("POST", "/v1/jobs", {"title": "Platform engineer", "tags": ["aws"]}, 201)["id"]
+            w.pool_id = w.admin("POST", "/v1/pools", {"name": "Shortlist"}, 201)["id"]
+            email = unique_email("applicant")
+            body, content_type = multipart(
+                {"email": email, "first_name": "Ann", "last_name": "Lee"},
+                {"resume": ("cv.pdf", MINIMAL_PDF, "application/pdf")},
+            )
+            response = client.http.post(
+                f"/public/jobs/{w.job_id}/applications", body=body, headers={"Content-Type": content_type}
+            )
+            assert response.status_code == 202, response.body
+            found = w.admin("GET", f"/v1/candidates?email={email}")
+            if not found["items"]:  # lists are projections: feed the stream first
+                assert env.pump.drain() == []
+                found = w.admin("GET", f"/v1/candidates?email={email}")
+            w.candidate_id = found["items"][0]["id"]
+            w.admin("POST", f"/v1/pools/{w.pool_id}/members", {"candidate_id": w.candidate_id}, 201)
+            assert env.pump.drain() == []
+            yield w
+        aws.reset_clients()
+        reset_settings()
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    yield from make_world()
+
+
+# ---------------------------------------------------------------------------------- requests per route
+
+
+@dataclass
+class Req:
+    path: str
+    body: Any = None
+    check: Callable[[World], None] | None = None  # after a denied call: the resource is intact
+
+
+def _candidate_intact(candidate_id: str) -> Callable[[World], None]:
+    def check(w: World) -> None:
+        assert w.admin("GET", f"/v1/candidates/{candidate_id}")["version"] == 1
+
+    return check
+
+
+def _patch_candidate(w: World) -> Req:
+    cid = w.new_candidate()
+    return Req(f"/v1/candidates/{cid}", {"version": 1, "first_name": "Changed"}, _candidate_intact(cid))
+
+
+def _delete_candidate(w: World) -> Req:
+    cid = w.new_candidate()
+    return Req(f"/v1/candidates/{cid}", check=_candidate_intact(cid))
+
+
+def _remove_member(w: World) -> Req:
+    cid = w.new_candidate()
+    w.admin("POST", f"/v1/pools/{w.pool_id}/members", {"candidate_id": cid, "stage": "screen"}, 201)
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/candidates/{cid}")["pools"] == {world.pool_id: "screen"}
+
+    return Req(f"/v1/pools/{w.pool_id}/members/{cid}", check=check)
+
+
+def _revoke_key(w: World) -> Req:
+    created = w.admin("POST", "/v1/api-keys", {"name": "to revoke", "scope": "read"}, 201)
+
+    def check(world: World) -> None:
+        still = world.call("GET", "/v1/candidates", headers={"X-Api-Key": created["key"]})
+        assert still.status_code == 200, still.body
+
+    return Req(f"/v1/api-keys/{created['id']}", check=check)
+
+
+REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
+    ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
+    ("POST", "/v1/candidates"): lambda w: Req(
+        "/v1/candidates",
+        {"email": unique_email(), "first_name": "New", "last_name": "Person", "tags": ["go"]},
+    ),
+    ("GET", "/v1/candidates/{candidate_id}"): lambda w: Req(f"/v1/candidates/{w.candidate_id}"),
+    ("PATCH", "/v1/candidates/{candidate_id}"): _patch_candidate,
+    ("DELETE", "/v1/candidates/{candidate_id}"): _delete_candidate,
+    ("GET", "/v1/candidates/{candidate_id}/timeline"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/timeline"
+    ),
+    ("GET", "/v1/candidates/{candidate_id}/notes"): lambda w: Req(f"/v1/candidates/{w.candidate_id}/notes"),
+    ("POST", "/v1/candidates/{candidate_id}/notes"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/notes", {"body": "Called; keen on remote work."}
+    ),
+    ("GET", "/v1/candidates/{candidate_id}/applications"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/applications"
+    ),
+    ("GET", "/v1/candidates/{candidate_id}/applications/{job_id}/resume"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/applications/{w.job_id}/resume"
+    ),
+    ("GET", "/v1/jobs"): lambda w: Req("/v1/jobs"),
+    ("POST", "/v1/jobs"): lambda w: Req("/v1/jobs", {"title": "Data engineer", "location": "Remote"}),
+    ("GET", "/v1/jobs/{job_id}"): lambda w: Req(f"/v1/jobs/{w.job_id}"),
+    ("PATCH", "/v1/jobs/{job_id}"): lambda w: Req(
+        f"/v1/jobs/{w.job_id}", {"title": f"Platform engineer {uuid4().hex[:4]}"}
+    ),
+    ("GET", "/v1/jobs/{job_id}/applications"): lambda w: Req(f"/v1/jobs/{w.job_id}/applications"),
+    ("GET", "/v1/pools"): lambda w: Req("/v1/pools"),
+    ("POST", "/v1/pools"): lambda w: Req("/v1/pools", {"name": f"Pool {uuid4().hex[:6]}"}),
+    ("GET", "/v1/pools/{pool_id}"): lambda w: Req(f"/v1/pools/{w.pool_id}"),
+    ("GET", "/v1/pools/{pool_id}/members"): lambda w: Req(f"/v1/pools/{w.pool_id}/members"),
+    ("POST", "/v1/pools/{pool_id}/members"): lambda w: Req(
+        f"/v1/pools/{w.pool_id}/members", {"candidate_id": w.new_candidate(), "stage": "sourced"}
+    ),
+    ("DELETE", "/v1/pools/{pool_id}/members/{candidate_id}"): _remove_member,
+    ("GET", "/v1/api-keys"): lambda w: Req("/v1/api-keys"),
+    ("POST", "/v1/api-keys"): lambda w: Req("/v1/api-keys", {"name": "ats sync", "scope": "read-write"}),
+    ("DELETE", "/v1/api-keys/{key_id}"): _revoke_key,
+}
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def header(response: Any, name: str) -> str:
+    for key, value in response.headers.items():
+        if key.lower() == name.lower():
+            return str(value)
+    return ""
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.body)
+    assert header(response, "content-type").split(";")[0].strip() == "application/problem+json", (
+        response.headers
+    )
+    body = json.loads(response.body)
+    for key in ("type", "title", "status", "detail"):
+        assert key in body, (key, body)
+    assert body["status"] == status
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+def snapshot(w: World) -> tuple[list[str], list[tuple[str, str]]]:
+    """Every item in the table and every object version in the bucket.
+
+    Read from moto's in-memory back ends: a Scan through botocore costs seconds per call once
+    the module's table holds a few hundred items.
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.s3.models import s3_backends
+
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(w.env.stack.table)
+    items = sorted(json.dumps(item.to_json(), sort_keys=True) for item in table.all_items())
+    bucket = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].get_bucket(w.env.stack.bucket)
+    objects = sorted(
+        (key, str(version.version_id)) for key, versions in bucket.keys.iterlists() for version in versions
+    )
+    return items, objects
+
+
+def app_routes() -> set[tuple[str, str]]:
+    import app as api
+
+    return {
+        (method, path)
+        for path, by_method in api.app.routes.items()
+        for method in by_method
+        if method != "OPTIONS"
+    }
+
+
+# ---------------------------------------------------------------------------------- the matrix
+
+
+def test_matrix_covers_every_route() -> None:
+    routes = app_routes()
+    assert not set(MATRIX) & set(PUBLIC), "a route is both public and in the matrix"
+    missing = routes - set(MATRIX) - set(PUBLIC)
+    extra = (set(MATRIX) | set(PUBLIC)) - routes
+    assert not missing, f"routes without a row in the authorization matrix: {sorted(missing)}"
+    assert not extra, f"rows for routes the app does not have: {sorted(extra)}"
+    assert set(REQUESTS) == set(MATRIX)
+
+
+def test_matrix_rows_follow_the_permission_rules() -> None:
+    """The table agrees with the permission each route declares (read, write, admin)."""
+    import app as api  # registers the routes (and their ROUTE_DOCS)
+
+    from chalicelib.http import ROUTE_DOCS
+
+    assert api.app.routes
+    expected = {
+        # 0: the route's success status
+        "read": (401, 0, 0, 0, 0),
+        "write": (401, 0, 0, 403, 0),
+        "admin": (401, 403, 0, 403, 403),
+    }
+    declared = {(d.method, d.path): d for d in ROUTE_DOCS}
+    for route, row in MATRIX.items():
+        doc = declared[route]
+        assert doc.permission is not None, f"{route} is public but has a matrix row"
+        pattern = expected[doc.permission]
+        for want, got in zip(pattern, row, strict=True):
+            assert got == (want if want in (401, 403) else doc.status), (route, row)
+    for route in PUBLIC:
+        if route in declared:
+            assert declared[route].permission is None, route
+
+
+CELLS = [
+    pytest.param(method, path, principal, MATRIX[(method, path)][i], id=f"{method} {path} as {principal}")
+    for (method, path) in MATRIX
+    for i, principal in enumerate(PRINCIPALS)
+]
+
+
+@pytest.mark.parametrize(("method", "path", "principal", "expected"), CELLS)
+def test_cell(world: World, method: str, path: str, principal: str, expected: int) -> None:
+    req = REQUESTS[(method, path)](world)
+    before = snapshot(world) if expected in (401, 403) else None
+    response = world.call(method, req.path, req.body, world.headers[principal])
+    if expected in (401, 403):
+        assert_problem(response, expected)
+        assert snapshot(world) == before, "a denied request changed the table or the bucket"
+        if req.check is not None:
+            req.check(world)
+    else:
+        assert response.status_code == expected, (response.status_code, response.body)
+        assert response.status_code < 500
+
+
+def _public_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[str, str]]:
+    if path == "/auth/login":
+        body = json.dumps({"username": "recruiter@example.com", "password": PASSWORD}).encode()
+        return path, body, {"Content-Type": "application/json"}
+    if path == "/public/talent-network":
+        body = json.dumps({"email": unique_email("tn"), "first_name": "Tia", "last_name": "Ng"}).encode()
+        return path, body, {"Content-Type": "application/json"}
+    if path == "/public/jobs/{job_id}/applications":
+        body = json.dumps({"email": unique_email("ap"), "first_name": "Al", "last_name": "Po"}).encode()
+        return f"/public/jobs/{w.job_id}/applications", body, {"Content-Type": "application/json"}
+    return path, b"", {}
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(PUBLIC))
+@pytest.mark.parametrize("principal", ["anonymous", "recruiter"])
+def test_public_route_needs_no_credentials(world: World, method: str, path: str, principal: str) -> None:
+    url, body, headers = _public_request(world, method, path)
+    response = world.client.http.request(
+        method, url, headers={**headers, **world.headers[principal]}, body=body
+    )
+    assert response.status_code == PUBLIC[(method, path)], (response.status_code, response.body)
+
+
+# ---------------------------------------------------------------------------------- bad credentials
+
+
+def _moto_pool(w: World) -> Any:
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    return cognitoidp_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].user_pools[w.env.stack.user_pool_id]
+
+
+def _moto_jwt(
+    w: World,
+    *,
+    client_id: str | None = None,
+    token_use: str = "id",
+    expires_in: int = 3600,
+    groups: list[str] | None = None,
+) -> str:
+    pool = _moto_pool(w)
+    token, _ = pool.create_jwt(
+        client_id or w.env.stack.client_id,
+        "admin@example.com",
+        token_use,
+        expires_in=expires_in,
+        extra_data={"cognito:groups": groups if groups is not None else ["admin"]},
+    )
+    return str(token)
+
+
+def _claims(token: str) -> dict[str, Any]:
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+def _foreign_rsa_token(w: World) -> str:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = _claims(w.env.tokens["admin"])
+    return jwt.encode(
+        claims,
+        key,
+        algorithm="RS256",
+        headers={"kid": jwt.get_unverified_header(w.env.tokens["admin"])["kid"]},
+    )
+
+
+def _tampered_token(w: World) -> str:
+    """The recruiter's real token with its payload swapped for one claiming the admin group."""
+    import base64
+
+    head, _, signature = w.env.tokens["recruiter"].split(".")
+    claims = _claims(w.env.tokens["recruiter"])
+    claims["cognito:groups"] = ["admin"]
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{head}.{payload}.{signature}"
+
+
+def _unsigned_token(w: World) -> str:
+    claims = _claims(w.env.tokens["admin"])
+    return jwt.encode(claims, None, algorithm="none")
+
+
+BAD_AUTHORIZATION: dict[str, Callable[[World], str]] = {
+    "basic": lambda w: "Basic YWRtaW5AZXhhbXBsZS5jb206Q29ycmVjdC1Ib3JzZS00Mg==",
+    "token scheme": lambda w: f"Token {w.env.tokens['admin']}",
+    "bearer without token": lambda w: "Bearer ",
+    "garbled": lambda w: "Bearer not-a-jwt",
+    "three garbled parts": lambda w: "Bearer aaaa.bbbb.cccc",
+    "truncated": lambda w: f"Bearer {w.env.tokens['admin'][:-12]}",
+    "wrong signature": lambda w: f"Bearer {_tampered_token(w)}",
+    "signed by another key": lambda w: f"Bearer {_foreign_rsa_token(w)}",
+    "alg none": lambda w: f"Bearer {_unsigned_token(w)}",
+    "expired": lambda w: f"Bearer {_moto_jwt(w, expires_in=-600)}",
+    "expired access token": lambda w: f"Bearer {_moto_jwt(w, token_use='access', expires_in=-600)}",
+    "other client id token": lambda w: f"Bearer {_moto_jwt(w, client_id='some-other-client')}",
+    "other client access token": lambda w: (
+        f"Bearer {_moto_jwt(w, client_id='some-other-client', token_use='access')}"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_AUTHORIZATION))
+def test_bad_authorization_is_401(world: World, case: str) -> None:
+    authorization = BAD_AUTHORIZATION[case](world)
+    for method, path, body in (
+        ("GET", "/v1/candidates", None),
+        ("POST", "/v1/pools", {"name": "should not exist"}),
+        ("GET", "/v1/api-keys", None),
+    ):
+        before = snapshot(world)
+        response = world.call(method, path, body, {"Authorization": authorization})
+        assert_problem(response, 401)
+        assert snapshot(world) == before
+
+
+def test_moto_minted_token_is_accepted_as_a_control(world: World) -> None:
+    """The forged-token cases above fail for the reason they name, not because minting is broken."""
+    token = _moto_jwt(world)
+    response = world.call("GET", "/v1/api-keys", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.body
+
+
+def test_id_token_from_another_app_client_is_401(world: World) -> None:
+    """A real sign-in through a second app client of the same pool: right issuer, wrong audience."""
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    other = idp.create_user_pool_client(
+        UserPoolId=world.env.stack.user_pool_id,
+        ClientName="another-app",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    result = idp.initiate_auth(
+        ClientId=other,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "admin@example.com", "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    assert _claims(result["IdToken"])["aud"] == other
+    for token in (result["IdToken"], result["AccessToken"]):
+        assert_problem(world.call("GET", "/v1/candidates", headers={"Authorization": f"Bearer {token}"}), 401)
+
+
+def test_token_from_another_user_pool_is_401(world: World) -> None:
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    pool = idp.create_user_pool(PoolName="elsewhere", UsernameAttributes=["email"])["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="x",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    idp.create_group(GroupName="admin", UserPoolId=pool)
+    idp.admin_create_user(UserPoolId=pool, Username="admin@example.com", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(
+        UserPoolId=pool, Username="admin@example.com", Password=PASSWORD, Permanent=True
+    )
+    idp.admin_add_user_to_group(UserPoolId=pool, Username="admin@example.com", GroupName="admin")
+    token = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "admin@example.com", "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]["IdToken"]
+    assert_problem(world.call("GET", "/v1/candidates", headers={"Authorization": f"Bearer {token}"}), 401)
+
+
+def test_access_token_works_like_the_id_token(world: World) -> None:
+    tokens = login(world.client, "recruiter@example.com")
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert world.call("GET", "/v1/candidates", headers=auth).status_code == 200
+    assert_problem(world.call("GET", "/v1/api-keys", headers=auth), 403)
+
+
+def test_user_in_no_group_is_403(world: World) -> None:
+    create_user(world.env.stack, "nobody@example.com", PASSWORD, None)
+    auth = {"Authorization": f"Bearer {login(world.client, 'nobody@example.com')['id_token']}"}
+    before = snapshot(world)
+    assert_problem(world.call("GET", "/v1/candidates", headers=auth), 403)
+    assert_problem(world.call("POST", "/v1/jobs", {"title": "nope"}, headers=auth), 403)
+    assert snapshot(world) == before
+
+
+def test_revoked_api_key_is_401(world: World) -> None:
+    created = world.admin("POST", "/v1/api-keys", {"name": "short-lived", "scope": "read-write"}, 201)
+    key = {"X-Api-Key": created["key"]}
+    assert world.call("GET", "/v1/candidates", headers=key).status_code == 200
+    world.admin("DELETE", f"/v1/api-keys/{created['id']}", expect=204)
+    before = snapshot(world)
+    assert_problem(world.call("GET", "/v1/candidates", headers=key), 401)
+    assert_problem(world.call("POST", "/v1/pools", {"name": "after revoke"}, headers=key), 401)
+    assert snapshot(world) == before
+    listed = {k["id"]: k for k in world.admin("GET", "/v1/api-keys?limit=100")["items"]}
+    assert listed[created["id"]]["revoked_at"]
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        pytest.param(lambda real: "not-a-key", id="garbage"),
+        pytest.param(lambda real: "crm_0123456789abcdef_secret", id="unknown id"),
+        pytest.param(lambda real: real[:-1] + ("A" if real[-1] != "A" else "B"), id="wrong secret"),
+        pytest.param(lambda real: real + "x", id="extra character"),
+        pytest.param(lambda real: "crm_" + "a" * 300, id="overlong"),
+        pytest.param(lambda real: "crm_../../x_y", id="path characters"),
+    ],
+)
+def test_invalid_api_key_is_401(world: World, make_key: Callable[[str], str]) -> None:
+    real = world.headers["rw_key"]["X-Api-Key"]
+    assert_problem(world.call("GET", "/v1/candidates", headers={"X-Api-Key": make_key(real)}), 401)
+
+
+def test_secrets_are_never_listed(world: World) -> None:
+    listed = world.admin("GET", "/v1/api-keys?limit=100")["items"]
+    assert listed
+    text = json.dumps(listed)
+    assert "key_hash" not in text
+    assert world.headers["rw_key"]["X-Api-Key"] not in text
+
+
+def test_resume_link_shape(world: World) -> None:
+    """The resume route's success body is a link, and it needs no more than read access."""
+    body = world.call(
+        "GET",
+        f"/v1/candidates/{world.candidate_id}/applications/{world.job_id}/resume",
+        headers=world.headers["read_key"],
+    ).json_body
+    assert body["url"].startswith("https://")
+    assert body["expires_in"] > 0
