@@ -1,0 +1,176 @@
+"""The ``crm`` command line.
+
+Each subcommand is one ``add_<name>`` function that registers its parser and sets
+``func`` to what runs it; add a new subcommand by writing such a function and
+listing it in :data:`COMMANDS` (nested groups such as ``crm dlq list`` are a
+subparser with its own subparsers, in the same way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path(".crm")
+
+
+def _configure_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+# ---------------------------------------------------------------- crm dev
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError("expected NAME=VALUE")
+    return name, value
+
+
+def add_dev(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from crm_tools.seed import DEFAULT_DEMO_PASSWORD
+
+    parser = sub.add_parser(
+        "dev",
+        help="run the local stack (API, embedded AWS, workers) in the foreground",
+        description=(
+            "Run the whole product locally until SIGINT/SIGTERM: an embedded moto server is AWS, "
+            "resources come from infra/template.yaml, the Chalice app serves the API, and a local "
+            "runtime feeds the DynamoDB stream and SQS queues to their functions. Data is kept under "
+            "the data directory across restarts."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where data is kept (default .crm)"
+    )
+    parser.add_argument("--fresh", action="store_true", help="delete the saved data first")
+    parser.add_argument("--no-seed", action="store_true", help="no demo users and no demo data")
+    parser.add_argument(
+        "--demo-password",
+        default=DEFAULT_DEMO_PASSWORD,
+        help=f"password of the demo users (default {DEFAULT_DEMO_PASSWORD})",
+    )
+    parser.add_argument("--template", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        type=_parameter,
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a template parameter (repeatable)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="debug logging")
+    parser.set_defaults(func=_run_dev)
+
+
+def _run_dev(args: argparse.Namespace) -> int:
+    from crm_tools.devstack import DevOptions, run_dev
+
+    _configure_logging(args.verbose)
+    options = DevOptions(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        fresh=args.fresh,
+        seed=not args.no_seed,
+        demo_password=args.demo_password,
+        template=args.template,
+        parameters=dict(args.parameter),
+    )
+    code = run_dev(options)
+    # The heap (moto, botocore models) is about to be freed: skip the collector's full
+    # passes at interpreter exit, which otherwise take seconds.
+    gc.freeze()
+    return code
+
+
+# ---------------------------------------------------------------- crm invoke
+
+
+def add_invoke(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "invoke",
+        help="run one function's handler with an event, against the running local stack",
+        description=(
+            "Invoke FUNCTION (a logical id such as StreamFunction, or a short name such as stream) "
+            "in this process with the event in a file, using the environment of the running "
+            "`crm dev`, and print the handler's result as JSON."
+        ),
+    )
+    parser.add_argument("function", metavar="FUNCTION")
+    parser.add_argument("--event", "-e", required=True, help="event file (e.g. events/api-health.json), or -")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="data dir of the running stack"
+    )
+    parser.set_defaults(func=_run_invoke)
+
+
+def _run_invoke(args: argparse.Namespace) -> int:
+    from crm_tools.devstack_invoke import main as invoke_main
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    return invoke_main(args.function, args.event, args.data_dir)
+
+
+# ---------------------------------------------------------------- crm package
+
+
+def add_package(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "package",
+        help="build the deployable template and code bundles (see `crm package --help`)",
+        add_help=False,
+    )
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser.set_defaults(func=lambda args: run_package(args.rest))
+
+
+def run_package(argv: Sequence[str]) -> int:
+    from crm_tools import package
+
+    return int(package.main(list(argv)) or 0)
+
+
+# ---------------------------------------------------------------- main
+
+COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    add_dev,
+    add_invoke,
+    add_package,
+]
+
+#: Subcommands whose arguments are passed through untouched to another parser.
+PASSTHROUGH = {"package": run_package}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crm", description="Candidate Relationship Management tools.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in PASSTHROUGH:
+        return PASSTHROUGH[args_list[0]](args_list[1:])
+    args = build_parser().parse_args(args_list)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,537 @@
+"""``crm dev``: the whole product in one process, on loopback, with no cloud account.
+
+Start-up, in order:
+
+1. fake AWS credentials in the environment; an embedded moto server
+   (``ThreadedMotoServer``) on 127.0.0.1 and a free port is "AWS";
+   ``AWS_ENDPOINT_URL`` points every client at it;
+2. the resources of ``infra/template.yaml`` are created in moto (stack name
+   ``crm-local``) and each function's environment is computed from the template;
+3. saved items and objects are restored from the data directory;
+4. the demo users are created (unless ``--no-seed``);
+5. the Chalice app is served by Chalice's local server on a thread, and the local
+   runtime starts feeding the DynamoDB stream and SQS queues to their functions;
+6. when the table is empty, demo data is loaded through the HTTP API;
+7. ``CRM is ready on http://H:P`` is printed once ``GET /health`` answers.
+
+It runs until SIGINT or SIGTERM, then stops everything, saves the data and exits 0.
+``<data-dir>/stack.json`` tells ``crm invoke`` where the running stack is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from crm_tools import seed as seeding
+from crm_tools.cfn import Resolver, Template
+from crm_tools.devstack_persist import Autosaver, StateStore, atomic_write
+from crm_tools.devstack_provision import Provisioned, Provisioner, function_environment
+from crm_tools.devstack_runtime import DynamoStreamSource, EventSource, LocalFunction, SqsSource
+
+log = logging.getLogger("devstack")
+
+STACK_NAME = "crm-local"
+REGION = "us-east-1"
+READY_PREFIX = "CRM is ready on"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+# Deterministic user pool and client ids, so they survive a restart (and tokens with them).
+MOTO_SETTINGS = {
+    "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+    "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+}
+
+
+class StartupError(RuntimeError):
+    """The stack could not start; the message says why."""
+
+
+class StopRequested(Exception):
+    """SIGINT/SIGTERM arrived while starting."""
+
+
+def project_root() -> Path:
+    """The checkout holding ``infra/template.yaml``: the working directory or this package's."""
+    env = os.environ.get("CRM_PROJECT_ROOT")
+    if env:
+        return Path(env).resolve()
+    for candidate in (Path.cwd(), *Path.cwd().parents):
+        if (candidate / "infra" / "template.yaml").is_file():
+            return candidate
+    return Path(__file__).resolve().parents[2]
+
+
+def use_fake_aws_environment() -> None:
+    """Credentials and region that can never reach a real account."""
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(key, None)
+    os.environ.update(FAKE_CREDENTIALS)
+
+
+def quiet_request_logs() -> None:
+    for name in ("werkzeug", "moto", "botocore", "boto3", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+@dataclass
+class DevOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path(".crm")
+    fresh: bool = False
+    seed: bool = True
+    demo_password: str = seeding.DEFAULT_DEMO_PASSWORD
+    template: Path | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    autosave_seconds: float = 3.0
+    progress: bool = True
+
+
+class DevStack:
+    def __init__(self, options: DevOptions) -> None:
+        self.options = options
+        self.root = project_root()
+        self.template_path = (options.template or self.root / "infra" / "template.yaml").resolve()
+        self.data_dir = options.data_dir.resolve()
+        self.stop_event = threading.Event()
+        self._starting = True
+        self._persist = False
+        self._lock_file: Any = None
+        self.moto: Any = None
+        self.endpoint_url = ""
+        self.template: Template | None = None
+        self.resolver: Resolver | None = None
+        self.provisioned = Provisioned()
+        self.environments: dict[str, dict[str, str]] = {}
+        self.functions: dict[str, LocalFunction] = {}
+        self.sources: list[EventSource] = []
+        self.store: StateStore | None = None
+        self.autosaver: Autosaver | None = None
+        self.api: Any = None
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self._session: Any = None
+
+    # ------------------------------------------------------------ entry point
+
+    def run(self) -> int:
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        code = 0
+        try:
+            self.start()
+            self._starting = False
+            self.announce()
+            while not self.stop_event.wait(0.5):
+                pass
+        except StopRequested:
+            pass
+        except StartupError as exc:
+            print(f"crm dev: {exc}", file=sys.stderr, flush=True)
+            code = 1
+        except seeding.SeedError as exc:
+            print(
+                f"crm dev: loading the demo data failed: {exc}\n"
+                "crm dev: fix the API, or start with --no-seed to skip the demo data",
+                file=sys.stderr,
+                flush=True,
+            )
+            code = 1
+        except Exception:
+            log.exception("crm dev failed")
+            code = 1
+        finally:
+            self._starting = False
+            self.stop_event.set()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            try:
+                self.shutdown()
+            finally:
+                signal.signal(signal.SIGINT, previous[signal.SIGINT])
+                signal.signal(signal.SIGTERM, previous[signal.SIGTERM])
+        return code
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_event.set()
+        if self._starting:
+            self._starting = False
+            raise StopRequested
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.options.host}:{self.options.port}"
+
+    @property
+    def loopback_url(self) -> str:
+        host = self.options.host
+        host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - a comparison
+        return f"http://{host}:{self.options.port}"
+
+    def announce(self) -> None:
+        print(f"{READY_PREFIX} {self.url}", flush=True)
+        if self.options.seed:
+            users = ", ".join(f"{user} ({group})" for user, group in seeding.DEMO_USERS)
+            print(f"Demo users: {users}; password: {self.options.demo_password}", flush=True)
+
+    # ------------------------------------------------------------ start
+
+    def start(self) -> None:
+        self._take_lock()
+        if self.options.fresh:
+            StateStore(self.data_dir, dynamodb=None, s3=None, tables={}, buckets={}).clear()
+        (self.data_dir / "stack.json").unlink(missing_ok=True)
+        use_fake_aws_environment()
+        os.environ.update(MOTO_SETTINGS)
+        quiet_request_logs()
+        self._start_moto()
+        self._provision()
+        self._configure_environment()
+        self._write_stack_file()
+        self.store = StateStore(
+            self.data_dir,
+            dynamodb=self.client("dynamodb"),
+            s3=self.client("s3"),
+            tables=self.provisioned.tables,
+            buckets=self.provisioned.buckets,
+            item_reader=self._read_table_items,
+            change_marker=self._table_change_marker,
+        )
+        restored = self.store.restore()
+        if any(restored.values()):
+            log.info("restored %s", ", ".join(f"{k}: {v}" for k, v in restored.items() if v))
+        self._make_functions()
+        if self.options.seed:
+            for pool_id in self.provisioned.user_pools.values():
+                seeding.create_demo_users(self.client("cognito-idp"), pool_id, self.options.demo_password)
+        self._start_api()
+        for source in self.sources:
+            source.start()
+        self._wait_healthy(timeout=30)
+        if self.options.seed and self._tables_empty():
+            http_log = logging.getLogger("devstack.http")
+            level = http_log.level
+            http_log.setLevel(logging.WARNING)  # the progress bar says it better than 120 request lines
+            try:
+                summary = seeding.load_demo_data(
+                    self.loopback_url,
+                    username=seeding.DEMO_USERS[0][0],
+                    password=self.options.demo_password,
+                    progress=self.options.progress,
+                )
+            finally:
+                http_log.setLevel(level)
+            log.info("demo data: %s", summary)
+            if not self.wait_idle(timeout=60):
+                log.warning("the local runtime has not caught up with the demo data yet")
+        self._persist = True
+        self.autosaver = Autosaver(self.store, self.options.autosave_seconds, self.stop_event)
+        self.autosaver.start()
+
+    def _take_lock(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = (self.data_dir / ".lock").open("w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self._lock_file.close()
+            self._lock_file = None
+            raise StartupError(f"another crm dev is using {self.data_dir}") from exc
+
+    def client(self, service: str) -> Any:
+        """boto3 clients of the local stack itself (one session: models load once)."""
+        with self._clients_lock:
+            found = self._clients.get(service)
+            if found is None:
+                if self._session is None:
+                    import boto3
+
+                    self._session = boto3.session.Session(region_name=REGION)
+                found = self._session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+                self._clients[service] = found
+            return found
+
+    def _start_moto(self) -> None:
+        from crm_tools.devstack_moto import (
+            LocalMotoServer,
+            install_fast_stream_reads,
+            install_fast_transactions,
+        )
+
+        install_fast_transactions()
+        install_fast_stream_reads()
+        self.moto = LocalMotoServer(ip_address="127.0.0.1", port=0)
+        self.moto.start()
+        self.endpoint_url = self.moto.endpoint_url
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
+        log.info("embedded AWS (moto) on %s", self.endpoint_url)
+
+    def _provision(self) -> None:
+        try:
+            self.template = Template.load(self.template_path)
+        except (OSError, ValueError) as exc:
+            raise StartupError(f"cannot read {self.template_path}: {exc}") from exc
+        self.resolver = Resolver(
+            self.template,
+            stack_name=STACK_NAME,
+            region=REGION,
+            parameter_overrides=dict(self.options.parameters),
+        )
+        self.provisioned = Provisioner(self.template, self.resolver, self.client).provision()
+        for spec in self.template.functions():
+            self.environments[spec.logical_id] = function_environment(
+                self.template, self.resolver, spec.logical_id
+            )
+
+    def _configure_environment(self) -> None:
+        """Every function runs in this process: their variables are merged into os.environ."""
+        merged: dict[str, str] = {}
+        for logical_id, env in self.environments.items():
+            for key, value in env.items():
+                if key in merged and merged[key] != value:
+                    log.warning(
+                        "%s sets %s differently from another function; one value wins", logical_id, key
+                    )
+                merged[key] = value
+        os.environ.update(merged)
+        from crm.aws import reset_clients
+        from crm.config import reset_settings
+
+        reset_settings()
+        reset_clients()
+        self._check_env_json(merged)
+
+    def _check_env_json(self, merged: dict[str, str]) -> None:
+        path = self.root / "events" / "env.json"
+        try:
+            parameters = json.loads(path.read_text(encoding="utf-8")).get("Parameters", {})
+        except (OSError, ValueError):
+            return
+        stale = sorted(k for k, v in merged.items() if k in parameters and parameters[k] != v)
+        missing = sorted(k for k in merged if k not in parameters)
+        if stale or missing:
+            log.warning(
+                "events/env.json differs from the local stack (stale: %s; missing: %s)",
+                ", ".join(stale) or "-",
+                ", ".join(missing) or "-",
+            )
+
+    def stack_description(self) -> dict[str, Any]:
+        assert self.template is not None
+        functions = {}
+        for spec in self.template.functions():
+            functions[spec.logical_id] = {
+                "name": self.provisioned.functions.get(spec.logical_id),
+                "handler": spec.handler,
+                "code_dir": str(spec.code_dir) if spec.code_dir else None,
+                "timeout": spec.timeout,
+                "memory_size": spec.memory_size,
+                "environment": self.environments.get(spec.logical_id, {}),
+            }
+        return {
+            "stack_name": STACK_NAME,
+            "region": REGION,
+            "endpoint_url": self.endpoint_url,
+            "api_url": self.url,
+            "template": str(self.template_path),
+            "pid": os.getpid(),
+            "functions": functions,
+            "tables": self.provisioned.tables,
+            "buckets": self.provisioned.buckets,
+            "queues": self.provisioned.queues,
+            "user_pools": self.provisioned.user_pools,
+        }
+
+    def _write_stack_file(self) -> None:
+        body = json.dumps(self.stack_description(), indent=2, sort_keys=True)
+        atomic_write(self.data_dir / "stack.json", body.encode("utf-8"))
+
+    def _make_functions(self) -> None:
+        assert self.template is not None and self.resolver is not None
+        for spec in self.template.functions():
+            name = self.provisioned.functions[spec.logical_id]
+            arn = self.resolver.get_att(spec.logical_id, "Arn")
+            function = LocalFunction(spec, physical_name=name, arn=arn)
+            self.functions[spec.logical_id] = function
+            for event_name, event in spec.events.items():
+                self._make_source(function, event_name, event)
+
+    def _make_source(self, function: LocalFunction, event_name: str, event: dict[str, Any]) -> None:
+        assert self.resolver is not None
+        kind = event.get("Type")
+        props = self.resolver.resolve(event.get("Properties") or {})
+        if props.get("Enabled", True) in (False, "false"):
+            return
+        source: EventSource
+        if kind == "DynamoDB":
+            source = DynamoStreamSource(
+                function,
+                props,
+                streams_client=self.client("dynamodbstreams"),
+                sqs_client=self.client("sqs"),
+                queue_urls=self.provisioned.queue_urls_by_arn,
+                region=REGION,
+                stop=self.stop_event,
+                housekeeping=self._stream_housekeeping(str(props["Stream"])),
+            )
+        elif kind == "SQS":
+            source = SqsSource(
+                function,
+                props,
+                sqs_client=self.client("sqs"),
+                queue_urls=self.provisioned.queue_urls_by_arn,
+                region=REGION,
+                stop=self.stop_event,
+            )
+        else:
+            log.info("%s: %s event %s is not run by the local stack", function.logical_id, kind, event_name)
+            return
+        source.prepare()
+        self.sources.append(source)
+
+    def _read_table_items(self, table_name: str) -> list[dict[str, Any]] | None:
+        from crm_tools.devstack_moto import table_items
+
+        return table_items(table_name, region=REGION, lock=self.moto.lock)
+
+    def _table_change_marker(self, table_name: str) -> int | None:
+        from crm_tools.devstack_moto import table_change_marker
+
+        return table_change_marker(table_name, region=REGION, lock=self.moto.lock)
+
+    def _stream_housekeeping(self, stream_arn: str) -> Any:
+        """Drop consumed stream records and spent shard iterators from moto's memory."""
+        from crm_tools.devstack_moto import prune_shard_iterators, trim_stream
+
+        table_name = stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
+        lock = self.moto.lock
+
+        def housekeeping(delivered_upto: int | None, keep: set[str]) -> None:
+            if delivered_upto is not None:
+                trim_stream(table_name, delivered_upto, region=REGION, lock=lock)
+            prune_shard_iterators(keep, lock=lock)
+
+        return housekeeping
+
+    def _start_api(self) -> None:
+        from chalice import Chalice
+
+        from crm_tools.devstack_http import ApiServer, gateway_responses
+
+        assert self.template is not None and self.resolver is not None
+        api_function = None
+        for function in self.functions.values():
+            try:
+                handler = function.load()
+            except Exception as exc:
+                if function.spec.handler.endswith(".app"):
+                    raise StartupError(f"{function.logical_id} does not import: {exc!r}") from exc
+                log.error("%s does not import yet: %s", function.logical_id, type(exc).__name__)
+                continue
+            if isinstance(handler, Chalice):
+                api_function = function
+        if api_function is None:
+            raise StartupError("no function of the template is a Chalice app")
+        assert api_function.spec.code_dir is not None
+        try:
+            self.api = ApiServer(
+                api_function.load(),
+                host=self.options.host,
+                port=self.options.port,
+                project_dir=api_function.spec.code_dir,
+                function_name=api_function.physical_name,
+                timeout=api_function.spec.timeout,
+                memory_size=api_function.spec.memory_size,
+                gateway=gateway_responses(self.template, self.resolver),
+            )
+        except OSError as exc:
+            raise StartupError(f"cannot listen on {self.options.host}:{self.options.port}: {exc}") from exc
+        self.api.start()
+
+    def _wait_healthy(self, timeout: float) -> None:
+        import requests
+
+        session = requests.Session()
+        session.trust_env = False
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            try:
+                response = session.get(self.loopback_url + "/health", timeout=5)
+                if response.status_code == 200:
+                    return
+                last = f"answered {response.status_code}"
+            except requests.RequestException as exc:
+                last = type(exc).__name__
+            time.sleep(0.1)
+        raise StartupError(f"GET /health did not answer 200 ({last})")
+
+    def _tables_empty(self) -> bool:
+        ddb = self.client("dynamodb")
+        return all(
+            not ddb.scan(TableName=name, Limit=1).get("Items") for name in self.provisioned.tables.values()
+        )
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every event source has caught up (lists are projected asynchronously)."""
+        deadline = time.monotonic() + timeout
+        return all(s.wait_idle(max(0.0, deadline - time.monotonic())) for s in self.sources)
+
+    # ------------------------------------------------------------ stop
+
+    def shutdown(self) -> None:
+        self.stop_event.set()
+        log.debug("stopping")
+        if self.api is not None:
+            with _logged("stopping the API"):
+                self.api.stop()
+        for source in self.sources:
+            if source.is_alive():
+                source.join(timeout=max(5, source.function.spec.timeout))
+        if self.autosaver is not None and self.autosaver.is_alive():
+            self.autosaver.join(timeout=30)
+        log.debug("workers stopped")
+        if self._persist and self.store is not None:
+            with _logged("saving the local data"):
+                self.store.dump()
+            log.debug("data saved")
+        if self.moto is not None:
+            with _logged("stopping moto"):
+                self.moto.stop()
+        (self.data_dir / "stack.json").unlink(missing_ok=True)
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+        log.debug("stopped")
+
+
+@contextlib.contextmanager
+def _logged(what: str) -> Any:
+    try:
+        yield
+    except Exception as exc:
+        log.error("%s failed: %s", what, exc)
+
+
+def run_dev(options: DevOptions) -> int:
+    return DevStack(options).run()

@@ -1,0 +1,304 @@
+"""The embedded AWS: moto's server on a thread, made safe and fast enough for a local stack.
+
+moto's server handles requests on many threads but its models are not thread-safe
+(a transaction deep-copies the table while another request changes it:
+"dictionary changed size during iteration"). Three adjustments, all local to the
+``crm dev`` process:
+
+* :class:`LocalMotoServer` serialises requests with one lock (SQS long polls are let
+  through, so they cannot stall everything else). Under the GIL this costs almost
+  no throughput, and every API call becomes atomic, as it is in AWS.
+* :func:`install_fast_transactions`: moto backs up a whole table (all items and the
+  entire stream history) with ``copy.deepcopy`` before every TransactWriteItems,
+  once per action, and restores it on failure. That grows with the data (0.6 s
+  per transaction at 2,000 items) and, by swapping in a new table object, strands
+  stream readers on the old one. The patch backs up only the items the
+  transaction touches and, on failure, puts those back and drops the stream
+  records the failed transaction wrote: same result, constant cost.
+* :func:`trim_stream`: moto keeps every stream record forever; records the local
+  runtime has consumed are dropped (DynamoDB itself keeps them 24 hours).
+
+The patches touch moto internals (checked against moto 5.2); if they do not fit
+the installed moto they are skipped with a warning and moto's own behaviour stays.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.server import ThreadedMotoServer
+
+log = logging.getLogger("devstack")
+
+ACCOUNT_ID = "123456789012"
+
+
+class SerializedApp:
+    """WSGI middleware: one request at a time (except SQS long polls)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], lock: threading.RLock) -> None:
+        self.app = app
+        self.lock = lock
+
+    @staticmethod
+    def _is_long_poll(environ: dict[str, Any]) -> bool:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        is_json = target == "AmazonSQS.ReceiveMessage"
+        if not is_json and "sqs" not in environ.get("HTTP_AUTHORIZATION", "").lower():
+            return False
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            if is_json:
+                wait = json.loads(body or b"{}").get("WaitTimeSeconds")
+            else:
+                form = parse_qs(body.decode("utf-8", "replace"))
+                if form.get("Action") != ["ReceiveMessage"]:
+                    return False
+                wait = (form.get("WaitTimeSeconds") or [None])[0]
+            return bool(wait) and int(wait) > 0
+        except (ValueError, TypeError, AttributeError):
+            return False
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self._is_long_poll(environ):
+            return self.app(environ, start_response)
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        return [body]
+
+
+class LocalMotoServer(ThreadedMotoServer):
+    """``ThreadedMotoServer`` whose requests are serialised by :attr:`lock`."""
+
+    def __init__(self, ip_address: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(ip_address=ip_address, port=port, verbose=False)
+        self.lock = threading.RLock()
+
+    def _server_entry(self) -> None:
+        from moto.moto_server.threaded_moto_server import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+            make_server,
+        )
+
+        app = SerializedApp(DomainDispatcherApplication(create_backend_app), self.lock)
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+    @property
+    def endpoint_url(self) -> str:
+        host, port = self.get_host_and_port()
+        return f"http://{host}:{port}"
+
+
+# ---------------------------------------------------------------- transactions
+
+_installed = False
+
+
+def _backup_items(
+    backend: Any, transact_items: Any
+) -> tuple[list[tuple[Any, ...]], dict[int, tuple[Any, int]]]:
+    """Deep copies of the items a transaction touches, and its tables' stream lengths."""
+    backups: list[tuple[Any, ...]] = []
+    stream_lengths: dict[int, tuple[Any, int]] = {}
+    for entry in transact_items if isinstance(transact_items, list) else []:
+        try:
+            _, op = next(iter(entry.items()))
+            table = backend.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Key")
+            if key is None:
+                names = [n for n in (table.hash_key_attr, table.range_key_attr) if n]
+                key = {n: op["Item"][n] for n in names}
+            hash_key, range_key = backend.get_keys_value(table, key)
+            current = table.get_item(hash_key, range_key)
+        except Exception:  # noqa: S112 - malformed input: moto reports it itself
+            continue
+        backups.append((table, hash_key, range_key, copy.deepcopy(current)))
+        if table.stream_shard is not None:
+            stream_lengths.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
+    return backups, stream_lengths
+
+
+def _restore_items(backups: list[tuple[Any, ...]], stream_lengths: dict[int, tuple[Any, int]]) -> None:
+    for table, hash_key, range_key, old in reversed(backups):
+        if range_key is not None:
+            if old is None:
+                table.items[hash_key].pop(range_key, None)
+            else:
+                table.items[hash_key][range_key] = old
+        elif old is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = old
+    for shard, length in stream_lengths.values():
+        del shard.items[length:]
+
+
+def install_fast_transactions() -> bool:
+    """Replace moto's whole-table backup in TransactWriteItems by a per-item one."""
+    global _installed
+    if _installed:
+        return True
+    try:
+        from moto.dynamodb.models import DynamoDBBackend
+        from moto.dynamodb.models.table import Table
+
+        original = DynamoDBBackend.transact_write_items
+        DynamoDBBackend.get_keys_value  # noqa: B018 - fail early if the internals moved
+    except (ImportError, AttributeError) as exc:
+        log.warning("moto transactions not patched (%s): they will be slow with much data", exc)
+        return False
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        backups, stream_lengths = _backup_items(self, transact_items)
+        # moto's own backup (a deep copy of each table) becomes a no-op meanwhile; the
+        # server lock guarantees no other request sees the class attribute.
+        own = Table.__dict__.get("__deepcopy__")
+        Table.__deepcopy__ = lambda table, memo: table
+        try:
+            return original(self, transact_items)
+        except Exception:
+            _restore_items(backups, stream_lengths)
+            raise
+        finally:
+            if own is None:
+                del Table.__deepcopy__
+            else:
+                Table.__deepcopy__ = own
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+    _installed = True
+    return True
+
+
+# ---------------------------------------------------------------- streams
+
+
+class _StreamJSONEncoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        import datetime as dt
+        import decimal
+
+        if isinstance(o, dt.datetime):
+            return o.timestamp()
+        if isinstance(o, decimal.Decimal):
+            return float(o)
+        return super().default(o)
+
+
+def install_fast_stream_reads() -> bool:
+    """Serve GetRecords with ``json.dumps``: the records are already in wire format.
+
+    moto's generic response serializer walks every attribute value of every record
+    through the service model: about 28 ms per record here, seconds per batch.
+    """
+    try:
+        from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    except ImportError as exc:
+        log.warning("moto stream reads not patched (%s): the stream will be slow", exc)
+        return False
+    if getattr(DynamoDBStreamsHandler.get_records, "_crm_fast", False):
+        return True
+
+    def get_records(self: Any) -> str:
+        iterator = self._get_param("ShardIterator")
+        limit = self._get_param("Limit") or 1000
+        return json.dumps(self.backend.get_records(iterator, int(limit)), cls=_StreamJSONEncoder)
+
+    get_records._crm_fast = True  # type: ignore[attr-defined]
+    DynamoDBStreamsHandler.get_records = get_records
+    return True
+
+
+def trim_stream(table_name: str, before_sequence: int, *, region: str, lock: threading.RLock) -> int:
+    """Drop a table's stream records numbered below ``before_sequence``; returns how many."""
+    try:
+        from moto.dynamodb.models import dynamodb_backends
+
+        with lock:
+            table = dynamodb_backends[ACCOUNT_ID][region].tables.get(table_name)
+            shard = getattr(table, "stream_shard", None)
+            if shard is None:
+                return 0
+            drop = min(before_sequence - shard.starting_sequence_number, len(shard.items))
+            if drop <= 0:
+                return 0
+            del shard.items[:drop]
+            shard.starting_sequence_number += drop
+            return drop
+    except Exception as exc:  # best effort: moto internals may change
+        log.debug("stream not trimmed: %s", exc)
+        return 0
+
+
+def table_items(table_name: str, *, region: str, lock: threading.RLock) -> list[dict[str, Any]] | None:
+    """A table's items in DynamoDB JSON, read from moto's memory.
+
+    moto's Scan deep-copies and sizes every item (about 10 ms each here), and would
+    hold the server's lock for seconds; this takes milliseconds. None if moto's
+    internals do not fit (the caller then scans).
+    """
+    try:
+        from moto.dynamodb.models import dynamodb_backends
+
+        with lock:
+            table = dynamodb_backends[ACCOUNT_ID][region].tables.get(table_name)
+            if table is None:
+                return None
+            groups = table.items.values() if table.range_key_attr else [table.items]
+            text = json.dumps([item.to_json()["Attributes"] for group in groups for item in group.values()])
+        return list(json.loads(text))
+    except Exception as exc:  # best effort
+        log.debug("items not read from moto: %s", exc)
+        return None
+
+
+def table_change_marker(table_name: str, *, region: str, lock: threading.RLock) -> int | None:
+    """A number that changes whenever the table is written (its stream's high-water mark)."""
+    try:
+        from moto.dynamodb.models import dynamodb_backends
+
+        with lock:
+            table = dynamodb_backends[ACCOUNT_ID][region].tables.get(table_name)
+            shard = getattr(table, "stream_shard", None)
+            if shard is None:
+                return None
+            return int(shard.starting_sequence_number) + len(shard.items)
+    except Exception:  # best effort
+        return None
+
+
+def prune_shard_iterators(keep: set[str], *, lock: threading.RLock) -> None:
+    """moto keeps every shard iterator it ever handed out; forget all but ``keep``."""
+    try:
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        with lock:
+            for account in list(dynamodbstreams_backends.values()):
+                for backend in list(account.values()):
+                    for arn in [a for a in backend.shard_iterators if a not in keep]:
+                        del backend.shard_iterators[arn]
+    except Exception as exc:  # best effort
+        log.debug("shard iterators not pruned: %s", exc)
