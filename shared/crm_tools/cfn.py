@@ -207,7 +207,10 @@ class Template:
     def dependencies(self, logical_id: str) -> set[str]:
         """Resources this one refers to (Ref, GetAtt, Sub, DependsOn)."""
         res = self.resources[logical_id]
-        found = set(referenced_names(res.get("Properties") or {}))
+        props = res.get("Properties") or {}
+        if res.get("Type") == "AWS::Serverless::Function":
+            props = merge_globals((self.body.get("Globals") or {}).get("Function") or {}, props)
+        found = set(referenced_names(props))
         depends = res.get("DependsOn") or []
         found.update([depends] if isinstance(depends, str) else depends)
         return {name for name in found if name in self.resources and name != logical_id}

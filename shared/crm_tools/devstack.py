@@ -53,11 +53,6 @@ FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
-# Deterministic user pool and client ids, so they survive a restart (and tokens with them).
-MOTO_SETTINGS = {
-    "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
-    "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
-}
 
 
 class StartupError(RuntimeError):
@@ -202,6 +197,8 @@ class DevStack:
             StateStore(self.data_dir, dynamodb=None, s3=None, tables={}, buckets={}).clear()
         (self.data_dir / "stack.json").unlink(missing_ok=True)
         use_fake_aws_environment()
+        from crm_tools.devstack_moto import MOTO_SETTINGS
+
         os.environ.update(MOTO_SETTINGS)
         quiet_request_logs()
         self._start_moto()

@@ -14,7 +14,8 @@ moto's server handles requests on many threads but its models are not thread-saf
   per transaction at 2,000 items) and, by swapping in a new table object, strands
   stream readers on the old one. The patch backs up only the items the
   transaction touches and, on failure, puts those back and drops the stream
-  records the failed transaction wrote: same result, constant cost.
+  records the failed transaction wrote: same result, constant cost. (Outside
+  such a transaction a table still deep-copies as before.)
 * :func:`trim_stream`: moto keeps every stream record forever; records the local
   runtime has consumed are dropped (DynamoDB itself keeps them 24 hours).
 
@@ -38,6 +39,12 @@ from moto.server import ThreadedMotoServer
 log = logging.getLogger("devstack")
 
 ACCOUNT_ID = "123456789012"
+#: Deterministic user pool and client ids (hashes of their settings), so they are the same on
+#: every start: tokens survive a restart and events/env.json can name them.
+MOTO_SETTINGS = {
+    "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+    "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+}
 
 
 class SerializedApp:
@@ -156,6 +163,19 @@ def _restore_items(backups: list[tuple[Any, ...]], stream_lengths: dict[int, tup
         del shard.items[length:]
 
 
+_skip_table_copies = threading.local()
+
+
+def _table_deepcopy(table: Any, memo: dict[int, Any]) -> Any:
+    """moto's whole-table backup is skipped inside our transactions, and ordinary elsewhere."""
+    if getattr(_skip_table_copies, "active", False):
+        return table
+    clone = table.__class__.__new__(table.__class__)
+    memo[id(table)] = clone
+    clone.__dict__.update(copy.deepcopy(table.__dict__, memo))
+    return clone
+
+
 def install_fast_transactions() -> bool:
     """Replace moto's whole-table backup in TransactWriteItems by a per-item one."""
     global _installed
@@ -167,27 +187,24 @@ def install_fast_transactions() -> bool:
 
         original = DynamoDBBackend.transact_write_items
         DynamoDBBackend.get_keys_value  # noqa: B018 - fail early if the internals moved
+        if "__deepcopy__" in Table.__dict__ or hasattr(Table, "__slots__"):
+            raise AttributeError("moto's Table copies itself differently")
     except (ImportError, AttributeError) as exc:
         log.warning("moto transactions not patched (%s): they will be slow with much data", exc)
         return False
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
         backups, stream_lengths = _backup_items(self, transact_items)
-        # moto's own backup (a deep copy of each table) becomes a no-op meanwhile; the
-        # server lock guarantees no other request sees the class attribute.
-        own = Table.__dict__.get("__deepcopy__")
-        Table.__deepcopy__ = lambda table, memo: table
+        _skip_table_copies.active = True
         try:
             return original(self, transact_items)
         except Exception:
             _restore_items(backups, stream_lengths)
             raise
         finally:
-            if own is None:
-                del Table.__deepcopy__
-            else:
-                Table.__deepcopy__ = own
+            _skip_table_copies.active = False
 
+    Table.__deepcopy__ = _table_deepcopy
     DynamoDBBackend.transact_write_items = transact_write_items
     _installed = True
     return True

@@ -157,9 +157,7 @@ class StateStore:
                 if obj.get(field):
                     kwargs[field] = obj[field]
             self.s3.put_object(**kwargs)
-        self._fingerprints[f"bucket:{logical_id}"] = _fingerprint(
-            [(o["key"], o["blob"], o.get("metadata")) for o in objects]
-        )
+        self._fingerprints[f"bucket:{logical_id}:listing"] = self._listing_fingerprint(name)
         return len(objects)
 
     # ------------------------------------------------------------ dump
@@ -214,9 +212,16 @@ class StateStore:
                 return found
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
+    @staticmethod
+    def _quick(listing: list[dict[str, Any]]) -> str:
+        return _fingerprint([(o["Key"], o.get("ETag"), str(o.get("LastModified"))) for o in listing])
+
+    def _listing_fingerprint(self, name: str) -> str:
+        return self._quick(self._list_objects(name))
+
     def _dump_bucket(self, logical_id: str, name: str) -> bool:
         listing = self._list_objects(name)
-        quick = _fingerprint([(o["Key"], o.get("ETag"), str(o.get("LastModified"))) for o in listing])
+        quick = self._quick(listing)
         key = f"bucket:{logical_id}"
         if self._fingerprints.get(f"{key}:listing") == quick:
             return False
