@@ -504,7 +504,7 @@ class DevStack:
                 self.api.stop()
         for source in self.sources:
             if source.is_alive():
-                source.join(timeout=max(5, source.function.spec.timeout))
+                source.join(timeout=10)  # daemon threads: a stuck handler cannot hold the exit
         if self.autosaver is not None and self.autosaver.is_alive():
             self.autosaver.join(timeout=30)
         log.debug("workers stopped")
@@ -515,8 +515,8 @@ class DevStack:
         if self.moto is not None:
             with _logged("stopping moto"):
                 self.moto.stop()
-        (self.data_dir / "stack.json").unlink(missing_ok=True)
-        if self._lock_file is not None:
+        if self._lock_file is not None:  # only the owner of the data dir touches it
+            (self.data_dir / "stack.json").unlink(missing_ok=True)
             self._lock_file.close()
             self._lock_file = None
         log.debug("stopped")
