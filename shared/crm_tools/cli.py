@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -76,6 +78,11 @@ def add_dev(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run_dev(args: argparse.Namespace) -> int:
+    # A stop asked for while the heavy modules import still ends cleanly.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop.set())
+
     from crm_tools.devstack import DevOptions, run_dev
 
     _configure_logging(args.verbose)
@@ -89,7 +96,7 @@ def _run_dev(args: argparse.Namespace) -> int:
         template=args.template,
         parameters=dict(args.parameter),
     )
-    code = run_dev(options)
+    code = run_dev(options, stop_event=stop)
     # The heap (moto, botocore models) is about to be freed: skip the collector's full
     # passes at interpreter exit, which otherwise take seconds.
     gc.freeze()

@@ -59,8 +59,9 @@ class StartupError(RuntimeError):
     """The stack could not start; the message says why."""
 
 
-class StopRequested(Exception):
-    """SIGINT/SIGTERM arrived while starting."""
+class StopRequested(BaseException):
+    """SIGINT/SIGTERM arrived while starting (a BaseException, like KeyboardInterrupt, so that
+    no library's ``except Exception`` swallows it)."""
 
 
 def project_root() -> Path:
@@ -102,12 +103,12 @@ class DevOptions:
 
 
 class DevStack:
-    def __init__(self, options: DevOptions) -> None:
+    def __init__(self, options: DevOptions, stop_event: threading.Event | None = None) -> None:
         self.options = options
         self.root = project_root()
         self.template_path = (options.template or self.root / "infra" / "template.yaml").resolve()
         self.data_dir = options.data_dir.resolve()
-        self.stop_event = threading.Event()
+        self.stop_event = stop_event or threading.Event()
         self._starting = True
         self._persist = False
         self._lock_file: Any = None
@@ -132,6 +133,7 @@ class DevStack:
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         code = 0
         try:
+            self._check_stop()
             self.start()
             self._starting = False
             self.announce()
@@ -170,7 +172,6 @@ class DevStack:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stop_event.set()
         if self._starting:
-            self._starting = False
             raise StopRequested
 
     @property
@@ -221,10 +222,12 @@ class DevStack:
         if self.options.seed:
             for pool_id in self.provisioned.user_pools.values():
                 seeding.create_demo_users(self.client("cognito-idp"), pool_id, self.options.demo_password)
+        self._check_stop()
         self._start_api()
         for source in self.sources:
             source.start()
         self._wait_healthy(timeout=30)
+        self._check_stop()
         if self.options.seed and self._tables_empty():
             http_log = logging.getLogger("devstack.http")
             level = http_log.level
@@ -239,11 +242,16 @@ class DevStack:
             finally:
                 http_log.setLevel(level)
             log.info("demo data: %s", summary)
+            self._check_stop()
             if not self.wait_idle(timeout=60):
                 log.warning("the local runtime has not caught up with the demo data yet")
         self._persist = True
         self.autosaver = Autosaver(self.store, self.options.autosave_seconds, self.stop_event)
         self.autosaver.start()
+
+    def _check_stop(self) -> None:
+        if self.stop_event.is_set():
+            raise StopRequested
 
     def _take_lock(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -530,5 +538,5 @@ def _logged(what: str) -> Any:
         log.error("%s failed: %s", what, exc)
 
 
-def run_dev(options: DevOptions) -> int:
-    return DevStack(options).run()
+def run_dev(options: DevOptions, stop_event: threading.Event | None = None) -> int:
+    return DevStack(options, stop_event).run()

@@ -329,8 +329,9 @@ class EventSource(threading.Thread):
         deadline = time.monotonic() + timeout
         # Two idle polls: the first may have started before the call.
         for _ in range(2):
-            if not self._idle_marker.wait(max(0.0, deadline - time.monotonic())):
-                return False
+            while not self._idle_marker.wait(min(0.5, max(0.0, deadline - time.monotonic()))):
+                if not self.is_alive() or time.monotonic() >= deadline:
+                    return False
             self._idle_marker.clear()
         return True
 
