@@ -220,8 +220,11 @@ class DevStack:
             log.info("restored %s", ", ".join(f"{k}: {v}" for k, v in restored.items() if v))
         self._make_functions()
         if self.options.seed:
-            for pool_id in self.provisioned.user_pools.values():
-                seeding.create_demo_users(self.client("cognito-idp"), pool_id, self.options.demo_password)
+            from crm_tools.devstack_moto import deterministic_ids
+
+            with deterministic_ids(seeding.SEED):  # the same user ``sub`` on every start
+                for pool_id in self.provisioned.user_pools.values():
+                    seeding.create_demo_users(self.client("cognito-idp"), pool_id, self.options.demo_password)
         self._check_stop()
         self._start_api()
         for source in self.sources:

@@ -25,12 +25,13 @@ the installed moto they are skipped with a warning and moto's own behaviour stay
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -115,6 +116,26 @@ class LocalMotoServer(ThreadedMotoServer):
     def endpoint_url(self) -> str:
         host, port = self.get_host_and_port()
         return f"http://{host}:{port}"
+
+
+@contextlib.contextmanager
+def deterministic_ids(seed: int) -> Iterator[None]:
+    """moto's random ids (e.g. a user's ``sub``) from a fixed seed, then random again.
+
+    Used while creating the demo users, so their ``sub`` is the same on every start and what
+    the app recorded about them (activity actors) still names them after a restart. Nothing
+    else may talk to moto meanwhile.
+    """
+    try:
+        from moto.moto_api._internal import mock_random
+    except ImportError:  # pragma: no cover - moto internals moved
+        yield
+        return
+    mock_random.seed(seed)
+    try:
+        yield
+    finally:
+        mock_random.seed()
 
 
 # ---------------------------------------------------------------- transactions

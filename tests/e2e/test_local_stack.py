@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import subprocess
@@ -160,7 +161,13 @@ def test_crm_invoke_names_unknown_functions(seeded_stack: CrmDev) -> None:
     assert "ApiFunction" in stderr
 
 
+def token_subject(stack: CrmDev, username: str) -> str:
+    payload = stack.login(username)["id_token"].split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
+
+
 def test_a_restart_keeps_the_data_and_does_not_seed_again(seeded_stack: CrmDev) -> None:
+    subject = token_subject(seeded_stack, "recruiter@example.com")
     headers = seeded_stack.auth()
     email = "e2e.persisted@example.com"
     response = seeded_stack.post(
@@ -182,3 +189,4 @@ def test_a_restart_keeps_the_data_and_does_not_seed_again(seeded_stack: CrmDev) 
     assert after == before
     found = seeded_stack.get("/v1/candidates", params={"email": email}, headers=headers).json()["items"]
     assert [c["email"] for c in found] == [email]
+    assert token_subject(seeded_stack, "recruiter@example.com") == subject  # the same user after a restart
