@@ -372,6 +372,7 @@ class DynamoStreamSource(EventSource):
         self._first_arrival: float | None = None
         self._delivered_upto: int | None = None
         self._last_housekeeping = time.monotonic()
+        self._fetch_errors = 0
 
     def prepare(self) -> None:
         """Start at the end of the stream: what is already in the table was restored, not changed."""
@@ -412,7 +413,17 @@ class DynamoStreamSource(EventSource):
 
     def poll_once(self) -> bool:
         if len(self._buffer) < self.batch_size:
-            self._fetch()
+            try:
+                self._fetch()
+                self._fetch_errors = 0
+            except Exception:
+                self._fetch_errors += 1
+                if self._fetch_errors >= 3:
+                    # The position is no longer readable (e.g. trimmed): carry on from the end.
+                    log.warning("%s: stream position lost; reading from the latest record", self.name)
+                    self._fetch_errors = 0
+                    self.prepare()
+                raise
         if not self._buffer:
             self._first_arrival = None
             return False

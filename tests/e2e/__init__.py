@@ -1,0 +1,1 @@
+"""End-to-end tests: `crm dev` in a subprocess, over HTTP on loopback."""
