@@ -288,7 +288,7 @@ class EventSource(threading.Thread):
     """A poller thread; ``idle`` is set whenever a poll found nothing to do."""
 
     poll_fast = 0.2
-    poll_slow = 1.0
+    poll_slow = 0.5
     slow_after = 5.0
 
     def __init__(self, name: str, function: LocalFunction, stop: threading.Event) -> None:
