@@ -131,6 +131,43 @@ def _run_invoke(args: argparse.Namespace) -> int:
     return invoke_main(args.function, args.event, args.data_dir)
 
 
+# ---------------------------------------------------------------- crm env-json
+
+
+def add_env_json(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "env-json",
+        help="write events/env.json from what the local stack provisions",
+        description=(
+            "Provision infra/template.yaml in a throw-away embedded moto, as `crm dev` does, and "
+            "write every function's environment in SAM's --env-vars format."
+        ),
+    )
+    parser.add_argument(
+        "--output", default="events/env.json", help="file to write, or - (default events/env.json)"
+    )
+    parser.add_argument("--template", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.set_defaults(func=_run_env_json)
+
+
+def _run_env_json(args: argparse.Namespace) -> int:
+    import json
+
+    from crm_tools.devstack import env_json, local_environments, project_root
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    text = json.dumps(env_json(local_environments(args.template)), indent=2) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        output = Path(args.output)
+        if not output.is_absolute():
+            output = project_root() / output
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
 # ---------------------------------------------------------------- crm package
 
 
@@ -155,6 +192,7 @@ def run_package(argv: Sequence[str]) -> int:
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     add_dev,
     add_invoke,
+    add_env_json,
     add_package,
 ]
 

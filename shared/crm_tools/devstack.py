@@ -339,7 +339,7 @@ class DevStack:
         missing = sorted(k for k in merged if k not in parameters)
         if stale or missing:
             log.warning(
-                "events/env.json differs from the local stack (stale: %s; missing: %s)",
+                "events/env.json differs from the local stack (stale: %s; missing: %s); run `crm env-json`",
                 ", ".join(stale) or "-",
                 ", ".join(missing) or "-",
             )
@@ -539,6 +539,35 @@ def _logged(what: str) -> Any:
         yield
     except Exception as exc:
         log.error("%s failed: %s", what, exc)
+
+
+def local_environments(template_path: Path | None = None) -> dict[str, dict[str, str]]:
+    """Each function's environment as ``crm dev`` would provision it (a throw-away moto)."""
+    from crm_tools.devstack_moto import MOTO_SETTINGS, LocalMotoServer
+
+    use_fake_aws_environment()
+    os.environ.update(MOTO_SETTINGS)
+    quiet_request_logs()
+    stack = DevStack(DevOptions(template=template_path, seed=False))
+    stack.moto = LocalMotoServer()
+    stack.moto.start()
+    try:
+        stack.endpoint_url = stack.moto.endpoint_url
+        stack._provision()
+        return stack.environments
+    finally:
+        stack.moto.stop()
+
+
+def env_json(environments: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """SAM's ``--env-vars`` format: every variable under Parameters, then each function's own."""
+    parameters: dict[str, str] = {}
+    for env in environments.values():
+        parameters.update(env)
+    document = {"Parameters": dict(sorted(parameters.items()))}
+    for logical_id, env in environments.items():
+        document[logical_id] = dict(sorted(env.items()))
+    return document
 
 
 def run_dev(options: DevOptions, stop_event: threading.Event | None = None) -> int:

@@ -76,7 +76,9 @@ def test_env_json_declares_every_variable_of_every_function() -> None:
     assert all(isinstance(v, str) for v in parameters.values())
     for logical_id, spec in FUNCTIONS.items():
         missing = set(spec.environment) - set(parameters)
-        assert not missing, f"events/env.json Parameters lacks {sorted(missing)} ({logical_id})"
+        assert not missing, (
+            f"events/env.json Parameters lacks {sorted(missing)} ({logical_id}): run `crm env-json`"
+        )
     for section, values in data.items():
         if section == "Parameters":
             continue

@@ -151,7 +151,9 @@ def test_events_env_json_matches_what_the_local_stack_provisions(provisioned: An
             for k, v in env.items()
             if env_json["Parameters"].get(k) != v
         }
-        assert not stale, f"events/env.json is out of date for {spec.logical_id}: {stale}"
+        assert not stale, (
+            f"events/env.json is out of date for {spec.logical_id}: {stale} (run `crm env-json`)"
+        )
         assert env_json.get(spec.logical_id, env) == env
 
 

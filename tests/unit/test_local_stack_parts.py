@@ -193,3 +193,16 @@ def test_cli_invoke_and_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(cli.PASSTHROUGH, "package", lambda argv: seen.append(list(argv)) or 0)
     assert cli.main(["package", "--output", "build", "--help"]) == 0
     assert seen == [["--output", "build", "--help"]]
+
+
+def test_env_json_is_in_sam_env_vars_format() -> None:
+    from crm_tools.devstack import env_json
+
+    document = env_json({"ApiFunction": {"B": "2", "A": "1"}, "StreamFunction": {"A": "1", "C": "3"}})
+    assert document == {
+        "Parameters": {"A": "1", "B": "2", "C": "3"},
+        "ApiFunction": {"A": "1", "B": "2"},
+        "StreamFunction": {"A": "1", "C": "3"},
+    }
+    args = cli.build_parser().parse_args(["env-json", "--output", "-"])
+    assert args.output == "-"
