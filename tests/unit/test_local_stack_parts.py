@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +207,10 @@ def test_env_json_is_in_sam_env_vars_format() -> None:
     }
     args = cli.build_parser().parse_args(["env-json", "--output", "-"])
     assert args.output == "-"
+
+
+def test_crm_invoke_without_a_running_stack_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["invoke", "api", "--event", "events/api-health.json", "--data-dir", str(tmp_path)]) == 2
+    assert "crm dev" in capsys.readouterr().err
