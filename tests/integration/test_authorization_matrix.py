@@ -73,6 +73,7 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("GET", "/health"): 200,
     ("GET", "/openapi.json"): 200,
     ("GET", "/docs"): 200,
+    ("GET", "/"): 302,
     ("POST", "/auth/login"): 200,
     ("GET", "/public/jobs"): 200,
     ("POST", "/public/talent-network"): 202,

@@ -74,3 +74,17 @@ def api_reference(call: Call) -> Response:
 )
 def health(call: Call) -> Health:
     return Health()
+
+
+@endpoint(
+    bp,
+    "/",
+    "GET",
+    summary="The front door: sends a visitor to the API reference",
+    tag="meta",
+    permission=None,
+    status=302,
+)
+def front_door(call: Call) -> Response:
+    # The recruiter web UI will live under /ui/; until then the reference is the way in.
+    return Response(body="", status_code=302, headers={"Location": "/docs"})

@@ -151,11 +151,15 @@ def _request_body(doc: RouteDoc) -> dict[str, Any] | None:
     return None
 
 
+def _path_slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_") or "root"
+
+
 def _operation(doc: RouteDoc) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": doc.summary,
         "tags": [doc.tag],
-        "operationId": f"{doc.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', doc.path.lower()).strip('_')}",
+        "operationId": f"{doc.method.lower()}_{_path_slug(doc.path)}",
         "parameters": _parameters(doc),
     }
     body = _request_body(doc)
