@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from crm_tools.cfn import load_yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_TEMPLATE = ROOT / "infra" / "template.yaml"
 API_DIR = ROOT / "functions" / "api"
@@ -63,40 +65,6 @@ class PackageError(RuntimeError):
 # --------------------------------------------------------------------------- YAML
 
 
-class CfnLoader(yaml.SafeLoader):
-    """SafeLoader that turns CloudFormation short forms (``!Ref``, ``!Sub`` ...) into long forms.
-
-    Timestamps stay strings (``AWSTemplateFormatVersion: 2010-09-09`` must not become a date).
-    """
-
-
-CfnLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _construct_intrinsic(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "Condition":
-        return {"Condition": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        resource, _, attribute = value.partition(".")
-        return {"Fn::GetAtt": [resource, attribute]}
-    return {f"Fn::{tag_suffix}": value}
-
-
-CfnLoader.add_multi_constructor("!", _construct_intrinsic)
-
-
 class CfnDumper(yaml.SafeDumper):
     """Block-style YAML with no anchors/aliases (CloudFormation rejects them)."""
 
@@ -105,8 +73,7 @@ class CfnDumper(yaml.SafeDumper):
 
 
 def load_template(path: Path = SOURCE_TEMPLATE) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as fh:
-        template = yaml.load(fh, Loader=CfnLoader)  # noqa: S506 - CfnLoader is a SafeLoader
+    template = load_yaml(path.read_text(encoding="utf-8"))
     if not isinstance(template, dict) or "Resources" not in template:
         raise PackageError(f"{path} is not a CloudFormation template")
     return template
@@ -339,7 +306,7 @@ def _pip_install(target: Path, requirements: list[str], constraints_file: Path, 
         *(["--no-deps"] if no_deps else []),
         *requirements,
     ]
-    result = subprocess.run(command, check=False)  # noqa: S603 - fixed argv, no shell
+    result = subprocess.run(command, check=False)  # noqa: S603 - our own argv, no shell
     if result.returncode != 0:
         raise PackageError(f"pip could not install the Lambda dependencies (exit {result.returncode})")
 

@@ -7,12 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from crm import aws
 from crm.config import reset_settings
 from crm.intake import submit
-from crm_tools.moto_serial import serialise_moto_requests
+from crm_tools.devstack_moto import LocalMotoServer
 from tests.support.stack import provision
 
 
@@ -24,11 +23,12 @@ def free_port() -> int:
 
 @pytest.fixture
 def moto_server():
-    serialise_moto_requests()
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    # The local stack's moto server: it handles one request at a time, as DynamoDB applies
+    # each request atomically (see docs/decisions.md); the application's reads and writes
+    # still interleave freely across the 30 threads.
+    server = LocalMotoServer(ip_address="127.0.0.1", port=free_port())
     server.start()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = server.endpoint_url
     try:
         stack = provision()
         os.environ.update(stack.env())
