@@ -19,7 +19,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     table_name: str = Field(default="crm-local-crm", alias="TABLE_NAME")
-    resume_bucket: str = Field(default="crm-local-resumes", alias="RESUME_BUCKET")
+    resume_bucket: str = Field(default="crm-local-resumebucket", alias="RESUME_BUCKET")
     event_bus_name: str = Field(default="crm-local-events", alias="EVENT_BUS_NAME")
     user_pool_id: str = Field(default="", alias="USER_POOL_ID")
     user_pool_client_id: str = Field(default="", alias="USER_POOL_CLIENT_ID")
