@@ -1,0 +1,156 @@
+"""``make bench``: cold start, warm handler overhead, AWS requests per operation, and list reads
+at scale, each as a ratio against a baseline measured in the same run. See docs/benchmarks.md.
+
+    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,2,3,4] [--strict]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.bench.bench_stack import ROOT
+
+PACKAGES = ("boto3", "botocore", "chalice", "pydantic", "aws-lambda-powertools", "PyJWT", "moto")
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7, help="cold starts per scenario and floor (7)")
+    parser.add_argument(
+        "--source-repeats",
+        type=int,
+        default=5,
+        help="cold starts without bytecode, ApiFunction and floor each (5; 0 skips)",
+    )
+    parser.add_argument("--requests", type=int, default=1000, help="warm requests per route (1000)")
+    parser.add_argument(
+        "--warmup", type=int, default=50, help="warm-up requests per route, not measured (50)"
+    )
+    parser.add_argument("--small", type=int, default=1_000, help="candidates in the small list table (1000)")
+    parser.add_argument(
+        "--large", type=int, default=100_000, help="candidates in the large list table (100000)"
+    )
+    parser.add_argument("--only", default="1,2,3,4", help="figures to run, e.g. 1,3 (all)")
+    parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json", help="build/bench.json")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when any row misses its goal")
+    return parser.parse_args(argv)
+
+
+def _environment() -> dict[str, Any]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "packages": versions,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    only = {int(x) for x in args.only.split(",") if x.strip()}
+    started = time.perf_counter()
+
+    from tests.bench import bench_stack, figures
+    from tests.bench.report import table, write_json
+
+    _log("bench: starting moto on loopback and provisioning the stack from infra/template.yaml")
+    stack = bench_stack.start()
+    rows = []
+    raw: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+    try:
+        if 1 in only:
+            t = time.perf_counter()
+            _log(f"bench: 1/4 cold starts ({args.repeats} of each, interleaved)")
+            found, raw["cold_start"] = figures.cold(
+                stack, repeats=args.repeats, source_repeats=args.source_repeats, log=_log
+            )
+            rows += found
+            timings["cold_start"] = time.perf_counter() - t
+            _log(f"  ({timings['cold_start']:.0f} s)")
+        if 2 in only:
+            t = time.perf_counter()
+            _log(f"bench: 2/4 warm handler time ({args.requests} requests per route)")
+            found, raw["warm"] = figures.warm(stack, requests=args.requests, warmup=args.warmup)
+            rows += found
+            timings["warm"] = time.perf_counter() - t
+            _log(f"  ({timings['warm']:.0f} s)")
+        if 3 in only:
+            t = time.perf_counter()
+            _log("bench: 3/4 AWS requests per operation")
+            found, raw["counts"] = figures.counts(stack)
+            rows += found
+            timings["counts"] = time.perf_counter() - t
+            _log(f"  ({timings['counts']:.0f} s)")
+        if 4 in only:
+            t = time.perf_counter()
+            _log(f"bench: 4/4 items read per list page ({args.small:,} then {args.large:,} candidates)")
+            found, raw["list_scaling"] = figures.scaling(stack, small=args.small, large=args.large, log=_log)
+            rows += found
+            timings["list_scaling"] = time.perf_counter() - t
+            _log(f"  ({timings['list_scaling']:.0f} s)")
+    finally:
+        stack.stop()
+    timings["total"] = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+    print()
+    print(table(rows))
+    profile = raw.get("cold_start", {}).get("import_profile")
+    if profile:
+        print()
+        print(
+            f"ApiFunction cold start, import time by package (python -X importtime, "
+            f"{profile['total_ms']:.0f} ms in all):"
+        )
+        print("  " + ", ".join(f"{name} {ms:.0f}" for name, ms in profile["packages_ms"].items()) + " (ms)")
+    missed = [r for r in rows if not r.passed]
+    print()
+    print(
+        f"{len(rows) - len(missed)} of {len(rows)} rows meet their goal; "
+        f"{timings['total']:.0f} s in all, {peak_mb:,.0f} MB peak; details in {args.json.relative_to(ROOT)}"
+    )
+    write_json(
+        args.json,
+        rows,
+        {
+            "environment": _environment(),
+            "arguments": vars(args) | {"json": str(args.json)},
+            "timings_s": timings,
+            "peak_rss_mb": peak_mb,
+            "raw": raw,
+        },
+    )
+    return 1 if (args.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

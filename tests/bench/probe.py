@@ -1,0 +1,261 @@
+"""Measurements taken inside one warm function process, with every botocore client metered.
+
+Run by the benchmark as ``python -m tests.bench.probe TASK INPUT.json OUTPUT.json`` in a child
+process whose environment is the function's (see ``bench_stack.BenchStack.child_env``), against the
+moto server of the parent. The measured code shares its process with nothing else: moto runs in the
+parent, so its work never lands in the handler's own time.
+
+Tasks:
+  calls     serve each cold-start event once; report the AWS calls (operation and parameters)
+  warm      the handler's own time (total minus time inside botocore) over many requests
+  counts    AWS requests sent per public join, candidate read and list page
+  scan      items DynamoDB read (ScannedCount) to serve one filtered list page
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tests.bench import aws_meter
+from tests.bench.lambda_events import LambdaContext, api_event
+
+ROOT = Path(__file__).resolve().parents[2]
+
+meter = aws_meter.install()
+_other_http = {"count": 0}
+
+
+def _count_other_http() -> None:
+    """Count HTTP requests that do not go through botocore (``requests``: the JWKS fetch)."""
+    import requests
+
+    send = requests.Session.send
+
+    def counted(self: Any, request: Any, **kwargs: Any) -> Any:
+        _other_http["count"] += 1
+        return send(self, request, **kwargs)
+
+    requests.Session.send = counted  # type: ignore[method-assign]
+
+
+def _api() -> Any:
+    for sub in ("functions/api", "functions/stream"):
+        path = str(ROOT / sub)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    import app
+
+    return app.app
+
+
+def _stream() -> Any:
+    _api()
+    import handler
+
+    return handler.handler
+
+
+def _call_api(app: Any, event: dict[str, Any]) -> dict[str, Any]:
+    return dict(app(event, LambdaContext("ApiFunction")))
+
+
+# ------------------------------------------------------------------------------------ tasks
+
+
+def calls(spec: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind, scenario in spec["scenarios"].items():
+        meter.reset()
+        if scenario["handler"] == "api":
+            response = _call_api(_api(), scenario["event"])
+            status = response["statusCode"]
+        else:
+            result = _stream()(scenario["event"], LambdaContext("StreamFunction"))
+            status = 500 if result.get("batchItemFailures") else 200
+        out[kind] = {
+            "status": status,
+            "calls": [
+                {"service": c.service, "operation": c.operation, "params": c.params} for c in meter.calls
+            ],
+        }
+    return out
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def warm(spec: dict[str, Any]) -> dict[str, Any]:
+    app = _api()
+    auth = {"Authorization": f"Bearer {spec['token']}"}
+    run = uuid.uuid4().hex[:8]
+    routes = {
+        "get": (
+            lambda i: api_event(
+                "GET",
+                "/v1/candidates/{candidate_id}",
+                path_params={"candidate_id": spec["candidate_id"]},
+                headers=auth,
+            ),
+            200,
+        ),
+        "join": (
+            lambda i: api_event(
+                "POST",
+                "/public/talent-network",
+                body={
+                    "email": f"warm.{run}.{i}@example.com",
+                    "first_name": "Warm",
+                    "last_name": "Request",
+                    "tags": ["python"],
+                    "marketing_consent": True,
+                },
+            ),
+            202,
+        ),
+        "list": (
+            lambda i: api_event(
+                "GET", "/v1/candidates", query={"tag": "python", "limit": "25"}, headers=auth
+            ),
+            200,
+        ),
+    }
+    routes = {k: v for k, v in routes.items() if k in spec["routes"]}
+    samples: dict[str, dict[str, list[float]]] = {k: {"total": [], "aws": [], "own": []} for k in routes}
+    sends: dict[str, list[int]] = {k: [] for k in routes}
+    warmup, n = int(spec["warmup"]), int(spec["requests"])
+    for i in range(-warmup, n):
+        for name, (make, expect) in routes.items():
+            event, context = make(i), LambdaContext("ApiFunction")
+            meter.reset()
+            start = time.perf_counter()
+            response = app(event, context)
+            total = time.perf_counter() - start
+            if response["statusCode"] != expect:
+                raise SystemExit(f"{name}: {response['statusCode']} {response.get('body')}")
+            if i >= 0:
+                samples[name]["total"].append(total)
+                samples[name]["aws"].append(meter.aws_seconds)
+                samples[name]["own"].append(total - meter.aws_seconds)
+                sends[name].append(meter.sends)
+    out: dict[str, Any] = {}
+    for name, s in samples.items():
+        own_ms = [v * 1000 for v in s["own"]]
+        out[name] = {
+            "requests": len(own_ms),
+            "own_ms": {
+                "median": statistics.median(own_ms),
+                "p90": _percentile(own_ms, 90),
+                "p99": _percentile(own_ms, 99),
+                "max": max(own_ms),
+                "mean": statistics.fmean(own_ms),
+            },
+            "total_ms_median": statistics.median(v * 1000 for v in s["total"]),
+            "aws_ms_median": statistics.median(v * 1000 for v in s["aws"]),
+            "aws_requests_per_call": statistics.median(sends[name]),
+        }
+    return out
+
+
+def counts(spec: dict[str, Any]) -> dict[str, Any]:
+    _count_other_http()
+    app = _api()
+    auth = {"Authorization": f"Bearer {spec['token']}"}
+    run = uuid.uuid4().hex[:8]
+    new_email, keyed_email = f"count.{run}@example.com", f"keyed.{run}@example.com"
+
+    def join(email: str, key: str | None = None, first: str = "Count") -> dict[str, Any]:
+        headers = {"Idempotency-Key": key} if key else {}
+        return api_event(
+            "POST",
+            "/public/talent-network",
+            headers=headers,
+            body={"email": email, "first_name": first, "last_name": "Person", "tags": ["python"]},
+        )
+
+    get = api_event(
+        "GET",
+        "/v1/candidates/{candidate_id}",
+        path_params={"candidate_id": spec["candidate_id"]},
+        headers=auth,
+    )
+    page = api_event("GET", "/v1/candidates", query={"tag": "python", "limit": "25"}, headers=auth)
+    key_new, key_known = str(uuid.uuid4()), str(uuid.uuid4())
+    # Warm-up, not counted: the JWKS fetch (requests), client creation, and one of each route.
+    _call_api(app, get)
+    _call_api(app, join(f"warmup.{run}@example.com"))
+    _call_api(app, page)
+    scenarios = [
+        ("join_new", join(new_email), 202),
+        ("join_known", join(new_email), 202),
+        ("join_new_key", join(keyed_email, key_new), 202),
+        ("join_replay_key", join(keyed_email, key_new), 202),
+        ("join_known_key", join(new_email, key_known, first="Again"), 202),
+        ("get", get, 200),
+        ("list_page", page, 200),
+    ]
+    out: dict[str, Any] = {}
+    for name, event, expect in scenarios:
+        meter.reset()
+        _other_http["count"] = 0
+        response = _call_api(app, event)
+        if response["statusCode"] != expect:
+            raise SystemExit(f"{name}: {response['statusCode']} {response.get('body')}")
+        out[name] = {
+            "aws_requests": meter.sends,
+            "operations": meter.operations(),
+            "other_http": _other_http["count"],
+            "status": response["statusCode"],
+        }
+    return out
+
+
+def scan(spec: dict[str, Any]) -> dict[str, Any]:
+    app = _api()
+    auth = {"Authorization": f"Bearer {spec['token']}"}
+    # Warm-up: JWKS and the DynamoDB client, on a read that touches no list.
+    _call_api(
+        app,
+        api_event(
+            "GET", "/v1/candidates/{candidate_id}", path_params={"candidate_id": "0" * 32}, headers=auth
+        ),
+    )
+    query = {"tag": spec["tag"], "limit": str(spec["limit"])}
+    meter.reset()
+    start = time.perf_counter()
+    response = _call_api(app, api_event("GET", "/v1/candidates", query=query, headers=auth))
+    elapsed = time.perf_counter() - start
+    if response["statusCode"] != 200:
+        raise SystemExit(f"list: {response['statusCode']} {response.get('body')}")
+    body = json.loads(response["body"])
+    return {
+        "scanned": meter.scanned,
+        "aws_requests": meter.sends,
+        "operations": meter.operations(),
+        "returned": len(body["items"]),
+        "has_next": body["next_cursor"] is not None,
+        "seconds": elapsed,
+    }
+
+
+TASKS = {"calls": calls, "warm": warm, "counts": counts, "scan": scan}
+
+
+def main() -> None:
+    task, source, target = sys.argv[1:4]
+    spec = json.loads(Path(source).read_text(encoding="utf-8"))
+    meter.keep_params = task == "calls"
+    result = TASKS[task](spec)
+    Path(target).write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
