@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crm.data.projections import CandidateProjections
-from crm.data.table import _plain
+from crm.data.table import plain
 from crm.events import EventBridgePublisher, EventPublisher, events_from_change
 
 _publisher: EventPublisher | None = None
@@ -33,7 +33,7 @@ def apply_change(
 ) -> None:
     """Project the candidate's lists, then publish. Both are idempotent, so a retried record
     is harmless: projections are conditioned on the profile's version, events carry the record id."""
-    keys, old, new = _plain(dict(keys)), _normalise(old), _normalise(new)
+    keys, old, new = plain(dict(keys)), _normalise(old), _normalise(new)
     if str(keys.get("sk")) == "PROFILE":
         CandidateProjections().apply(old, new)
     events = events_from_change(event_name, keys, old, new, record_id)
@@ -44,8 +44,4 @@ def apply_change(
 def _normalise(image: dict[str, Any] | None) -> dict[str, Any] | None:
     if not image:
         return None
-    out = _plain(dict(image))
-    for key, value in out.items():
-        if isinstance(value, set):
-            out[key] = sorted(value)
-    return dict(out)
+    return dict(plain(dict(image)))

@@ -50,3 +50,28 @@ def test_cursor_round_trip_and_tampering():
     for bad in ("!!!", "e30", cursor[:-3], encode_cursor({"pk": {"S": "x"}, "sk": {"S": "y"}})):
         with pytest.raises(MalformedBody):
             decode_cursor(bad, {"pk", "sk", "gsi1pk", "gsi1sk"})
+
+
+def test_attribute_value_codec_round_trips_what_items_hold():
+    from boto3.dynamodb.types import TypeSerializer
+
+    from crm.data.table import from_item, to_item
+
+    values = {
+        "pk": "CAND#1",
+        "version": 3,
+        "score": 1.5,
+        "ok": True,
+        "gone": None,
+        "tags": ["b", "a", "a"],
+        "pools": {"p1": "interview"},
+        "consents": {"marketing": {"granted": False, "at": "t"}},
+        "list": [1, "x"],
+    }
+    item = to_item(values)
+    assert item["tags"] == {"SS": ["a", "b"]} and "gone" not in item
+    # what boto3's own serializer writes for the same values
+    reference = TypeSerializer()
+    for name in ("version", "pools", "consents", "list", "ok"):
+        assert item[name] == reference.serialize(values[name]), name
+    assert from_item(item) == {**{k: v for k, v in values.items() if k != "gone"}, "tags": ["a", "b"]}

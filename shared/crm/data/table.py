@@ -10,17 +10,14 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from crm import aws
 from crm.config import get_settings
 from crm.errors import DomainError, MalformedBody
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 # Attributes written as DynamoDB string sets (so updates can union them with ADD).
 SET_ATTRIBUTES = frozenset({"tags", "sources"})
@@ -43,23 +40,77 @@ def ddb() -> Any:
     return aws.client("dynamodb")
 
 
+# A small codec for DynamoDB's attribute values. boto3.dynamodb.types does the same, but
+# importing it loads all of boto3 and s3transfer (~100 ms of every cold start), and its
+# Decimal round trip made a list page cost twice the warm-time budget (docs/benchmarks.md).
+
+
+def encode(python_value: Any) -> dict[str, Any]:
+    """A Python value as a DynamoDB attribute value."""
+    if python_value is None:
+        return {"NULL": True}
+    if isinstance(python_value, bool):
+        return {"BOOL": python_value}
+    if isinstance(python_value, str):
+        return {"S": python_value}
+    if isinstance(python_value, int | float | Decimal):
+        return {"N": str(python_value)}
+    if isinstance(python_value, bytes):
+        return {"B": python_value}
+    if isinstance(python_value, Mapping):
+        return {"M": {str(k): encode(v) for k, v in python_value.items()}}
+    if isinstance(python_value, list | tuple):
+        return {"L": [encode(v) for v in python_value]}
+    if isinstance(python_value, set | frozenset):
+        return {"SS": sorted(str(v) for v in python_value)}
+    raise TypeError(f"cannot store a {type(python_value).__name__} in DynamoDB")
+
+
+def decode(attribute: Mapping[str, Any]) -> Any:
+    """A DynamoDB attribute value as a plain Python value (sets as sorted lists)."""
+    (kind, raw), *_ = attribute.items()
+    if kind == "S":
+        return raw
+    if kind == "N":
+        return _number(raw)
+    if kind == "M":
+        return {k: decode(v) for k, v in raw.items()}
+    if kind == "L":
+        return [decode(v) for v in raw]
+    if kind == "SS":
+        return sorted(raw)
+    if kind == "NS":
+        return sorted(_number(v) for v in raw)
+    if kind == "BOOL":
+        return bool(raw)
+    if kind == "NULL":
+        return None
+    return raw  # B, BS: bytes as they are
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     """Python values to a DynamoDB item. ``None`` and empty sets are left out."""
     item: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None:
+    for name, python_value in values.items():
+        if python_value is None:
             continue
-        if key in SET_ATTRIBUTES:
-            if not value:
-                continue
-            item[key] = {"SS": sorted(set(value))}
+        if name in SET_ATTRIBUTES:
+            if python_value:
+                item[name] = {"SS": sorted(set(python_value))}
             continue
-        item[key] = _serializer.serialize(value)
+        item[name] = encode(python_value)
     return item
 
 
 def value(python_value: Any) -> dict[str, Any]:
-    return dict(_serializer.serialize(python_value))
+    return encode(python_value)
 
 
 def string_set(values: list[str] | set[str]) -> dict[str, Any]:
@@ -67,25 +118,19 @@ def string_set(values: list[str] | set[str]) -> dict[str, Any]:
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, raw in item.items():
-        decoded = _deserializer.deserialize(raw)
-        if isinstance(decoded, set):
-            decoded = sorted(decoded)
-        out[key] = _plain(decoded)
-    return out
+    return {name: decode(attribute) for name, attribute in item.items()}
 
 
-def _plain(decoded: Any) -> Any:
-    """Decimals back to int/float, recursively."""
-    from decimal import Decimal
-
+def plain(decoded: Any) -> Any:
+    """Values as boto3's deserializer gives them (Decimal, set) to plain int/float/list."""
     if isinstance(decoded, Decimal):
         return int(decoded) if decoded == decoded.to_integral_value() else float(decoded)
     if isinstance(decoded, dict):
-        return {k: _plain(v) for k, v in decoded.items()}
+        return {k: plain(v) for k, v in decoded.items()}
     if isinstance(decoded, list):
-        return [_plain(v) for v in decoded]
+        return [plain(v) for v in decoded]
+    if isinstance(decoded, set | frozenset):
+        return sorted(plain(v) for v in decoded)
     return decoded
 
 
