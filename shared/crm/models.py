@@ -105,19 +105,26 @@ Stage = Annotated[
 ]
 
 
-class Input(BaseModel):
+class Model(BaseModel):
+    """Every model builds its validator on first use, not at import: a cold start pays only
+    for the models its request touches."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Input(Model):
     """A request body from the recruiter or integration API: unknown fields are refused."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 # ---------------------------------------------------------------------------------- public forms
 
 
-class PublicSubmission(BaseModel):
+class PublicSubmission(Model):
     """A career-site form (talent network or job application). Unknown fields are ignored."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
 
     email: Email
     first_name: Name
@@ -166,7 +173,7 @@ class PublicSubmission(BaseModel):
 # ---------------------------------------------------------------------------------- candidates
 
 
-class Consent(BaseModel):
+class Consent(Model):
     topic: Literal["marketing", "job_alerts", "events"]
     granted: bool
     at: str
@@ -202,7 +209,7 @@ class CandidatePatch(Input):
         return self.model_dump(exclude_unset=True, exclude={"version"})
 
 
-class Candidate(BaseModel):
+class Candidate(Model):
     id: str
     email: str
     first_name: str
@@ -220,7 +227,7 @@ class Candidate(BaseModel):
     updated_at: str
 
 
-class CandidateSummary(BaseModel):
+class CandidateSummary(Model):
     """What a list shows of a candidate."""
 
     id: str
@@ -237,8 +244,8 @@ class CandidateSummary(BaseModel):
     updated_at: str
 
 
-class CandidateFilter(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+class CandidateFilter(Model):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
 
     q: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     email: Email | None = None
@@ -251,7 +258,7 @@ class NoteCreate(Input):
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 
 
-class Note(BaseModel):
+class Note(Model):
     id: str
     candidate_id: str
     body: str
@@ -259,7 +266,7 @@ class Note(BaseModel):
     created_at: str
 
 
-class Activity(BaseModel):
+class Activity(Model):
     id: str
     candidate_id: str
     kind: str = Field(description="created, updated, merged, applied, note_added, pool_added, ...")
@@ -268,7 +275,7 @@ class Activity(BaseModel):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
-class Application(BaseModel):
+class Application(Model):
     candidate_id: str
     job_id: str
     source: str
@@ -303,7 +310,7 @@ class JobUpdate(Input):
     description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
 
 
-class Job(BaseModel):
+class Job(Model):
     id: str
     title: str
     department: str | None = None
@@ -315,7 +322,7 @@ class Job(BaseModel):
     updated_at: str
 
 
-class PublicJob(BaseModel):
+class PublicJob(Model):
     id: str
     title: str
     department: str | None = None
@@ -332,7 +339,7 @@ class PoolCreate(Input):
     description: Annotated[str, StringConstraints(max_length=2_000)] = ""
 
 
-class Pool(BaseModel):
+class Pool(Model):
     id: str
     name: str
     description: str = ""
@@ -344,7 +351,7 @@ class PoolMemberAdd(Input):
     stage: Stage = "sourced"
 
 
-class PoolMember(BaseModel):
+class PoolMember(Model):
     candidate: CandidateSummary
     stage: str
 
@@ -361,7 +368,7 @@ class LoginRequest(Input):
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
-class Tokens(BaseModel):
+class Tokens(Model):
     id_token: str
     access_token: str
     refresh_token: str | None = None
@@ -373,7 +380,7 @@ class ApiKeyCreate(Input):
     scope: KeyScope = "read"
 
 
-class ApiKey(BaseModel):
+class ApiKey(Model):
     id: str
     name: str
     scope: KeyScope
@@ -386,7 +393,7 @@ class ApiKeyCreated(ApiKey):
     key: str = Field(description="The secret, shown once. Only its hash is stored.")
 
 
-class Received(BaseModel):
+class Received(Model):
     status: Literal["received"] = "received"
 
 
