@@ -56,6 +56,7 @@ RUNTIME_ONLY = {"chalice"}
 API_MODES = ("auto", "events", "openapi")
 
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".chalice", ".pytest_cache", "tests")
+# Bytecode compiled for the Lambda runtime is added after copying (see compile_bundle).
 
 
 class PackageError(RuntimeError):
@@ -376,6 +377,33 @@ def build_bundle(source_dir: Path, bundle_dir: Path, deps_dir: Path | None) -> N
         )
     shutil.copytree(SHARED_PACKAGE, bundle_dir / "crm", ignore=_IGNORED, dirs_exist_ok=True)
     shutil.copytree(source_dir, bundle_dir, ignore=_IGNORED, dirs_exist_ok=True)
+    compile_bundle(bundle_dir)
+
+
+def compile_bundle(bundle_dir: Path) -> bool:
+    """Ship bytecode: Lambda's code directory is read-only, so without it every cold start
+    compiles every module (about 1.8 s here, docs/benchmarks.md). Needs the Lambda runtime's
+    Python (python3.12) on PATH; without it the bundle ships source only, and says so."""
+    interpreter = shutil.which(f"python{LAMBDA_PYTHON_VERSION}")
+    probe = [interpreter, "-c", "pass"] if interpreter else None
+    if probe and subprocess.run(probe, capture_output=True, check=False).returncode:  # noqa: S603
+        interpreter = None  # a shim (pyenv) with no such version behind it
+    if interpreter is None:
+        print(f"note: python{LAMBDA_PYTHON_VERSION} not found; {bundle_dir.name} ships without bytecode")
+        return False
+    command = [
+        interpreter,
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        str(bundle_dir),
+    ]
+    subprocess.run(command, check=True)  # noqa: S603 - our own argv, no shell
+    return True
 
 
 def _functions(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
