@@ -40,6 +40,7 @@ def submit(
     resume: Upload | None = None,
     job_id: str | None = None,
     idempotency_key: str | None = None,
+    lambda_context: Any = None,
 ) -> None:
     """Validate and store one career-site submission. Raises domain errors; returns nothing
     a caller could use to tell a new person from a known one."""
@@ -53,6 +54,7 @@ def submit(
         validate_resume(resume)
     if idempotency_key:
         _idempotent_store()(
+            lambda_context=lambda_context,
             request={
                 "key": f"{job_id or TALENT_NETWORK}#{idempotency_key}",
                 "fingerprint": _fingerprint(submission, resume, job_id),
@@ -123,12 +125,16 @@ def _idempotent_store() -> Any:
         data_keyword_argument="request", persistence_store=persistence, config=config
     )(store)
 
-    def call(**kwargs: Any) -> Any:
+    def call(*, lambda_context: Any = None, **kwargs: Any) -> Any:
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
             IdempotencyValidationError,
         )
 
+        if lambda_context is not None:
+            # An in-progress record then expires with the invocation, so a retry after a
+            # timed-out attempt is not refused as "already in progress".
+            config.register_lambda_context(lambda_context)
         try:
             return wrapped(**kwargs)
         except IdempotencyValidationError as exc:

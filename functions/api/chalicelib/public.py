@@ -47,6 +47,7 @@ def _accept(call: Call, job_id: str | None) -> Received:
         resume=decoded.files.get("resume"),
         job_id=job_id,
         idempotency_key=call.request.headers.get("idempotency-key"),
+        lambda_context=call.request.lambda_context,
     )
     return Received()
 
