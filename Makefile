@@ -25,7 +25,7 @@ unit: install
 lint: install
 	$(BIN)/ruff check shared functions tests infra
 	$(BIN)/ruff format --check shared functions tests infra
-	$(BIN)/mypy shared/crm
+	$(BIN)/mypy -p crm -p crm_tools
 
 bench: install
 	$(BIN)/python -m tests.bench $(ARGS)

@@ -275,7 +275,7 @@ class DevStack:
                     import boto3
 
                     self._session = boto3.session.Session(region_name=REGION)
-                found = self._session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+                found = self._session.client(service, endpoint_url=self.endpoint_url)
                 self._clients[service] = found
             return found
 
@@ -442,7 +442,7 @@ class DevStack:
         return housekeeping
 
     def _start_api(self) -> None:
-        from chalice import Chalice
+        from chalice.app import Chalice
 
         from crm_tools.devstack_http import ApiServer, gateway_responses
 

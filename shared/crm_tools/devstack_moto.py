@@ -98,7 +98,7 @@ class LocalMotoServer(ThreadedMotoServer):
         self.lock = threading.RLock()
 
     def _server_entry(self) -> None:
-        from moto.moto_server.threaded_moto_server import (
+        from moto.moto_server.threaded_moto_server import (  # type: ignore[attr-defined]
             DomainDispatcherApplication,
             MotoRequestHandler,
             create_backend_app,
@@ -225,8 +225,8 @@ def install_fast_transactions() -> bool:
         finally:
             _skip_table_copies.active = False
 
-    Table.__deepcopy__ = _table_deepcopy
-    DynamoDBBackend.transact_write_items = transact_write_items
+    Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _installed = True
     return True
 
@@ -266,7 +266,7 @@ def install_fast_stream_reads() -> bool:
         return json.dumps(self.backend.get_records(iterator, int(limit)), cls=_StreamJSONEncoder)
 
     get_records._crm_fast = True  # type: ignore[attr-defined]
-    DynamoDBStreamsHandler.get_records = get_records
+    DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign,assignment]
     return True
 
 
@@ -285,7 +285,7 @@ def trim_stream(table_name: str, before_sequence: int, *, region: str, lock: thr
                 return 0
             del shard.items[:drop]
             shard.starting_sequence_number += drop
-            return drop
+            return int(drop)
     except Exception as exc:  # best effort: moto internals may change
         log.debug("stream not trimmed: %s", exc)
         return 0
@@ -306,7 +306,9 @@ def table_items(table_name: str, *, region: str, lock: threading.RLock) -> list[
             if table is None:
                 return None
             groups = table.items.values() if table.range_key_attr else [table.items]
-            text = json.dumps([item.to_json()["Attributes"] for group in groups for item in group.values()])
+            text = json.dumps(
+                [item.to_json()["Attributes"] for group in groups for item in group.values()]  # type: ignore[union-attr]
+            )
         return list(json.loads(text))
     except Exception as exc:  # best effort
         log.debug("items not read from moto: %s", exc)

@@ -204,7 +204,7 @@ def failed_identifiers(result: Any) -> list[str] | None:
 # ---------------------------------------------------------------- event shapes
 
 
-def _b64(value: bytes) -> str:
+def _b64(value: bytes | bytearray) -> str:
     return base64.b64encode(value).decode("ascii")
 
 

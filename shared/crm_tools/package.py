@@ -331,7 +331,7 @@ def _install_dependencies(cache_root: Path, requirements: list[str]) -> Path:
 
     def runtime_only(requirement: str) -> bool:
         match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-        return bool(match) and _canonical(match.group(1)) in RUNTIME_ONLY
+        return match is not None and _canonical(match.group(1)) in RUNTIME_ONLY
 
     try:
         _pip_install(
