@@ -8,7 +8,7 @@ problem+json. Domain logic lives in the ``crm`` package.
 from aws_lambda_powertools import Logger
 from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib import admin, auth_routes, candidates, docs, jobs, pools, public
+from chalicelib import admin, auth_routes, candidates, docs, jobs, pools, public, templates
 
 logger = Logger(service="crm")  # not the app name, or every line is logged twice
 
@@ -16,5 +16,14 @@ app = Chalice(app_name="crm-api")
 app.api.binary_types.append("multipart/form-data")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 
-for blueprint in (docs.bp, auth_routes.bp, public.bp, candidates.bp, jobs.bp, pools.bp, admin.bp):
+for blueprint in (
+    docs.bp,
+    auth_routes.bp,
+    public.bp,
+    candidates.bp,
+    jobs.bp,
+    pools.bp,
+    templates.bp,
+    admin.bp,
+):
     app.register_blueprint(blueprint)

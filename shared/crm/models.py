@@ -403,3 +403,46 @@ class Upload:
 
     filename: str
     data: bytes
+
+
+# ---------------------------------------------------------------------------------- engagement
+
+TemplateText = Annotated[str, StringConstraints(max_length=100_000)]
+
+
+class TemplateCreate(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    html: TemplateText
+    text: TemplateText
+
+
+class TemplateUpdate(Input):
+    """A partial update; ``version`` is the version the client read."""
+
+    version: int = Field(ge=1)
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    html: TemplateText | None = None
+    text: TemplateText | None = None
+
+
+class EmailTemplate(Model):
+    id: str
+    name: str
+    subject: str
+    html: str
+    text: str
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class PreviewRequest(Input):
+    candidate_id: Id
+
+
+class RenderedEmailOut(Model):
+    subject: str
+    html: str
+    text: str

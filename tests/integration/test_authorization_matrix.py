@@ -62,6 +62,12 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/v1/pools/{pool_id}/members"): (401, 200, 200, 200, 200),
     ("POST", "/v1/pools/{pool_id}/members"): (401, 201, 201, 403, 201),
     ("DELETE", "/v1/pools/{pool_id}/members/{candidate_id}"): (401, 204, 204, 403, 204),
+    # email templates
+    ("GET", "/v1/templates"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/templates"): (401, 201, 201, 403, 201),
+    ("GET", "/v1/templates/{template_id}"): (401, 200, 200, 200, 200),
+    ("PATCH", "/v1/templates/{template_id}"): (401, 200, 200, 403, 200),
+    ("POST", "/v1/templates/{template_id}/preview"): (401, 200, 200, 200, 200),
     # integration keys (admins only)
     ("GET", "/v1/api-keys"): (401, 403, 200, 403, 403),
     ("POST", "/v1/api-keys"): (401, 403, 201, 403, 403),
@@ -244,6 +250,27 @@ def _revoke_key(w: World) -> Req:
     return Req(f"/v1/api-keys/{created['id']}", check=check)
 
 
+TEMPLATE = {
+    "name": "Welcome",
+    "subject": "Hi {{ first_name }}",
+    "html": "<p>Hi {{ first_name }}</p>",
+    "text": "Hi {{ first_name }}",
+}
+
+
+def _new_template(w: World) -> str:
+    return str(w.admin("POST", "/v1/templates", {**TEMPLATE, "name": f"T {uuid4().hex[:6]}"}, 201)["id"])
+
+
+def _patch_template(w: World) -> Req:
+    tid = _new_template(w)
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/templates/{tid}")["version"] == 1
+
+    return Req(f"/v1/templates/{tid}", {"version": 1, "subject": "Hello {{ first_name }}"}, check)
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -281,6 +308,13 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         f"/v1/pools/{w.pool_id}/members", {"candidate_id": w.new_candidate(), "stage": "sourced"}
     ),
     ("DELETE", "/v1/pools/{pool_id}/members/{candidate_id}"): _remove_member,
+    ("GET", "/v1/templates"): lambda w: Req("/v1/templates"),
+    ("POST", "/v1/templates"): lambda w: Req("/v1/templates", TEMPLATE),
+    ("GET", "/v1/templates/{template_id}"): lambda w: Req(f"/v1/templates/{_new_template(w)}"),
+    ("PATCH", "/v1/templates/{template_id}"): _patch_template,
+    ("POST", "/v1/templates/{template_id}/preview"): lambda w: Req(
+        f"/v1/templates/{_new_template(w)}/preview", {"candidate_id": w.candidate_id}
+    ),
     ("GET", "/v1/api-keys"): lambda w: Req("/v1/api-keys"),
     ("POST", "/v1/api-keys"): lambda w: Req("/v1/api-keys", {"name": "ats sync", "scope": "read-write"}),
     ("DELETE", "/v1/api-keys/{key_id}"): _revoke_key,
