@@ -33,6 +33,10 @@ class Settings(BaseModel):
     max_multipart_bytes: int = Field(default=6 * 1024 * 1024, alias="MAX_MULTIPART_BYTES")
     max_resume_bytes: int = Field(default=5 * 1024 * 1024, alias="MAX_RESUME_BYTES")
     idempotency_ttl_seconds: int = Field(default=24 * 3600, alias="IDEMPOTENCY_TTL_SECONDS")
+    # The From of every email (its address must be a verified SES identity).
+    mail_from: str = Field(default="CRM <no-reply@example.com>", alias="MAIL_FROM")
+    # SES configuration set named on each send (event publishing); none when unset.
+    ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
 
     @property
     def allowed_origins(self) -> list[str]:

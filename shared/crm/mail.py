@@ -1,0 +1,226 @@
+"""Email as real MIME messages, and the ways to send them.
+
+``compose`` builds a multipart/alternative message (a text and an HTML part, UTF-8)
+with the List-Unsubscribe / List-Unsubscribe-Post headers of RFC 8058 when an
+unsubscribe URL is given. Every header value is refused if it carries CR or LF, so
+nothing a recruiter or candidate typed can add a header.
+
+``SesMailer`` sends the raw bytes with SESv2 ``SendEmail`` (``Content.Raw``): raw, so
+both parts and our own headers reach the recipient exactly as built (SES's simple
+content has no List-Unsubscribe headers, and SESv2 stored templates are not used:
+templates are rendered here). Throttling becomes :class:`SendThrottled` (try again
+later), a refused message :class:`SendRejected` (do not retry).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, getaddresses, make_msgid
+from typing import Any, Protocol
+
+from crm import clock
+from crm.config import get_settings
+
+THROTTLING_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
+)
+REJECTED_CODES = frozenset(
+    {
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "MailFromDomainNotVerified",
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "ConfigurationSetDoesNotExist",
+        "ConfigurationSetDoesNotExistException",
+        "BadRequestException",
+        "InvalidParameterValue",
+        "NotFoundException",
+    }
+)
+#: Headers ``compose`` sets itself; ``headers=`` may not replace them.
+RESERVED_HEADERS = frozenset(
+    h.lower()
+    for h in (
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "MIME-Version",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+    )
+)
+
+
+class MailError(Exception):
+    """A message could not be sent."""
+
+
+class SendThrottled(MailError):
+    """SES is throttling this account: send again later."""
+
+
+class SendRejected(MailError):
+    """SES refused the message (unverified sender, bad address, paused account...)."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _clean(name: str, value: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string")
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{name} may not contain CR or LF (header injection)")
+    return value
+
+
+def _address(name: str, value: str) -> str:
+    _clean(name, value)
+    parsed = getaddresses([value])
+    if len(parsed) != 1 or "@" not in parsed[0][1]:
+        raise ValueError(f"{name} is not one email address: {value!r}")
+    return value
+
+
+def _angle_uri(name: str, value: str, scheme: str) -> str:
+    _clean(name, value)
+    if not value.startswith(scheme) or any(c in value for c in "<> \t,"):
+        raise ValueError(f"{name} must be a {scheme} URI without spaces, commas or angle brackets")
+    return f"<{value}>"
+
+
+def compose(
+    to: str | Sequence[str],
+    sender: str,
+    subject: str,
+    html: str,
+    text: str,
+    *,
+    list_unsubscribe_url: str | None = None,
+    list_unsubscribe_mailto: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """A multipart/alternative message: text first, HTML last (the preferred part)."""
+    recipients = [to] if isinstance(to, str) else list(to)
+    if not recipients:
+        raise ValueError("a message needs at least one recipient")
+    message = EmailMessage(policy=SMTP)
+    message["From"] = _address("sender", sender)
+    message["To"] = ", ".join(_address("to", r) for r in recipients)
+    message["Subject"] = _clean("subject", subject)
+    message["Date"] = format_datetime(clock.now())
+    domain = getaddresses([sender])[0][1].rpartition("@")[2] or None
+    message["Message-ID"] = make_msgid(domain=domain)
+    unsubscribe = []
+    if list_unsubscribe_url is not None:
+        unsubscribe.append(_angle_uri("list_unsubscribe_url", list_unsubscribe_url, "https://"))
+    if list_unsubscribe_mailto is not None:
+        unsubscribe.append(_angle_uri("list_unsubscribe_mailto", list_unsubscribe_mailto, "mailto:"))
+    if unsubscribe:
+        message["List-Unsubscribe"] = ", ".join(unsubscribe)
+    if list_unsubscribe_url is not None:
+        # RFC 8058: one-click unsubscribe needs an HTTPS URI in List-Unsubscribe.
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    for key, value in (headers or {}).items():
+        _clean("header name", key)
+        if not key or any(c in key for c in ": \t") or not key.isascii():
+            raise ValueError(f"invalid header name {key!r}")
+        if key.lower() in RESERVED_HEADERS:
+            raise ValueError(f"{key} is set by compose itself")
+        message[key] = _clean(key, value)
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def recipients_of(message: EmailMessage) -> list[str]:
+    """The bare addresses a message is for (To, Cc, Bcc)."""
+    values = [str(v) for field in ("To", "Cc", "Bcc") for v in message.get_all(field, [])]
+    return [address for _, address in getaddresses(values) if address]
+
+
+def bare_address(value: str) -> str:
+    """``"CRM <no-reply@example.com>"`` -> ``no-reply@example.com``."""
+    return getaddresses([value])[0][1] or value
+
+
+def display(name: str, address: str) -> str:
+    """A From/To value from a display name and an address (the name may be non-ASCII)."""
+    local, _, domain = address.partition("@")
+    return str(Address(display_name=_clean("name", name), username=local, domain=domain))
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> str:
+        """Send one message; returns the provider's message id."""
+        ...
+
+
+class SesMailer:
+    """Sends raw MIME through SESv2 ``SendEmail``."""
+
+    def __init__(self, *, client: Any = None, configuration_set: str | None = None) -> None:
+        self._client = client
+        settings = get_settings()
+        self.configuration_set = (
+            configuration_set if configuration_set is not None else settings.ses_configuration_set
+        )
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from crm.aws import client
+
+            self._client = client("sesv2")
+        return self._client
+
+    def send(self, message: EmailMessage) -> str:
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {"Content": {"Raw": {"Data": message.as_bytes(policy=SMTP)}}}
+        if self.configuration_set:
+            kwargs["ConfigurationSetName"] = self.configuration_set
+        try:
+            response = self.client.send_email(**kwargs)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            reason = str(error.get("Message", "")) or code
+            if code in THROTTLING_CODES:
+                raise SendThrottled(reason) from exc
+            if code in REJECTED_CODES:
+                raise SendRejected(reason, code=code) from exc
+            raise
+        return str(response["MessageId"])
+
+
+class InMemoryMailer:
+    """A fake for unit tests: keeps what was sent; ``fail_with`` makes the next sends fail."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, EmailMessage]] = []
+        self.fail_with: MailError | None = None
+        self._lock = threading.Lock()
+
+    def send(self, message: EmailMessage) -> str:
+        if self.fail_with is not None:
+            raise self.fail_with
+        message_id = f"inmemory-{uuid.uuid4()}"
+        with self._lock:
+            self.sent.append((message_id, message))
+        return message_id
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [message for _, message in self.sent]

@@ -1,0 +1,165 @@
+"""compose builds real multipart/alternative MIME; header values cannot inject headers."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from crm import clock
+from crm.mail import InMemoryMailer, SendThrottled, compose, display, recipients_of
+
+
+def parsed(message: EmailMessage) -> EmailMessage:
+    """What a recipient gets: the bytes on the wire, parsed again."""
+    result = email.message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert isinstance(result, EmailMessage)
+    return result
+
+
+def basic(**kwargs: object) -> EmailMessage:
+    args: dict[str, object] = {
+        "to": "ada@example.com",
+        "sender": "CRM <no-reply@example.com>",
+        "subject": "Hello",
+        "html": "<p>Hi <b>Ada</b></p>",
+        "text": "Hi Ada",
+    }
+    args.update(kwargs)
+    return compose(**args)  # type: ignore[arg-type]
+
+
+def test_multipart_alternative_with_text_then_html_in_utf8() -> None:
+    original = basic(html="<p>Grüße €</p>", text="Grüße €")
+    assert original.as_bytes().isascii()  # 8-bit content is transfer-encoded (quoted-printable)
+    message = parsed(original)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["MIME-Version"] == "1.0"
+    parts = list(message.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in parts)
+    assert parts[0].get_content().strip() == "Grüße €"
+    assert parts[1].get_content().strip() == "<p>Grüße €</p>"
+    assert message["From"] == "CRM <no-reply@example.com>"
+    assert message["To"] == "ada@example.com"
+    assert message["Subject"] == "Hello"
+    assert message["Date"] and message["Message-ID"].endswith("@example.com>")
+
+
+def test_rfc_8058_headers_when_an_unsubscribe_url_is_given() -> None:
+    message = parsed(
+        basic(
+            list_unsubscribe_url="https://crm.example.com/public/unsubscribe?token=abc",
+            list_unsubscribe_mailto="mailto:unsubscribe@example.com?subject=abc",
+        )
+    )
+    assert message["List-Unsubscribe"] == (
+        "<https://crm.example.com/public/unsubscribe?token=abc>, <mailto:unsubscribe@example.com?subject=abc>"
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_no_unsubscribe_headers_without_a_url() -> None:
+    message = parsed(basic())
+    assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
+    mailto_only = parsed(basic(list_unsubscribe_mailto="mailto:u@example.com"))
+    assert mailto_only["List-Unsubscribe"] == "<mailto:u@example.com>"
+    assert mailto_only["List-Unsubscribe-Post"] is None  # one-click needs an HTTPS URI
+
+
+@pytest.mark.parametrize(
+    "url", ["http://crm.example.com/u", "https://x.example/u>, <https://evil", "javascript:x"]
+)
+def test_unsubscribe_url_must_be_a_plain_https_uri(url: str) -> None:
+    with pytest.raises(ValueError):
+        basic(list_unsubscribe_url=url)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("subject", "Hello\r\nBcc: victim@example.com"),
+        ("subject", "Hello\nBcc: victim@example.com"),
+        ("subject", "Hello\rX"),
+        ("to", "ada@example.com\r\nBcc: victim@example.com"),
+        ("sender", "CRM <no-reply@example.com>\nBcc: victim@example.com"),
+        ("list_unsubscribe_url", "https://crm.example.com/u\r\nBcc: victim@example.com"),
+        ("list_unsubscribe_mailto", "mailto:u@example.com\nBcc: x@example.com"),
+    ],
+)
+def test_cr_or_lf_in_a_header_value_is_refused(field: str, value: str) -> None:
+    with pytest.raises(ValueError, match="CR or LF"):
+        basic(**{field: value})
+
+
+def test_extra_headers_are_checked_too() -> None:
+    message = parsed(basic(headers={"X-Campaign-Id": "c-1"}))
+    assert message["X-Campaign-Id"] == "c-1"
+    with pytest.raises(ValueError, match="CR or LF"):
+        basic(headers={"X-Campaign-Id": "c-1\r\nBcc: victim@example.com"})
+    with pytest.raises(ValueError):
+        basic(headers={"X-Evil\r\nBcc": "x"})
+    with pytest.raises(ValueError):
+        basic(headers={"Bcc: victim@example.com\r\nX": "x"})
+    with pytest.raises(ValueError, match="set by compose"):
+        basic(headers={"subject": "another"})
+
+
+def test_not_an_address_is_refused() -> None:
+    with pytest.raises(ValueError):
+        basic(to="not an address")
+    with pytest.raises(ValueError):
+        basic(to=[])
+
+
+def test_non_ascii_names_and_subjects_are_encoded() -> None:
+    raw = basic(
+        to=display("Zoë Ångström", "zoe@example.com"),
+        sender=display("Équipe Recrutement", "no-reply@example.com"),
+        subject="Un poste pour vous — Zoë ✨",
+    ).as_bytes()
+    assert raw.isascii()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"=?utf-8?" in head.lower()
+    message = parsed(basic(to=display("Zoë Ångström", "zoe@example.com"), subject="Un poste — Zoë ✨"))
+    assert message["Subject"] == "Un poste — Zoë ✨"
+    assert message["To"].addresses[0].display_name == "Zoë Ångström"
+    assert message["To"].addresses[0].addr_spec == "zoe@example.com"
+
+
+def test_several_recipients() -> None:
+    message = basic(to=["a@example.com", "B <b@example.com>"])
+    assert recipients_of(message) == ["a@example.com", "b@example.com"]
+
+
+def test_in_memory_mailer_keeps_messages_and_can_fail() -> None:
+    mailer = InMemoryMailer()
+    message_id = mailer.send(basic())
+    assert mailer.sent[0][0] == message_id and mailer.messages[0]["Subject"] == "Hello"
+    mailer.fail_with = SendThrottled("slow down")
+    with pytest.raises(SendThrottled):
+        mailer.send(basic())
+    assert len(mailer.sent) == 1
+
+
+def test_clock_has_no_offset_outside_the_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(clock.CLOCK_FILE_ENV, raising=False)
+    assert clock.offset_seconds() == 0
+    assert not clock.is_adjustable()
+    with pytest.raises(clock.ClockNotAdjustable):
+        clock.advance(60)
+
+
+def test_local_clock_moves_forward(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(clock.CLOCK_FILE_ENV, str(tmp_path / "clock.json"))
+    before = clock.now()
+    assert clock.advance(3600) == 3600
+    assert clock.advance(60) == 3660
+    assert clock.offset_seconds() == 3660
+    assert (clock.now() - before).total_seconds() >= 3660
+    assert clock.now().utcoffset() is not None
+    with pytest.raises(ValueError):
+        clock.advance(-1)
