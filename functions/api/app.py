@@ -5,6 +5,8 @@ Routes live in blueprints by resource (``chalicelib/``); each is declared with
 problem+json. Domain logic lives in the ``crm`` package.
 """
 
+import os
+
 from aws_lambda_powertools import Logger
 from chalice import Chalice, ConvertToMiddleware
 
@@ -27,3 +29,8 @@ for blueprint in (
     admin.bp,
 ):
     app.register_blueprint(blueprint)
+
+if os.environ.get("CRM_LOCAL_STACK") == "1":  # set by `crm dev` only: never in AWS
+    from chalicelib import dev
+
+    app.register_blueprint(dev.bp)

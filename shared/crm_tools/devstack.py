@@ -36,6 +36,7 @@ from typing import Any
 
 from crm_tools import seed as seeding
 from crm_tools.cfn import Resolver, Template
+from crm_tools.devstack_mail import MailboxSimulator
 from crm_tools.devstack_persist import Autosaver, StateStore, atomic_write
 from crm_tools.devstack_provision import Provisioned, Provisioner, function_environment
 from crm_tools.devstack_runtime import DynamoStreamSource, EventSource, LocalFunction, SqsSource
@@ -45,6 +46,8 @@ log = logging.getLogger("devstack")
 STACK_NAME = "crm-local"
 REGION = "us-east-1"
 READY_PREFIX = "CRM is ready on"
+#: Set in the local stack only: app.py then registers the /dev routes (outbox, clock).
+LOCAL_STACK_ENV = "CRM_LOCAL_STACK"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -120,6 +123,7 @@ class DevStack:
         self.environments: dict[str, dict[str, str]] = {}
         self.functions: dict[str, LocalFunction] = {}
         self.sources: list[EventSource] = []
+        self.mail_simulator: MailboxSimulator | None = None
         self.store: StateStore | None = None
         self.autosaver: Autosaver | None = None
         self.api: Any = None
@@ -205,6 +209,7 @@ class DevStack:
         self._start_moto()
         self._provision()
         self._configure_environment()
+        self._verify_sender()
         self._write_stack_file()
         self.store = StateStore(
             self.data_dir,
@@ -229,6 +234,7 @@ class DevStack:
         self._start_api()
         for source in self.sources:
             source.start()
+        self._start_mail_simulator()
         self._wait_healthy(timeout=30)
         self._check_stop()
         if self.options.seed and self._tables_empty():
@@ -322,6 +328,14 @@ class DevStack:
                     )
                 merged[key] = value
         os.environ.update(merged)
+        # The local stack's own switches (not in the template: never set in AWS).
+        from crm.clock import CLOCK_FILE_ENV
+
+        os.environ[LOCAL_STACK_ENV] = "1"
+        clock_file = self.data_dir / "clock.json"
+        if self.options.fresh:
+            clock_file.unlink(missing_ok=True)
+        os.environ[CLOCK_FILE_ENV] = str(clock_file)
         from crm.aws import reset_clients
         from crm.config import reset_settings
 
@@ -343,6 +357,28 @@ class DevStack:
                 ", ".join(stale) or "-",
                 ", ".join(missing) or "-",
             )
+
+    def _verify_sender(self) -> None:
+        """SES (and moto) refuse unverified senders: verify MAIL_FROM's address."""
+        from crm.config import get_settings
+        from crm.mail import bare_address
+
+        address = bare_address(get_settings().mail_from)
+        self.client("ses").verify_email_identity(EmailAddress=address)
+        log.info("verified the sender %s in SES", address)
+
+    def _start_mail_simulator(self) -> None:
+        from crm_tools.devstack_moto import ACCOUNT_ID
+
+        self.mail_simulator = MailboxSimulator(
+            events_client=self.client("events"),
+            account=ACCOUNT_ID,
+            region=REGION,
+            lock=self.moto.lock,
+            stop=self.stop_event,
+        )
+        self.mail_simulator.prepare()
+        self.mail_simulator.start()
 
     def stack_description(self) -> dict[str, Any]:
         assert self.template is not None
@@ -503,7 +539,10 @@ class DevStack:
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every event source has caught up (lists are projected asynchronously)."""
         deadline = time.monotonic() + timeout
-        return all(s.wait_idle(max(0.0, deadline - time.monotonic())) for s in self.sources)
+        idle = all(s.wait_idle(max(0.0, deadline - time.monotonic())) for s in self.sources)
+        if self.mail_simulator is not None:
+            idle = self.mail_simulator.wait_idle(max(0.0, deadline - time.monotonic())) and idle
+        return idle
 
     # ------------------------------------------------------------ stop
 
@@ -516,6 +555,8 @@ class DevStack:
         for source in self.sources:
             if source.is_alive():
                 source.join(timeout=10)  # daemon threads: a stuck handler cannot hold the exit
+        if self.mail_simulator is not None and self.mail_simulator.is_alive():
+            self.mail_simulator.join(timeout=10)
         if self.autosaver is not None and self.autosaver.is_alive():
             self.autosaver.join(timeout=30)
         log.debug("workers stopped")
