@@ -10,7 +10,7 @@ import os
 from aws_lambda_powertools import Logger
 from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib import admin, auth_routes, candidates, docs, jobs, pools, public, templates
+from chalicelib import admin, auth_routes, candidates, docs, jobs, pools, public, templates, unsubscribe
 
 logger = Logger(service="crm")  # not the app name, or every line is logged twice
 
@@ -22,6 +22,7 @@ for blueprint in (
     docs.bp,
     auth_routes.bp,
     public.bp,
+    unsubscribe.bp,
     candidates.bp,
     jobs.bp,
     pools.bp,

@@ -32,6 +32,10 @@ class Settings(BaseModel):
     max_form_bytes: int = Field(default=64 * 1024, alias="MAX_FORM_BYTES")
     max_multipart_bytes: int = Field(default=6 * 1024 * 1024, alias="MAX_MULTIPART_BYTES")
     max_resume_bytes: int = Field(default=5 * 1024 * 1024, alias="MAX_RESUME_BYTES")
+    # Secrets Manager secret that signs unsubscribe and portal links.
+    signing_secret_arn: str = Field(default="", alias="SIGNING_SECRET_ARN")
+    # Where candidates reach the public pages (links in emails).
+    public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
     idempotency_ttl_seconds: int = Field(default=24 * 3600, alias="IDEMPOTENCY_TTL_SECONDS")
     # The From of every email (its address must be a verified SES identity).
     mail_from: str = Field(default="CRM <no-reply@example.com>", alias="MAIL_FROM")

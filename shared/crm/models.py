@@ -173,8 +173,12 @@ class PublicSubmission(Model):
 # ---------------------------------------------------------------------------------- candidates
 
 
+Topic = Literal["marketing", "job_alerts", "events"]
+TOPICS: tuple[Topic, ...] = ("marketing", "job_alerts", "events")
+
+
 class Consent(Model):
-    topic: Literal["marketing", "job_alerts", "events"]
+    topic: Topic
     granted: bool
     at: str
     source: str

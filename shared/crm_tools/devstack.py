@@ -342,6 +342,10 @@ class DevStack:
         reset_settings()
         reset_clients()
         self._check_env_json(merged)
+        if not merged.get("PUBLIC_BASE_URL"):
+            # Links in emails point at this stack unless the template's parameter says otherwise.
+            os.environ["PUBLIC_BASE_URL"] = self.url
+            reset_settings()
 
     def _check_env_json(self, merged: dict[str, str]) -> None:
         path = self.root / "events" / "env.json"

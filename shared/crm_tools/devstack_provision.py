@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,7 @@ class Provisioner:
             "AWS::Events::Rule": self.event_rule,
             "AWS::SQS::Queue": self.queue,
             "AWS::SNS::Topic": self.topic,
+            "AWS::SecretsManager::Secret": self.secret,
             "AWS::SES::EmailIdentity": self.email_identity,
         }
         for logical_id in self.template.creation_order():
@@ -321,6 +323,17 @@ class Provisioner:
             self.resolver.attributes[(logical_id, attribute)] = value
         self.result.queues[logical_id] = url
         self.result.queue_urls_by_arn[arn] = url
+
+    def secret(self, logical_id: str, props: dict[str, Any]) -> None:
+        """A secret; a generated one gets a fresh random value, as Secrets Manager would."""
+        name = props.get("Name") or self.default_name(logical_id, limit=512)
+        generate = props.get("GenerateSecretString") or {}
+        value = props.get("SecretString") or secrets.token_urlsafe(int(generate.get("PasswordLength", 32)))
+        self.client("secretsmanager").create_secret(Name=name, SecretString=value)
+        # In AWS a Ref gives the ARN; the name serves every call just as well and, unlike
+        # moto's ARN (random suffix), is the same on every start, so events/env.json holds.
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Id")] = name
 
     def topic(self, logical_id: str, props: dict[str, Any]) -> None:
         name = props.get("TopicName") or self.default_name(logical_id, limit=256)

@@ -14,6 +14,7 @@ from moto import mock_aws
 from crm import aws
 from crm.auth import jwks_cache
 from crm.config import reset_settings
+from crm.signing import forget_signing_key
 from tests.support.stack import TestStack, create_user, provision
 from tests.support.streams import StreamPump
 
@@ -39,6 +40,7 @@ def aws_stack() -> Iterator[TestStack]:
         reset_settings()
         aws.reset_clients()
         jwks_cache.clear()
+        forget_signing_key()
         yield stack
         aws.reset_clients()
         reset_settings()

@@ -84,6 +84,8 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("GET", "/public/jobs"): 200,
     ("POST", "/public/talent-network"): 202,
     ("POST", "/public/jobs/{job_id}/applications"): 202,
+    ("GET", "/public/unsubscribe"): 200,
+    ("POST", "/public/unsubscribe"): 200,
 }
 
 MINIMAL_PDF = (
@@ -445,6 +447,12 @@ def _public_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
     if path == "/public/jobs/{job_id}/applications":
         body = json.dumps({"email": unique_email("ap"), "first_name": "Al", "last_name": "Po"}).encode()
         return f"/public/jobs/{w.job_id}/applications", body, {"Content-Type": "application/json"}
+    if path == "/public/unsubscribe":
+        from crm.unsubscribe import unsubscribe_url
+
+        link = unsubscribe_url(w.candidate_id, "events")
+        body = b"List-Unsubscribe=One-Click" if method == "POST" else b""
+        return link[link.index("/public/") :], body, {"Content-Type": "application/x-www-form-urlencoded"}
     return path, b"", {}
 
 

@@ -42,6 +42,8 @@ MOTO_UNSUPPORTED = {
     "AWS::Cognito::UserPool",
     "AWS::Cognito::UserPoolClient",
     "AWS::Cognito::UserPoolGroup",
+    # Created by the local stack's provisioner and by tests/support/stack.py instead.
+    "AWS::SecretsManager::Secret",
 }
 
 

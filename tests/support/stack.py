@@ -4,6 +4,7 @@ so tests cannot drift from the infrastructure."""
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ class TestStack:
     bus: str
     user_pool_id: str
     client_id: str
+    signing_secret_arn: str = ""
 
     def env(self) -> dict[str, str]:
         return {
@@ -32,6 +34,8 @@ class TestStack:
             "EVENT_BUS_NAME": self.bus,
             "USER_POOL_ID": self.user_pool_id,
             "USER_POOL_CLIENT_ID": self.client_id,
+            "SIGNING_SECRET_ARN": self.signing_secret_arn,
+            "PUBLIC_BASE_URL": "https://careers.example.com",
         }
 
 
@@ -76,7 +80,12 @@ def provision(region: str = "us-east-1") -> TestStack:
     )["UserPoolClient"]["ClientId"]
     for group in ("AdminGroup", "RecruiterGroup"):
         idp.create_group(GroupName=template.properties(group)["GroupName"], UserPoolId=pool)
-    return TestStack(table=table, bucket=bucket, bus=bus, user_pool_id=pool, client_id=client)
+    secret = boto3.client("secretsmanager", region_name=region).create_secret(
+        Name=f"{STACK}-signing", SecretString=secrets.token_urlsafe(48)
+    )["ARN"]
+    return TestStack(
+        table=table, bucket=bucket, bus=bus, user_pool_id=pool, client_id=client, signing_secret_arn=secret
+    )
 
 
 def create_user(stack: TestStack, email: str, password: str, group: str | None) -> None:

@@ -33,6 +33,11 @@ def _environment() -> Any:
     )
 
 
+def render_page(name: str, **values: Any) -> str:
+    """A server-rendered page (Jinja2, autoescaped)."""
+    return str(_environment().get_template(name).render(**values))
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
 

@@ -472,6 +472,46 @@ class CandidateRepository:
             raise
         return self.get(candidate_id)
 
+    def set_consent(
+        self, candidate_id: str, topic: str, granted: bool, *, source: str, actor: str
+    ) -> Candidate:
+        """Record a consent decision for one topic, with its time and source."""
+        now = utcnow()
+        try:
+            table.transact(
+                [
+                    {
+                        "Update": {
+                            "Key": table.key(candidate_pk(candidate_id), PROFILE),
+                            "UpdateExpression": (
+                                "SET consents.#topic = :consent, updated_at = :now ADD version :one"
+                            ),
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeNames": {"#topic": topic},
+                            "ExpressionAttributeValues": {
+                                ":consent": table.value(
+                                    {"topic": topic, "granted": granted, "at": now, "source": source}
+                                ),
+                                ":now": {"S": now},
+                                ":one": {"N": "1"},
+                            },
+                        }
+                    },
+                    activity_put(
+                        candidate_id,
+                        "consent_given" if granted else "unsubscribed",
+                        actor,
+                        now,
+                        {"topic": topic, "source": source},
+                    ),
+                ]
+            )
+        except ClientError as exc:
+            if table.error_code(exc) == "TransactionCanceledException":
+                raise NotFound(f"No candidate with id {candidate_id}.") from exc
+            raise
+        return self.get(candidate_id)
+
     # ------------------------------------------------------------------ erasure
 
     def erase(self, candidate_id: str, *, actor: str) -> list[str]:
