@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel
 
 from crm.data import table
 from crm.data.projections import candidate_list_query
@@ -37,6 +38,7 @@ from crm.models import (
 )
 
 PROFILE = "PROFILE"
+M = TypeVar("M", bound=BaseModel)
 MAX_RACE_RETRIES = 10
 
 
@@ -104,41 +106,41 @@ class CandidateRepository:
                 out.append(summary)
         return out, next_cursor
 
+    def _child_page(
+        self,
+        candidate_id: str,
+        prefix: str,
+        model: type[M],
+        *,
+        limit: int,
+        cursor: str | None,
+        newest_first: bool,
+    ) -> tuple[list[M], str | None]:
+        """One page of the items of one kind under a candidate (404 if there is no such person)."""
+        self.get(candidate_id)
+        items, next_cursor = table.query_page(
+            key_condition="pk = :pk AND begins_with(sk, :prefix)",
+            values={":pk": {"S": candidate_pk(candidate_id)}, ":prefix": {"S": prefix}},
+            limit=limit,
+            cursor=cursor,
+            forward=not newest_first,
+        )
+        return [model.model_validate(table.from_item(i)) for i in items], next_cursor
+
     def timeline(
         self, candidate_id: str, *, limit: int, cursor: str | None
     ) -> tuple[list[Activity], str | None]:
-        self.get(candidate_id)
-        items, next_cursor = table.query_page(
-            key_condition="pk = :pk AND begins_with(sk, :prefix)",
-            values={":pk": {"S": candidate_pk(candidate_id)}, ":prefix": {"S": "ACT#"}},
-            limit=limit,
-            cursor=cursor,
-            forward=False,
-        )
-        return [Activity.model_validate(table.from_item(i)) for i in items], next_cursor
+        return self._child_page(candidate_id, "ACT#", Activity, limit=limit, cursor=cursor, newest_first=True)
 
     def notes(self, candidate_id: str, *, limit: int, cursor: str | None) -> tuple[list[Note], str | None]:
-        self.get(candidate_id)
-        items, next_cursor = table.query_page(
-            key_condition="pk = :pk AND begins_with(sk, :prefix)",
-            values={":pk": {"S": candidate_pk(candidate_id)}, ":prefix": {"S": "NOTE#"}},
-            limit=limit,
-            cursor=cursor,
-            forward=False,
-        )
-        return [Note.model_validate(table.from_item(i)) for i in items], next_cursor
+        return self._child_page(candidate_id, "NOTE#", Note, limit=limit, cursor=cursor, newest_first=True)
 
     def application_page(
         self, candidate_id: str, *, limit: int, cursor: str | None
     ) -> tuple[list[Application], str | None]:
-        self.get(candidate_id)
-        items, next_cursor = table.query_page(
-            key_condition="pk = :pk AND begins_with(sk, :prefix)",
-            values={":pk": {"S": candidate_pk(candidate_id)}, ":prefix": {"S": "APP#"}},
-            limit=limit,
-            cursor=cursor,
+        return self._child_page(
+            candidate_id, "APP#", Application, limit=limit, cursor=cursor, newest_first=False
         )
-        return [Application.model_validate(table.from_item(i)) for i in items], next_cursor
 
     def applications(self, candidate_id: str) -> list[Application]:
         items = table.query_all(
