@@ -44,6 +44,12 @@ MOTO_UNSUPPORTED = {
     "AWS::Cognito::UserPoolGroup",
     # Created by the local stack's provisioner and by tests/support/stack.py instead.
     "AWS::SecretsManager::Secret",
+    # SES feedback: moto sends mail without configuration sets (the local stack's mailbox
+    # simulator publishes the events instead), and EventBridge -> SQS delivery in moto does
+    # not consult queue policies; tests/integration/test_ses_feedback.py covers the route.
+    "AWS::SES::ConfigurationSet",
+    "AWS::SES::ConfigurationSetEventDestination",
+    "AWS::SQS::QueuePolicy",
 }
 
 
@@ -211,7 +217,11 @@ def test_code_uris_point_at_bundles(packaged: Path) -> None:
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
-    assert code_uris == {"ApiFunction": "functions/api", "StreamFunction": "functions/stream"}
+    assert code_uris == {
+        "ApiFunction": "functions/api",
+        "StreamFunction": "functions/stream",
+        "SesFeedbackFunction": "functions/ses_feedback",
+    }
 
 
 def test_translated_template_deploys_to_moto(packaged: Path) -> None:
@@ -273,8 +283,12 @@ def test_translated_template_deploys_to_moto(packaged: Path) -> None:
         assert {s["Principal"]["Service"] for s in policy["Statement"]} == {"apigateway.amazonaws.com"}
 
         mappings = awslambda.list_event_source_mappings()["EventSourceMappings"]
-        assert [m["EventSourceArn"] for m in mappings] == [table["LatestStreamArn"]]
-        assert mappings[0]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        feedback_queue = f"arn:aws:sqs:{REGION}:123456789012:{STACK}-ses-feedback"
+        assert sorted(m["EventSourceArn"] for m in mappings) == sorted(
+            [table["LatestStreamArn"], feedback_queue]
+        )
+        assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
+        assert any(url.endswith(f"/{STACK}-ses-feedback-dlq") for url in queues)
 
         apis = boto3.client("apigateway", region_name=REGION).get_rest_apis()["items"]
         assert [a["name"] for a in apis] == [f"{STACK}-api"]
