@@ -50,8 +50,7 @@ def submit(
     if isinstance(honeypot, str) and honeypot.strip():
         return  # a bot: the same answer as everyone, and nothing stored
     submission = parse_submission(fields)
-    if resume is not None:
-        validate_resume(resume)
+    resume_kind = validate_resume(resume) if resume is not None else None
     if idempotency_key:
         _idempotent_store()(
             lambda_context=lambda_context,
@@ -61,18 +60,21 @@ def submit(
             },
             submission=submission,
             resume=resume,
+            resume_kind=resume_kind,
             job_id=job_id,
         )
     else:
-        _store(submission=submission, resume=resume, job_id=job_id)
+        _store(submission=submission, resume=resume, resume_kind=resume_kind, job_id=job_id)
 
 
-def _store(*, submission: PublicSubmission, resume: Upload | None, job_id: str | None) -> dict[str, str]:
+def _store(
+    *, submission: PublicSubmission, resume: Upload | None, resume_kind: str | None, job_id: str | None
+) -> dict[str, str]:
     store = ResumeStore()
 
     def resume_key_for(candidate_id: str) -> str:
-        assert resume is not None
-        return store.put(candidate_id, resume, validate_resume(resume))
+        assert resume is not None and resume_kind is not None
+        return store.put(candidate_id, resume, resume_kind)
 
     CandidateRepository().intake(
         submission,

@@ -33,6 +33,7 @@ import threading
 import time
 import traceback
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,8 +285,9 @@ def sqs_event_record(message: dict[str, Any], *, queue_arn: str, region: str) ->
 # ---------------------------------------------------------------- event sources
 
 
-class EventSource(threading.Thread):
-    """A poller thread; ``idle`` is set whenever a poll found nothing to do."""
+class EventSource(threading.Thread, ABC):
+    """A poller thread; ``idle`` is set whenever a poll found nothing to do. Each kind of
+    event source (a DynamoDB stream, an SQS queue) says in ``poll_once`` what one poll does."""
 
     poll_fast = 0.2
     poll_slow = 0.5
@@ -301,9 +303,9 @@ class EventSource(threading.Thread):
     def prepare(self) -> None:
         """Called before the thread starts (after the data is restored)."""
 
+    @abstractmethod
     def poll_once(self) -> bool:
         """Do one unit of work; return False when there was nothing to do."""
-        raise NotImplementedError
 
     def run(self) -> None:
         while not self.stop_event.is_set():

@@ -417,23 +417,19 @@ class CandidateRepository:
         created = Note(id=new_id(), candidate_id=candidate_id, body=note.body, author=author, created_at=now)
         item = created.model_dump()
         item.update(pk=candidate_pk(candidate_id), sk=f"NOTE#{now}#{created.id}", type="note")
-        try:
-            table.transact(
-                [
-                    {
-                        "ConditionCheck": {
-                            "Key": table.key(candidate_pk(candidate_id), PROFILE),
-                            "ConditionExpression": "attribute_exists(pk)",
-                        }
-                    },
-                    {"Put": {"Item": table.to_item(item)}},
-                    activity_put(candidate_id, "note_added", author, now, {"note_id": created.id}),
-                ]
-            )
-        except ClientError as exc:
-            if table.error_code(exc) == "TransactionCanceledException":
-                raise NotFound(f"No candidate with id {candidate_id}.") from exc
-            raise
+        table.transact(
+            [
+                {
+                    "ConditionCheck": {
+                        "Key": table.key(candidate_pk(candidate_id), PROFILE),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                {"Put": {"Item": table.to_item(item)}},
+                activity_put(candidate_id, "note_added", author, now, {"note_id": created.id}),
+            ],
+            cancelled=NotFound(f"No candidate with id {candidate_id}."),
+        )
         return created
 
     def set_pool_stage(self, candidate_id: str, pool_id: str, stage: str | None, *, actor: str) -> Candidate:
@@ -449,29 +445,26 @@ class CandidateRepository:
             values[":stage"] = {"S": stage}
             condition = "attribute_exists(pk)"
             kind = "pool_stage_set"
-        try:
-            table.transact(
-                [
-                    {
-                        "Update": {
-                            "Key": table.key(candidate_pk(candidate_id), PROFILE),
-                            "UpdateExpression": expression,
-                            "ConditionExpression": condition,
-                            "ExpressionAttributeNames": {"#pool": pool_id},
-                            "ExpressionAttributeValues": values,
-                        }
-                    },
-                    activity_put(candidate_id, kind, actor, now, {"pool_id": pool_id, "stage": stage}),
-                ]
-            )
-        except ClientError as exc:
-            if table.error_code(exc) == "TransactionCanceledException":
-                raise NotFound(
-                    f"Candidate {candidate_id} is not in pool {pool_id}."
-                    if stage is None
-                    else f"No candidate with id {candidate_id}."
-                ) from exc
-            raise
+        missing = (
+            f"Candidate {candidate_id} is not in pool {pool_id}."
+            if stage is None
+            else f"No candidate with id {candidate_id}."
+        )
+        table.transact(
+            [
+                {
+                    "Update": {
+                        "Key": table.key(candidate_pk(candidate_id), PROFILE),
+                        "UpdateExpression": expression,
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeNames": {"#pool": pool_id},
+                        "ExpressionAttributeValues": values,
+                    }
+                },
+                activity_put(candidate_id, kind, actor, now, {"pool_id": pool_id, "stage": stage}),
+            ],
+            cancelled=NotFound(missing),
+        )
         return self.get(candidate_id)
 
     def set_consent(
@@ -479,39 +472,34 @@ class CandidateRepository:
     ) -> Candidate:
         """Record a consent decision for one topic, with its time and source."""
         now = utcnow()
-        try:
-            table.transact(
-                [
-                    {
-                        "Update": {
-                            "Key": table.key(candidate_pk(candidate_id), PROFILE),
-                            "UpdateExpression": (
-                                "SET consents.#topic = :consent, updated_at = :now ADD version :one"
-                            ),
-                            "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeNames": {"#topic": topic},
-                            "ExpressionAttributeValues": {
-                                ":consent": table.value(
-                                    {"topic": topic, "granted": granted, "at": now, "source": source}
-                                ),
-                                ":now": {"S": now},
-                                ":one": {"N": "1"},
-                            },
-                        }
-                    },
-                    activity_put(
-                        candidate_id,
-                        "consent_given" if granted else "unsubscribed",
-                        actor,
-                        now,
-                        {"topic": topic, "source": source},
-                    ),
-                ]
-            )
-        except ClientError as exc:
-            if table.error_code(exc) == "TransactionCanceledException":
-                raise NotFound(f"No candidate with id {candidate_id}.") from exc
-            raise
+        consent = {"topic": topic, "granted": granted, "at": now, "source": source}
+        table.transact(
+            [
+                {
+                    "Update": {
+                        "Key": table.key(candidate_pk(candidate_id), PROFILE),
+                        "UpdateExpression": (
+                            "SET consents.#topic = :consent, updated_at = :now ADD version :one"
+                        ),
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": {"#topic": topic},
+                        "ExpressionAttributeValues": {
+                            ":consent": table.value(consent),
+                            ":now": {"S": now},
+                            ":one": {"N": "1"},
+                        },
+                    }
+                },
+                activity_put(
+                    candidate_id,
+                    "consent_given" if granted else "unsubscribed",
+                    actor,
+                    now,
+                    {"topic": topic, "source": source},
+                ),
+            ],
+            cancelled=NotFound(f"No candidate with id {candidate_id}."),
+        )
         return self.get(candidate_id)
 
     # ------------------------------------------------------------------ erasure

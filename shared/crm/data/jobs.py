@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from crm.data import table
-from crm.errors import NotFound
+from crm.errors import Conflict, NotFound
 from crm.models import Application, Job, JobCreate, JobStatus, JobUpdate, new_id, utcnow
 
 
@@ -86,8 +86,6 @@ class JobRepository:
             )
         except ClientError as exc:
             if table.error_code(exc) == "ConditionalCheckFailedException":
-                from crm.errors import Conflict
-
                 raise Conflict("The job changed while saving; try again.") from exc
             raise
         return updated

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from crm.data import table
 from crm.models import CandidateFilter, search_term
 
 SUMMARY_FIELDS = (
@@ -136,27 +139,14 @@ class CandidateProjections:
         Returns False when the image is stale (the profile has moved on or is gone), in
         which case a later record carries the current state and nothing is written.
         """
-        from botocore.exceptions import ClientError
-
-        from crm.data import table
-
         if new is None:
-            keys = (
-                [
-                    {"pk": i["pk"], "sk": i["sk"]}
-                    for i in table.query_all(
-                        key_condition="pk = :pk AND begins_with(sk, :list)",
-                        values={
-                            ":pk": {"S": f"CAND#{old['id']}"} if old else {"S": ""},
-                            ":list": {"S": "LIST#"},
-                        },
-                        projection="pk, sk",
-                    )
-                ]
-                if old
-                else []
-            )
-            table.batch_delete(keys)
+            if old:
+                projected = table.query_all(
+                    key_condition="pk = :pk AND begins_with(sk, :list)",
+                    values={":pk": {"S": f"CAND#{old['id']}"}, ":list": {"S": "LIST#"}},
+                    projection="pk, sk",
+                )
+                table.batch_delete([{"pk": i["pk"], "sk": i["sk"]} for i in projected])
             return True
         pk = f"CAND#{new['id']}"
         wanted = projection_items(new)

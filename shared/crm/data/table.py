@@ -109,8 +109,7 @@ def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     return item
 
 
-def value(python_value: Any) -> dict[str, Any]:
-    return encode(python_value)
+value = encode
 
 
 def string_set(values: list[str] | set[str]) -> dict[str, Any]:
@@ -272,13 +271,19 @@ def get_item(pk: str, sk: str, *, consistent: bool = True) -> dict[str, Any] | N
     return dict(item) if item else None
 
 
-def transact(operations: list[dict[str, Any]]) -> None:
+def transact(operations: list[dict[str, Any]], *, cancelled: DomainError | None = None) -> None:
     """Write items atomically. Each operation is ``{"Put"|"Update"|"Delete"|"ConditionCheck": {...}}``
-    without the table name, which is filled in here."""
+    without the table name, which is filled in here. With ``cancelled``, a transaction that a
+    condition (or a conflicting write) cancelled raises that domain error instead."""
     name = table_name()
     for op in operations:
         next(iter(op.values()))["TableName"] = name
-    ddb().transact_write_items(TransactItems=operations)
+    try:
+        ddb().transact_write_items(TransactItems=operations)
+    except ClientError as exc:
+        if cancelled is not None and error_code(exc) == "TransactionCanceledException":
+            raise cancelled from exc
+        raise
 
 
 def batch_delete(keys: list[dict[str, Any]]) -> None:
