@@ -16,6 +16,10 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crm_tools.dlq import Target
 
 DEFAULT_DATA_DIR = Path(".crm")
 
@@ -168,6 +172,67 @@ def _run_env_json(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- crm dlq
+
+
+def add_dlq(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "dlq",
+        help="show and re-drive dead-letter queues",
+        description=(
+            "Show the dead-letter queues of the running local stack (or, with --stack-name, of a "
+            "deployed stack) and move their messages back to the queue they came from."
+        ),
+    )
+    target = argparse.ArgumentParser(add_help=False)
+    target.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="data dir of the running stack (default .crm)"
+    )
+    target.add_argument("--endpoint-url", default=None, help="the AWS endpoint (default: the local stack's)")
+    target.add_argument("--region", default=None, help="the region (default: the stack's)")
+    target.add_argument(
+        "--stack-name", default=None, help="a deployed CloudFormation stack, with the default credentials"
+    )
+    dlq_sub = parser.add_subparsers(dest="dlq_command", metavar="COMMAND")
+    dlq_sub.required = True
+
+    listing = dlq_sub.add_parser(
+        "list", parents=[target], help="dead-letter queues, their message counts and source queues"
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.set_defaults(func=_run_dlq_list)
+
+    redrive = dlq_sub.add_parser(
+        "redrive", parents=[target], help="move a dead-letter queue's messages back to its source queue"
+    )
+    redrive.add_argument("queue", metavar="QUEUE", help="logical id, queue name or queue URL")
+    redrive.add_argument("--to", default=None, metavar="NAME", help="the source queue, if there are several")
+    redrive.add_argument("--max", type=int, default=None, metavar="N", help="move at most N messages")
+    redrive.add_argument("--dry-run", action="store_true", help="only count what would be moved")
+    redrive.set_defaults(func=_run_dlq_redrive)
+
+
+def _run_dlq(args: argparse.Namespace, command: Callable[[Target], int]) -> int:
+    from crm_tools import dlq
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    return dlq.main(command, args.data_dir, args.endpoint_url, args.region, args.stack_name)
+
+
+def _run_dlq_list(args: argparse.Namespace) -> int:
+    from crm_tools import dlq
+
+    return _run_dlq(args, lambda target: dlq.list_command(target, args.json))
+
+
+def _run_dlq_redrive(args: argparse.Namespace) -> int:
+    from crm_tools import dlq
+
+    return _run_dlq(
+        args, lambda target: dlq.redrive_command(target, args.queue, args.to, args.max, args.dry_run)
+    )
+
+
 # ---------------------------------------------------------------- crm package
 
 
@@ -193,6 +258,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     add_dev,
     add_invoke,
     add_env_json,
+    add_dlq,
     add_package,
 ]
 
