@@ -10,7 +10,21 @@ import os
 from aws_lambda_powertools import Logger
 from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib import admin, auth_routes, candidates, docs, jobs, pools, public, templates, unsubscribe
+from chalicelib import (
+    admin,
+    alerts,
+    auth_routes,
+    campaigns,
+    candidates,
+    docs,
+    jobs,
+    pools,
+    public,
+    reminders,
+    sequences,
+    templates,
+    unsubscribe,
+)
 
 logger = Logger(service="crm")  # not the app name, or every line is logged twice
 
@@ -23,10 +37,14 @@ for blueprint in (
     auth_routes.bp,
     public.bp,
     unsubscribe.bp,
+    alerts.bp,
     candidates.bp,
     jobs.bp,
     pools.bp,
     templates.bp,
+    campaigns.bp,
+    sequences.bp,
+    reminders.bp,
     admin.bp,
 ):
     app.register_blueprint(blueprint)

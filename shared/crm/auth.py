@@ -29,6 +29,7 @@ class Principal:
     subject: str  # Cognito sub, or the API key id
     roles: frozenset[str] = field(default_factory=frozenset)
     scope: str | None = None  # API keys: read | read-write
+    email: str | None = None  # users: the sign-in address (where reminders are sent)
 
     @property
     def actor(self) -> str:
@@ -166,7 +167,13 @@ def verify_token(token: str) -> Principal:
     groups = claims.get("cognito:groups") or []
     if not isinstance(groups, list):
         groups = []
-    return Principal(kind="user", subject=str(claims["sub"]), roles=frozenset(str(g) for g in groups))
+    email = claims.get("email")
+    return Principal(
+        kind="user",
+        subject=str(claims["sub"]),
+        roles=frozenset(str(g) for g in groups),
+        email=str(email) if isinstance(email, str) and email else None,
+    )
 
 
 def authenticate(headers: Any) -> Principal | None:

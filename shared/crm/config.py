@@ -41,6 +41,15 @@ class Settings(BaseModel):
     mail_from: str = Field(default="CRM <no-reply@example.com>", alias="MAIL_FROM")
     # SES configuration set named on each send (event publishing); none when unset.
     ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
+    # Engagement: audiences are paged onto the dispatch queue, emails go out from the mail queue.
+    dispatch_queue_url: str = Field(default="", alias="DISPATCH_QUEUE_URL")
+    dispatch_queue_arn: str = Field(default="", alias="DISPATCH_QUEUE_ARN")
+    mail_queue_url: str = Field(default="", alias="MAIL_QUEUE_URL")
+    # EventBridge Scheduler: one-time schedules for campaigns launched with a send_at.
+    schedule_group: str = Field(default="default", alias="SCHEDULE_GROUP")
+    scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
+    # Sends per second one mail worker allows itself (0: no pacing; SES throttling is retried anyway).
+    mail_send_rate: float = Field(default=0.0, ge=0, alias="MAIL_SEND_RATE")
 
     @property
     def allowed_origins(self) -> list[str]:

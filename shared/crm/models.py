@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 MAX_TAGS = 30
@@ -450,3 +451,181 @@ class RenderedEmailOut(Model):
     subject: str
     html: str
     text: str
+
+
+# ---------------------------------------------------------------------------------- campaigns
+
+
+def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2026-12-01T09:00:00Z")
+    return value.astimezone(UTC)
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
+
+
+def iso(value: datetime) -> str:
+    """A datetime as the sortable text every stored timestamp uses."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Audience(Model):
+    """Who a campaign is for: every candidate in the pool, with all the tags, from the source
+    (each optional; none at all means everyone). Consent and suppression are checked per send."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+
+    pool: Id | None = None
+    tags: Tags = Field(default_factory=list)
+    source: Slug | None = None
+
+
+class CampaignCreate(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    template_id: Id
+    audience: Audience = Field(default_factory=Audience)
+    send_at: AwareDatetime | None = Field(default=None, description="Launch sends at this time (UTC).")
+
+
+CampaignStatus = Literal["draft", "scheduled", "sending", "sent"]
+
+
+class CampaignStats(Model):
+    recipients: int = 0
+    sent: int = 0
+    suppressed: int = Field(default=0, description="not mailed: no consent, unsubscribed, bounced, erased")
+    failed: int = 0
+    delivered: int = 0
+    bounced: int = 0
+    complained: int = 0
+    opened: int = 0
+    clicked: int = 0
+
+
+class Campaign(Model):
+    id: str
+    name: str
+    template_id: str
+    audience: Audience
+    send_at: str | None = None
+    status: CampaignStatus
+    stats: CampaignStats = Field(default_factory=CampaignStats)
+    launched_at: str | None = None
+    dispatched_at: str | None = Field(default=None, description="when the whole audience was queued")
+    created_at: str
+    updated_at: str
+
+
+class AudienceSize(Model):
+    audience: Audience
+    candidates: int = Field(description="candidates matching pool, tags and source")
+
+
+# ---------------------------------------------------------------------------------- sequences
+
+SequenceStopEvent = Literal["applied", "unsubscribed", "erased"]
+STOP_EVENTS: tuple[SequenceStopEvent, ...] = ("applied", "unsubscribed", "erased")
+
+
+class SequenceStep(Model):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    template_id: Id
+    delay_days: Annotated[float, Field(ge=0, le=365)] = Field(
+        description="days after enrolment (first step) or after the previous step"
+    )
+
+
+class SequenceCreate(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    steps: Annotated[list[SequenceStep], Field(min_length=1, max_length=20)]
+    stop_on: list[SequenceStopEvent] = Field(default_factory=lambda: list(STOP_EVENTS))
+
+    @field_validator("stop_on")
+    @classmethod
+    def _stop_on_always_erased(cls, value: list[str]) -> list[str]:
+        # An erased person can never be mailed; unsubscribing always stops marketing mail.
+        return sorted({*value, "erased", "unsubscribed"})
+
+
+class Sequence(Model):
+    id: str
+    name: str
+    steps: list[SequenceStep]
+    stop_on: list[str]
+    created_at: str
+    enrollments: dict[str, int] = Field(
+        default_factory=dict, description="enrolments by state: active, completed, stopped"
+    )
+
+
+class EnrollmentRequest(Input):
+    candidate_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
+    pool: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> EnrollmentRequest:
+        if (self.candidate_ids is None) == (self.pool is None):
+            raise ValueError("give either candidate_ids or pool")
+        return self
+
+
+class EnrollmentResult(Model):
+    enrolled: int = Field(description="newly enrolled")
+    already_enrolled: int
+    not_found: list[str] = Field(default_factory=list)
+
+
+class Enrollment(Model):
+    sequence_id: str
+    candidate_id: str
+    state: Literal["active", "completed", "stopped"]
+    next_step: int
+    due_at: str | None = None
+    stopped_reason: str | None = None
+    enrolled_at: str
+
+
+# ---------------------------------------------------------------------------------- job alerts
+
+
+class JobAlertSubmission(PublicSubmission):
+    """The career site's job-alert form: the person, and what jobs they want to hear about."""
+
+    location: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> JobAlertSubmission:
+        if not self.tags and not self.location:
+            raise ValueError("give tags or a location to match jobs on")
+        return self
+
+
+# ---------------------------------------------------------------------------------- reminders
+
+
+class ReminderCreate(Input):
+    candidate_id: Id
+    due_at: AwareDatetime
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class Reminder(Model):
+    id: str
+    candidate_id: str
+    due_at: str
+    note: str
+    owner: str = Field(description="the recruiter who set it (their sign-in email)")
+    state: Literal["pending", "notified"]
+    due: bool = Field(default=False, description="due_at has passed")
+    notified_at: str | None = None
+    created_at: str
+
+
+class ReminderQuery(Model):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    due: bool | None = Field(default=None, description="true: only reminders that are due")
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = None

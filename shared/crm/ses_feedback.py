@@ -105,3 +105,55 @@ def apply_feedback(body: str | dict[str, Any], repository: Suppressor | None = N
     for email, reason in pairs:
         target.suppress(email, reason, source=SOURCE)
     return len(pairs)
+
+
+# SES events that count towards a campaign's engagement stats, by EventBridge detail-type.
+ENGAGEMENT_EVENTS = {
+    "Email Delivered": "delivered",
+    BOUNCED: "bounced",
+    COMPLAINED: "complained",
+    "Email Opened": "opened",
+    "Email Clicked": "clicked",
+}
+
+
+def _decoded(body: str | dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(body) if isinstance(body, str) else body
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def event_name(body: str | dict[str, Any]) -> str | None:
+    """``delivered``, ``bounced``, ``complained``, ``opened`` or ``clicked``; None for anything else."""
+    return ENGAGEMENT_EVENTS.get(str(_decoded(body).get("detail-type", "")))
+
+
+def engagement_of(body: str | dict[str, Any]) -> tuple[str, str] | None:
+    """(event name, SES message id) of an engagement event, or None for anything else."""
+    name = event_name(body)
+    detail = _decoded(body).get("detail")
+    mail = detail.get("mail") if isinstance(detail, dict) else None
+    message_id = mail.get("messageId") if isinstance(mail, dict) else None
+    if name is None or not isinstance(message_id, str) or not message_id:
+        return None
+    return name, message_id
+
+
+def record_engagement(body: str | dict[str, Any]) -> bool:
+    """Count a delivery, bounce, complaint, open or click towards its campaign (once per recipient)."""
+    from crm.data.campaigns import CampaignRepository
+    from crm.data.deliveries import find_by_message_id
+
+    found = engagement_of(body)
+    if found is None:
+        return False
+    event, message_id = found
+    delivery = find_by_message_id(message_id)
+    scope = str((delivery or {}).get("scope", ""))
+    if not delivery or not scope.startswith("campaign#"):
+        return False
+    return CampaignRepository().record_event(
+        scope.removeprefix("campaign#"), str(delivery["recipient"]), event
+    )

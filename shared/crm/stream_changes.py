@@ -6,6 +6,7 @@ from typing import Any
 
 from crm.data.projections import CandidateProjections
 from crm.data.table import plain
+from crm.engagement.reactions import react
 from crm.events import EventBridgePublisher, EventPublisher, events_from_change
 
 _publisher: EventPublisher | None = None
@@ -31,11 +32,13 @@ def apply_change(
     new: dict[str, Any] | None,
     record_id: str,
 ) -> None:
-    """Project the candidate's lists, then publish. Both are idempotent, so a retried record
-    is harmless: projections are conditioned on the profile's version, events carry the record id."""
+    """Project the candidate's lists, set engagement work in motion, then publish. All are
+    idempotent, so a retried record is harmless: projections are conditioned on the profile's
+    version, engagement work is guarded by the delivery ledger, events carry the record id."""
     keys, old, new = plain(dict(keys)), _normalise(old), _normalise(new)
     if str(keys.get("sk")) == "PROFILE":
         CandidateProjections().apply(old, new)
+    react(event_name, keys, old, new)
     events = events_from_change(event_name, keys, old, new, record_id)
     if events:
         publisher().publish(events)

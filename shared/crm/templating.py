@@ -122,3 +122,14 @@ def render_checked(parts: dict[str, str], context: dict[str, Any]) -> RenderedEm
             "The template cannot be rendered for this candidate.",
             errors=[{"field": "template", "message": str(exc)}],
         ) from exc
+
+
+def render_builtin(parts: dict[str, str], context: dict[str, Any]) -> RenderedEmail:
+    """Render one of the product's own emails (job alert, confirmation, reminder). The same
+    sandbox and autoescaping as recruiters' templates, with the context as given."""
+    subject = _environment(False).from_string(parts["subject"]).render(context)
+    return RenderedEmail(
+        subject=" ".join(subject.split()),
+        html=_environment(True).from_string(parts["html"]).render(context),
+        text=_environment(False).from_string(parts["text"]).render(context),
+    )

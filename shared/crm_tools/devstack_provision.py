@@ -12,6 +12,7 @@ Resources without an explicit name get a deterministic one, ``<stack>-<LogicalId
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -31,6 +32,7 @@ class Provisioned:
     tables: dict[str, str] = field(default_factory=dict)  # logical id -> table name
     buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
+    schedule_groups: dict[str, str] = field(default_factory=dict)  # logical id -> group name
     queue_urls_by_arn: dict[str, str] = field(default_factory=dict)
     user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> pool id
     functions: dict[str, str] = field(default_factory=dict)  # logical id -> function name
@@ -85,6 +87,7 @@ class Provisioner:
             "AWS::SNS::Topic": self.topic,
             "AWS::SecretsManager::Secret": self.secret,
             "AWS::SES::EmailIdentity": self.email_identity,
+            "AWS::Scheduler::ScheduleGroup": self.schedule_group,
         }
         for logical_id in self.template.creation_order():
             if not self.resolver.is_active(logical_id):
@@ -318,8 +321,11 @@ class Provisioner:
                 attributes[key] = json.dumps(value) if isinstance(value, dict) else to_env_value(value)
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self.resolver.refs[logical_id] = url
-        for attribute, value in {"Arn": arn, "QueueName": name, "QueueUrl": url}.items():
+        # Functions get the URL CloudFormation would give (moto finds a queue by the URL's path,
+        # whatever its host), so the environment does not change with the local port.
+        canonical = f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"
+        self.resolver.refs[logical_id] = canonical
+        for attribute, value in {"Arn": arn, "QueueName": name, "QueueUrl": canonical}.items():
             self.resolver.attributes[(logical_id, attribute)] = value
         self.result.queues[logical_id] = url
         self.result.queue_urls_by_arn[arn] = url
@@ -341,6 +347,18 @@ class Provisioner:
         self.resolver.refs[logical_id] = arn
         self.resolver.attributes[(logical_id, "TopicArn")] = arn
         self.resolver.attributes[(logical_id, "TopicName")] = name
+
+    def schedule_group(self, logical_id: str, props: dict[str, Any]) -> None:
+        """EventBridge Scheduler group (moto keeps schedules; the local runtime fires them)."""
+        name = str(props.get("Name") or self.default_name(logical_id))
+        client = self.client("scheduler")
+        with contextlib.suppress(client.exceptions.ConflictException):
+            client.create_schedule_group(Name=name)
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = (
+            f"arn:aws:scheduler:{self.region}:{self.account}:schedule-group/{name}"
+        )
+        self.result.schedule_groups[logical_id] = name
 
     def email_identity(self, logical_id: str, props: dict[str, Any]) -> None:
         """Verified at once (moto's SES rejects unverified senders)."""

@@ -68,6 +68,21 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/v1/templates/{template_id}"): (401, 200, 200, 200, 200),
     ("PATCH", "/v1/templates/{template_id}"): (401, 200, 200, 403, 200),
     ("POST", "/v1/templates/{template_id}/preview"): (401, 200, 200, 200, 200),
+    # campaigns
+    ("GET", "/v1/campaigns"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/campaigns"): (401, 201, 201, 403, 201),
+    ("GET", "/v1/campaigns/{campaign_id}"): (401, 200, 200, 200, 200),
+    ("GET", "/v1/campaigns/{campaign_id}/audience"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/campaigns/{campaign_id}/launch"): (401, 202, 202, 403, 202),
+    # nurture sequences
+    ("GET", "/v1/sequences"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/sequences"): (401, 201, 201, 403, 201),
+    ("GET", "/v1/sequences/{sequence_id}"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/sequences/{sequence_id}/enrollments"): (401, 202, 202, 403, 202),
+    # reminders belong to a person: API keys have no inbox (USER_ONLY)
+    ("GET", "/v1/reminders"): (401, 200, 200, 403, 403),
+    ("POST", "/v1/reminders"): (401, 201, 201, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/reminders"): (401, 200, 200, 200, 200),
     # integration keys (admins only)
     ("GET", "/v1/api-keys"): (401, 403, 200, 403, 403),
     ("POST", "/v1/api-keys"): (401, 403, 201, 403, 403),
@@ -86,7 +101,12 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("POST", "/public/jobs/{job_id}/applications"): 202,
     ("GET", "/public/unsubscribe"): 200,
     ("POST", "/public/unsubscribe"): 200,
+    ("POST", "/public/job-alerts"): 202,
+    ("GET", "/public/confirm"): 200,
 }
+
+# Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
+USER_ONLY = {("GET", "/v1/reminders"), ("POST", "/v1/reminders")}
 
 MINIMAL_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -273,6 +293,34 @@ def _patch_template(w: World) -> Req:
     return Req(f"/v1/templates/{tid}", {"version": 1, "subject": "Hello {{ first_name }}"}, check)
 
 
+def _new_campaign(w: World) -> str:
+    body = {"name": f"C {uuid4().hex[:6]}", "template_id": _new_template(w), "audience": {"pool": w.pool_id}}
+    return str(w.admin("POST", "/v1/campaigns", body, 201)["id"])
+
+
+def _launch_campaign(w: World) -> Req:
+    cid = _new_campaign(w)
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/campaigns/{cid}")["status"] == "draft"
+
+    return Req(f"/v1/campaigns/{cid}/launch", check=check)
+
+
+def _new_sequence(w: World) -> str:
+    body = {"name": f"S {uuid4().hex[:6]}", "steps": [{"template_id": _new_template(w), "delay_days": 1}]}
+    return str(w.admin("POST", "/v1/sequences", body, 201)["id"])
+
+
+def _enroll(w: World) -> Req:
+    sid = _new_sequence(w)
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/sequences/{sid}")["enrollments"] == {}
+
+    return Req(f"/v1/sequences/{sid}/enrollments", {"candidate_ids": [w.candidate_id]}, check)
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -316,6 +364,30 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("PATCH", "/v1/templates/{template_id}"): _patch_template,
     ("POST", "/v1/templates/{template_id}/preview"): lambda w: Req(
         f"/v1/templates/{_new_template(w)}/preview", {"candidate_id": w.candidate_id}
+    ),
+    ("GET", "/v1/campaigns"): lambda w: Req("/v1/campaigns"),
+    ("POST", "/v1/campaigns"): lambda w: Req(
+        "/v1/campaigns",
+        {"name": "Autumn news", "template_id": _new_template(w), "audience": {"tags": ["aws"]}},
+    ),
+    ("GET", "/v1/campaigns/{campaign_id}"): lambda w: Req(f"/v1/campaigns/{_new_campaign(w)}"),
+    ("GET", "/v1/campaigns/{campaign_id}/audience"): lambda w: Req(
+        f"/v1/campaigns/{_new_campaign(w)}/audience"
+    ),
+    ("POST", "/v1/campaigns/{campaign_id}/launch"): _launch_campaign,
+    ("GET", "/v1/sequences"): lambda w: Req("/v1/sequences"),
+    ("POST", "/v1/sequences"): lambda w: Req(
+        "/v1/sequences", {"name": "Warm up", "steps": [{"template_id": _new_template(w), "delay_days": 0}]}
+    ),
+    ("GET", "/v1/sequences/{sequence_id}"): lambda w: Req(f"/v1/sequences/{_new_sequence(w)}"),
+    ("POST", "/v1/sequences/{sequence_id}/enrollments"): _enroll,
+    ("GET", "/v1/reminders"): lambda w: Req("/v1/reminders?due=true"),
+    ("POST", "/v1/reminders"): lambda w: Req(
+        "/v1/reminders",
+        {"candidate_id": w.candidate_id, "due_at": "2030-01-01T09:00:00Z", "note": "Call back"},
+    ),
+    ("GET", "/v1/candidates/{candidate_id}/reminders"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/reminders"
     ),
     ("GET", "/v1/api-keys"): lambda w: Req("/v1/api-keys"),
     ("POST", "/v1/api-keys"): lambda w: Req("/v1/api-keys", {"name": "ats sync", "scope": "read-write"}),
@@ -408,6 +480,8 @@ def test_matrix_rows_follow_the_permission_rules() -> None:
         doc = declared[route]
         assert doc.permission is not None, f"{route} is public but has a matrix row"
         pattern = expected[doc.permission]
+        if route in USER_ONLY:
+            pattern = (*pattern[:3], 403, 403)
         for want, got in zip(pattern, row, strict=True):
             assert got == (want if want in (401, 403) else doc.status), (route, row)
     for route in PUBLIC:
@@ -453,7 +527,30 @@ def _public_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
         link = unsubscribe_url(w.candidate_id, "events")
         body = b"List-Unsubscribe=One-Click" if method == "POST" else b""
         return link[link.index("/public/") :], body, {"Content-Type": "application/x-www-form-urlencoded"}
+    if path == "/public/job-alerts":
+        body = json.dumps(
+            {"email": unique_email("ja"), "first_name": "Jo", "last_name": "Al", "tags": ["aws"]}
+        )
+        return path, body.encode(), {"Content-Type": "application/json"}
+    if path == "/public/confirm":
+        return _confirmation_link(w), b"", {"Accept": "text/html"}
     return path, b"", {}
+
+
+def _confirmation_link(w: World) -> str:
+    from crm.data.alerts import AlertSubscriptionRepository
+    from crm.data.candidates import CandidateRepository
+    from crm.engagement.alerts import confirm_url
+
+    email = unique_email("confirm")
+    body = {"email": email, "first_name": "Co", "last_name": "Nf", "location": "Berlin"}
+    response = w.call("POST", "/public/job-alerts", body)
+    assert response.status_code == 202, response.body
+    candidate_id = CandidateRepository().find_id_by_email(email)
+    assert candidate_id
+    pending = (AlertSubscriptionRepository().get(candidate_id) or {})["pending"]
+    link = confirm_url(candidate_id, pending["request_id"])
+    return link[link.index("/public/") :]
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(PUBLIC))

@@ -96,7 +96,8 @@ def test_bad_record_fails_alone_and_the_good_ones_are_suppressed(
 
 
 def test_template_rule_routes_ses_events_to_the_queue(aws_stack: Stack) -> None:
-    """The rule's own pattern (default bus) delivers bounces and complaints, not deliveries."""
+    """The rule's own pattern (default bus) delivers SES's events (bounces, complaints, deliveries,
+    opens, clicks) and nothing else; only bounces and complaints suppress."""
     template = Template.load(ROOT / "infra" / "template.yaml")
     rule = template.properties("SesFeedbackRule")
     assert "EventBusName" not in rule
@@ -111,12 +112,17 @@ def test_template_rule_routes_ses_events_to_the_queue(aws_stack: Stack) -> None:
         ("Email Bounced", ses_event("Bounce", "routed@example.com")),
         ("Email Complaint Received", ses_event("Complaint", "routed2@example.com")),
         ("Email Delivered", {"eventType": "Delivery"}),
+        ("Email Sent", {"eventType": "Send"}),
     ):
         detail = event.get("detail", event)
         entries.append({"Source": "aws.ses", "DetailType": detail_type, "Detail": json.dumps(detail)})
     assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    assert len(messages) == 2
+    assert sorted(json.loads(m["Body"])["detail-type"] for m in messages) == [
+        "Email Bounced",
+        "Email Complaint Received",
+        "Email Delivered",
+    ]
     batch = {"Records": [record(m["MessageId"], m["Body"]) for m in messages]}
     assert load_handler()(batch, LambdaContext()) == {"batchItemFailures": []}
     repo = SuppressionRepository()

@@ -38,6 +38,8 @@ MANAGED_POLICIES = {
 # and creates nothing. Any other unsupported type in the template fails the test, so that
 # nobody believes a resource is covered here when it is not.
 MOTO_UNSUPPORTED = {
+    "AWS::Scheduler::Schedule",  # the ScheduleV2 tick: the local runtime fires it (devstack_runtime)
+    "AWS::Scheduler::ScheduleGroup",
     "AWS::CloudWatch::Alarm",
     "AWS::Cognito::UserPool",
     "AWS::Cognito::UserPoolClient",
@@ -221,6 +223,9 @@ def test_code_uris_point_at_bundles(packaged: Path) -> None:
         "ApiFunction": "functions/api",
         "StreamFunction": "functions/stream",
         "SesFeedbackFunction": "functions/ses_feedback",
+        "DispatchFunction": "functions/dispatch",
+        "MailFunction": "functions/mail",
+        "DueWorkFunction": "functions/due_work",
     }
 
 
@@ -283,12 +288,13 @@ def test_translated_template_deploys_to_moto(packaged: Path) -> None:
         assert {s["Principal"]["Service"] for s in policy["Statement"]} == {"apigateway.amazonaws.com"}
 
         mappings = awslambda.list_event_source_mappings()["EventSourceMappings"]
-        feedback_queue = f"arn:aws:sqs:{REGION}:123456789012:{STACK}-ses-feedback"
+        queue_arn = f"arn:aws:sqs:{REGION}:123456789012:{STACK}-"
         assert sorted(m["EventSourceArn"] for m in mappings) == sorted(
-            [table["LatestStreamArn"], feedback_queue]
+            [table["LatestStreamArn"], *(queue_arn + q for q in ("ses-feedback", "dispatch", "mail"))]
         )
         assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
-        assert any(url.endswith(f"/{STACK}-ses-feedback-dlq") for url in queues)
+        for dlq in ("ses-feedback-dlq", "dispatch-dlq", "mail-dlq"):
+            assert any(url.endswith(f"/{STACK}-{dlq}") for url in queues)
 
         apis = boto3.client("apigateway", region_name=REGION).get_rest_apis()["items"]
         assert [a["name"] for a in apis] == [f"{STACK}-api"]

@@ -3,9 +3,10 @@ so tests cannot drift from the infrastructure."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from crm_tools.cfn import Template
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
 STACK = "crm-test"
+MAIL_FROM = "Example Talent <talent@example.com>"
 
 
 @dataclass
@@ -26,9 +28,20 @@ class TestStack:
     user_pool_id: str
     client_id: str
     signing_secret_arn: str = ""
+    queues: dict[str, str] = field(default_factory=dict)  # name -> URL
+    schedule_group: str = ""
+
+    def queue_arn(self, name: str) -> str:
+        return f"arn:aws:sqs:us-east-1:123456789012:{STACK}-{name}"
 
     def env(self) -> dict[str, str]:
         return {
+            "DISPATCH_QUEUE_URL": self.queues.get("dispatch", ""),
+            "DISPATCH_QUEUE_ARN": self.queue_arn("dispatch"),
+            "MAIL_QUEUE_URL": self.queues.get("mail", ""),
+            "SCHEDULE_GROUP": self.schedule_group,
+            "SCHEDULER_ROLE_ARN": f"arn:aws:iam::123456789012:role/{STACK}-scheduler",
+            "MAIL_FROM": MAIL_FROM,
             "TABLE_NAME": self.table,
             "RESUME_BUCKET": self.bucket,
             "EVENT_BUS_NAME": self.bus,
@@ -83,8 +96,33 @@ def provision(region: str = "us-east-1") -> TestStack:
     secret = boto3.client("secretsmanager", region_name=region).create_secret(
         Name=f"{STACK}-signing", SecretString=secrets.token_urlsafe(48)
     )["ARN"]
+    sqs = boto3.client("sqs", region_name=region)
+    queues: dict[str, str] = {}
+    for logical_id in ("DispatchDLQ", "DispatchQueue", "MailDLQ", "MailQueue"):
+        props = template.properties(logical_id)
+        name = str(props["QueueName"]["Fn::Sub"]).replace("${AWS::StackName}", STACK).removeprefix(f"{STACK}-")
+        attributes = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
+        if "RedrivePolicy" in props:
+            dlq = f"{name}-dlq"
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": f"arn:aws:sqs:{region}:123456789012:{STACK}-{dlq}",
+                    "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"],
+                }
+            )
+        queues[name] = sqs.create_queue(QueueName=f"{STACK}-{name}", Attributes=attributes)["QueueUrl"]
+    schedule_group = f"{STACK}-campaigns"
+    boto3.client("scheduler", region_name=region).create_schedule_group(Name=schedule_group)
+    boto3.client("ses", region_name=region).verify_email_identity(EmailAddress="talent@example.com")
     return TestStack(
-        table=table, bucket=bucket, bus=bus, user_pool_id=pool, client_id=client, signing_secret_arn=secret
+        table=table,
+        bucket=bucket,
+        bus=bus,
+        user_pool_id=pool,
+        client_id=client,
+        signing_secret_arn=secret,
+        queues=queues,
+        schedule_group=schedule_group,
     )
 
 

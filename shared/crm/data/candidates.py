@@ -212,6 +212,7 @@ class CandidateRepository:
         source: str,
         job_id: str | None = None,
         resume_key_for: Any = None,
+        more_operations: Any = None,
     ) -> tuple[str, bool]:
         """A career-site form: create the person, or merge into the one with this email.
 
@@ -219,8 +220,9 @@ class CandidateRepository:
         submissions of one email lose the guard's condition and retry as a merge, so a
         person is never created twice. A merge fills only missing fields, unions tags and
         sources and never overwrites what a recruiter entered. ``resume_key_for`` is called
-        with the candidate id once it is known, and returns the stored resume's key.
-        Returns (candidate id, created).
+        with the candidate id once it is known, and returns the stored resume's key;
+        ``more_operations(candidate_id, now)`` adds writes to the same transaction (a job-alert
+        request). Returns (candidate id, created).
         """
         for attempt in range(MAX_RACE_RETRIES):
             if attempt:
@@ -231,6 +233,8 @@ class CandidateRepository:
             candidate_id = existing_id or new_id()
             resume_key = resume_key_for(candidate_id) if resume_key_for else None
             extra = self._application_operations(candidate_id, submission, source, job_id, resume_key, now)
+            if more_operations is not None:
+                extra += more_operations(candidate_id, now)
             try:
                 if existing_id:
                     table.transact(self._merge_operations(existing_id, submission, source, now, extra))

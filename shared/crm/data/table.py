@@ -297,3 +297,43 @@ def batch_delete(keys: list[dict[str, Any]]) -> None:
             pending = list(response.get("UnprocessedItems", {}).get(name, []))
         if pending:
             raise StoreUnavailable("The store is busy; try again.")
+
+
+def batch_get(
+    keys: list[tuple[str, str]], *, consistent: bool = True
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Many items by key, 100 per request; missing items are absent from the answer."""
+    name = table_name()
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 100):
+        pending: dict[str, Any] = {
+            name: {
+                "Keys": [key(pk, sk) for pk, sk in unique[start : start + 100]],
+                "ConsistentRead": consistent,
+            }
+        }
+        for _attempt in range(8):
+            response = ddb().batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(name, []):
+                found[(item["pk"]["S"], item["sk"]["S"])] = item
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+        if pending:
+            raise StoreUnavailable("The store is busy; try again.")
+    return found
+
+
+def batch_put(items: list[dict[str, Any]]) -> None:
+    """Write whole items (already in DynamoDB form), 25 per request, no conditions."""
+    name = table_name()
+    for start in range(0, len(items), 25):
+        pending: list[dict[str, Any]] = [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
+        for _attempt in range(8):
+            if not pending:
+                break
+            response = ddb().batch_write_item(RequestItems={name: pending})
+            pending = list(response.get("UnprocessedItems", {}).get(name, []))
+        if pending:
+            raise StoreUnavailable("The store is busy; try again.")

@@ -1,0 +1,70 @@
+"""Public endpoints for job alerts: the career site's subscription form (double opt-in) and
+the confirmation link."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.docs import PAGE_HEADERS, render_page
+from chalicelib.http import Call, endpoint, preflight, problem, request_body
+from crm.config import get_settings
+from crm.engagement.alerts import confirm, subscribe
+from crm.forms import decode_form
+from crm.models import Received
+from crm.signing import InvalidLink
+
+bp = Blueprint(__name__)
+
+preflight(bp, "/public/job-alerts")
+
+
+@endpoint(
+    bp,
+    "/public/job-alerts",
+    "POST",
+    summary="Subscribe to job alerts (tags and/or location); a confirmation email follows",
+    tag="public",
+    permission=None,
+    response=Received,
+    status=202,
+    form=True,
+    cors=True,
+    errors=(400, 413, 415, 422),
+)
+def subscribe_to_job_alerts(call: Call) -> Received:
+    settings = get_settings()
+    decoded = decode_form(
+        call.request.headers.get("content-type"),
+        request_body(call.request),
+        max_form_bytes=settings.max_form_bytes,
+        max_multipart_bytes=settings.max_multipart_bytes,
+    )
+    subscribe(decoded.fields)
+    return Received()
+
+
+@endpoint(
+    bp,
+    "/public/confirm",
+    "GET",
+    summary="Confirm a job-alert subscription (the signed link in the confirmation email)",
+    tag="public",
+    permission=None,
+    errors=(400,),
+)
+def confirm_job_alerts(call: Call) -> Response:
+    token = (call.request.query_params or {}).get("token")
+    wants_html = "text/html" in (call.request.headers.get("accept") or "")
+    try:
+        subscription = confirm(token)
+    except InvalidLink as error:
+        if wants_html:
+            return Response(
+                body=render_page("alert_invalid.html", detail=error.detail),
+                status_code=error.status,
+                headers=PAGE_HEADERS,
+            )
+        return problem(error)
+    return Response(
+        body=render_page("alert_confirmed.html", **subscription), status_code=200, headers=PAGE_HEADERS
+    )

@@ -1,0 +1,220 @@
+"""CampaignRepository. Items: CAMPAIGN#<id>/CAMPAIGN, in gsi1 under CAMPAIGNS (newest first).
+
+The campaign item carries its status, its dispatch progress (``crm.data.dispatches``) and its
+stats as ``stat_<name>`` counters. Counters only ever move in a transaction that also marks the
+records they count (deliveries as ``counted``, SES events on the delivery), so retried
+messages and repeated SES events never count twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from crm.data import table
+from crm.data.deliveries import DeliveryLedger, delivery_key
+from crm.data.dispatches import DispatchProgress
+from crm.errors import NotFound
+from crm.models import Campaign, CampaignCreate, CampaignStats, iso, new_id, utcnow
+
+STAT_NAMES = tuple(CampaignStats.model_fields)
+ENGAGEMENT_EVENTS = ("delivered", "bounced", "complained", "opened", "clicked")
+
+
+def campaign_key(campaign_id: str) -> tuple[str, str]:
+    return f"CAMPAIGN#{campaign_id}", "CAMPAIGN"
+
+
+def scope(campaign_id: str) -> str:
+    return f"campaign#{campaign_id}"
+
+
+def _campaign(item: dict[str, Any]) -> Campaign:
+    values = table.from_item(item)
+    stats = CampaignStats(**{name: int(values.get(f"stat_{name}", 0)) for name in STAT_NAMES})
+    status = values["status"]
+    finished = stats.sent + stats.suppressed + stats.failed >= stats.recipients
+    if status == "sending" and values.get("dispatched_at") and finished:
+        status = "sent"
+    return Campaign(
+        id=values["id"],
+        name=values["name"],
+        template_id=values["template_id"],
+        audience=values.get("audience") or {},
+        send_at=values.get("send_at"),
+        status=status,
+        stats=stats,
+        launched_at=values.get("launched_at"),
+        dispatched_at=values.get("dispatched_at"),
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+    )
+
+
+class CampaignRepository:
+    def create(self, data: CampaignCreate) -> Campaign:
+        now = utcnow()
+        campaign_id = new_id()
+        pk, sk = campaign_key(campaign_id)
+        item = {
+            "pk": pk,
+            "sk": sk,
+            "type": "campaign",
+            "gsi1pk": "CAMPAIGNS",
+            "gsi1sk": f"{now}#{campaign_id}",
+            "id": campaign_id,
+            "name": data.name,
+            "template_id": data.template_id,
+            "audience": data.audience.model_dump(exclude_none=True),
+            "send_at": iso(data.send_at) if data.send_at else None,
+            "status": "draft",
+            "created_at": now,
+            "updated_at": now,
+        }
+        table.ddb().put_item(
+            TableName=table.table_name(),
+            Item=table.to_item(item),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return self.get(campaign_id)
+
+    def get(self, campaign_id: str) -> Campaign:
+        item = table.get_item(*campaign_key(campaign_id))
+        if not item:
+            raise NotFound(f"No campaign with id {campaign_id}.")
+        return _campaign(item)
+
+    def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[Campaign], str | None]:
+        items, next_cursor = table.query_page(
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": "CAMPAIGNS"}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+            forward=False,
+        )
+        return [_campaign(i) for i in items], next_cursor
+
+    def launch(self, campaign_id: str, *, status: str, now: str) -> tuple[Campaign, bool]:
+        """Move a draft to ``scheduled`` or ``sending``. Returns (campaign, whether this call launched it);
+        launching again changes nothing."""
+        pk, sk = campaign_key(campaign_id)
+        try:
+            table.ddb().update_item(
+                TableName=table.table_name(),
+                Key=table.key(pk, sk),
+                UpdateExpression="SET #status = :status, launched_at = :now, updated_at = :now",
+                ConditionExpression="attribute_exists(pk) AND #status = :draft",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":status": {"S": status},
+                    ":draft": {"S": "draft"},
+                    ":now": {"S": now},
+                },
+            )
+        except ClientError as exc:
+            if table.error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return self.get(campaign_id), False
+        return self.get(campaign_id), True
+
+    def start_sending(self, campaign_id: str, *, now: str) -> None:
+        """A scheduled campaign's time has come (idempotent)."""
+        pk, sk = campaign_key(campaign_id)
+        try:
+            table.ddb().update_item(
+                TableName=table.table_name(),
+                Key=table.key(pk, sk),
+                UpdateExpression="SET #status = :sending, updated_at = :now",
+                ConditionExpression="#status = :scheduled",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":sending": {"S": "sending"},
+                    ":scheduled": {"S": "scheduled"},
+                    ":now": {"S": now},
+                },
+            )
+        except ClientError as exc:
+            if table.error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def progress(self, campaign_id: str) -> DispatchProgress:
+        return DispatchProgress(*campaign_key(campaign_id))
+
+    def count(self, campaign_id: str, outcomes: dict[str, str]) -> None:
+        """Add final deliveries (``recipient -> sent|skipped|failed``) to the stats, each once only.
+
+        One transaction per 99 records: the records are marked ``counted`` and the counters
+        move together. Records another worker counted meanwhile are dropped and the rest retried."""
+        ledger = DeliveryLedger(scope(campaign_id))
+        pending = list(outcomes)
+        while pending:
+            chunk, pending = pending[:99], pending[99:]
+            while chunk:
+                totals = {"sent": 0, "suppressed": 0, "failed": 0}
+                for recipient in chunk:
+                    state = outcomes[recipient]
+                    totals["suppressed" if state == "skipped" else state] += 1
+                adds = ", ".join(f"stat_{name} :{name}" for name, n in totals.items() if n)
+                operations = [
+                    *ledger.count_operations(chunk),
+                    {
+                        "Update": {
+                            "Key": table.key(*campaign_key(campaign_id)),
+                            "UpdateExpression": f"ADD {adds}",
+                            "ExpressionAttributeValues": {
+                                f":{name}": {"N": str(n)} for name, n in totals.items() if n
+                            },
+                        }
+                    },
+                ]
+                try:
+                    table.transact(operations)
+                    break
+                except ClientError as exc:
+                    if table.error_code(exc) != "TransactionCanceledException":
+                        raise
+                    reasons = table.cancellation_reasons(exc)
+                    refused = {
+                        i for i, code in enumerate(reasons[: len(chunk)]) if code == "ConditionalCheckFailed"
+                    }
+                    if not refused:
+                        raise
+                    chunk = [r for i, r in enumerate(chunk) if i not in refused]
+
+    def record_event(self, campaign_id: str, recipient: str, event: str) -> bool:
+        """Count one SES engagement event (delivered, opened, ...) once per recipient."""
+        pk, sk = delivery_key(scope(campaign_id), recipient)
+        operations = [
+            {
+                "Update": {
+                    "Key": table.key(pk, sk),
+                    "UpdateExpression": "ADD events :event",
+                    "ConditionExpression": "attribute_exists(pk) AND NOT contains(events, :name)",
+                    "ExpressionAttributeValues": {
+                        ":event": table.string_set([event]),
+                        ":name": {"S": event},
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "Key": table.key(*campaign_key(campaign_id)),
+                    "UpdateExpression": f"ADD stat_{event} :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+        ]
+        try:
+            table.transact(operations)
+        except ClientError as exc:
+            if table.error_code(exc) == "TransactionCanceledException" and table.cancellation_reasons(exc)[
+                :1
+            ] == ["ConditionalCheckFailed"]:
+                return False
+            raise
+        return True
+
+    def audience_stats_item(self, campaign_id: str) -> dict[str, Any] | None:
+        return table.get_item(*campaign_key(campaign_id))

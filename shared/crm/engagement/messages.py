@@ -1,0 +1,39 @@
+"""What the engagement queues carry (message bodies are JSON of these models)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
+
+from crm.models import Model
+
+#: Recipients per mail-queue message: small enough to finish well inside the worker's timeout.
+RECIPIENTS_PER_MESSAGE = 50
+
+MailKind = Literal["campaign", "sequence", "job_alert", "alert_confirm", "reminder"]
+
+
+class DispatchRequest(Model):
+    """Page an audience onto the mail queue: a campaign's, or a job's alert subscribers."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    kind: Literal["campaign", "job_alert"]
+    id: str
+    run: str | None = Field(default=None, description="a job's alert run (the time it opened)")
+
+
+class MailJob(Model):
+    """Send one mailing to a few recipients (candidate ids; for reminders ``<candidate>/<reminder>``)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    kind: MailKind
+    ref: str
+    step: int | None = None
+    recipients: Annotated[list[str], Field(min_length=1, max_length=RECIPIENTS_PER_MESSAGE)]
+
+
+def chunks(values: list[str], size: int = RECIPIENTS_PER_MESSAGE) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
