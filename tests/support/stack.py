@@ -100,7 +100,9 @@ def provision(region: str = "us-east-1") -> TestStack:
     queues: dict[str, str] = {}
     for logical_id in ("DispatchDLQ", "DispatchQueue", "MailDLQ", "MailQueue"):
         props = template.properties(logical_id)
-        name = str(props["QueueName"]["Fn::Sub"]).replace("${AWS::StackName}", STACK).removeprefix(f"{STACK}-")
+        name = (
+            str(props["QueueName"]["Fn::Sub"]).replace("${AWS::StackName}", STACK).removeprefix(f"{STACK}-")
+        )
         attributes = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
         if "RedrivePolicy" in props:
             dlq = f"{name}-dlq"

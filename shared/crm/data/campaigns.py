@@ -1,9 +1,11 @@
 """CampaignRepository. Items: CAMPAIGN#<id>/CAMPAIGN, in gsi1 under CAMPAIGNS (newest first).
 
-The campaign item carries its status, its dispatch progress (``crm.data.dispatches``) and its
-stats as ``stat_<name>`` counters. Counters only ever move in a transaction that also marks the
-records they count (deliveries as ``counted``, SES events on the delivery), so retried
-messages and repeated SES events never count twice.
+The campaign item carries its status, its dispatch progress (``crm.data.dispatches``, with the
+``stat_recipients`` counter) and the SES engagement counters (``stat_delivered`` ...), each moved
+in a transaction that also marks the delivery record, so a repeated SES event never counts twice.
+Sent, suppressed and failed come from one *tally* item per mail message
+(``CAMPAIGN#<id>/TALLY#<digest>``), rewritten whole by every attempt at that message, so retries
+never count twice either; reading a campaign sums its tallies (one Query).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from crm.data import table
-from crm.data.deliveries import DeliveryLedger, delivery_key
+from crm.data.deliveries import delivery_key, message_digest
 from crm.data.dispatches import DispatchProgress
 from crm.errors import NotFound
 from crm.models import Campaign, CampaignCreate, CampaignStats, iso, new_id, utcnow
@@ -30,9 +32,24 @@ def scope(campaign_id: str) -> str:
     return f"campaign#{campaign_id}"
 
 
+def _tallies(campaign_id: str) -> dict[str, int]:
+    """Sent, suppressed and failed: the sum of the campaign's per-message tallies."""
+    totals = {"sent": 0, "suppressed": 0, "failed": 0}
+    for item in table.query_all(
+        key_condition="pk = :pk AND begins_with(sk, :tally)",
+        values={":pk": {"S": campaign_key(campaign_id)[0]}, ":tally": {"S": "TALLY#"}},
+    ):
+        for name in totals:
+            totals[name] += int(item.get(name, {}).get("N", 0))
+    return totals
+
+
 def _campaign(item: dict[str, Any]) -> Campaign:
     values = table.from_item(item)
-    stats = CampaignStats(**{name: int(values.get(f"stat_{name}", 0)) for name in STAT_NAMES})
+    counters = {name: int(values.get(f"stat_{name}", 0)) for name in STAT_NAMES}
+    if values.get("launched_at"):
+        counters.update(_tallies(values["id"]))
+    stats = CampaignStats(**counters)
     status = values["status"]
     finished = stats.sent + stats.suppressed + stats.failed >= stats.recipients
     if status == "sending" and values.get("dispatched_at") and finished:
@@ -142,46 +159,15 @@ class CampaignRepository:
     def progress(self, campaign_id: str) -> DispatchProgress:
         return DispatchProgress(*campaign_key(campaign_id))
 
-    def count(self, campaign_id: str, outcomes: dict[str, str]) -> None:
-        """Add final deliveries (``recipient -> sent|skipped|failed``) to the stats, each once only.
-
-        One transaction per 99 records: the records are marked ``counted`` and the counters
-        move together. Records another worker counted meanwhile are dropped and the rest retried."""
-        ledger = DeliveryLedger(scope(campaign_id))
-        pending = list(outcomes)
-        while pending:
-            chunk, pending = pending[:99], pending[99:]
-            while chunk:
-                totals = {"sent": 0, "suppressed": 0, "failed": 0}
-                for recipient in chunk:
-                    state = outcomes[recipient]
-                    totals["suppressed" if state == "skipped" else state] += 1
-                adds = ", ".join(f"stat_{name} :{name}" for name, n in totals.items() if n)
-                operations = [
-                    *ledger.count_operations(chunk),
-                    {
-                        "Update": {
-                            "Key": table.key(*campaign_key(campaign_id)),
-                            "UpdateExpression": f"ADD {adds}",
-                            "ExpressionAttributeValues": {
-                                f":{name}": {"N": str(n)} for name, n in totals.items() if n
-                            },
-                        }
-                    },
-                ]
-                try:
-                    table.transact(operations)
-                    break
-                except ClientError as exc:
-                    if table.error_code(exc) != "TransactionCanceledException":
-                        raise
-                    reasons = table.cancellation_reasons(exc)
-                    refused = {
-                        i for i, code in enumerate(reasons[: len(chunk)]) if code == "ConditionalCheckFailed"
-                    }
-                    if not refused:
-                        raise
-                    chunk = [r for i, r in enumerate(chunk) if i not in refused]
+    def tally(self, campaign_id: str, recipients: list[str], states: dict[str, str]) -> None:
+        """The final states of one mail message's recipients, as one tally item (a rewrite of the
+        same message's tally is harmless: final states never change)."""
+        totals = {"sent": 0, "suppressed": 0, "failed": 0}
+        for state in states.values():
+            totals["suppressed" if state == "skipped" else state] += 1
+        pk, _ = campaign_key(campaign_id)
+        item = {"pk": pk, "sk": f"TALLY#{message_digest(recipients)}", "type": "campaign_tally", **totals}
+        table.ddb().put_item(TableName=table.table_name(), Item=table.to_item(item))
 
     def record_event(self, campaign_id: str, recipient: str, event: str) -> bool:
         """Count one SES engagement event (delivered, opened, ...) once per recipient."""
@@ -215,6 +201,3 @@ class CampaignRepository:
                 return False
             raise
         return True
-
-    def audience_stats_item(self, campaign_id: str) -> dict[str, Any] | None:
-        return table.get_item(*campaign_key(campaign_id))

@@ -1,22 +1,27 @@
-"""DeliveryLedger: one record per (scope, recipient), the guard that makes every email go out once.
+"""The delivery ledger: what makes every email go out once per recipient and mailing.
 
 A *scope* names one mailing: a campaign (``campaign#<id>``), one step of a sequence
 (``seq#<id>#<step>``), a job's alerts (``alert#<job>``), an alert confirmation
-(``confirm#<request>``) or a reminder (``reminder``). Item: ``DELIVERY#<scope>#<recipient>``
-/ ``DELIVERY`` (one partition per recipient, so a large campaign spreads its writes).
+(``confirm#<request>``) or a reminder (``reminder``).
 
-A record moves ``claimed`` -> ``sent`` | ``skipped`` | ``failed``. A worker *claims* the
-recipients of a message in one transaction (a claim is a lease: a worker that dies leaves
-claims that expire, and the retried message claims them again), sends, and records each send
-at once with one conditional update. The one window in which an email can go out twice is a
-crash between SES accepting the message and that update; SES has no idempotency key to close it.
+* A **delivery record** per recipient, ``DELIVERY#<scope>#<recipient>`` / ``DELIVERY``, written
+  once the recipient is final: ``sent`` (with the SES message id, which also finds the record
+  when SES reports on it), ``skipped`` (no consent, suppressed, erased, ...) or ``failed``.
+  One partition per recipient, so a large campaign spreads its writes.
+* A **message lock** per mail-queue message, ``MAILLOCK#<scope>#<digest of its recipients>``:
+  a lease that keeps two deliveries of the same message (SQS delivers at least once, sometimes
+  twice at the same time) from working on it together. A worker that dies leaves a lock that
+  expires before SQS redelivers the message (the lease is shorter than the visibility timeout),
+  and the redelivery skips every recipient already recorded.
 
-``counted`` marks a final record already added to its campaign's stats (see
-``CampaignRepository.count``), so stats add up however often a message is retried.
+A worker holding the lock reads the records, sends to the recipients not yet final and records
+each send at once (one conditional write). The one window in which an email can go out twice
+is a crash between SES accepting it and that write: SES has no idempotency key to close it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,37 +31,25 @@ from botocore.exceptions import ClientError
 from crm.data import table
 
 FINAL_STATES = frozenset({"sent", "skipped", "failed"})
-TRANSACTION_LIMIT = 100
 
 
 def delivery_key(scope: str, recipient: str) -> tuple[str, str]:
     return f"DELIVERY#{scope}#{recipient}", "DELIVERY"
 
 
+def message_digest(recipients: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(recipients)).encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class Delivery:
     recipient: str
     state: str
-    owner: str | None = None
-    lease_until: str | None = None
-    counted: bool = False
     reason: str | None = None
 
-    @property
-    def final(self) -> bool:
-        return self.state in FINAL_STATES
 
-
-def _delivery(recipient: str, item: dict[str, Any]) -> Delivery:
-    values = table.from_item(item)
-    return Delivery(
-        recipient=recipient,
-        state=str(values.get("state", "claimed")),
-        owner=values.get("owner"),
-        lease_until=values.get("lease_until"),
-        counted=bool(values.get("counted", False)),
-        reason=values.get("reason"),
-    )
+class DuplicateSend(Exception):
+    """Another worker recorded this recipient first: the email went out twice."""
 
 
 class DeliveryLedger:
@@ -66,96 +59,39 @@ class DeliveryLedger:
     def read(self, recipients: Iterable[str]) -> dict[str, Delivery]:
         wanted = {delivery_key(self.scope, r): r for r in recipients}
         found = table.batch_get(list(wanted))
-        return {wanted[k]: _delivery(wanted[k], item) for k, item in found.items()}
+        out = {}
+        for key_, item in found.items():
+            values = table.from_item(item)
+            out[wanted[key_]] = Delivery(wanted[key_], str(values.get("state")), values.get("reason"))
+        return out
 
-    def claim(self, recipients: list[str], *, owner: str, now: str, lease_until: str) -> set[str]:
-        """Claim the recipients nobody has finished or holds an unexpired lease on; returns those claimed."""
-        claimed: set[str] = set()
-        for start in range(0, len(recipients), TRANSACTION_LIMIT):
-            pending = recipients[start : start + TRANSACTION_LIMIT]
-            while pending:
-                refused = self._claim_chunk(pending, owner=owner, now=now, lease_until=lease_until)
-                if refused is None:
-                    claimed.update(pending)
-                    break
-                pending = [r for i, r in enumerate(pending) if i not in refused]
-        return claimed
-
-    def _claim_chunk(
-        self, recipients: list[str], *, owner: str, now: str, lease_until: str
-    ) -> set[int] | None:
-        operations = []
-        for recipient in recipients:
-            pk, sk = delivery_key(self.scope, recipient)
-            operations.append(
-                {
-                    "Put": {
-                        "Item": table.to_item(
-                            {
-                                "pk": pk,
-                                "sk": sk,
-                                "type": "delivery",
-                                "scope": self.scope,
-                                "recipient": recipient,
-                                "state": "claimed",
-                                "owner": owner,
-                                "lease_until": lease_until,
-                            }
-                        ),
-                        "ConditionExpression": (
-                            "attribute_not_exists(pk) OR (#state = :claimed AND lease_until < :now)"
-                        ),
-                        "ExpressionAttributeNames": {"#state": "state"},
-                        "ExpressionAttributeValues": {":claimed": {"S": "claimed"}, ":now": {"S": now}},
-                    }
-                }
-            )
-        try:
-            table.transact(operations)
-        except ClientError as exc:
-            if table.error_code(exc) != "TransactionCanceledException":
-                raise
-            reasons = table.cancellation_reasons(exc)
-            refused = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
-            if not refused:
-                raise  # a conflicting transaction: the message is retried
-            return refused
-        return None
-
-    def mark_sent(self, recipient: str, *, owner: str, message_id: str, sent_at: str) -> None:
-        """Record a send (the SES message id also finds the record when SES reports on it)."""
+    def record_sent(self, recipient: str, *, message_id: str, sent_at: str) -> None:
         pk, sk = delivery_key(self.scope, recipient)
+        item = {
+            "pk": pk,
+            "sk": sk,
+            "type": "delivery",
+            "scope": self.scope,
+            "recipient": recipient,
+            "state": "sent",
+            "sent_at": sent_at,
+            "message_id": message_id,
+            "gsi2pk": f"SESMSG#{message_id}",
+            "gsi2sk": "DELIVERY",
+        }
         try:
-            table.ddb().update_item(
+            table.ddb().put_item(
                 TableName=table.table_name(),
-                Key=table.key(pk, sk),
-                UpdateExpression=(
-                    "SET #state = :sent, sent_at = :at, message_id = :mid, gsi2pk = :g2pk, gsi2sk = :g2sk "
-                    "REMOVE lease_until"
-                ),
-                ConditionExpression="#state = :claimed AND #owner = :owner",
-                ExpressionAttributeNames={"#state": "state", "#owner": "owner"},
-                ExpressionAttributeValues={
-                    ":sent": {"S": "sent"},
-                    ":claimed": {"S": "claimed"},
-                    ":owner": {"S": owner},
-                    ":at": {"S": sent_at},
-                    ":mid": {"S": message_id},
-                    ":g2pk": {"S": f"SESMSG#{message_id}"},
-                    ":g2sk": {"S": "DELIVERY"},
-                },
+                Item=table.to_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as exc:
-            if table.error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            # Our lease ran out and another worker took the recipient over: it may send again.
-            # Nothing can take an accepted email back; the lease is sized to make this rare.
-            raise LeaseLost(recipient) from exc
+            if table.error_code(exc) == "ConditionalCheckFailedException":
+                raise DuplicateSend(recipient) from exc
+            raise
 
-    def mark_final(self, outcomes: dict[str, tuple[str, str]], *, owner: str) -> None:
-        """Record recipients that were not mailed: ``recipient -> (state, reason)`` (skipped or failed).
-
-        These are recipients this worker holds the claim of, so a plain batch write is safe."""
+    def record_final(self, outcomes: dict[str, tuple[str, str]]) -> None:
+        """Recipients that were not mailed: ``recipient -> (skipped | failed, reason)``."""
         items = []
         for recipient, (state, reason) in outcomes.items():
             pk, sk = delivery_key(self.scope, recipient)
@@ -169,54 +105,46 @@ class DeliveryLedger:
                         "recipient": recipient,
                         "state": state,
                         "reason": reason,
-                        "owner": owner,
                     }
                 )
             )
         table.batch_put(items)
 
-    def release(self, recipients: list[str], *, owner: str) -> None:
-        """Give up claims (SES asked us to slow down): the retried message can take them at once."""
-        for recipient in recipients:
-            pk, sk = delivery_key(self.scope, recipient)
-            try:
-                table.ddb().delete_item(
-                    TableName=table.table_name(),
-                    Key=table.key(pk, sk),
-                    ConditionExpression="#state = :claimed AND #owner = :owner",
-                    ExpressionAttributeNames={"#state": "state", "#owner": "owner"},
-                    ExpressionAttributeValues={":claimed": {"S": "claimed"}, ":owner": {"S": owner}},
-                )
-            except ClientError as exc:
-                if table.error_code(exc) != "ConditionalCheckFailedException":
-                    raise
 
-    def count_operations(self, recipients: list[str]) -> list[dict[str, Any]]:
-        """Transaction operations that mark final records as counted (once only)."""
-        operations = []
-        for recipient in recipients:
-            pk, sk = delivery_key(self.scope, recipient)
-            operations.append(
-                {
-                    "Update": {
-                        "Key": table.key(pk, sk),
-                        "UpdateExpression": "SET counted = :true",
-                        "ConditionExpression": "attribute_not_exists(counted) AND #state IN (:s, :k, :f)",
-                        "ExpressionAttributeNames": {"#state": "state"},
-                        "ExpressionAttributeValues": {
-                            ":true": {"BOOL": True},
-                            ":s": {"S": "sent"},
-                            ":k": {"S": "skipped"},
-                            ":f": {"S": "failed"},
-                        },
-                    }
-                }
+class MessageLock:
+    """A lease on one mail-queue message (its scope and recipients)."""
+
+    def __init__(self, scope: str, recipients: list[str]) -> None:
+        self.key = (f"MAILLOCK#{scope}#{message_digest(recipients)}", "LOCK")
+
+    def acquire(self, *, owner: str, now: str, lease_until: str) -> bool:
+        item = {"pk": self.key[0], "sk": self.key[1], "type": "mail_lock", "owner": owner}
+        item["lease_until"] = lease_until
+        try:
+            table.ddb().put_item(
+                TableName=table.table_name(),
+                Item=table.to_item(item),
+                ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
+                ExpressionAttributeValues={":now": {"S": now}},
             )
-        return operations
+        except ClientError as exc:
+            if table.error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
-
-class LeaseLost(Exception):
-    """Another worker took over a recipient whose lease had run out."""
+    def release(self, *, owner: str) -> None:
+        try:
+            table.ddb().delete_item(
+                TableName=table.table_name(),
+                Key=table.key(*self.key),
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except ClientError as exc:
+            if table.error_code(exc) != "ConditionalCheckFailedException":
+                raise
 
 
 def find_by_message_id(message_id: str) -> dict[str, Any] | None:

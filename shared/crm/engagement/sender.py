@@ -1,14 +1,14 @@
 """The mail worker: one mail-queue message -> at most one email per recipient, ever.
 
-For a message it reads the recipients' delivery records, claims the unfinished ones, resolves
-each to an address (or a reason not to mail: no consent, suppressed, erased, stopped), sends
-through SES and records each send at once. What to send is a *plan* per message kind.
+For a message it takes the message's lock, reads the recipients' delivery records, resolves the
+unfinished ones each to an address (or a reason not to mail: no consent, suppressed, erased,
+stopped), sends through SES and records each send at once. What to send is a *plan* per message kind.
 
-Faults: a throttled send releases the claims not yet used and fails the message, which SQS
-redelivers later (the handler backs it off); a crash leaves claims that expire, and the
-redelivered message finishes the job; recipients claimed by a live worker elsewhere fail the
-message too, so it is retried until every recipient is final. Campaign stats are counted in
-the same pass, once per recipient (``CampaignRepository.count``).
+Faults: a throttled send fails the message, which SQS redelivers later (the handler backs it
+off), and the redelivery skips every recipient already recorded; a crash leaves the message's
+lock to expire, and the redelivered message finishes the job; a message whose lock a live worker
+holds (a duplicate delivery) fails and is retried until it finds every recipient final. Campaign
+stats are a tally per message, rewritten by every attempt (``CampaignRepository.tally``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from crm import clock
 from crm.config import get_settings
 from crm.data import table
-from crm.data.deliveries import DeliveryLedger, LeaseLost
+from crm.data.deliveries import DeliveryLedger, DuplicateSend, MessageLock
 from crm.engagement import builtin_templates
 from crm.engagement.messages import MailJob
 from crm.mail import Mailer, SendRejected, SendThrottled, compose, display
@@ -38,8 +38,8 @@ from crm.unsubscribe import unsubscribe_url
 
 log = logging.getLogger(__name__)
 
-#: A claim outlives any one attempt (the worker's timeout) and expires before SQS redelivers
-#: the message (its visibility timeout), so a crashed worker's recipients are taken over.
+#: A message lock outlives any one attempt (the worker's timeout) and expires before SQS
+#: redelivers the message (its visibility timeout), so a crashed worker's message is taken over.
 DEFAULT_LEASE_SECONDS = 300
 
 
@@ -135,8 +135,8 @@ class Plan(ABC):
     @abstractmethod
     def render(self, target: Target) -> RenderedEmail: ...
 
-    def finished(self, states: dict[str, str]) -> None:  # noqa: B027 - an optional hook
-        """Recipients that reached a final state (this attempt or an earlier, uncounted one)."""
+    def finished(self, recipients: list[str], states: dict[str, str]) -> None:  # noqa: B027 - optional
+        """The message's recipients and the final state of each that has one."""
 
 
 class CampaignPlan(Plan):
@@ -159,8 +159,8 @@ class CampaignPlan(Plan):
     def render(self, target: Target) -> RenderedEmail:
         return render(self.parts, target.context)
 
-    def finished(self, states: dict[str, str]) -> None:
-        self.repository.count(self.campaign_id, states)
+    def finished(self, recipients: list[str], states: dict[str, str]) -> None:
+        self.repository.tally(self.campaign_id, recipients, states)
 
 
 class SequencePlan(Plan):
@@ -305,7 +305,7 @@ class ReminderPlan(Plan):
     def render(self, target: Target) -> RenderedEmail:
         return render_builtin(builtin_templates.REMINDER, target.context)
 
-    def finished(self, states: dict[str, str]) -> None:
+    def finished(self, recipients: list[str], states: dict[str, str]) -> None:
         now = iso(clock.now())
         for recipient, state in states.items():
             if state == "sent":
@@ -399,39 +399,26 @@ def build_message(plan: Plan, target: Target, sender: str) -> EmailMessage | Non
 
 @dataclass
 class Attempt:
-    """One worker's pass over one message."""
+    """One worker's pass over one message, under the message's lock."""
 
     plan: Plan
     ledger: DeliveryLedger
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
     outcome: Outcome = field(default_factory=Outcome)
-    uncounted: dict[str, str] = field(default_factory=dict)
+    earlier: dict[str, str] = field(default_factory=dict)  # recipients final before this attempt
 
     def unfinished(self, recipients: list[str]) -> list[str]:
-        """Recipients not yet final; final ones not yet counted are remembered for counting."""
         records = self.ledger.read(recipients)
-        todo = []
-        for recipient in recipients:
-            record = records.get(recipient)
-            if record is None or not record.final:
-                todo.append(recipient)
-                continue
-            self.outcome.already_done += 1
-            if not record.counted:
-                self.uncounted[recipient] = record.state
-        return todo
-
-    def claim(self, recipients: list[str]) -> list[str]:
-        now = clock.now()
-        lease_until = iso(now + timedelta(seconds=lease_seconds()))
-        claimed = self.ledger.claim(recipients, owner=self.owner, now=iso(now), lease_until=lease_until)
-        return [r for r in recipients if r in claimed]
+        for recipient, record in records.items():
+            self.earlier[recipient] = record.state
+        self.outcome.already_done = len(records)
+        return [r for r in recipients if r not in records]
 
     def send_all(self, recipients: list[str]) -> bool:
-        """Send to claimed recipients in order; False when SES throttled (the rest are released)."""
+        """Send in order; False when SES throttled (the rest wait for the retried message)."""
         targets = self.plan.targets(recipients) if recipients else {}
         sender = get_settings().mail_from
-        for index, recipient in enumerate(recipients):
+        for recipient in recipients:
             target = targets[recipient]
             if isinstance(target, Skip):
                 self.outcome.skipped[recipient] = target.reason
@@ -444,47 +431,44 @@ class Attempt:
             try:
                 message_id = mailer().send(message)
             except SendThrottled:
-                self.ledger.release(recipients[index:], owner=self.owner)
                 return False
             except SendRejected as exc:
                 self.outcome.failed[recipient] = exc.code or "rejected"
                 continue
             try:
-                self.ledger.mark_sent(
-                    recipient, owner=self.owner, message_id=message_id, sent_at=iso(clock.now())
-                )
-            except LeaseLost:
-                log.warning(
-                    "a recipient of %s was taken over after this worker's lease ran out", self.plan.scope
-                )
-                continue
+                self.ledger.record_sent(recipient, message_id=message_id, sent_at=iso(clock.now()))
+            except DuplicateSend:
+                log.warning("a recipient of %s was mailed by another worker too", self.plan.scope)
             self.outcome.sent.append(recipient)
         return True
 
-    def record(self) -> None:
-        """Write the recipients not mailed, then let the plan count everything now final."""
+    def record(self, recipients: list[str]) -> None:
+        """Write the recipients not mailed, then let the plan see every final state."""
         outcome = self.outcome
         finals = {r: ("skipped", reason) for r, reason in outcome.skipped.items()}
         finals |= {r: ("failed", reason) for r, reason in outcome.failed.items()}
         if finals:
-            self.ledger.mark_final(finals, owner=self.owner)
-        states = {**self.uncounted, **outcome.final_states()}
+            self.ledger.record_final(finals)
+        states = {**self.earlier, **outcome.final_states()}
         if states:
-            self.plan.finished(states)
+            self.plan.finished(recipients, states)
 
 
 def process(job: MailJob) -> Outcome:
     """Send one mail-queue message. Raises ``Throttled`` or ``RecipientsBusy`` when it must be retried."""
     plan = plan_for(job)
+    recipients = list(dict.fromkeys(job.recipients))
     attempt = Attempt(plan=plan, ledger=DeliveryLedger(plan.scope))
-    todo = attempt.unfinished(list(dict.fromkeys(job.recipients)))
-    claimed = attempt.claim(todo)
-    completed = attempt.send_all(claimed)
-    attempt.record()
+    lock = MessageLock(plan.scope, recipients)
+    now = clock.now()
+    lease_until = iso(now + timedelta(seconds=lease_seconds()))
+    if not lock.acquire(owner=attempt.owner, now=iso(now), lease_until=lease_until):
+        raise RecipientsBusy(f"another worker holds this message of {plan.scope}")
+    try:
+        completed = attempt.send_all(attempt.unfinished(recipients))
+        attempt.record(recipients)
+    finally:
+        lock.release(owner=attempt.owner)
     if not completed:
         raise Throttled(f"SES throttled sends of {plan.scope}")
-    if len(claimed) < len(todo):
-        raise RecipientsBusy(
-            f"{len(todo) - len(claimed)} recipient(s) of {plan.scope} are held by another worker"
-        )
     return attempt.outcome

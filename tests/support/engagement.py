@@ -1,0 +1,277 @@
+"""Plays Lambda's SQS event sources for the engagement queues in-process, with faults on demand.
+
+``QueueDriver.run()`` receives from the dispatch and mail queues and calls the real handlers
+(loaded from ``functions/`` as the Lambda runtime would) with real SQS events, deletes only
+what succeeded, and lets failed messages come back, as SQS does after their visibility timeout
+(the local clock moves on by that timeout, so delivery leases taken by a crashed worker expire,
+as they would in AWS). Faults:
+
+* ``duplicate``: every message is delivered twice, to two workers running at the same time;
+* ``crash_rate``: that share of mail invocations arms a crash: a worker dies mid-batch;
+* ``throttle_rate``: that share of SES calls answers with a throttling error.
+
+The SES calls themselves go to moto, so what was really sent can be read back
+(:func:`sent_messages`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from crm import clock
+from crm.engagement import sender
+from crm.mail import SendThrottled, SesMailer
+from crm_tools.devstack_runtime import LambdaContext, sqs_event_record
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+
+
+class WorkerCrash(BaseException):
+    """The worker process died (not an Exception: nothing in the handler catches it)."""
+
+
+@dataclass
+class Faults:
+    duplicate: bool = False
+    crash_rate: float = 0.0
+    throttle_rate: float = 0.0
+    seed: int = 7
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+
+class FaultyMailer:
+    """The real SES mailer (moto), throttling and crashing on demand.
+
+    Every 1/crash_rate-th invocation arms a crash: the worker that makes the next few sends
+    (0 to 20 of them) then dies in the middle of its batch."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self.real = SesMailer()
+        self.lock = threading.Lock()
+        self.crash_in: int | None = None  # sends left before the armed crash
+        self.throttled = 0
+        self.crashes = 0
+        self.invocations = 0
+
+    def send(self, message: EmailMessage) -> str:
+        with self.lock:
+            if self.crash_in is not None:
+                if self.crash_in <= 0:
+                    self.crash_in = None
+                    self.crashes += 1
+                    raise WorkerCrash
+                self.crash_in -= 1
+            if self.faults.rng.random() < self.faults.throttle_rate:
+                self.throttled += 1
+                raise SendThrottled("Maximum sending rate exceeded.")
+        return self.real.send(message)
+
+    def invocation_started(self) -> None:
+        with self.lock:
+            self.invocations += 1
+            every = round(1 / self.faults.crash_rate) if self.faults.crash_rate else 0
+            if every and self.invocations % every == 1 and self.crash_in is None:
+                self.crash_in = self.faults.rng.randint(0, 20)
+
+
+@dataclass
+class Source:
+    name: str
+    url: str
+    arn: str
+    handlers: list[Callable[..., Any]]  # one per concurrent worker (each its own module instance)
+    visibility_timeout: int
+
+
+def worker_handler(function: str, worker: int) -> Callable[..., Any]:
+    """The function's handler as a separate Lambda execution environment would load it: its own
+    module instance (Powertools' batch processor keeps per-invocation state on the module)."""
+    code_dir = ROOT / "functions" / function
+    if str(code_dir) not in sys.path:
+        sys.path.insert(0, str(code_dir))
+    name = f"_engagement_worker_{function}_{worker}"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, code_dir / "handler.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module.handler  # type: ignore[no-any-return]
+
+
+class QueueDriver:
+    def __init__(self, queues: dict[str, str], faults: Faults | None = None) -> None:
+        self.faults = faults or Faults()
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        self.mailer = FaultyMailer(self.faults)
+        sender.set_mailer(self.mailer)
+        self.sources = []
+        for name, function in (("dispatch", "dispatch"), ("mail", "mail")):
+            url = queues[name]
+            attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            self.sources.append(
+                Source(
+                    name=name,
+                    url=url,
+                    arn=attributes["QueueArn"],
+                    handlers=[worker_handler(function, worker) for worker in range(2)],
+                    visibility_timeout=int(attributes["VisibilityTimeout"]),
+                )
+            )
+        self.invocations = 0
+        self.redeliveries = 0
+        self.errors: list[str] = []
+
+    def close(self) -> None:
+        sender.set_mailer(None)
+
+    def run(self, max_rounds: int = 500) -> None:
+        """Until both queues are empty (failed messages are made visible again after each round)."""
+        for _ in range(max_rounds):
+            busy = False
+            for source in self.sources:
+                busy |= self._drain(source)
+            if not busy:
+                return
+        raise AssertionError("the queues did not settle")
+
+    def _drain(self, source: Source) -> bool:
+        worked = False
+        retry: list[dict[str, Any]] = []
+        while True:
+            messages = self.sqs.receive_message(
+                QueueUrl=source.url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=source.visibility_timeout,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not messages:
+                break
+            worked = True
+            for start in range(0, len(messages), 5):
+                retry += self._deliver(source, messages[start : start + 5])
+        if retry:
+            # SQS makes them visible again once their visibility timeout has passed.
+            clock.advance(source.visibility_timeout)
+            for message in retry:
+                self.redeliveries += 1
+                self.sqs.change_message_visibility(
+                    QueueUrl=source.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+        return worked
+
+    def _deliver(self, source: Source, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        event = {"Records": [sqs_event_record(m, queue_arn=source.arn, region=REGION) for m in messages]}
+        copies = 2 if self.faults.duplicate else 1
+        results: list[set[str] | None] = [None] * copies
+
+        def invoke(slot: int) -> None:
+            if source.name == "mail":
+                self.mailer.invocation_started()
+            try:
+                self.invocations += 1
+                context = LambdaContext(
+                    function_name=source.name,
+                    memory_limit_in_mb=512,
+                    invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:{source.name}",
+                    timeout_seconds=60,
+                )
+                outcome = source.handlers[slot](json.loads(json.dumps(event)), context)
+                results[slot] = {f["itemIdentifier"] for f in outcome.get("batchItemFailures", [])}
+            except WorkerCrash:
+                results[slot] = None  # the process died: every message comes back
+            except Exception as exc:
+                self.errors.append(type(exc).__name__)
+                results[slot] = None
+
+        if copies == 1:
+            invoke(0)
+        else:
+            threads = [threading.Thread(target=invoke, args=(slot,)) for slot in range(copies)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        # A message is done when one delivery of it succeeded (SQS deletes it by that receipt).
+        failed_everywhere = set.intersection(
+            *[r if r is not None else {m["MessageId"] for m in messages} for r in results]
+        )
+        done = [m for m in messages if m["MessageId"] not in failed_everywhere]
+        for chunk_start in range(0, len(done), 10):
+            chunk = done[chunk_start : chunk_start + 10]
+            self.sqs.delete_message_batch(
+                QueueUrl=source.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
+        return [m for m in messages if m["MessageId"] in failed_everywhere]
+
+    def dead_letters(self) -> dict[str, int]:
+        counts = {}
+        for source in self.sources:
+            url = source.url + "-dlq"
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            counts[source.name] = int(attributes["ApproximateNumberOfMessages"])
+        return counts
+
+
+def sent_messages() -> list[EmailMessage]:
+    """Every email SES (moto) accepted in this test, parsed."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    from crm_tools.devstack_mail import parse_raw
+
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+    return [parse_raw(m.raw_data) for m in backend.sent_messages if hasattr(m, "raw_data")]
+
+
+def seed_candidates(count: int, *, tag: str, consent: bool = True) -> list[str]:
+    """Candidates written straight into moto's table as the product would hold them (profile and
+    list projections; ``tests/bench/seed.py``), for audiences of hundreds without minutes of setup."""
+    from crm.config import get_settings
+    from crm.models import new_id, utcnow
+    from tests.bench.seed import DirectLoader, candidate_items
+
+    loader = DirectLoader(get_settings().table_name)
+    ids = []
+    for i in range(count):
+        now = utcnow()
+        data = {
+            "id": new_id(),
+            "email": f"r{i}-{tag}@example.com",
+            "first_name": f"Reader{i}",
+            "last_name": "Test",
+            "tags": [tag],
+            "source": "import",
+            "sources": ["import"],
+            "pools": {},
+            "consents": {
+                "marketing": {"topic": "marketing", "granted": consent, "at": now, "source": "test"}
+            },
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        loader.put(candidate_items(data))
+        ids.append(data["id"])
+    return ids
