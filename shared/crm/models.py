@@ -540,7 +540,7 @@ class SequenceStep(Model):
 class SequenceCreate(Input):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     steps: Annotated[list[SequenceStep], Field(min_length=1, max_length=20)]
-    stop_on: list[SequenceStopEvent] = Field(default_factory=lambda: list(STOP_EVENTS))
+    stop_on: list[SequenceStopEvent] = Field(default_factory=lambda: list(STOP_EVENTS), validate_default=True)
 
     @field_validator("stop_on")
     @classmethod

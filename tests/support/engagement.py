@@ -142,12 +142,14 @@ class QueueDriver:
     def close(self) -> None:
         sender.set_mailer(None)
 
-    def run(self, max_rounds: int = 500) -> None:
-        """Until both queues are empty (failed messages are made visible again after each round)."""
+    def run(self, max_rounds: int = 500, *, only: str | None = None) -> None:
+        """Until the queues are empty (failed messages are made visible again after each round);
+        ``only="dispatch"`` runs just the dispatcher (the mail queue keeps its messages)."""
         for _ in range(max_rounds):
             busy = False
             for source in self.sources:
-                busy |= self._drain(source)
+                if only is None or source.name == only:
+                    busy |= self._drain(source)
             if not busy:
                 return
         raise AssertionError("the queues did not settle")
