@@ -383,6 +383,27 @@ V1_WRITES: dict[str, tuple[str, Callable[[World], str], dict[str, Any], dict[str
         {"name": "", "scope": "root"},
         {"name", "scope"},
     ),
+    "create campaign": (
+        "POST",
+        lambda w: "/v1/campaigns",
+        {"name": "Autumn", "template_id": "t1"},
+        {"name": "", "template_id": "../x", "send_at": "tomorrow", "audience": {"tags": ["#!"]}},
+        {"name", "template_id", "send_at", "audience"},
+    ),
+    "create sequence": (
+        "POST",
+        lambda w: "/v1/sequences",
+        {"name": "Warm", "steps": [{"template_id": "t1", "delay_days": 1}]},
+        {"name": "", "steps": [{"template_id": "", "delay_days": "soon"}], "stop_on": ["never"]},
+        {"name", "steps", "stop_on"},
+    ),
+    "create reminder": (
+        "POST",
+        lambda w: "/v1/reminders",
+        {"candidate_id": "c1", "due_at": "2030-01-01T09:00:00Z", "note": "Call"},
+        {"candidate_id": "", "due_at": "yesterday", "note": ""},
+        {"candidate_id", "due_at", "note"},
+    ),
     "sign in": (
         "POST",
         lambda w: "/auth/login",
@@ -864,6 +885,10 @@ def test_fuzzed_bodies_never_get_a_5xx(world: World) -> None:
         ("POST", f"/v1/pools/{world.pool_id}/members", world.headers["admin"]),
         ("PATCH", f"/v1/candidates/{world.candidate_id}", world.headers["admin"]),
         ("POST", "/auth/login", {}),
+        ("POST", "/public/job-alerts", {}),
+        ("POST", "/v1/campaigns", world.headers["admin"]),
+        ("POST", "/v1/sequences", world.headers["rw_key"]),
+        ("POST", "/v1/reminders", world.headers["recruiter"]),
     ]
     failures = []
     for i in range(40):
@@ -896,6 +921,9 @@ def test_fuzzed_query_strings_never_get_a_5xx(world: World, seed: int) -> None:
             "/v1/jobs",
             "/v1/pools",
             f"/v1/candidates/{world.candidate_id}/timeline",
+            "/v1/campaigns",
+            "/v1/sequences",
+            "/v1/reminders",
         ):
             response = world.call("GET", f"{path}?{query}", headers=world.headers["admin"])
             assert response.status_code < 500, (path, query, response.body)
