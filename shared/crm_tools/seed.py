@@ -205,6 +205,38 @@ JOBS: tuple[dict[str, Any], ...] = (
     },
 )
 
+TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "name": "Welcome to the talent network",
+        "subject": "Welcome, {{ first_name }}",
+        "html": (
+            "<p>Hello {{ first_name }},</p><p>Thank you for joining our talent network. We will write "
+            "when a role that fits you opens.</p>"
+            '<p><a href="{{ portal_url }}">Your data and email preferences</a> · '
+            '<a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
+        ),
+        "text": (
+            "Hello {{ first_name }},\n\nThank you for joining our talent network. We will write when a "
+            "role that fits you opens.\n\nYour data and preferences: {{ portal_url }}\n"
+            "Unsubscribe: {{ unsubscribe_url }}\n"
+        ),
+    },
+    {
+        "name": "New roles this month",
+        "subject": "{{ first_name }}, new roles this month",
+        "html": (
+            "<p>Hi {{ first_name }},</p><p>We have opened new roles{% if tags %} for people who know "
+            "{{ tags | join(', ') }}{% endif %}. Have a look on our career site.</p>"
+            '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
+        ),
+        "text": (
+            "Hi {{ first_name }},\n\nWe have opened new roles{% if tags %} for people who know "
+            "{{ tags | join(', ') }}{% endif %}. Have a look on our career site.\n\n"
+            "Unsubscribe: {{ unsubscribe_url }}\n"
+        ),
+    },
+)
+
 POOLS: tuple[dict[str, Any], ...] = (
     {"name": "Backend engineers", "description": "Python, Go and Java engineers for platform roles."},
     {"name": "Design talent", "description": "Product and UX designers we would love to work with."},
@@ -358,6 +390,7 @@ def _id(answer: Any, what: str) -> str:
 
 @dataclass
 class SeedSummary:
+    templates: int = 0
     jobs: int = 0
     pools: int = 0
     candidates: int = 0
@@ -367,6 +400,7 @@ class SeedSummary:
 
 
 def _steps(data: DemoData) -> Iterator[str]:
+    yield from ["template"] * len(TEMPLATES)
     yield from ["job"] * len(JOBS)
     yield from ["pool"] * len(POOLS)
     yield from ["candidate"] * len(data.candidates)
@@ -383,7 +417,7 @@ def load_demo_data(
     progress: bool = True,
     seed: int = SEED,
 ) -> SeedSummary:
-    """Create the demo jobs, pools, candidates, pool members, applications and sign-ups."""
+    """Create the demo email templates, jobs, pools, candidates, pool members, applications and sign-ups."""
     from tqdm import tqdm
 
     data = demo_data(seed)
@@ -400,6 +434,10 @@ def load_demo_data(
         leave=False,
         mininterval=0.5,
     ) as bar:
+        for template in TEMPLATES:
+            _id(api.call("POST", "/v1/templates", template), "a template")
+            summary.templates += 1
+            bar.update()
         job_ids = []
         for job in JOBS:
             job_ids.append(_id(api.call("POST", "/v1/jobs", job), "a job"))
