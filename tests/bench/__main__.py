@@ -1,7 +1,9 @@
-"""``make bench``: cold start, warm handler overhead, AWS requests per operation, and list reads
-at scale, each as a ratio against a baseline measured in the same run. See docs/benchmarks.md.
+"""``make bench``: cold start, warm handler overhead, AWS requests per operation, list reads at
+scale and campaign fan-out, each as a ratio against a baseline measured in the same run. See
+docs/benchmarks.md.
 
-    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,2,3,4] [--strict]
+    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,2,3,4,5] [--strict]
+    python -m tests.bench --only fanout      # figure 5 alone
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from tests.bench.bench_stack import ROOT
 
+ALIASES = {"cold": 1, "warm": 2, "counts": 3, "lists": 4, "fanout": 5}
 PACKAGES = ("boto3", "botocore", "chalice", "pydantic", "aws-lambda-powertools", "PyJWT", "moto")
 
 
@@ -44,7 +47,22 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--large", type=int, default=100_000, help="candidates in the large list table (100000)"
     )
-    parser.add_argument("--only", default="1,2,3,4", help="figures to run, e.g. 1,3 (all)")
+    parser.add_argument(
+        "--fanout-sizes", default="1000,10000,50000", help="campaign audiences of figure 5 (1000,10000,50000)"
+    )
+    parser.add_argument(
+        "--fanout-full-up-to",
+        type=int,
+        default=10_000,
+        help="larger audiences are dispatched whole but mailed for a sample only (10000)",
+    )
+    parser.add_argument(
+        "--fanout-sample", type=int, default=100, help="mail messages (of 50) mailed in that sample (100)"
+    )
+    parser.add_argument(
+        "--fanout-memory-sizes", default="1000,50000", help="dispatcher memory: small,large (1000,50000)"
+    )
+    parser.add_argument("--only", default="1,2,3,4,5", help="figures to run, e.g. 1,3 or fanout (all)")
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json", help="build/bench.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any row misses its goal")
     return parser.parse_args(argv)
@@ -75,21 +93,23 @@ def _environment() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
-    only = {int(x) for x in args.only.split(",") if x.strip()}
+    only = {ALIASES.get(x.strip(), 0) or int(x) for x in args.only.split(",") if x.strip()}
     started = time.perf_counter()
 
-    from tests.bench import bench_stack, figures
+    from tests.bench import bench_stack, fanout, figures
     from tests.bench.report import table, write_json
 
-    _log("bench: starting moto on loopback and provisioning the stack from infra/template.yaml")
-    stack = bench_stack.start()
+    stack = None
+    if only & {1, 2, 3, 4}:
+        _log("bench: starting moto on loopback and provisioning the stack from infra/template.yaml")
+        stack = bench_stack.start()
     rows = []
     raw: dict[str, Any] = {}
     timings: dict[str, float] = {}
     try:
         if 1 in only:
             t = time.perf_counter()
-            _log(f"bench: 1/4 cold starts ({args.repeats} of each, interleaved)")
+            _log(f"bench: 1/5 cold starts ({args.repeats} of each, interleaved)")
             found, raw["cold_start"] = figures.cold(
                 stack, repeats=args.repeats, source_repeats=args.source_repeats, log=_log
             )
@@ -98,27 +118,43 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"  ({timings['cold_start']:.0f} s)")
         if 2 in only:
             t = time.perf_counter()
-            _log(f"bench: 2/4 warm handler time ({args.requests} requests per route)")
+            _log(f"bench: 2/5 warm handler time ({args.requests} requests per route)")
             found, raw["warm"] = figures.warm(stack, requests=args.requests, warmup=args.warmup)
             rows += found
             timings["warm"] = time.perf_counter() - t
             _log(f"  ({timings['warm']:.0f} s)")
         if 3 in only:
             t = time.perf_counter()
-            _log("bench: 3/4 AWS requests per operation")
+            _log("bench: 3/5 AWS requests per operation")
             found, raw["counts"] = figures.counts(stack)
             rows += found
             timings["counts"] = time.perf_counter() - t
             _log(f"  ({timings['counts']:.0f} s)")
         if 4 in only:
             t = time.perf_counter()
-            _log(f"bench: 4/4 items read per list page ({args.small:,} then {args.large:,} candidates)")
+            _log(f"bench: 4/5 items read per list page ({args.small:,} then {args.large:,} candidates)")
             found, raw["list_scaling"] = figures.scaling(stack, small=args.small, large=args.large, log=_log)
             rows += found
             timings["list_scaling"] = time.perf_counter() - t
             _log(f"  ({timings['list_scaling']:.0f} s)")
+        if 5 in only:
+            t = time.perf_counter()
+            sizes = tuple(int(x) for x in args.fanout_sizes.split(",") if x.strip())
+            memory_sizes = tuple(int(x) for x in args.fanout_memory_sizes.split(",") if x.strip())
+            _log(f"bench: 5/5 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
+            found, raw["fanout"] = fanout.run(
+                sizes=sizes,
+                memory_sizes=memory_sizes,
+                full_up_to=args.fanout_full_up_to,
+                sample_messages=args.fanout_sample,
+                log=_log,
+            )
+            rows += found
+            timings["fanout"] = time.perf_counter() - t
+            _log(f"  ({timings['fanout']:.0f} s)")
     finally:
-        stack.stop()
+        if stack is not None:
+            stack.stop()
     timings["total"] = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
