@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from crm import clock
 from crm.engagement import sender
@@ -175,9 +176,15 @@ class QueueDriver:
             clock.advance(source.visibility_timeout)
             for message in retry:
                 self.redeliveries += 1
-                self.sqs.change_message_visibility(
-                    QueueUrl=source.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
+                try:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=source.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
+                except ClientError as exc:
+                    # The handler's own back-off (real seconds) ran out on a slow machine and the
+                    # message was received again meanwhile: that receive owns it now.
+                    if exc.response["Error"]["Code"] != "ReceiptHandleIsInvalid":
+                        raise
         return worked
 
     def _deliver(self, source: Source, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
