@@ -10,7 +10,9 @@ Start-up, in order:
 3. saved items and objects are restored from the data directory;
 4. the demo users are created (unless ``--no-seed``);
 5. the Chalice app is served by Chalice's local server on a thread, and the local
-   runtime starts feeding the DynamoDB stream and SQS queues to their functions;
+   runtime starts feeding the DynamoDB stream and SQS queues to their functions and
+   firing due schedules (the template's ``Schedule``/``ScheduleV2`` events and the
+   schedules in Scheduler groups) by the local clock (``crm.clock``);
 6. when the table is empty, demo data is loaded through the HTTP API;
 7. ``CRM is ready on http://H:P`` is printed once ``GET /health`` answers.
 
@@ -39,7 +41,15 @@ from crm_tools.cfn import Resolver, Template
 from crm_tools.devstack_mail import MailboxSimulator
 from crm_tools.devstack_persist import Autosaver, StateStore, atomic_write
 from crm_tools.devstack_provision import Provisioned, Provisioner, function_environment
-from crm_tools.devstack_runtime import DynamoStreamSource, EventSource, LocalFunction, SqsSource
+from crm_tools.devstack_runtime import (
+    DynamoStreamSource,
+    EventSource,
+    LocalFunction,
+    Poller,
+    ScheduledFunctionSource,
+    SchedulerPoller,
+    SqsSource,
+)
 
 log = logging.getLogger("devstack")
 
@@ -122,7 +132,7 @@ class DevStack:
         self.provisioned = Provisioned()
         self.environments: dict[str, dict[str, str]] = {}
         self.functions: dict[str, LocalFunction] = {}
-        self.sources: list[EventSource] = []
+        self.sources: list[Poller] = []
         self.mail_simulator: MailboxSimulator | None = None
         self.store: StateStore | None = None
         self.autosaver: Autosaver | None = None
@@ -423,12 +433,29 @@ class DevStack:
             self.functions[spec.logical_id] = function
             for event_name, event in spec.events.items():
                 self._make_source(function, event_name, event)
+        self._make_scheduler()
+
+    def _make_scheduler(self) -> None:
+        """Schedules the product creates in Scheduler groups (moto never fires them)."""
+        from crm_tools.devstack_moto import ACCOUNT_ID
+
+        poller = SchedulerPoller(
+            scheduler_client=self.client("scheduler"),
+            sqs_client=self.client("sqs"),
+            queue_urls=self.provisioned.queue_urls_by_arn,
+            functions={f.arn: f for f in self.functions.values()},
+            account=ACCOUNT_ID,
+            region=REGION,
+            stop=self.stop_event,
+        )
+        poller.prepare()
+        self.sources.append(poller)
 
     def _make_source(self, function: LocalFunction, event_name: str, event: dict[str, Any]) -> None:
         assert self.resolver is not None
         kind = event.get("Type")
         props = self.resolver.resolve(event.get("Properties") or {})
-        if props.get("Enabled", True) in (False, "false"):
+        if props.get("Enabled", True) in (False, "false") or props.get("State") == "DISABLED":
             return
         source: EventSource
         if kind == "DynamoDB":
@@ -448,6 +475,26 @@ class DevStack:
                 props,
                 sqs_client=self.client("sqs"),
                 queue_urls=self.provisioned.queue_urls_by_arn,
+                region=REGION,
+                stop=self.stop_event,
+            )
+        elif kind in ("Schedule", "ScheduleV2"):
+            from crm_tools.devstack_moto import ACCOUNT_ID
+
+            # The schedule (ScheduleV2) or rule (Schedule) SAM would create, as the event names it.
+            name = str(props.get("Name") or f"{STACK_NAME}-{function.logical_id}{event_name}")
+            resource_arn = (
+                f"arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule/default/{name}"
+                if kind == "ScheduleV2"
+                else f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{name}"
+            )
+            source = ScheduledFunctionSource(
+                function,
+                event_name,
+                str(kind),
+                props,
+                resource_arn=resource_arn,
+                account=ACCOUNT_ID,
                 region=REGION,
                 stop=self.stop_event,
             )

@@ -9,10 +9,10 @@ the text and HTML parts and every header come back as the recipient would see th
 ``bounce@simulator.amazonses.com`` or ``complaint@simulator.amazonses.com`` comes back as
 a bounce or complaint, which a configuration set with an EventBridge destination
 publishes as an ``aws.ses`` event ("Email Bounced" / "Email Complaint Received") on the
-account's default event bus. The simulator watches moto's sent messages and puts the
-same events on the local default bus, so consumers (rules matching
-``source: aws.ses``) receive them exactly as in AWS. Production code never fakes SES:
-this lives in ``crm_tools`` only.
+account's default event bus; mail to any other address is delivered ("Email Delivered"). The
+simulator watches moto's sent messages and puts the same events on the local default bus,
+so consumers (rules matching ``source: aws.ses``) receive them exactly as in AWS.
+Production code never fakes SES: this lives in ``crm_tools`` only.
 """
 
 from __future__ import annotations
@@ -35,7 +35,12 @@ BOUNCE_ADDRESS = "bounce@simulator.amazonses.com"
 COMPLAINT_ADDRESS = "complaint@simulator.amazonses.com"
 #: SES publishes to the default bus only (an EventBridge event destination cannot name another).
 SES_EVENT_BUS = "default"
-DETAIL_TYPES = {"Bounce": "Email Bounced", "Complaint": "Email Complaint Received"}
+DETAIL_TYPES = {
+    "Bounce": "Email Bounced",
+    "Complaint": "Email Complaint Received",
+    "Delivery": "Email Delivered",
+}
+SIMULATOR_ADDRESSES = (BOUNCE_ADDRESS, COMPLAINT_ADDRESS)
 
 
 # --------------------------------------------------------------------------- outbox
@@ -144,7 +149,8 @@ def simulator_events(
     region: str,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """The ``PutEvents`` entries SES would publish for one sent message (none for real addresses)."""
+    """The ``PutEvents`` entries SES would publish for one sent message: a bounce or complaint for
+    the simulator's addresses, a delivery naming every other recipient."""
     message = parse_raw(raw)
     configuration_set = str(message.get("X-SES-CONFIGURATION-SET", "") or "")
     timestamp = _iso(now)
@@ -168,6 +174,9 @@ def simulator_events(
     }
     entries = []
     lowered = [d.lower() for d in destinations]
+    resources = (
+        [f"arn:aws:ses:{region}:{account}:configuration-set/{configuration_set}"] if configuration_set else []
+    )
     for kind, address in (("Bounce", BOUNCE_ADDRESS), ("Complaint", COMPLAINT_ADDRESS)):
         if address not in lowered:
             continue
@@ -199,11 +208,6 @@ def simulator_events(
                 "complaintFeedbackType": "abuse",
                 "arrivalDate": timestamp,
             }
-        resources = (
-            [f"arn:aws:ses:{region}:{account}:configuration-set/{configuration_set}"]
-            if configuration_set
-            else []
-        )
         entries.append(
             {
                 "Source": "aws.ses",
@@ -214,11 +218,32 @@ def simulator_events(
                 "Time": now,
             }
         )
+    delivered = [d for d in destinations if d.lower() not in SIMULATOR_ADDRESSES]
+    if delivered:
+        delivery = {
+            "timestamp": timestamp,
+            "processingTimeMillis": 120,
+            "recipients": delivered,
+            "smtpResponse": "250 2.6.0 Message received",
+            "remoteMtaIp": "127.0.0.1",
+            "reportingMTA": "a8-70.smtp-out.amazonses.com",
+        }
+        entries.append(
+            {
+                "Source": "aws.ses",
+                "DetailType": DETAIL_TYPES["Delivery"],
+                "Detail": json.dumps({"eventType": "Delivery", "mail": mail, "delivery": delivery}),
+                "Resources": resources,
+                "EventBusName": SES_EVENT_BUS,
+                "Time": now,
+            }
+        )
     return entries
 
 
 class MailboxSimulator(threading.Thread):
-    """Watches moto's sent raw messages; puts a bounce/complaint event for simulator addresses."""
+    """Watches moto's sent raw messages; puts a bounce/complaint event for simulator addresses and a
+    delivery event for every other recipient."""
 
     poll_seconds = 0.2
 

@@ -14,6 +14,9 @@
   deletes only what succeeded; failed messages become visible again after the
   queue's visibility timeout and moto moves them to the DLQ after
   ``maxReceiveCount`` receives.
+* :class:`ScheduledFunctionSource` fires a function's ``Schedule``/``ScheduleV2`` event and
+  :class:`SchedulerPoller` the schedules in EventBridge Scheduler groups, both by the local
+  stack's clock (``crm.clock.now()``, moved by ``POST /dev/clock``): moto never fires them.
 
 No Lambda event source mapping is ever created in moto: moto would try to run the
 function itself and silently drop the messages.
@@ -28,6 +31,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -38,7 +42,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crm import clock
 from crm_tools.cfn import FunctionSpec
 
 log = logging.getLogger("devstack")
@@ -285,17 +291,16 @@ def sqs_event_record(message: dict[str, Any], *, queue_arn: str, region: str) ->
 # ---------------------------------------------------------------- event sources
 
 
-class EventSource(threading.Thread, ABC):
+class Poller(threading.Thread, ABC):
     """A poller thread; ``idle`` is set whenever a poll found nothing to do. Each kind of
-    event source (a DynamoDB stream, an SQS queue) says in ``poll_once`` what one poll does."""
+    poller (a DynamoDB stream, an SQS queue, schedules) says in ``poll_once`` what one poll does."""
 
     poll_fast = 0.2
     poll_slow = 0.5
     slow_after = 5.0
 
-    def __init__(self, name: str, function: LocalFunction, stop: threading.Event) -> None:
+    def __init__(self, name: str, stop: threading.Event) -> None:
         super().__init__(name=name, daemon=True)
-        self.function = function
         self.stop_event = stop
         self._idle_since: float | None = None
         self._idle_marker = threading.Event()
@@ -336,6 +341,14 @@ class EventSource(threading.Thread, ABC):
                     return False
             self._idle_marker.clear()
         return True
+
+
+class EventSource(Poller):
+    """A poller that feeds one function (an event source of the template's ``Events``)."""
+
+    def __init__(self, name: str, function: LocalFunction, stop: threading.Event) -> None:
+        super().__init__(name, stop)
+        self.function = function
 
 
 class DynamoStreamSource(EventSource):
@@ -579,3 +592,295 @@ class SqsSource(EventSource):
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
         return True
+
+
+# ---------------------------------------------------------------- schedules
+#
+# moto keeps EventBridge Scheduler schedules but never fires anything. The local runtime
+# does, by the local stack's clock (``crm.clock.now()``, which ``POST /dev/clock`` moves):
+# :class:`SchedulerPoller` fires the schedules the product creates in schedule groups (a
+# campaign's one-time ``at(...)`` launch), :class:`ScheduledFunctionSource` the ``Schedule`` /
+# ``ScheduleV2`` events of the template's functions (the due-work tick). A ``rate(...)`` fires
+# once when first seen and then whenever the clock has passed the next due time; after a jump
+# of the clock it fires once, not once per missed period. ``cron(...)`` is not emulated.
+
+_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minutes?|hours?|days?)\s*\)$")
+_RATE_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_at(expression: str, timezone: str | None = None) -> dt.datetime | None:
+    """The UTC time of a one-time ``at(yyyy-mm-ddThh:mm:ss)`` expression (in ``timezone``, default
+    UTC); None when the expression is not an ``at``. ValueError for an unknown time zone or date."""
+    match = _AT.match(expression.strip())
+    if match is None:
+        return None
+    local = dt.datetime.fromisoformat(match.group(1))
+    try:
+        zone: dt.tzinfo = ZoneInfo(timezone) if timezone and timezone.upper() != "UTC" else dt.UTC
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {timezone!r}") from exc
+    return local.replace(tzinfo=zone).astimezone(dt.UTC)
+
+
+def parse_rate(expression: str) -> dt.timedelta | None:
+    """The period of a ``rate(N minute(s)|hour(s)|day(s))`` expression; None for anything else."""
+    match = _RATE.match(expression.strip())
+    if match is None or int(match.group(1)) < 1:
+        return None
+    return dt.timedelta(seconds=int(match.group(1)) * _RATE_UNITS[match.group(2).rstrip("s")])
+
+
+@dataclass
+class RateTimer:
+    """When a ``rate(...)`` schedule is due next, by whatever clock ``due`` is given."""
+
+    period: dt.timedelta
+    next_due: dt.datetime | None = None
+
+    def due(self, now: dt.datetime) -> bool:
+        """True (and the next due time moves to ``now + period``) when it should fire at ``now``:
+        the first time it is asked, then whenever ``now`` has reached the next due time. A clock
+        that jumped several periods fires once."""
+        if self.next_due is not None and now < self.next_due:
+            return False
+        self.next_due = now + self.period
+        return True
+
+
+def _event_time(now: dt.datetime) -> str:
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def scheduler_event(schedule_arn: str, *, account: str, region: str, now: dt.datetime) -> dict[str, Any]:
+    """EventBridge Scheduler's default payload for a target without ``Input``."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "account": account,
+        "time": _event_time(now),
+        "region": region,
+        "resources": [schedule_arn],
+        "detail": {},
+    }
+
+
+def rule_schedule_event(rule_arn: str, *, account: str, region: str, now: dt.datetime) -> dict[str, Any]:
+    """What an EventBridge scheduled rule (SAM ``Schedule`` event) delivers."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": _event_time(now),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
+def schedule_action(schedule: dict[str, Any], now: dt.datetime, timers: dict[str, RateTimer]) -> str:
+    """What to do with one enabled schedule (``GetSchedule``'s answer) at ``now``:
+    ``fire``, ``wait``, ``cron`` (not emulated) or ``invalid``. Rate timers live in ``timers``."""
+    expression = str(schedule.get("ScheduleExpression") or "").strip()
+    end = schedule.get("EndDate")
+    if isinstance(end, dt.datetime) and now > end:
+        return "wait"
+    try:
+        at = parse_at(expression, schedule.get("ScheduleExpressionTimezone"))
+    except ValueError:
+        return "invalid"
+    if at is not None:
+        return "fire" if at <= now else "wait"
+    period = parse_rate(expression)
+    if period is not None:
+        start = schedule.get("StartDate")
+        if isinstance(start, dt.datetime) and now < start:
+            return "wait"
+        timer = timers.setdefault(str(schedule.get("Arn")), RateTimer(period))
+        timer.period = period
+        return "fire" if timer.due(now) else "wait"
+    if expression.startswith("cron("):
+        return "cron"
+    return "invalid"
+
+
+class ScheduledFunctionSource(EventSource):
+    """A ``Schedule`` / ``ScheduleV2`` event of a template function, fired by the local clock."""
+
+    def __init__(
+        self,
+        function: LocalFunction,
+        event_name: str,
+        kind: str,
+        properties: dict[str, Any],
+        *,
+        resource_arn: str,
+        account: str,
+        region: str,
+        stop: threading.Event,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        super().__init__(f"{function.logical_id}-{event_name}", function, stop)
+        self.kind = kind
+        self.expression = str(properties.get("ScheduleExpression", ""))
+        self.resource_arn = resource_arn
+        self.account = account
+        self.region = region
+        self.now = now or clock.now
+        raw_input = properties.get("Input")
+        self.input: dict[str, Any] | None = json.loads(raw_input) if isinstance(raw_input, str) else None
+        period = parse_rate(self.expression)
+        self.timer = RateTimer(period) if period is not None else None
+        if self.timer is None:
+            log.info("%s: %s is not emulated by the local stack", self.name, self.expression)
+
+    def event(self, now: dt.datetime) -> dict[str, Any]:
+        if self.input is not None:
+            return dict(self.input)
+        make = scheduler_event if self.kind == "ScheduleV2" else rule_schedule_event
+        return make(self.resource_arn, account=self.account, region=self.region, now=now)
+
+    def poll_once(self) -> bool:
+        now = self.now()
+        if self.timer is None or not self.timer.due(now):
+            return False
+        log.info("%s: %s fired at %s (local clock)", self.name, self.expression, _event_time(now))
+        self.function.invoke(self.event(now))
+        return True
+
+
+class SchedulerPoller(Poller):
+    """Fires the schedules in moto's EventBridge Scheduler groups by the local clock, delivering
+    each target as Scheduler would: ``Input`` as the body of an SQS message, or as the event of a
+    local function; then a one-time schedule is deleted (``ActionAfterCompletion: DELETE``) or
+    disabled. Logs schedule names and ARNs only (never the input)."""
+
+    def __init__(
+        self,
+        *,
+        scheduler_client: Any,
+        sqs_client: Any,
+        queue_urls: dict[str, str],
+        functions: dict[str, LocalFunction],
+        account: str,
+        region: str,
+        stop: threading.Event,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        super().__init__("scheduler", stop)
+        self.scheduler = scheduler_client
+        self.sqs = sqs_client
+        self.queue_urls = queue_urls
+        self.functions = functions  # by ARN
+        self.account = account
+        self.region = region
+        self.now = now or clock.now
+        self.timers: dict[str, RateTimer] = {}
+        self._reported: set[tuple[str, str]] = set()
+
+    def _once(self, arn: str, what: str, message: str, *args: Any) -> None:
+        if (arn, what) not in self._reported:
+            self._reported.add((arn, what))
+            log.warning(message, *args)
+
+    def _pages(self, method: Any, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token = None
+        while True:
+            response = method(**kwargs, **({"NextToken": token} if token else {}))
+            items.extend(response.get(key) or [])
+            token = response.get("NextToken")
+            if not token:
+                return items
+
+    def poll_once(self) -> bool:
+        fired = False
+        for group in self._pages(self.scheduler.list_schedule_groups, "ScheduleGroups"):
+            summaries = self._pages(
+                self.scheduler.list_schedules, "Schedules", GroupName=group["Name"], State="ENABLED"
+            )
+            for summary in summaries:
+                try:
+                    schedule = self.scheduler.get_schedule(GroupName=group["Name"], Name=summary["Name"])
+                except Exception as exc:  # deleted meanwhile
+                    log.debug("scheduler: %s: %s", summary.get("Name"), type(exc).__name__)
+                    continue
+                if schedule.get("State") == "ENABLED":
+                    fired = self.handle(schedule, self.now()) or fired
+        return fired
+
+    def handle(self, schedule: dict[str, Any], now: dt.datetime) -> bool:
+        """Fire one schedule if it is due; True when it fired."""
+        arn = str(schedule.get("Arn"))
+        expression = str(schedule.get("ScheduleExpression"))
+        action = schedule_action(schedule, now, self.timers)
+        if action == "cron":
+            self._once(arn, "cron", "scheduler: %s: %s is not emulated by the local stack", arn, expression)
+            return False
+        if action == "invalid":
+            self._once(arn, "invalid", "scheduler: %s: cannot read %s", arn, expression)
+            return False
+        if action != "fire" or not self.deliver(schedule, now):
+            return False
+        log.info("scheduler: %s (%s) fired at %s (local clock)", arn, expression, _event_time(now))
+        if expression.startswith("at("):
+            self.complete(schedule)
+        return True
+
+    def deliver(self, schedule: dict[str, Any], now: dt.datetime) -> bool:
+        arn = str(schedule.get("Arn"))
+        target = schedule.get("Target") or {}
+        target_arn = str(target.get("Arn", ""))
+        body = target.get("Input")
+        if target_arn.startswith("arn:aws:sqs:"):
+            url = self.queue_urls.get(target_arn)
+            if url is None:
+                self._once(arn, "target", "scheduler: %s: target %s is not a local queue", arn, target_arn)
+                return False
+            if body is None:
+                body = json.dumps(scheduler_event(arn, account=self.account, region=self.region, now=now))
+            kwargs: dict[str, Any] = {"QueueUrl": url, "MessageBody": str(body)}
+            group_id = (target.get("SqsParameters") or {}).get("MessageGroupId")
+            if group_id:
+                kwargs["MessageGroupId"] = group_id
+            self.sqs.send_message(**kwargs)
+            return True
+        if target_arn.startswith("arn:aws:lambda:"):
+            function = self.functions.get(target_arn) or self.functions.get(target_arn.rsplit(":", 1)[0])
+            if function is None:
+                self._once(arn, "target", "scheduler: %s: target %s is not a local function", arn, target_arn)
+                return False
+            try:
+                event = (
+                    json.loads(body)
+                    if body is not None
+                    else scheduler_event(arn, account=self.account, region=self.region, now=now)
+                )
+            except ValueError:
+                self._once(arn, "input", "scheduler: %s: Input is not JSON", arn)
+                return False
+            function.invoke(event)  # failures are logged by invoke (Lambda retries async events)
+            return True
+        self._once(arn, "target", "scheduler: %s: target %s is not emulated", arn, target_arn)
+        return False
+
+    def complete(self, schedule: dict[str, Any]) -> None:
+        """After a one-time schedule fired: delete it, or disable it."""
+        name, group = schedule["Name"], schedule.get("GroupName") or "default"
+        if schedule.get("ActionAfterCompletion") == "DELETE":
+            self.scheduler.delete_schedule(Name=name, GroupName=group)
+            return
+        keep = ("ScheduleExpression", "ScheduleExpressionTimezone", "Target", "Description", "StartDate")
+        update = {k: schedule[k] for k in keep if schedule.get(k) is not None}
+        update["Target"] = {k: v for k, v in update["Target"].items() if v is not None}
+        self.scheduler.update_schedule(
+            Name=name,
+            GroupName=group,
+            FlexibleTimeWindow=schedule.get("FlexibleTimeWindow") or {"Mode": "OFF"},
+            State="DISABLED",
+            **update,
+        )
