@@ -93,9 +93,21 @@ def _address(name: str, value: str) -> str:
     return value
 
 
+#: The local stack (``crm dev``) serves its pages over plain HTTP on loopback; links there may
+#: be http://. Anywhere else RFC 8058 one-click unsubscribe needs https://.
+LOOPBACK_ORIGINS = (
+    "http://127.0.0.1:",
+    "http://127.0.0.1/",
+    "http://localhost:",
+    "http://localhost/",
+    "http://[::1]:",
+)
+
+
 def _angle_uri(name: str, value: str, scheme: str) -> str:
     _clean(name, value)
-    if not value.startswith(scheme) or any(c in value for c in "<> \t,"):
+    allowed = value.startswith(scheme) or (scheme == "https://" and value.startswith(LOOPBACK_ORIGINS))
+    if not allowed or any(c in value for c in "<> \t,"):
         raise ValueError(f"{name} must be a {scheme} URI without spaces, commas or angle brackets")
     return f"<{value}>"
 

@@ -23,15 +23,6 @@ DEADLINE = 45.0
 #: How long "nothing arrives" is watched for (the pipeline takes well under a second locally).
 QUIET = 4.0
 RECRUITER = "recruiter@example.com"
-#: Product bug (reported, not fixed here: crm/ is not ours). In `crm dev` PUBLIC_BASE_URL is the
-#: stack's own http://127.0.0.1:PORT, so every marketing unsubscribe link is http://, and
-#: crm.mail.compose refuses a List-Unsubscribe URL that is not https:// (ValueError); the mail
-#: worker logs "cannot build an email of campaign#...: ValueError" and sends nothing.
-HTTP_UNSUBSCRIBE = (
-    "product bug: crm.mail.compose rejects the local stack's http:// unsubscribe URL "
-    "(List-Unsubscribe must be https://), so no campaign, sequence or alert email is built in crm dev"
-)
-marketing_mail_bug = pytest.mark.xfail(strict=True, reason=HTTP_UNSUBSCRIBE)
 
 
 class Recruiter:
@@ -140,7 +131,6 @@ def finished_campaign(recruiter: Recruiter, campaign_id: str, recipients: int) -
     return wait_for(done, "the campaign to finish", recruiter.stack)
 
 
-@marketing_mail_bug
 def test_campaign_sends_each_candidate_one_email_and_counts_deliveries(recruiter: Recruiter) -> None:
     u = uid()
     tag = f"camp-{u}"
@@ -206,7 +196,6 @@ def test_scheduled_campaign_is_dispatched_when_the_clock_reaches_send_at(recruit
     assert done["dispatched_at"], done
 
 
-@marketing_mail_bug
 def test_campaign_with_send_at_waits_for_the_clock(recruiter: Recruiter) -> None:
     u = uid()
     addresses = [recruiter.candidate(u, n, [f"later-{u}"])["email"] for n in range(2)]
@@ -221,7 +210,6 @@ def test_campaign_with_send_at_waits_for_the_clock(recruiter: Recruiter) -> None
 # ------------------------------------------------------------------ sequences
 
 
-@marketing_mail_bug
 def test_sequence_steps_follow_the_clock_and_stop_when_a_candidate_applies(
     recruiter: Recruiter, seeded_stack: CrmDev
 ) -> None:
@@ -338,7 +326,6 @@ def test_job_alert_request_is_confirmed_by_the_emailed_link(
     assert confirmed.status_code == 200, confirmed.text
 
 
-@marketing_mail_bug
 def test_job_alerts_are_double_opt_in_and_match_tags(recruiter: Recruiter, seeded_stack: CrmDev) -> None:
     u = uid()
     address = f"e2e-alert-{u}@example.com"

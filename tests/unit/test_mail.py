@@ -71,7 +71,14 @@ def test_no_unsubscribe_headers_without_a_url() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://crm.example.com/u", "https://x.example/u>, <https://evil", "javascript:x"]
+    "url",
+    [
+        "http://crm.example.com/u",
+        "https://x.example/u>, <https://evil",
+        "javascript:x",
+        "http://127.0.0.1.evil.example/u",
+        "http://localhost.evil.example/u",
+    ],
 )
 def test_unsubscribe_url_must_be_a_plain_https_uri(url: str) -> None:
     with pytest.raises(ValueError):
@@ -163,3 +170,15 @@ def test_local_clock_moves_forward(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert clock.now().utcoffset() is not None
     with pytest.raises(ValueError):
         clock.advance(-1)
+
+
+def test_the_local_stack_may_link_over_plain_http_on_loopback() -> None:
+    message = compose(
+        "ann@example.com",
+        "CRM <no-reply@example.com>",
+        "Hi",
+        "<p>Hi</p>",
+        "Hi",
+        list_unsubscribe_url="http://127.0.0.1:8000/public/unsubscribe?token=abc",
+    )
+    assert message["List-Unsubscribe"] == "<http://127.0.0.1:8000/public/unsubscribe?token=abc>"
