@@ -91,14 +91,25 @@ def check_template(parts: dict[str, str]) -> None:
         raise ValidationFailed("The template cannot be used as it is.", errors=errors)
 
 
+@lru_cache(maxsize=256)
+def _compiled(source: str, autoescape: bool) -> Any:
+    """A template compiled once per process: a campaign renders the same source for every
+    recipient, and compiling is a hundred times dearer than rendering (docs/benchmarks.md)."""
+    return _environment(autoescape).from_string(source)
+
+
 def render(parts: dict[str, str], context: dict[str, Any]) -> RenderedEmail:
     """Render the three parts for one recipient. Unknown or missing values render empty."""
     values = {k: v for k, v in context.items() if k in TOKENS and v is not None}
-    subject = _environment(False).from_string(parts["subject"]).render(values)
+    return _render(parts, values)
+
+
+def _render(parts: dict[str, str], values: dict[str, Any]) -> RenderedEmail:
+    subject = _compiled(parts["subject"], False).render(values)
     return RenderedEmail(
         subject=" ".join(subject.split()),  # a header: no line breaks, no runs of spaces
-        html=_environment(True).from_string(parts["html"]).render(values),
-        text=_environment(False).from_string(parts["text"]).render(values),
+        html=_compiled(parts["html"], True).render(values),
+        text=_compiled(parts["text"], False).render(values),
     )
 
 
@@ -127,9 +138,4 @@ def render_checked(parts: dict[str, str], context: dict[str, Any]) -> RenderedEm
 def render_builtin(parts: dict[str, str], context: dict[str, Any]) -> RenderedEmail:
     """Render one of the product's own emails (job alert, confirmation, reminder). The same
     sandbox and autoescaping as recruiters' templates, with the context as given."""
-    subject = _environment(False).from_string(parts["subject"]).render(context)
-    return RenderedEmail(
-        subject=" ".join(subject.split()),
-        html=_environment(True).from_string(parts["html"]).render(context),
-        text=_environment(False).from_string(parts["text"]).render(context),
-    )
+    return _render(parts, context)

@@ -102,6 +102,13 @@ class CampaignRepository:
             raise NotFound(f"No campaign with id {campaign_id}.")
         return _campaign(item)
 
+    def template_id(self, campaign_id: str) -> str:
+        """What a mail worker needs of the campaign: one GetItem, no stats."""
+        item = table.get_item(*campaign_key(campaign_id), consistent=False)
+        if not item:
+            raise NotFound(f"No campaign with id {campaign_id}.")
+        return str(item["template_id"]["S"])
+
     def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[Campaign], str | None]:
         items, next_cursor = table.query_page(
             key_condition="gsi1pk = :pk",

@@ -149,8 +149,7 @@ class CampaignPlan(Plan):
         self.campaign_id = campaign_id
         self.scope = scope(campaign_id)
         self.repository = CampaignRepository()
-        campaign = self.repository.get(campaign_id)
-        template = TemplateRepository().get(campaign.template_id)
+        template = TemplateRepository().get(self.repository.template_id(campaign_id))
         self.parts = {"subject": template.subject, "html": template.html, "text": template.text}
 
     def targets(self, recipients: list[str]) -> dict[str, Target | Skip]:
