@@ -420,7 +420,6 @@ def pipeline(spec: dict[str, Any]) -> dict[str, Any]:
         mailed = campaign.stats.sent + campaign.stats.suppressed + campaign.stats.failed
 
         # Baseline: the same N addresses, a plain loop of SESv2 raw sends of one composed message.
-        from email.policy import SMTP
 
         import boto3
 
@@ -440,7 +439,7 @@ def pipeline(spec: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         for address in emails[:mailed]:
             message.replace_header("To", address)
-            client.send_email(Content={"Raw": {"Data": message.as_bytes(policy=SMTP)}})
+            client.send_email(Content={"Raw": {"Data": message.as_bytes()}})
         baseline_s = time.perf_counter() - started
 
     product = [c for calls in phases.values() for c in calls]
@@ -473,7 +472,7 @@ def pipeline(spec: dict[str, Any]) -> dict[str, Any]:
         "plumbing_requests": dict(Counter(f"{c.service}.{c.operation}" for c in source.plumbing)),
         "pipeline_s": pipeline_s,
         "baseline_s": baseline_s,
-        "baseline_message_bytes": len(message.as_bytes(policy=SMTP)),
+        "baseline_message_bytes": len(message.as_bytes()),
     }
 
 

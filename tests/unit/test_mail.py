@@ -182,3 +182,12 @@ def test_the_local_stack_may_link_over_plain_http_on_loopback() -> None:
         list_unsubscribe_url="http://127.0.0.1:8000/public/unsubscribe?token=abc",
     )
     assert message["List-Unsubscribe"] == "<http://127.0.0.1:8000/public/unsubscribe?token=abc>"
+
+
+def test_a_long_unsubscribe_link_is_not_folded() -> None:
+    url = "https://crm.example.com/public/unsubscribe?token=" + "x" * 300
+    raw = basic(list_unsubscribe_url=url, subject="Ein sehr langer Betreff für Zoë " * 4).as_bytes()
+    assert f"List-Unsubscribe: <{url}>\r\n".encode() in raw
+    message = parsed(basic(list_unsubscribe_url=url, subject="Ein sehr langer Betreff für Zoë " * 4))
+    assert message["List-Unsubscribe"] == f"<{url}>"
+    assert message["Subject"] == "Ein sehr langer Betreff für Zoë " * 4

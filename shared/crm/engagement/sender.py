@@ -20,7 +20,7 @@ import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import EmailMessage
+from email.message import Message
 from typing import Any
 from urllib.parse import urlencode
 
@@ -377,7 +377,7 @@ def lease_seconds() -> int:
     return int(os.environ.get("MAIL_CLAIM_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
 
 
-def build_message(plan: Plan, target: Target, sender: str) -> EmailMessage | None:
+def build_message(plan: Plan, target: Target, sender: str) -> Message | None:
     """The email for one recipient; None when it cannot be built (a template that fails for this
     person, an address that cannot be a header): sending it again would fail again."""
     try:
