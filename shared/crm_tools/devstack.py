@@ -229,6 +229,8 @@ class DevStack:
             buckets=self.provisioned.buckets,
             item_reader=self._read_table_items,
             change_marker=self._table_change_marker,
+            scheduler=self.client("scheduler"),
+            schedule_groups=self.provisioned.schedule_groups,
         )
         restored = self.store.restore()
         if any(restored.values()):

@@ -90,10 +90,16 @@ class StateStore:
         buckets: dict[str, str],
         item_reader: Callable[[str], list[dict[str, Any]] | None] | None = None,
         change_marker: Callable[[str], Any] | None = None,
+        scheduler: Any = None,
+        schedule_groups: dict[str, str] | None = None,
     ) -> None:
         """``item_reader(table)`` may return a table's items in DynamoDB JSON faster than Scan;
         ``change_marker(table)`` a value that changes whenever the table is written (or None).
+        ``schedule_groups`` (logical id -> name) are EventBridge Scheduler groups whose pending
+        schedules (a campaign's ``send_at``) are kept too, so they still fire after a restart.
         """
+        self.scheduler = scheduler
+        self.schedule_groups = schedule_groups or {}
         self.root = data_dir / "state"
         self.item_reader = item_reader
         self.change_marker = change_marker
@@ -122,6 +128,8 @@ class StateStore:
             counts[logical_id] = self._restore_table(logical_id, name)
         for logical_id, name in self.buckets.items():
             counts[logical_id] = self._restore_bucket(logical_id, name)
+        for logical_id, name in self.schedule_groups.items():
+            counts[logical_id] = self._restore_schedules(logical_id, name)
         return counts
 
     def _restore_table(self, logical_id: str, name: str) -> int:
@@ -170,6 +178,8 @@ class StateStore:
                 wrote |= self._dump_table(logical_id, name)
             for logical_id, name in self.buckets.items():
                 wrote |= self._dump_bucket(logical_id, name)
+            for logical_id, name in self.schedule_groups.items():
+                wrote |= self._dump_schedules(logical_id, name)
             return wrote
 
     def _read_items(self, name: str) -> list[dict[str, Any]]:
@@ -249,6 +259,66 @@ class StateStore:
                     blob.unlink(missing_ok=True)
         self._fingerprints[f"{key}:listing"] = quick
         return True
+
+    # ------------------------------------------------------------ schedules
+
+    _SCHEDULE_FIELDS = (
+        "Name",
+        "GroupName",
+        "ScheduleExpression",
+        "ScheduleExpressionTimezone",
+        "FlexibleTimeWindow",
+        "Target",
+        "State",
+        "ActionAfterCompletion",
+        "Description",
+        "StartDate",
+        "EndDate",
+    )
+
+    def _schedules_file(self, logical_id: str) -> Path:
+        return self.root / "scheduler" / f"{logical_id}.json"
+
+    def _read_schedules(self, group: str) -> list[dict[str, Any]]:
+        schedules = []
+        kwargs: dict[str, Any] = {"GroupName": group}
+        while True:
+            page = self.scheduler.list_schedules(**kwargs)
+            for summary in page.get("Schedules", []):
+                full = self.scheduler.get_schedule(Name=summary["Name"], GroupName=group)
+                schedules.append({k: full[k] for k in self._SCHEDULE_FIELDS if full.get(k) not in (None, "")})
+            if not page.get("NextToken"):
+                return sorted(schedules, key=lambda s: str(s["Name"]))
+            kwargs["NextToken"] = page["NextToken"]
+
+    def _dump_schedules(self, logical_id: str, group: str) -> bool:
+        schedules = self._read_schedules(group)
+        fingerprint = _fingerprint(json.loads(json.dumps(schedules, default=str)))
+        key = f"schedules:{logical_id}"
+        if self._fingerprints.get(key) == fingerprint:
+            return False
+        body = {"format": FORMAT, "group": group, "schedules": schedules}
+        atomic_write(self._schedules_file(logical_id), json.dumps(body, default=str).encode("utf-8"))
+        self._fingerprints[key] = fingerprint
+        return True
+
+    def _restore_schedules(self, logical_id: str, group: str) -> int:
+        path = self._schedules_file(logical_id)
+        if not path.is_file():
+            return 0
+        saved = json.loads(path.read_text(encoding="utf-8")).get("schedules", [])
+        for schedule in saved:
+            schedule = dict(schedule, GroupName=group)
+            for field in ("StartDate", "EndDate"):
+                schedule.pop(field, None)  # one-time schedules have none; moto keeps them as text
+            try:
+                self.scheduler.create_schedule(**schedule)
+            except self.scheduler.exceptions.ConflictException:
+                continue
+        self._fingerprints[f"schedules:{logical_id}"] = _fingerprint(
+            json.loads(json.dumps(self._read_schedules(group), default=str))
+        )
+        return len(saved)
 
     # ------------------------------------------------------------ housekeeping
 

@@ -478,6 +478,22 @@ def test_state_survives_a_dump_and_a_restore_into_a_new_server(
     def marker(name: str) -> Any:
         return table_change_marker(name, region=REGION, lock=moto_server.lock)
 
+    scheduler = clients("scheduler")
+    scheduler.create_schedule_group(Name="campaigns-a")
+    one_time = {
+        "Name": "campaign-1",
+        "GroupName": "campaigns-a",
+        "ScheduleExpression": "at(2030-01-01T09:00:00)",
+        "ScheduleExpressionTimezone": "UTC",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "ActionAfterCompletion": "DELETE",
+        "Target": {
+            "Arn": "arn:aws:sqs:us-east-1:123456789012:dispatch",
+            "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+            "Input": '{"kind": "campaign", "id": "1"}',
+        },
+    }
+    scheduler.create_schedule(**one_time)
     store = StateStore(
         tmp_path,
         dynamodb=clients("dynamodb"),
@@ -486,6 +502,8 @@ def test_state_survives_a_dump_and_a_restore_into_a_new_server(
         buckets={"ResumeBucket": bucket},
         item_reader=reader,
         change_marker=marker,
+        scheduler=scheduler,
+        schedule_groups={"CampaignScheduleGroup": "campaigns-a"},
     )
     assert store.dump() is True
     assert store.dump() is False  # nothing changed
@@ -505,14 +523,22 @@ def test_state_survives_a_dump_and_a_restore_into_a_new_server(
             BillingMode="PAY_PER_REQUEST",
         )
         s3.create_bucket(Bucket="restored-bucket")
+        other_scheduler = session.client("scheduler", endpoint_url=other.endpoint_url)
+        other_scheduler.create_schedule_group(Name="campaigns-b")
         restored = StateStore(
             tmp_path,
             dynamodb=ddb,
             s3=s3,
             tables={"CrmTable": "restored"},
             buckets={"ResumeBucket": "restored-bucket"},
+            scheduler=other_scheduler,
+            schedule_groups={"CampaignScheduleGroup": "campaigns-b"},
         )
-        assert restored.restore() == {"CrmTable": 1, "ResumeBucket": 1}
+        assert restored.restore() == {"CrmTable": 1, "ResumeBucket": 1, "CampaignScheduleGroup": 1}
+        schedule = other_scheduler.get_schedule(Name="campaign-1", GroupName="campaigns-b")
+        assert schedule["ScheduleExpression"] == one_time["ScheduleExpression"]
+        assert schedule["Target"]["Input"] == one_time["Target"]["Input"]
+        assert schedule["ActionAfterCompletion"] == "DELETE"
         assert ddb.get_item(TableName="restored", Key={"pk": {"S": "CAND#1"}})["Item"] == item
         obj = s3.get_object(Bucket="restored-bucket", Key="resumes/cv 1.pdf")
         assert obj["Body"].read() == b"%PDF-1.7"
