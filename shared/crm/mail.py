@@ -123,9 +123,16 @@ def _angle_uri(name: str, value: str, scheme: str) -> str:
 
 
 def _header_address(name: str, value: str) -> str:
-    """An address header value, its display name RFC 2047-encoded when it is not ASCII."""
+    """An address header value: the display name RFC 2047-encoded when it is not ASCII, the
+    domain in IDNA form. A non-ASCII local part would need SMTPUTF8, which SES does not offer,
+    so it is refused (the recipient is then recorded as failed, not retried)."""
     display_name, address = getaddresses([_address(name, value)])[0]
-    return formataddr((display_name, address), charset="utf-8")
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise ValueError(f"{name}: a non-ASCII local part needs SMTPUTF8, which SES does not support")
+    if not domain.isascii():
+        domain = domain.encode("idna").decode("ascii")
+    return formataddr((display_name, f"{local}@{domain}"), charset="utf-8")
 
 
 def _text_part(body: str, subtype: str) -> MIMENonMultipart:

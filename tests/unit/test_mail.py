@@ -191,3 +191,10 @@ def test_a_long_unsubscribe_link_is_not_folded() -> None:
     message = parsed(basic(list_unsubscribe_url=url, subject="Ein sehr langer Betreff für Zoë " * 4))
     assert message["List-Unsubscribe"] == f"<{url}>"
     assert message["Subject"] == "Ein sehr langer Betreff für Zoë " * 4
+
+
+def test_international_addresses() -> None:
+    message = parsed(basic(to=display("Zoë", "zoe@bücher.example")))
+    assert message["To"].addresses[0].addr_spec == "zoe@xn--bcher-kva.example"
+    with pytest.raises(ValueError, match="SMTPUTF8"):
+        basic(to="rosa.müller@example.com")
