@@ -103,6 +103,12 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("POST", "/public/unsubscribe"): 200,
     ("POST", "/public/job-alerts"): 202,
     ("GET", "/public/confirm"): 200,
+    ("POST", "/public/portal/link"): 202,
+    ("GET", "/portal"): 200,
+    ("POST", "/portal/details"): 200,
+    ("POST", "/portal/preferences"): 200,
+    ("GET", "/portal/export"): 200,
+    ("POST", "/portal/erase"): 200,
 }
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
@@ -534,7 +540,32 @@ def _public_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
         return path, body.encode(), {"Content-Type": "application/json"}
     if path == "/public/confirm":
         return _confirmation_link(w), b"", {"Accept": "text/html"}
+    if path == "/public/portal/link" or path.startswith("/portal"):
+        return _portal_request(w, method, path)
     return path, b"", {}
+
+
+def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[str, str]]:
+    """A portal link request, or a portal page with a fresh link (a form: for a person of its own)."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from crm.data.candidates import CandidateRepository
+    from crm.engagement.sender import portal_url
+    from crm.models import CandidateCreate
+
+    if path == "/public/portal/link":
+        return path, json.dumps({"email": unique_email("pl")}).encode(), {"Content-Type": "application/json"}
+    candidate_id = w.candidate_id
+    if method == "POST":
+        created = CandidateRepository().create(
+            CandidateCreate(email=unique_email("portal"), first_name="Po", last_name="Rt"), actor="test"
+        )
+        candidate_id = created.id
+    token = parse_qs(urlsplit(portal_url(candidate_id)).query)["token"][0]
+    if method == "GET":
+        return f"{path}?{urlencode({'token': token})}", b"", {"Accept": "text/html"}
+    fields = {"token": token, "version": "1", "first_name": "Po", "last_name": "Rt", "confirm": "yes"}
+    return path, urlencode(fields).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def _confirmation_link(w: World) -> str:

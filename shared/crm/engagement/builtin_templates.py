@@ -1,4 +1,5 @@
-"""The product's own emails (not recruiter-written): job alerts, alert confirmations, reminders.
+"""The product's own emails (not recruiter-written): job alerts, alert confirmations, reminders,
+portal links.
 Rendered by ``crm.templating.render_builtin``; every value is escaped in the HTML part."""
 
 from __future__ import annotations
@@ -49,5 +50,22 @@ REMINDER = {
     "text": (
         "You asked to be reminded about {{ candidate_name }} ({{ candidate_url }}):\n\n"
         "{{ note }}\n\nDue {{ due_at }}\n"
+    ),
+}
+
+PORTAL_LINK = {
+    "subject": "Your link to see and manage your details",
+    "html": (
+        "<p>Hello {{ first_name }},</p>"
+        "<p>Someone (we hope you) asked for a link to see the details we hold about you, "
+        "correct them, choose which emails you get, download them or erase them.</p>"
+        '<p><a href="{{ portal_url }}">See and manage my details</a></p>'
+        "<p>The link works for one hour. If it was not you, ignore this email: nothing changes.</p>"
+    ),
+    "text": (
+        "Hello {{ first_name }},\n\nSomeone (we hope you) asked for a link to see the details we hold "
+        "about you, correct them, choose which emails you get, download them or erase them.\n\n"
+        "{{ portal_url }}\n\nThe link works for one hour. If it was not you, ignore this email: "
+        "nothing changes.\n"
     ),
 }

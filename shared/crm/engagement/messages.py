@@ -11,7 +11,7 @@ from crm.models import Model
 #: Recipients per mail-queue message: small enough to finish well inside the worker's timeout.
 RECIPIENTS_PER_MESSAGE = 50
 
-MailKind = Literal["campaign", "sequence", "job_alert", "alert_confirm", "reminder"]
+MailKind = Literal["campaign", "sequence", "job_alert", "alert_confirm", "reminder", "portal_link"]
 
 
 class DispatchRequest(Model):

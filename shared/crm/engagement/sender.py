@@ -253,6 +253,26 @@ class AlertConfirmationPlan(Plan):
         return render_builtin(builtin_templates.ALERT_CONFIRMATION, target.context)
 
 
+class PortalLinkPlan(Plan):
+    """A person asked for a link to the portal: transactional (no consent needed; suppression
+    still applies). The message of an address nobody has names ``crm.portal.NOBODY``: no email."""
+
+    topic: Topic | None = None
+
+    def __init__(self, request_id: str) -> None:
+        self.scope = f"portal#{request_id}"
+
+    def targets(self, recipients: list[str]) -> dict[str, Target | Skip]:
+        from crm.portal import NOBODY
+
+        known = [r for r in recipients if r != NOBODY]
+        targets = candidate_targets(known, None) if known else {}
+        return {r: targets.get(r, Skip("unknown")) for r in recipients}
+
+    def render(self, target: Target) -> RenderedEmail:
+        return render_builtin(builtin_templates.PORTAL_LINK, target.context)
+
+
 class ReminderPlan(Plan):
     """Recipients are ``<candidate id>/<reminder id>``; the email goes to the recruiter who set it."""
 
@@ -321,6 +341,8 @@ def plan_for(job: MailJob) -> Plan:
         return JobAlertPlan(job.ref)
     if job.kind == "alert_confirm":
         return AlertConfirmationPlan(job.ref)
+    if job.kind == "portal_link":
+        return PortalLinkPlan(job.ref)
     return ReminderPlan()
 
 
