@@ -109,6 +109,9 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("POST", "/portal/preferences"): 200,
     ("GET", "/portal/export"): 200,
     ("POST", "/portal/erase"): 200,
+    ("GET", "/careers"): 200,
+    ("GET", "/careers/jobs/{job_id}"): 200,
+    ("GET", "/careers/thanks"): 200,
 }
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
@@ -542,6 +545,10 @@ def _public_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
         return _confirmation_link(w), b"", {"Accept": "text/html"}
     if path == "/public/portal/link" or path.startswith("/portal"):
         return _portal_request(w, method, path)
+    if path == "/careers/jobs/{job_id}":
+        return f"/careers/jobs/{w.job_id}", b"", {"Accept": "text/html"}
+    if path == "/careers/thanks":
+        return "/careers/thanks?form=application", b"", {"Accept": "text/html"}
     return path, b"", {}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.careers import browser_form
 from chalicelib.docs import PAGE_HEADERS, render_page
 from chalicelib.http import Call, endpoint, preflight, problem, request_body
 from crm.config import get_settings
@@ -31,7 +32,11 @@ preflight(bp, "/public/job-alerts")
     cors=True,
     errors=(400, 413, 415, 422),
 )
-def subscribe_to_job_alerts(call: Call) -> Received:
+def subscribe_to_job_alerts(call: Call) -> Received | Response:
+    return browser_form(call, "job-alerts", lambda: _subscribe(call))
+
+
+def _subscribe(call: Call) -> Received:
     settings = get_settings()
     decoded = decode_form(
         call.request.headers.get("content-type"),

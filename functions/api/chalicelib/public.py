@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
+from chalicelib.careers import browser_form
 from chalicelib.http import Call, endpoint, preflight, request_body
 from crm.config import get_settings
 from crm.data.jobs import JobRepository
@@ -66,8 +67,8 @@ def _accept(call: Call, job_id: str | None) -> Received:
     cors=True,
     errors=(400, 413, 415, 422),
 )
-def join_talent_network(call: Call) -> Received:
-    return _accept(call, None)
+def join_talent_network(call: Call) -> Received | Response:
+    return browser_form(call, "talent-network", lambda: _accept(call, None))
 
 
 @endpoint(
@@ -83,5 +84,5 @@ def join_talent_network(call: Call) -> Received:
     cors=True,
     errors=(400, 404, 413, 415, 422),
 )
-def apply_to_job(call: Call, job_id: str) -> Received:
-    return _accept(call, job_id)
+def apply_to_job(call: Call, job_id: str) -> Received | Response:
+    return browser_form(call, "application", lambda: _accept(call, job_id), job_id=job_id)
