@@ -117,9 +117,34 @@ def worker_handler(function: str, worker: int) -> Callable[..., Any]:
     return module.handler  # type: ignore[no-any-return]
 
 
+_MOTO_LOCK = threading.RLock()
+
+
+def _serialise_moto() -> Callable[[], None]:
+    """In-process moto is not thread-safe: a conditional write checked by two threads at once
+    passes for both, which DynamoDB never allows. Two workers (a duplicated delivery) share one
+    moto here, so each AWS call runs alone, as the local stack's moto server does. Returns the
+    undo."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    original = BotocoreStubber.__call__
+
+    def serialised(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _MOTO_LOCK:
+            return original(self, *args, **kwargs)
+
+    BotocoreStubber.__call__ = serialised  # type: ignore[method-assign]
+
+    def undo() -> None:
+        BotocoreStubber.__call__ = original  # type: ignore[method-assign]
+
+    return undo
+
+
 class QueueDriver:
     def __init__(self, queues: dict[str, str], faults: Faults | None = None) -> None:
         self.faults = faults or Faults()
+        self._undo_serialise = _serialise_moto()
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.mailer = FaultyMailer(self.faults)
         sender.set_mailer(self.mailer)
@@ -142,6 +167,7 @@ class QueueDriver:
 
     def close(self) -> None:
         sender.set_mailer(None)
+        self._undo_serialise()
 
     def run(self, max_rounds: int = 500, *, only: str | None = None) -> None:
         """Until the queues are empty (failed messages are made visible again after each round);
