@@ -32,7 +32,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "tags": ["python", "math"],
     "source": "talent-network",
     "unsubscribe_url": "https://crm.example.com/public/unsubscribe?token=sample",
-    "portal_url": "https://crm.example.com/portal?token=sample",
+    "portal_url": "https://crm.example.com/portal",
     "job": {
         "id": "sample",
         "title": "Analytical Engineer",

@@ -149,6 +149,9 @@ def request_portal_link(call: Call) -> Any:
 )
 def portal_home(call: Call) -> Response:
     token = _query_token(call)
+    if token is None:
+        # The way in from an email or a career site: ask for a link to one's own data.
+        return _page("portal_invalid.html", fresh=True)
     try:
         candidate = portal.open_portal(token)
     except InvalidLink as error:

@@ -81,6 +81,13 @@ class Outcome:
 
 
 def portal_url(candidate_id: str) -> str:
+    """The portal's front door. Marketing mail lives long and gets forwarded, so it carries no
+    credential: the portal emails a one-hour link to the address on file (``crm.portal``)."""
+    return get_settings().public_base_url.rstrip("/") + "/portal"
+
+
+def signed_portal_url(candidate_id: str) -> str:
+    """The one-hour link to one's own data, sent only to the address on file (``PortalLinkPlan``)."""
     base = get_settings().public_base_url.rstrip("/")
     return f"{base}/portal?{urlencode({'token': sign('portal', {'c': candidate_id})})}"
 
@@ -267,6 +274,9 @@ class PortalLinkPlan(Plan):
 
         known = [r for r in recipients if r != NOBODY]
         targets = candidate_targets(known, None) if known else {}
+        for candidate_id, target in targets.items():
+            if isinstance(target, Target):
+                target.context["portal_url"] = signed_portal_url(candidate_id)
         return {r: targets.get(r, Skip("unknown")) for r in recipients}
 
     def render(self, target: Target) -> RenderedEmail:
