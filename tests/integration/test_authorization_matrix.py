@@ -557,7 +557,7 @@ def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
     from urllib.parse import parse_qs, urlencode, urlsplit
 
     from crm.data.candidates import CandidateRepository
-    from crm.engagement.sender import portal_url
+    from crm.engagement.sender import signed_portal_url
     from crm.models import CandidateCreate
 
     if path == "/public/portal/link":
@@ -568,7 +568,7 @@ def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
             CandidateCreate(email=unique_email("portal"), first_name="Po", last_name="Rt"), actor="test"
         )
         candidate_id = created.id
-    token = parse_qs(urlsplit(portal_url(candidate_id)).query)["token"][0]
+    token = parse_qs(urlsplit(signed_portal_url(candidate_id)).query)["token"][0]
     if method == "GET":
         return f"{path}?{urlencode({'token': token})}", b"", {"Accept": "text/html"}
     fields = {"token": token, "version": "1", "first_name": "Po", "last_name": "Rt", "confirm": "yes"}
