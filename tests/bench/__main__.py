@@ -91,6 +91,12 @@ def _environment() -> dict[str, Any]:
     }
 
 
+def _shown(path: Path) -> Path:
+    """The path relative to the project when it is inside it (``--json build/x.json`` or absolute)."""
+    resolved = path.resolve()
+    return resolved.relative_to(ROOT) if resolved.is_relative_to(ROOT) else path
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     only = {ALIASES.get(x.strip(), 0) or int(x) for x in args.only.split(",") if x.strip()}
@@ -172,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"{len(rows) - len(missed)} of {len(rows)} rows meet their goal; "
-        f"{timings['total']:.0f} s in all, {peak_mb:,.0f} MB peak; details in {args.json.relative_to(ROOT)}"
+        f"{timings['total']:.0f} s in all, {peak_mb:,.0f} MB peak; details in {_shown(args.json)}"
     )
     write_json(
         args.json,
