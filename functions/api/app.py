@@ -25,6 +25,7 @@ from chalicelib import (
     reminders,
     sequences,
     templates,
+    ui,
     unsubscribe,
 )
 
@@ -42,6 +43,7 @@ for blueprint in (
     alerts.bp,
     portal.bp,
     careers.bp,
+    ui.bp,
     candidates.bp,
     jobs.bp,
     pools.bp,

@@ -14,7 +14,7 @@ from crm import aws
 from crm.config import get_settings
 from crm.errors import DomainError
 
-Purpose = Literal["unsubscribe", "portal", "alert-confirm"]
+Purpose = Literal["unsubscribe", "portal", "alert-confirm", "csrf"]
 
 _lock = threading.Lock()
 _secret: str | None = None

@@ -114,6 +114,20 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("GET", "/careers/thanks"): 200,
 }
 
+# The recruiter web UI authenticates by its session cookie, never by these credentials: without a
+# session its pages send the browser to sign in (303); signing in itself needs the form's own token.
+UI: dict[tuple[str, str], int] = {
+    ("GET", "/ui/login"): 200,
+    ("POST", "/ui/login"): 403,
+    ("POST", "/ui/logout"): 303,
+    ("GET", "/ui"): 303,
+    ("GET", "/ui/candidates"): 303,
+    ("GET", "/ui/candidates/{candidate_id}"): 303,
+    ("POST", "/ui/candidates/{candidate_id}"): 303,
+    ("POST", "/ui/candidates/{candidate_id}/notes"): 303,
+    ("POST", "/ui/candidates/{candidate_id}/reminders"): 303,
+}
+
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
 USER_ONLY = {("GET", "/v1/reminders"), ("POST", "/v1/reminders")}
 
@@ -464,8 +478,9 @@ def app_routes() -> set[tuple[str, str]]:
 def test_matrix_covers_every_route() -> None:
     routes = app_routes()
     assert not set(MATRIX) & set(PUBLIC), "a route is both public and in the matrix"
-    missing = routes - set(MATRIX) - set(PUBLIC)
-    extra = (set(MATRIX) | set(PUBLIC)) - routes
+    assert not (set(MATRIX) | set(PUBLIC)) & set(UI), "a UI route is also in another table"
+    missing = routes - set(MATRIX) - set(PUBLIC) - set(UI)
+    extra = (set(MATRIX) | set(PUBLIC) | set(UI)) - routes
     assert not missing, f"routes without a row in the authorization matrix: {sorted(missing)}"
     assert not extra, f"rows for routes the app does not have: {sorted(extra)}"
     assert set(REQUESTS) == set(MATRIX)
@@ -493,7 +508,7 @@ def test_matrix_rows_follow_the_permission_rules() -> None:
             pattern = (*pattern[:3], 403, 403)
         for want, got in zip(pattern, row, strict=True):
             assert got == (want if want in (401, 403) else doc.status), (route, row)
-    for route in PUBLIC:
+    for route in (*PUBLIC, *UI):
         if route in declared:
             assert declared[route].permission is None, route
 
@@ -599,6 +614,21 @@ def test_public_route_needs_no_credentials(world: World, method: str, path: str,
         method, url, headers={**headers, **world.headers[principal]}, body=body
     )
     assert response.status_code == PUBLIC[(method, path)], (response.status_code, response.body)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(UI))
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_ui_route_ignores_api_credentials(world: World, method: str, path: str, principal: str) -> None:
+    """Bearer tokens and API keys are not a UI session: no page opens and nothing changes."""
+    before = snapshot(world)
+    url = path.replace("{candidate_id}", world.candidate_id)
+    body = b"first_name=X&last_name=Y&email=x%40example.com&version=1&body=n&note=n"
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **world.headers[principal]}
+    response = world.client.http.request(method, url, headers=headers, body=body if method == "POST" else b"")
+    assert response.status_code == UI[(method, path)], (response.status_code, response.body)
+    if response.status_code == 303:
+        assert response.headers["Location"].startswith("/ui/login")
+    assert snapshot(world) == before
 
 
 # ---------------------------------------------------------------------------------- bad credentials

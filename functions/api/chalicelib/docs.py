@@ -85,11 +85,10 @@ def health(call: Call) -> Health:
     bp,
     "/",
     "GET",
-    summary="The front door: sends a visitor to the API reference",
+    summary="The front door: sends a visitor to the recruiter UI's sign-in",
     tag="meta",
     permission=None,
     status=302,
 )
 def front_door(call: Call) -> Response:
-    # The recruiter web UI will live under /ui/; until then the reference is the way in.
-    return Response(body="", status_code=302, headers={"Location": "/docs"})
+    return Response(body="", status_code=302, headers={"Location": "/ui/login"})
