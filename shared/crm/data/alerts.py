@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from crm.data import table
 from crm.errors import NotFound
 
@@ -72,21 +70,17 @@ class AlertSubscriptionRepository:
             ":g1pk": {"S": SUBSCRIBERS_PARTITION},
             ":g1sk": {"S": candidate_id},
         }
-        try:
-            table.ddb().update_item(
-                TableName=table.table_name(),
-                Key=table.key(*subscription_key(candidate_id)),
-                UpdateExpression=(
-                    "SET tags = :tags, #location = :location, #state = :confirmed, confirmed_at = :now, "
-                    "confirmed_request_id = :rid, gsi1pk = :g1pk, gsi1sk = :g1sk REMOVE pending"
-                ),
-                ConditionExpression="pending.request_id = :rid",
-                ExpressionAttributeNames={"#state": "state", "#location": "location"},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if table.error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        table.write_if(
+            "update_item",
+            Key=table.key(*subscription_key(candidate_id)),
+            UpdateExpression=(
+                "SET tags = :tags, #location = :location, #state = :confirmed, confirmed_at = :now, "
+                "confirmed_request_id = :rid, gsi1pk = :g1pk, gsi1sk = :g1sk REMOVE pending"
+            ),
+            ConditionExpression="pending.request_id = :rid",
+            ExpressionAttributeNames={"#state": "state", "#location": "location"},
+            ExpressionAttributeValues=values,
+        )
         return self.get(candidate_id) or {}
 
     def subscribers_page(

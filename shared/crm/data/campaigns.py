@@ -146,22 +146,18 @@ class CampaignRepository:
     def start_sending(self, campaign_id: str, *, now: str) -> None:
         """A scheduled campaign's time has come (idempotent)."""
         pk, sk = campaign_key(campaign_id)
-        try:
-            table.ddb().update_item(
-                TableName=table.table_name(),
-                Key=table.key(pk, sk),
-                UpdateExpression="SET #status = :sending, updated_at = :now",
-                ConditionExpression="#status = :scheduled",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":sending": {"S": "sending"},
-                    ":scheduled": {"S": "scheduled"},
-                    ":now": {"S": now},
-                },
-            )
-        except ClientError as exc:
-            if table.error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        table.write_if(
+            "update_item",
+            Key=table.key(pk, sk),
+            UpdateExpression="SET #status = :sending, updated_at = :now",
+            ConditionExpression="#status = :scheduled",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":sending": {"S": "sending"},
+                ":scheduled": {"S": "scheduled"},
+                ":now": {"S": now},
+            },
+        )
 
     def progress(self, campaign_id: str) -> DispatchProgress:
         return DispatchProgress(*campaign_key(campaign_id))

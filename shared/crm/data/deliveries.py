@@ -120,31 +120,21 @@ class MessageLock:
     def acquire(self, *, owner: str, now: str, lease_until: str) -> bool:
         item = {"pk": self.key[0], "sk": self.key[1], "type": "mail_lock", "owner": owner}
         item["lease_until"] = lease_until
-        try:
-            table.ddb().put_item(
-                TableName=table.table_name(),
-                Item=table.to_item(item),
-                ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
-                ExpressionAttributeValues={":now": {"S": now}},
-            )
-        except ClientError as exc:
-            if table.error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return table.write_if(
+            "put_item",
+            Item=table.to_item(item),
+            ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
+            ExpressionAttributeValues={":now": {"S": now}},
+        )
 
     def release(self, *, owner: str) -> None:
-        try:
-            table.ddb().delete_item(
-                TableName=table.table_name(),
-                Key=table.key(*self.key),
-                ConditionExpression="#owner = :owner",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues={":owner": {"S": owner}},
-            )
-        except ClientError as exc:
-            if table.error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        table.write_if(
+            "delete_item",
+            Key=table.key(*self.key),
+            ConditionExpression="#owner = :owner",
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues={":owner": {"S": owner}},
+        )
 
 
 def find_by_message_id(message_id: str) -> dict[str, Any] | None:

@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from crm.data import table
 
 
@@ -45,15 +43,11 @@ class DispatchProgress:
     def start(self, extra: dict[str, Any] | None = None) -> None:
         """Create the progress item if it does not exist (a separate run item)."""
         item = {"pk": self.pk, "sk": self.sk, "type": "dispatch", "dispatch_page": 0, **(extra or {})}
-        try:
-            table.ddb().put_item(
-                TableName=table.table_name(),
-                Item=table.to_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if table.error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        table.write_if(
+            "put_item",
+            Item=table.to_item(item),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
 
     def advance(self, *, page: int, next_cursor: str | None, recipients: int, now: str) -> bool:
         """Record a queued page; False if another dispatcher recorded it first."""
@@ -72,20 +66,14 @@ class DispatchProgress:
         expression = "SET " + ", ".join(sets) + " ADD stat_recipients :n"
         if not next_cursor:
             expression += " REMOVE dispatch_cursor"
-        try:
-            table.ddb().update_item(
-                TableName=table.table_name(),
-                Key=table.key(self.pk, self.sk),
-                UpdateExpression=expression,
-                ConditionExpression=(
-                    "attribute_exists(pk) AND (attribute_not_exists(dispatch_page) OR dispatch_page = :page)"
-                    if page == 0
-                    else "dispatch_page = :page"
-                ),
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if table.error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return table.write_if(
+            "update_item",
+            Key=table.key(self.pk, self.sk),
+            UpdateExpression=expression,
+            ConditionExpression=(
+                "attribute_exists(pk) AND (attribute_not_exists(dispatch_page) OR dispatch_page = :page)"
+                if page == 0
+                else "dispatch_page = :page"
+            ),
+            ExpressionAttributeValues=values,
+        )

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from crm.data import table
 from crm.data.sequences import DUE_PARTITION, due_sort_key
 from crm.errors import NotFound
@@ -91,27 +89,19 @@ class ReminderRepository:
 
     def dequeue(self, candidate_id: str, reminder_id: str) -> None:
         """Its email is queued: take it out of the due index (idempotent; a removed reminder is fine)."""
-        try:
-            table.ddb().update_item(
-                TableName=table.table_name(),
-                Key=table.key(*reminder_key(candidate_id, reminder_id)),
-                UpdateExpression="REMOVE gsi2pk, gsi2sk",
-                ConditionExpression="attribute_exists(pk)",
-            )
-        except ClientError as exc:
-            if table.error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        table.write_if(
+            "update_item",
+            Key=table.key(*reminder_key(candidate_id, reminder_id)),
+            UpdateExpression="REMOVE gsi2pk, gsi2sk",
+            ConditionExpression="attribute_exists(pk)",
+        )
 
     def mark_notified(self, candidate_id: str, reminder_id: str, *, now: str) -> None:
-        try:
-            table.ddb().update_item(
-                TableName=table.table_name(),
-                Key=table.key(*reminder_key(candidate_id, reminder_id)),
-                UpdateExpression="SET #state = :notified, notified_at = :now REMOVE gsi2pk, gsi2sk",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={":notified": {"S": "notified"}, ":now": {"S": now}},
-            )
-        except ClientError as exc:
-            if table.error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        table.write_if(
+            "update_item",
+            Key=table.key(*reminder_key(candidate_id, reminder_id)),
+            UpdateExpression="SET #state = :notified, notified_at = :now REMOVE gsi2pk, gsi2sk",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":notified": {"S": "notified"}, ":now": {"S": now}},
+        )

@@ -151,45 +151,33 @@ class SequenceRepository:
         else:
             expression = "SET next_step = :next, #state = :completed REMOVE due_at, gsi2pk, gsi2sk"
             values[":completed"] = {"S": "completed"}
-        try:
-            table.ddb().update_item(
-                TableName=table.table_name(),
-                Key=table.key(pk, sk),
-                UpdateExpression=expression,
-                ConditionExpression="#state = :active AND next_step = :step",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if table.error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return table.write_if(
+            "update_item",
+            Key=table.key(pk, sk),
+            UpdateExpression=expression,
+            ConditionExpression="#state = :active AND next_step = :step",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=values,
+        )
 
     def stop(self, candidate_id: str, sequence_id: str, *, reason: str, now: str) -> bool:
         pk, sk = enrollment_key(candidate_id, sequence_id)
-        try:
-            table.ddb().update_item(
-                TableName=table.table_name(),
-                Key=table.key(pk, sk),
-                UpdateExpression=(
-                    "SET #state = :stopped, stopped_reason = :reason, stopped_at = :now "
-                    "REMOVE due_at, gsi2pk, gsi2sk"
-                ),
-                ConditionExpression="#state = :active",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":stopped": {"S": "stopped"},
-                    ":active": {"S": "active"},
-                    ":reason": {"S": reason},
-                    ":now": {"S": now},
-                },
-            )
-        except ClientError as exc:
-            if table.error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return table.write_if(
+            "update_item",
+            Key=table.key(pk, sk),
+            UpdateExpression=(
+                "SET #state = :stopped, stopped_reason = :reason, stopped_at = :now "
+                "REMOVE due_at, gsi2pk, gsi2sk"
+            ),
+            ConditionExpression="#state = :active",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":stopped": {"S": "stopped"},
+                ":active": {"S": "active"},
+                ":reason": {"S": reason},
+                ":now": {"S": now},
+            },
+        )
 
     def stop_all(self, candidate_id: str, *, reason: str, now: str) -> int:
         """Stop every active enrolment of the candidate whose sequence stops on ``reason``."""

@@ -287,9 +287,14 @@ def transact(operations: list[dict[str, Any]], *, cancelled: DomainError | None 
 
 
 def batch_delete(keys: list[dict[str, Any]]) -> None:
+    _batch_write([{"DeleteRequest": {"Key": k}} for k in keys])
+
+
+def _batch_write(requests: list[dict[str, Any]]) -> None:
+    """BatchWriteItem, 25 requests at a time, retrying what DynamoDB leaves unprocessed."""
     name = table_name()
-    for start in range(0, len(keys), 25):
-        pending: list[dict[str, Any]] = [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
+    for start in range(0, len(requests), 25):
+        pending = requests[start : start + 25]
         for _attempt in range(8):
             if not pending:
                 break
@@ -327,13 +332,17 @@ def batch_get(
 
 def batch_put(items: list[dict[str, Any]]) -> None:
     """Write whole items (already in DynamoDB form), 25 per request, no conditions."""
-    name = table_name()
-    for start in range(0, len(items), 25):
-        pending: list[dict[str, Any]] = [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
-        for _attempt in range(8):
-            if not pending:
-                break
-            response = ddb().batch_write_item(RequestItems={name: pending})
-            pending = list(response.get("UnprocessedItems", {}).get(name, []))
-        if pending:
-            raise StoreUnavailable("The store is busy; try again.")
+    _batch_write([{"PutRequest": {"Item": i}} for i in items])
+
+
+def write_if(operation: str, **params: Any) -> bool:
+    """One conditional write (``put_item``, ``update_item`` or ``delete_item``); False when its
+    condition did not hold, which callers treat as "already done" or "someone else's"."""
+    params.setdefault("TableName", table_name())
+    try:
+        getattr(ddb(), operation)(**params)
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
