@@ -7,10 +7,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.careers import browser_form
 from chalicelib.docs import PAGE_HEADERS, render_page
-from chalicelib.http import Call, endpoint, preflight, problem, request_body
-from crm.config import get_settings
+from chalicelib.http import Call, endpoint, preflight, problem, request_form
 from crm.engagement.alerts import confirm, subscribe
-from crm.forms import decode_form
 from crm.models import Received
 from crm.signing import InvalidLink
 
@@ -37,14 +35,7 @@ def subscribe_to_job_alerts(call: Call) -> Received | Response:
 
 
 def _subscribe(call: Call) -> Received:
-    settings = get_settings()
-    decoded = decode_form(
-        call.request.headers.get("content-type"),
-        request_body(call.request),
-        max_form_bytes=settings.max_form_bytes,
-        max_multipart_bytes=settings.max_multipart_bytes,
-    )
-    subscribe(decoded.fields)
+    subscribe(request_form(call.request).fields)
     return Received()
 
 

@@ -15,11 +15,10 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.docs import PAGE_HEADERS, render_page
-from chalicelib.http import Call, endpoint, request_body
-from crm.config import get_settings
+from chalicelib.http import Call, endpoint, request_form
 from crm.data.jobs import JobRepository
 from crm.errors import DomainError, ValidationFailed
-from crm.forms import decode_form, media_type
+from crm.forms import media_type
 from crm.models import PublicJob, Received
 
 bp = Blueprint(__name__)
@@ -106,14 +105,8 @@ def browser_form(
 
 def _typed_values(request: Any) -> dict[str, str]:
     """What the person typed, to put back in the form (never the resume, never the honeypot)."""
-    settings = get_settings()
     try:
-        decoded = decode_form(
-            request.headers.get("content-type"),
-            request_body(request),
-            max_form_bytes=settings.max_form_bytes,
-            max_multipart_bytes=settings.max_multipart_bytes,
-        )
+        decoded = request_form(request)
     except DomainError:
         return {}
     return {

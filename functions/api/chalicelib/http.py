@@ -24,7 +24,7 @@ from crm.errors import (
     ValidationFailed,
     validation_errors_from_pydantic,
 )
-from crm.forms import decode_json_object, media_type
+from crm.forms import FORM_TYPES, DecodedBody, decode_form, decode_json_object, media_type
 
 log = logging.getLogger("crm.api")
 
@@ -114,6 +114,20 @@ def validate(model: type[BaseModel], data: Any, *, what: str = "body") -> Any:
 def request_body(request: Any) -> bytes:
     raw = request.raw_body
     return raw if isinstance(raw, bytes) else (raw or "").encode()
+
+
+def request_form(
+    request: Any, *, default_type: str | None = None, allowed: tuple[str, ...] = FORM_TYPES
+) -> DecodedBody:
+    """A form body (JSON, urlencoded or multipart, as ``allowed``), within the configured sizes."""
+    settings = get_settings()
+    return decode_form(
+        request.headers.get("content-type") or default_type,
+        request_body(request),
+        max_form_bytes=settings.max_form_bytes,
+        max_multipart_bytes=settings.max_multipart_bytes,
+        allowed=allowed,
+    )
 
 
 def json_body(request: Any) -> dict[str, Any]:

@@ -14,11 +14,9 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.docs import PAGE_HEADERS, render_page
-from chalicelib.http import Call, endpoint, preflight, request_body
+from chalicelib.http import Call, endpoint, preflight, request_form
 from crm import portal
-from crm.config import get_settings
 from crm.errors import ValidationFailed, VersionConflict
-from crm.forms import decode_form
 from crm.models import TOPICS, Candidate, Received
 from crm.signing import InvalidLink
 
@@ -58,13 +56,7 @@ preflight(bp, "/public/portal/link")
 
 
 def _fields(call: Call) -> dict[str, Any]:
-    settings = get_settings()
-    return decode_form(
-        call.request.headers.get("content-type"),
-        request_body(call.request),
-        max_form_bytes=settings.max_form_bytes,
-        max_multipart_bytes=settings.max_multipart_bytes,
-    ).fields
+    return request_form(call.request).fields
 
 
 def _query_token(call: Call) -> str | None:

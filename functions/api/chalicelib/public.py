@@ -7,10 +7,8 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.careers import browser_form
-from chalicelib.http import Call, endpoint, preflight, request_body
-from crm.config import get_settings
+from chalicelib.http import Call, endpoint, preflight, request_form
 from crm.data.jobs import JobRepository
-from crm.forms import decode_form
 from crm.intake import submit
 from crm.models import PublicJob, Received
 
@@ -36,13 +34,7 @@ def list_open_jobs(call: Call) -> dict[str, Any]:
 
 
 def _accept(call: Call, job_id: str | None) -> Received:
-    settings = get_settings()
-    decoded = decode_form(
-        call.request.headers.get("content-type"),
-        request_body(call.request),
-        max_form_bytes=settings.max_form_bytes,
-        max_multipart_bytes=settings.max_multipart_bytes,
-    )
+    decoded = request_form(call.request)
     submit(
         decoded.fields,
         resume=decoded.files.get("resume"),

@@ -21,10 +21,9 @@ from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.docs import PAGE_HEADERS, render_page
-from chalicelib.http import Call, endpoint, request_body
+from chalicelib.http import Call, endpoint, request_form
 from crm import clock, web
 from crm.auth import Principal, login, verify_token
-from crm.config import get_settings
 from crm.data.candidates import CandidateRepository
 from crm.data.reminders import ReminderRepository
 from crm.errors import (
@@ -35,7 +34,6 @@ from crm.errors import (
     VersionConflict,
     validation_errors_from_pydantic,
 )
-from crm.forms import decode_form
 from crm.models import (
     Candidate,
     CandidateFilter,
@@ -105,12 +103,9 @@ def _see_other(location: str, headers: dict[str, str] | None = None) -> Response
 
 
 def _fields(call: Call) -> dict[str, Any]:
-    settings = get_settings()
-    return decode_form(
-        call.request.headers.get("content-type") or "application/x-www-form-urlencoded",
-        request_body(call.request),
-        max_form_bytes=settings.max_form_bytes,
-        max_multipart_bytes=settings.max_multipart_bytes,
+    return request_form(
+        call.request,
+        default_type="application/x-www-form-urlencoded",
         allowed=("application/x-www-form-urlencoded", "multipart/form-data"),
     ).fields
 
