@@ -8,10 +8,38 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from crm.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from pydantic import BaseModel, ValidationError
+
+from crm.errors import (
+    MalformedBody,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    validation_errors_from_pydantic,
+)
 from crm.models import Upload
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def is_bot(fields: dict[str, Any]) -> bool:
+    """The honeypot field ``website`` was filled in: humans never see it, bots fill everything.
+    Public forms then answer as usual and store nothing."""
+    honeypot = fields.get("website")
+    return isinstance(honeypot, str) and bool(honeypot.strip())
+
+
+def parse_fields(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
+    """Decoded form fields as ``model``; a 422 naming every invalid field otherwise."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "Some fields are missing or invalid.", errors=validation_errors_from_pydantic(exc)
+        ) from exc
+
 
 FORM_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -12,26 +12,16 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from pydantic import ValidationError
-
 from crm.config import get_settings
 from crm.data.candidates import CandidateRepository
 from crm.data.jobs import JobRepository
 from crm.data.resumes import ResumeStore, validate_resume
-from crm.errors import Conflict, ValidationFailed, validation_errors_from_pydantic
+from crm.errors import Conflict, ValidationFailed
+from crm.forms import is_bot, parse_fields
 from crm.models import PublicSubmission, Upload
 
 TALENT_NETWORK = "talent-network"
 JOB_APPLICATION = "job-application"
-
-
-def parse_submission(fields: dict[str, Any]) -> PublicSubmission:
-    try:
-        return PublicSubmission.model_validate(fields)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "Some fields are missing or invalid.", errors=validation_errors_from_pydantic(exc)
-        ) from exc
 
 
 def submit(
@@ -46,10 +36,9 @@ def submit(
     a caller could use to tell a new person from a known one."""
     if job_id is not None:
         JobRepository().get_open(job_id)
-    honeypot = fields.get("website")
-    if isinstance(honeypot, str) and honeypot.strip():
-        return  # a bot: the same answer as everyone, and nothing stored
-    submission = parse_submission(fields)
+    if is_bot(fields):
+        return  # the same answer as everyone, and nothing stored
+    submission = parse_fields(PublicSubmission, fields)
     resume_kind = validate_resume(resume) if resume is not None else None
     if idempotency_key:
         _idempotent_store()(

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, ValidationError
+from pydantic import ConfigDict
 
 from crm.config import get_settings
 from crm.data.candidates import CandidateRepository
 from crm.engagement.messages import MailJob
-from crm.errors import NotFound, ValidationFailed, validation_errors_from_pydantic
+from crm.errors import NotFound
+from crm.forms import is_bot, parse_fields
 from crm.models import TOPICS, Candidate, CandidatePatch, Email, Model, Topic, new_id
 from crm.queues import send_message
 from crm.signing import InvalidLink, verify
@@ -48,15 +49,9 @@ class PortalLinkRequest(Model):
 
 def request_link(fields: dict[str, Any]) -> None:
     """Queue a portal link for the person with this email, if there is one (the caller always 202s)."""
-    honeypot = fields.get("website")
-    if isinstance(honeypot, str) and honeypot.strip():
+    if is_bot(fields):
         return
-    try:
-        wanted = PortalLinkRequest.model_validate(fields)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "Some fields are missing or invalid.", errors=validation_errors_from_pydantic(exc)
-        ) from exc
+    wanted = parse_fields(PortalLinkRequest, fields)
     candidate_id = CandidateRepository().find_id_by_email(wanted.email)
     job = MailJob(kind="portal_link", ref=new_id(), recipients=[candidate_id or NOBODY])
     send_message(get_settings().mail_queue_url, job.model_dump_json(exclude_none=True))
@@ -88,12 +83,7 @@ def update_details(candidate: Candidate, fields: dict[str, Any]) -> Candidate:
     for name in DETAIL_FIELDS:
         text = field_text(fields.get(name))
         data[name] = (text or None) if name in OPTIONAL_FIELDS else text
-    try:
-        patch = CandidatePatch.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "Some fields are missing or invalid.", errors=validation_errors_from_pydantic(exc)
-        ) from exc
+    patch = parse_fields(CandidatePatch, data)
     return CandidateRepository().update(candidate.id, patch, actor=ACTOR)
 
 

@@ -67,6 +67,17 @@ def _page(name: str, status: int = 200, **values: Any) -> Response:
     return Response(body=render_page(name, **values), status_code=status, headers=PORTAL_HEADERS)
 
 
+def _open_form(call: Call) -> tuple[dict[str, Any], str, Candidate] | Response:
+    """A portal form post: its fields, its token and the candidate it names, or the page that
+    explains a bad link."""
+    fields = _fields(call)
+    token = portal.field_text(fields.get("token")) or _query_token(call) or ""
+    try:
+        return fields, token, portal.open_portal(token)
+    except InvalidLink as error:
+        return _invalid(error)
+
+
 def _invalid(error: InvalidLink) -> Response:
     return _page("portal_invalid.html", status=error.status, detail=error.detail)
 
@@ -161,12 +172,10 @@ def portal_home(call: Call) -> Response:
     errors=(*ERRORS, 409),
 )
 def portal_details(call: Call) -> Response:
-    fields = _fields(call)
-    token = portal.field_text(fields.get("token")) or _query_token(call) or ""
-    try:
-        candidate = portal.open_portal(token)
-    except InvalidLink as error:
-        return _invalid(error)
+    opened = _open_form(call)
+    if isinstance(opened, Response):
+        return opened
+    fields, token, candidate = opened
     typed = {name: portal.field_text(fields.get(name)) for name in portal.DETAIL_FIELDS}
     try:
         updated = portal.update_details(candidate, fields)
@@ -204,12 +213,10 @@ def portal_details(call: Call) -> Response:
     errors=ERRORS,
 )
 def portal_preferences(call: Call) -> Response:
-    fields = _fields(call)
-    token = portal.field_text(fields.get("token")) or _query_token(call) or ""
-    try:
-        candidate = portal.open_portal(token)
-    except InvalidLink as error:
-        return _invalid(error)
+    opened = _open_form(call)
+    if isinstance(opened, Response):
+        return opened
+    fields, token, candidate = opened
     updated = portal.set_preferences(candidate, fields)
     return _home(updated, token, notice="Your email preferences are saved.")
 
@@ -249,12 +256,10 @@ def portal_export(call: Call) -> Response:
     errors=ERRORS,
 )
 def portal_erase(call: Call) -> Response:
-    fields = _fields(call)
-    token = portal.field_text(fields.get("token")) or _query_token(call) or ""
-    try:
-        candidate = portal.open_portal(token)
-    except InvalidLink as error:
-        return _invalid(error)
+    opened = _open_form(call)
+    if isinstance(opened, Response):
+        return opened
+    fields, token, candidate = opened
     if not portal.checked(fields.get("confirm")):
         return _home(
             candidate,

@@ -17,6 +17,7 @@ from crm.config import get_settings
 from crm.data.alerts import AlertSubscriptionRepository, request_operation
 from crm.data.candidates import CandidateRepository
 from crm.errors import NotFound
+from crm.forms import is_bot, parse_fields
 from crm.models import Job, JobAlertSubmission, new_id, utcnow
 from crm.signing import InvalidLink, sign, verify
 
@@ -27,19 +28,9 @@ CONFIRM_LINK_SECONDS = 7 * 24 * 3600
 
 def subscribe(fields: dict[str, Any]) -> None:
     """Store a career-site job-alert request; the confirmation email follows from the stream."""
-    from pydantic import ValidationError
-
-    from crm.errors import ValidationFailed, validation_errors_from_pydantic
-
-    honeypot = fields.get("website")
-    if isinstance(honeypot, str) and honeypot.strip():
+    if is_bot(fields):
         return
-    try:
-        submission = JobAlertSubmission.model_validate(fields)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "Some fields are missing or invalid.", errors=validation_errors_from_pydantic(exc)
-        ) from exc
+    submission = parse_fields(JobAlertSubmission, fields)
     request_id = new_id()
 
     def subscription(candidate_id: str, now: str) -> list[dict[str, Any]]:
