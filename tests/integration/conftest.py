@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +14,10 @@ from moto import mock_aws
 
 from crm import aws
 from crm.auth import jwks_cache
+from crm.clock import CLOCK_FILE_ENV
 from crm.config import reset_settings
 from crm.signing import forget_signing_key
+from tests.support.engagement import QueueDriver
 from tests.support.stack import TestStack, create_user, provision
 from tests.support.streams import StreamPump
 
@@ -71,3 +74,18 @@ def json_post(env: Env, path: str, body: Any, headers: dict[str, str] | None = N
     return env.client.http.post(
         path, body=json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})}
     )
+
+
+@pytest.fixture
+def local_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A clock of this test's own, which ``crm.clock.advance`` moves (as ``POST /dev/clock`` does)."""
+    monkeypatch.setenv(CLOCK_FILE_ENV, str(tmp_path / "clock.json"))
+    yield
+
+
+@pytest.fixture
+def driver(env: Env, local_clock: None) -> Iterator[QueueDriver]:
+    """The engagement queues' consumers, run in-process (``tests/support/engagement.py``)."""
+    queues = QueueDriver(env.stack.queues)
+    yield queues
+    queues.close()

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from crm.clock import CLOCK_FILE_ENV
 from crm.data.candidates import CandidateRepository
 from crm.data.suppression import SuppressionRepository
 from crm.models import CandidateCreate
@@ -22,12 +17,6 @@ TEMPLATE = {
     "html": '<p>Hello {{ first_name }}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>',
     "text": "Hello {{ first_name }}\nUnsubscribe: {{ unsubscribe_url }}",
 }
-
-
-@pytest.fixture
-def local_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(CLOCK_FILE_ENV, str(tmp_path / "clock.json"))
-    yield
 
 
 def make_candidates(env: Env, count: int, *, tag: str, consent: bool = True, prefix: str = "c") -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,31 +19,17 @@ from tests.integration.test_campaigns import (
     TEMPLATE,
     create_campaign,
     get_campaign,
-    local_clock,
     make_candidates,
 )
+from tests.support import engagement
 from tests.support.engagement import ROOT, QueueDriver, sent_messages
-
-__all__ = ["local_clock"]
 
 HOUR = 3600
 DAY = 24 * HOUR
 
 
-@pytest.fixture
-def driver(env: Env, local_clock: None) -> Iterator[QueueDriver]:
-    queues = QueueDriver(env.stack.queues)
-    yield queues
-    queues.close()
-
-
 def settle(env: Env, driver: QueueDriver) -> None:
-    """Let everything asynchronous happen: stream records, then the queues, until quiet."""
-    for _ in range(10):
-        assert env.pump.drain() == []
-        driver.run()
-        if not env.pump.drain():
-            return
+    engagement.settle(env.pump, driver)
 
 
 def tick() -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -16,28 +15,15 @@ import pytest
 from crm.engagement.sender import signed_portal_url
 from crm.signing import sign
 from tests.integration.conftest import Env, json_post
-from tests.integration.test_campaigns import local_clock
+from tests.support import engagement
 from tests.support.engagement import QueueDriver, sent_messages
-
-__all__ = ["local_clock"]
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded", **HTML}
 
 
-@pytest.fixture
-def driver(env: Env, local_clock: None) -> Iterator[QueueDriver]:
-    queues = QueueDriver(env.stack.queues)
-    yield queues
-    queues.close()
-
-
 def settle(env: Env, driver: QueueDriver) -> None:
-    for _ in range(10):
-        assert env.pump.drain() == []
-        driver.run()
-        if not env.pump.drain():
-            return
+    engagement.settle(env.pump, driver)
 
 
 def make_candidate(env: Env, **fields: Any) -> dict[str, Any]:

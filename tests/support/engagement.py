@@ -310,3 +310,12 @@ def seed_candidates(count: int, *, tag: str, consent: bool = True) -> list[str]:
         loader.put(candidate_items(data))
         ids.append(data["id"])
     return ids
+
+
+def settle(pump: Any, driver: QueueDriver) -> None:
+    """Let everything asynchronous happen: stream records, then the queues, until quiet."""
+    for _ in range(10):
+        assert pump.drain() == []
+        driver.run()
+        if not pump.drain():
+            return
