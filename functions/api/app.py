@@ -26,6 +26,11 @@ from chalicelib import (
     sequences,
     templates,
     ui,
+    ui_dashboard,
+    ui_engagement,
+    ui_jobs,
+    ui_pools,
+    ui_sequences,
     unsubscribe,
 )
 
@@ -44,6 +49,11 @@ for blueprint in (
     portal.bp,
     careers.bp,
     ui.bp,
+    ui_dashboard.bp,
+    ui_pools.bp,
+    ui_jobs.bp,
+    ui_engagement.bp,
+    ui_sequences.bp,
     candidates.bp,
     jobs.bp,
     pools.bp,
@@ -56,6 +66,7 @@ for blueprint in (
     app.register_blueprint(blueprint)
 
 if os.environ.get("CRM_LOCAL_STACK") == "1":  # set by `crm dev` only: never in AWS
-    from chalicelib import dev
+    from chalicelib import dev, ui_dev
 
     app.register_blueprint(dev.bp)
+    app.register_blueprint(ui_dev.bp)

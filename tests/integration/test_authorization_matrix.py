@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -116,17 +117,23 @@ PUBLIC: dict[tuple[str, str], int] = {
 
 # The recruiter web UI authenticates by its session cookie, never by these credentials: without a
 # session its pages send the browser to sign in (303); signing in itself needs the form's own token.
-UI: dict[tuple[str, str], int] = {
+UI_CANDIDATES: dict[tuple[str, str], int] = {
     ("GET", "/ui/login"): 200,
     ("POST", "/ui/login"): 403,
     ("POST", "/ui/logout"): 303,
-    ("GET", "/ui"): 303,
     ("GET", "/ui/candidates"): 303,
     ("GET", "/ui/candidates/{candidate_id}"): 303,
     ("POST", "/ui/candidates/{candidate_id}"): 303,
     ("POST", "/ui/candidates/{candidate_id}/notes"): 303,
     ("POST", "/ui/candidates/{candidate_id}/reminders"): 303,
 }
+UI_DASHBOARD: dict[tuple[str, str], int] = {
+    ("GET", "/ui"): 303,
+}
+UI_POOLS_JOBS: dict[tuple[str, str], int] = {}
+UI_ENGAGEMENT: dict[tuple[str, str], int] = {}
+UI_SEQUENCES: dict[tuple[str, str], int] = {}
+UI = {**UI_CANDIDATES, **UI_DASHBOARD, **UI_POOLS_JOBS, **UI_ENGAGEMENT, **UI_SEQUENCES}
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
 USER_ONLY = {("GET", "/v1/reminders"), ("POST", "/v1/reminders")}
@@ -621,8 +628,9 @@ def test_public_route_needs_no_credentials(world: World, method: str, path: str,
 def test_ui_route_ignores_api_credentials(world: World, method: str, path: str, principal: str) -> None:
     """Bearer tokens and API keys are not a UI session: no page opens and nothing changes."""
     before = snapshot(world)
-    url = path.replace("{candidate_id}", world.candidate_id)
-    body = b"first_name=X&last_name=Y&email=x%40example.com&version=1&body=n&note=n"
+    # Any other id in the path is never looked at: without a session nothing is read or written.
+    url = re.sub(r"\{\w+\}", "id-1", path.replace("{candidate_id}", world.candidate_id))
+    body = b"first_name=X&last_name=Y&email=x%40example.com&version=1&body=n&note=n&name=n&stage=s"
     headers = {"Content-Type": "application/x-www-form-urlencoded", **world.headers[principal]}
     response = world.client.http.request(method, url, headers=headers, body=body if method == "POST" else b"")
     assert response.status_code == UI[(method, path)], (response.status_code, response.body)

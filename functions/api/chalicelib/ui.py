@@ -11,6 +11,7 @@ far as bearer credentials go) so the OpenAPI document lists them.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,7 +50,8 @@ bp = Blueprint(__name__)
 UI_HEADERS = {
     **PAGE_HEADERS,
     "Content-Security-Policy": (
-        f"{PAGE_HEADERS['Content-Security-Policy']}; form-action 'self'; base-uri 'none'"
+        f"{PAGE_HEADERS['Content-Security-Policy']}; script-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; form-action 'self'; base-uri 'none'"
     ),
     "Cache-Control": "no-store",
 }
@@ -92,13 +94,16 @@ class _BadCsrf(Exception):
     pass
 
 
-def _page(name: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
+def page(name: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
+    """A UI page (``templates/<name>``) with the UI's headers; ``dev_tools`` says whether the local
+    stack's outbox and clock pages exist (never in AWS)."""
+    values.setdefault("dev_tools", os.environ.get("CRM_LOCAL_STACK") == "1")
     return Response(
         body=render_page(name, **values), status_code=status, headers={**UI_HEADERS, **(headers or {})}
     )
 
 
-def _see_other(location: str, headers: dict[str, str] | None = None) -> Response:
+def see_other(location: str, headers: dict[str, str] | None = None) -> Response:
     return Response(body="", status_code=303, headers={**UI_HEADERS, "Location": location, **(headers or {})})
 
 
@@ -142,9 +147,18 @@ def _session(call: Call) -> Session:
 
 
 def ui_route(
-    path: str, method: str, summary: str, *, signed_in: bool = True, errors: tuple[int, ...] = ()
+    path: str,
+    method: str,
+    summary: str,
+    *,
+    blueprint: Blueprint | None = None,
+    signed_in: bool = True,
+    errors: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """A UI page: the session (when ``signed_in``), CSRF on POST, and errors as HTML pages."""
+    """A UI page: the session (when ``signed_in``), CSRF on POST, and errors as HTML pages.
+
+    ``blueprint`` is the module's own (default: this module's); the view gets ``(call, session,
+    fields, **uri_params)`` where ``fields`` is the parsed form of a POST."""
 
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -157,24 +171,31 @@ def ui_route(
                     raise _BadCsrf()
                 return view(call, session, fields, **params)
             except _Redirect as redirect:
-                return _see_other(redirect.location)
+                return see_other(redirect.location)
             except _BadCsrf:
                 return _forbidden()
             except DomainError as error:
-                return _page(
+                return page(
                     "ui_error.html", status=error.status, title=error.title, detail=error.detail, session=None
                 )
 
-        endpoint(bp, path, method, summary=summary, tag="ui", permission=None, status=200, errors=errors)(
-            wrapped
-        )
+        endpoint(
+            blueprint or bp,
+            path,
+            method,
+            summary=summary,
+            tag="ui",
+            permission=None,
+            status=200,
+            errors=errors,
+        )(wrapped)
         return view
 
     return decorator
 
 
 def _forbidden() -> Response:
-    return _page(
+    return page(
         "ui_error.html",
         status=403,
         title="This form has expired",
@@ -190,7 +211,7 @@ def _forbidden() -> Response:
 def _login_page(
     nonce: str, *, status: int = 200, next_url: str, username: str = "", error: str = ""
 ) -> Response:
-    return _page(
+    return page(
         "ui_login.html",
         status=status,
         headers={"Set-Cookie": web.set_cookie(web.LOGIN_COOKIE, nonce, max_age=3600)},
@@ -234,7 +255,7 @@ def ui_login(call: Call, session: None, fields: dict[str, Any]) -> Response:
         error, status = "Too many sign-in attempts; wait a moment and try again.", 429
     else:
         cookie = web.set_cookie(web.SESSION_COOKIE, tokens.id_token, max_age=tokens.expires_in)
-        return _see_other(next_url, {"Set-Cookie": cookie})
+        return see_other(next_url, {"Set-Cookie": cookie})
     return _login_page(
         nonce or web.login_nonce(), status=status, next_url=next_url, username=username, error=error
     )
@@ -247,20 +268,10 @@ def ui_logout(call: Call, session: None, fields: dict[str, Any]) -> Response:
     token = web.cookies(call.request.headers.get("cookie")).get(web.SESSION_COOKIE)
     if token and not web.csrf_ok(token, text(fields.get("csrf")) or None):
         return _forbidden()
-    return _see_other("/ui/login", {"Set-Cookie": web.clear_cookie(web.SESSION_COOKIE)})
+    return see_other("/ui/login", {"Set-Cookie": web.clear_cookie(web.SESSION_COOKIE)})
 
 
 # ------------------------------------------------------------------------------- pages
-
-
-@ui_route("/ui", "GET", "Recruiter UI: the start page (reminders due for you)")
-def ui_home(call: Call, session: Session, fields: dict[str, Any]) -> Response:
-    now = iso(clock.now())
-    due, more = ReminderRepository().list_page(
-        owner=session.who, due_only=True, now=now, limit=100, cursor=None
-    )
-    pending = [r for r in due if r.state == "pending" or r.due]
-    return _page("ui_home.html", session=session, due=pending, due_more=bool(more))
 
 
 def _filter_values(call: Call) -> dict[str, str]:
@@ -276,7 +287,7 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
         flt = CandidateFilter.model_validate({k: v for k, v in values.items() if v})
     except ValidationError as exc:
         errors = {e["field"]: e["message"] for e in validation_errors_from_pydantic(exc)}
-        return _page(
+        return page(
             "ui_candidates.html",
             status=422,
             session=session,
@@ -288,7 +299,7 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
     items, next_cursor = CandidateRepository().list_page(flt, limit=PAGE_SIZE, cursor=cursor)
     given = {k: v for k, v in values.items() if v}
     next_url = f"/ui/candidates?{urlencode({**given, 'cursor': next_cursor})}" if next_cursor else None
-    return _page(
+    return page(
         "ui_candidates.html",
         session=session,
         values=values,
@@ -326,7 +337,7 @@ def _profile(
     notes, _ = repository.notes(candidate_id, limit=50, cursor=None)
     timeline, _ = repository.timeline(candidate_id, limit=50, cursor=None)
     notice = NOTICES.get((call.request.query_params or {}).get("done") or "")
-    return _page(
+    return page(
         "ui_candidate.html",
         status=status,
         session=session,
@@ -413,7 +424,7 @@ def ui_edit_candidate(call: Call, session: Session, fields: dict[str, Any], cand
             problem=error.detail,
             version=version,
         )
-    return _see_other(f"/ui/candidates/{candidate_id}?done=saved")
+    return see_other(f"/ui/candidates/{candidate_id}?done=saved")
 
 
 @ui_route(
@@ -436,7 +447,7 @@ def ui_add_note(call: Call, session: Session, fields: dict[str, Any], candidate_
             note_text=body,
         )
     CandidateRepository().add_note(candidate_id, note, author=session.principal.actor)
-    return _see_other(f"/ui/candidates/{candidate_id}?done=note#notes")
+    return see_other(f"/ui/candidates/{candidate_id}?done=note#notes")
 
 
 @ui_route(
@@ -473,4 +484,4 @@ def ui_add_reminder(call: Call, session: Session, fields: dict[str, Any], candid
             reminder_values=values,
         )
     ReminderRepository().create(data, owner=session.principal.email)
-    return _see_other(f"/ui/candidates/{candidate_id}?done=reminder#reminders")
+    return see_other(f"/ui/candidates/{candidate_id}?done=reminder#reminders")
