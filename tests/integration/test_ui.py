@@ -356,3 +356,47 @@ def test_logout_clears_the_cookie(env: Env, session: str) -> None:
     assert response.status_code == 303 and header(response, "location") == "/ui/login"
     cookie = header(response, "set-cookie")
     assert cookie.startswith("crm_session=;") and "Max-Age=0" in cookie and "Path=/ui" in cookie
+
+
+def test_profile_links_jobs_and_pools_and_downloads_the_resume_by_a_fresh_presigned_link(
+    env: Env, session: str
+) -> None:
+    import urllib3
+
+    from tests.integration.test_authorization_matrix import MINIMAL_PDF
+
+    job = json_post(
+        env, "/v1/jobs", {"title": "Data <b>Engineer</b>", "status": "open"}, env.auth("recruiter")
+    )
+    assert job.status_code == 201, job.body
+    job_id = job.json_body["id"]
+    body, content_type = urllib3.encode_multipart_formdata(
+        [
+            ("email", "rae@example.com"),
+            ("first_name", "Rae"),
+            ("last_name", "Resume"),
+            ("resume", ("cv.pdf", MINIMAL_PDF, "application/pdf")),
+        ]
+    )
+    applied = env.client.http.post(
+        f"/public/jobs/{job_id}/applications", body=body, headers={"Content-Type": content_type}
+    )
+    assert applied.status_code == 202, applied.body
+    env.pump.drain()
+    found = env.client.http.get("/v1/candidates?email=rae@example.com", headers=env.auth("recruiter"))
+    candidate_id = found.json_body["items"][0]["id"]
+
+    profile = get(env, f"/ui/candidates/{candidate_id}", session).body.decode()
+    assert f'href="/ui/jobs/{job_id}">Data &lt;b&gt;Engineer&lt;/b&gt;</a>' in profile
+    resume_path = f"/ui/candidates/{candidate_id}/applications/{job_id}/resume"
+    assert f'href="{resume_path}"' in profile
+
+    response = get(env, resume_path, session)
+    assert response.status_code == 303
+    link = urlsplit(response.headers["Location"])
+    assert "X-Amz-Signature=" in link.query and "X-Amz-Expires=300" in link.query
+    # Without a session the link is not minted at all.
+    assert env.client.http.get(resume_path).status_code == 303
+    assert get(env, resume_path, "").headers["Location"].startswith("/ui/login")
+    missing = get(env, f"/ui/candidates/{candidate_id}/applications/no-such-job/resume", session)
+    assert missing.status_code == 404 and b"has no resume" in missing.body

@@ -10,7 +10,6 @@ from chalicelib.http import Call, PageQuery, endpoint, page
 from crm.data.candidates import CandidateRepository
 from crm.data.resumes import ResumeStore
 from crm.erasure import erase_candidate
-from crm.errors import NotFound
 from crm.models import (
     Activity,
     Application,
@@ -189,7 +188,5 @@ def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
     errors=(404,),
 )
 def resume_link(call: Call, candidate_id: str, job_id: str) -> dict[str, Any]:
-    for application in CandidateRepository().applications(candidate_id):
-        if application.job_id == job_id and application.resume_key:
-            return {"url": ResumeStore().download_url(application.resume_key), "expires_in": 300}
-    raise NotFound("This application has no resume.")
+    key = CandidateRepository().resume_key(candidate_id, job_id)
+    return {"url": ResumeStore().download_url(key), "expires_in": 300}

@@ -26,10 +26,14 @@ from chalicelib.http import Call, endpoint, request_form
 from crm import clock, web
 from crm.auth import Principal, login, verify_token
 from crm.data.candidates import CandidateRepository
+from crm.data.jobs import JobRepository
+from crm.data.pools import PoolRepository
 from crm.data.reminders import ReminderRepository
+from crm.data.resumes import ResumeStore
 from crm.errors import (
     Conflict,
     DomainError,
+    NotFound,
     RateLimited,
     Unauthenticated,
     VersionConflict,
@@ -317,6 +321,18 @@ def _form_of(candidate: Candidate) -> dict[str, str]:
     return form
 
 
+def _names(get: Callable[[str], Any], ids: list[str]) -> dict[str, str]:
+    """Display names of a few jobs or pools by id (a deleted one keeps its id as its name)."""
+    names: dict[str, str] = {}
+    for item_id in dict.fromkeys(ids):
+        try:
+            item = get(item_id)
+        except NotFound:
+            continue
+        names[item_id] = str(getattr(item, "title", None) or getattr(item, "name", item_id))
+    return names
+
+
 def _profile(
     call: Call,
     session: Session,
@@ -346,6 +362,8 @@ def _profile(
         notes=notes,
         timeline=timeline,
         applications=repository.applications(candidate_id),
+        job_titles=_names(JobRepository().get, [a.job_id for a in repository.applications(candidate_id)]),
+        pool_names=_names(PoolRepository().get, list(candidate.pools)),
         reminders=ReminderRepository().of_candidate(candidate_id, now=iso(clock.now())),
         fields=EDIT_FIELDS,
         form=form if form is not None else _form_of(candidate),
@@ -425,6 +443,19 @@ def ui_edit_candidate(call: Call, session: Session, fields: dict[str, Any], cand
             version=version,
         )
     return see_other(f"/ui/candidates/{candidate_id}?done=saved")
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/applications/{job_id}/resume",
+    "GET",
+    "Recruiter UI: download a resume (303 to a presigned link that lasts five minutes)",
+    errors=(404,),
+)
+def ui_resume(
+    call: Call, session: Session, fields: dict[str, Any], candidate_id: str, job_id: str
+) -> Response:
+    # The link is minted at the click, not when the profile was rendered, so it never goes stale.
+    return see_other(ResumeStore().download_url(CandidateRepository().resume_key(candidate_id, job_id)))
 
 
 @ui_route(

@@ -149,6 +149,22 @@ class CandidateRepository:
         )
         return [Application.model_validate(table.from_item(i)) for i in items]
 
+    def resume_key(self, candidate_id: str, job_id: str) -> str:
+        """The object key of the resume sent with one application (NotFound when there is none)."""
+        for application in self.applications(candidate_id):
+            if application.job_id == job_id and application.resume_key:
+                return application.resume_key
+        raise NotFound("This application has no resume.")
+
+    def get_many(self, candidate_ids: list[str]) -> dict[str, Candidate]:
+        """Profiles by id (strongly consistent, 100 a request); ids with no profile are absent."""
+        found = table.batch_get([(candidate_pk(c), PROFILE) for c in candidate_ids])
+        return {
+            c: _candidate_from_item(found[(candidate_pk(c), PROFILE)])
+            for c in candidate_ids
+            if (candidate_pk(c), PROFILE) in found
+        }
+
     # ------------------------------------------------------------------ creation and intake
 
     def create(self, data: CandidateCreate, *, actor: str) -> Candidate:
