@@ -1,4 +1,8 @@
-"""The recruiter UI's start page (the dashboard), the reminders page."""
+"""The recruiter UI's start page: the dashboard (four charts).
+
+The charts are inline SVG drawn on the server from ``crm.dashboard`` (geometry and bounded reads);
+each is followed by its numbers as a table, for screen readers and for anyone who wants them.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,48 @@ from chalice import Blueprint, Response
 
 from chalicelib.http import Call
 from chalicelib.ui import Session, page, ui_route
-from crm import clock
+from crm import clock, dashboard
 from crm.data.reminders import ReminderRepository
 from crm.models import iso
 
 bp = Blueprint(__name__)
 
 
-@ui_route("/ui", "GET", "Recruiter UI: the start page (reminders due for you)", blueprint=bp)
+@ui_route(
+    "/ui", "GET", "Recruiter UI: the dashboard (pipeline, sources, campaigns, your reminders)", blueprint=bp
+)
 def ui_home(call: Call, session: Session, fields: dict[str, Any]) -> Response:
-    now = iso(clock.now())
-    due, more = ReminderRepository().list_page(
-        owner=session.who, due_only=True, now=now, limit=100, cursor=None
-    )
+    now = clock.now()
+    reminders = ReminderRepository()
+    due, more = reminders.list_page(owner=session.who, due_only=True, now=iso(now), limit=100, cursor=None)
     pending = [r for r in due if r.state == "pending" or r.due]
-    return page("ui_home.html", session=session, due=pending, due_more=bool(more))
+    upcoming, more_upcoming = reminders.list_page(
+        owner=session.who, due_only=False, now=iso(now), limit=dashboard.REMINDER_CAP, cursor=None
+    )
+    buckets = dashboard.reminder_buckets([r.due_at for r in upcoming], now)
+    pipeline = dashboard.read_pipeline()
+    sources = dashboard.read_sources()
+    campaigns = dashboard.read_campaigns()
+    return page(
+        "ui_home.html",
+        session=session,
+        due=pending,
+        due_more=bool(more),
+        pipeline=pipeline,
+        pipeline_chart=dashboard.pipeline_chart(pipeline),
+        sources=sources,
+        sources_chart=dashboard.sources_chart(sources),
+        campaigns=campaigns,
+        campaigns_chart=dashboard.engagement_chart(campaigns),
+        engagement=dashboard.ENGAGEMENT,
+        buckets=buckets,
+        reminders_chart=dashboard.reminders_chart(buckets, at_least=bool(more_upcoming)),
+        caps={
+            "pools": dashboard.POOL_CAP,
+            "members": dashboard.MEMBER_CAP,
+            "reminders": dashboard.REMINDER_CAP,
+        },
+    )
+
+
+# The full reminders page (/ui/reminders) lives in ui_sequences.py.
