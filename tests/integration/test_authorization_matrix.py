@@ -130,7 +130,17 @@ UI_CANDIDATES: dict[tuple[str, str], int] = {
 UI_DASHBOARD: dict[tuple[str, str], int] = {
     ("GET", "/ui"): 303,
 }
-UI_POOLS_JOBS: dict[tuple[str, str], int] = {}
+UI_POOLS_JOBS: dict[tuple[str, str], int] = {
+    ("GET", "/ui/pools"): 303,
+    ("POST", "/ui/pools"): 303,
+    ("GET", "/ui/pools/{pool_id}"): 303,
+    ("POST", "/ui/pools/{pool_id}/members"): 303,
+    ("POST", "/ui/pools/{pool_id}/members/{candidate_id}"): 303,
+    ("GET", "/ui/jobs"): 303,
+    ("POST", "/ui/jobs"): 303,
+    ("GET", "/ui/jobs/{job_id}"): 303,
+    ("POST", "/ui/jobs/{job_id}/status"): 303,
+}
 UI_ENGAGEMENT: dict[tuple[str, str], int] = {}
 UI_SEQUENCES: dict[tuple[str, str], int] = {}
 UI = {**UI_CANDIDATES, **UI_DASHBOARD, **UI_POOLS_JOBS, **UI_ENGAGEMENT, **UI_SEQUENCES}
