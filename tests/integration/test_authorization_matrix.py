@@ -142,7 +142,14 @@ UI_POOLS_JOBS: dict[tuple[str, str], int] = {
     ("POST", "/ui/jobs/{job_id}/status"): 303,
 }
 UI_ENGAGEMENT: dict[tuple[str, str], int] = {}
-UI_SEQUENCES: dict[tuple[str, str], int] = {}
+UI_SEQUENCES: dict[tuple[str, str], int] = {
+    ("GET", "/ui/sequences"): 303,
+    ("GET", "/ui/sequences/new"): 303,
+    ("POST", "/ui/sequences"): 303,
+    ("GET", "/ui/sequences/{sequence_id}"): 303,
+    ("POST", "/ui/sequences/{sequence_id}/enrollments"): 303,
+    ("GET", "/ui/reminders"): 303,
+}
 UI = {**UI_CANDIDATES, **UI_DASHBOARD, **UI_POOLS_JOBS, **UI_ENGAGEMENT, **UI_SEQUENCES}
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.

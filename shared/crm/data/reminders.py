@@ -80,6 +80,19 @@ class ReminderRepository:
         )
         return [_reminder(i, now) for i in items], next_cursor
 
+    def upcoming_page(
+        self, *, owner: str, now: str, limit: int, cursor: str | None
+    ) -> tuple[list[Reminder], str | None]:
+        """The owner's reminders not yet due, soonest first (``list_page(due_only=True)`` has the rest)."""
+        items, next_cursor = table.query_page(
+            key_condition="gsi1pk = :pk AND gsi1sk > :now",
+            values={":pk": {"S": f"REMINDERS#{owner}"}, ":now": {"S": f"{now}~"}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+        )
+        return [_reminder(i, now) for i in items], next_cursor
+
     def of_candidate(self, candidate_id: str, *, now: str) -> list[Reminder]:
         items = table.query_all(
             key_condition="pk = :pk AND begins_with(sk, :r)",

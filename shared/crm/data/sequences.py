@@ -69,6 +69,20 @@ class SequenceRepository:
         )
         return [Sequence.model_validate(table.from_item(i)) for i in items], next_cursor
 
+    def enrollments_page(
+        self, sequence_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Enrollment], str | None]:
+        """The sequence's enrolments (its progress), newest first: one Query on gsi1."""
+        items, next_cursor = table.query_page(
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": f"SEQENROLL#{sequence_id}"}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+            forward=False,
+        )
+        return [Enrollment.model_validate(table.from_item(i)) for i in items], next_cursor
+
     def enroll(
         self, sequence: Sequence, candidate_ids: list[str], *, first_due_at: str, now: str
     ) -> EnrollmentResult:
