@@ -120,10 +120,11 @@ def _fields(call: Call) -> dict[str, Any]:
 
 
 def text(value: Any) -> str:
-    """One form field as text (a repeated field: its first value)."""
+    """One form field as text (a repeated field: its first value). Browsers send a textarea's line
+    breaks as CRLF (the HTML form encoding); they are stored as plain newlines."""
     if isinstance(value, list):
         value = value[0] if value else ""
-    return value.strip() if isinstance(value, str) else ""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
 
 
 def _here(call: Call) -> str:
