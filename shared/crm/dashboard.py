@@ -181,8 +181,8 @@ LABEL_CHARS = 44
 ROW = 38  # a label line and its bar
 BAR = 14
 AXIS = 24  # tick labels under the bars
-GROUP_BAR = 9
-GROUP_GAP = 2
+GROUP_BAR = 10
+GROUP_GAP = 4
 LEGEND = 26
 
 
