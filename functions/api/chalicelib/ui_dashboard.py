@@ -43,6 +43,7 @@ def ui_home(call: Call, session: Session, fields: dict[str, Any]) -> Response:
         pipeline_chart=dashboard.pipeline_chart(pipeline),
         sources=sources,
         sources_chart=dashboard.sources_chart(sources),
+        known_sources=dashboard.KNOWN_SOURCES,
         campaigns=campaigns,
         campaigns_chart=dashboard.engagement_chart(campaigns),
         engagement=dashboard.ENGAGEMENT,
