@@ -2,8 +2,9 @@
 scale and campaign fan-out, each as a ratio against a baseline measured in the same run. See
 docs/benchmarks.md.
 
-    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,2,3,4,5] [--strict]
+    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,2,3,4,5,6] [--strict]
     python -m tests.bench --only fanout      # figure 5 alone
+    python -m tests.bench --only ui          # figure 6 alone (UI render time, dashboard bytes)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from tests.bench.bench_stack import ROOT
 
-ALIASES = {"cold": 1, "warm": 2, "counts": 3, "lists": 4, "fanout": 5}
+ALIASES = {"cold": 1, "warm": 2, "counts": 3, "lists": 4, "fanout": 5, "ui": 6}
 PACKAGES = ("boto3", "botocore", "chalice", "pydantic", "aws-lambda-powertools", "PyJWT", "moto")
 
 
@@ -62,7 +63,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fanout-memory-sizes", default="1000,50000", help="dispatcher memory: small,large (1000,50000)"
     )
-    parser.add_argument("--only", default="1,2,3,4,5", help="figures to run, e.g. 1,3 or fanout (all)")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="figures to run, e.g. 1,3 or fanout (all)")
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json", help="build/bench.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any row misses its goal")
     return parser.parse_args(argv)
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.bench.report import table, write_json
 
     stack = None
-    if only & {1, 2, 3, 4}:
+    if only & {1, 2, 3, 4, 6}:
         _log("bench: starting moto on loopback and provisioning the stack from infra/template.yaml")
         stack = bench_stack.start()
     rows = []
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if 1 in only:
             t = time.perf_counter()
-            _log(f"bench: 1/5 cold starts ({args.repeats} of each, interleaved)")
+            _log(f"bench: 1/6 cold starts ({args.repeats} of each, interleaved)")
             found, raw["cold_start"] = figures.cold(
                 stack, repeats=args.repeats, source_repeats=args.source_repeats, log=_log
             )
@@ -124,21 +125,21 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"  ({timings['cold_start']:.0f} s)")
         if 2 in only:
             t = time.perf_counter()
-            _log(f"bench: 2/5 warm handler time ({args.requests} requests per route)")
+            _log(f"bench: 2/6 warm handler time ({args.requests} requests per route)")
             found, raw["warm"] = figures.warm(stack, requests=args.requests, warmup=args.warmup)
             rows += found
             timings["warm"] = time.perf_counter() - t
             _log(f"  ({timings['warm']:.0f} s)")
         if 3 in only:
             t = time.perf_counter()
-            _log("bench: 3/5 AWS requests per operation")
+            _log("bench: 3/6 AWS requests per operation")
             found, raw["counts"] = figures.counts(stack)
             rows += found
             timings["counts"] = time.perf_counter() - t
             _log(f"  ({timings['counts']:.0f} s)")
         if 4 in only:
             t = time.perf_counter()
-            _log(f"bench: 4/5 items read per list page ({args.small:,} then {args.large:,} candidates)")
+            _log(f"bench: 4/6 items read per list page ({args.small:,} then {args.large:,} candidates)")
             found, raw["list_scaling"] = figures.scaling(stack, small=args.small, large=args.large, log=_log)
             rows += found
             timings["list_scaling"] = time.perf_counter() - t
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             sizes = tuple(int(x) for x in args.fanout_sizes.split(",") if x.strip())
             memory_sizes = tuple(int(x) for x in args.fanout_memory_sizes.split(",") if x.strip())
-            _log(f"bench: 5/5 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
+            _log(f"bench: 5/6 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
             found, raw["fanout"] = fanout.run(
                 sizes=sizes,
                 memory_sizes=memory_sizes,
@@ -158,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
             rows += found
             timings["fanout"] = time.perf_counter() - t
             _log(f"  ({timings['fanout']:.0f} s)")
+        if 6 in only:
+            t = time.perf_counter()
+            _log("bench: 6/6 recruiter UI render time and dashboard bytes")
+            found, raw["ui"] = figures.ui(stack, requests=args.requests, warmup=args.warmup)
+            rows += found
+            timings["ui"] = time.perf_counter() - t
+            _log(f"  ({timings['ui']:.0f} s)")
     finally:
         if stack is not None:
             stack.stop()

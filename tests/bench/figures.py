@@ -175,3 +175,58 @@ def scaling(stack: BenchStack, *, small: int, large: int, log: Any) -> tuple[lis
         ),
     ]
     return rows, results
+
+
+RENDER_GOAL_MS = 50.0
+DASHBOARD_GOAL_KB = 200.0
+
+
+def ui(stack: BenchStack, *, requests: int, warmup: int) -> tuple[list[Row], dict[str, Any]]:
+    """Figure 6: the recruiter UI's server-side render time (the handler's own time, AWS excluded)
+    against the JSON API serving the same data, and the bytes of a first visit to the dashboard
+    against the sign-in page."""
+    result = processes.probe(
+        stack,
+        "ui",
+        {
+            "token": stack.token,
+            "candidate_id": stack.warm_candidate_id,
+            "requests": max(50, requests // 5),
+            "warmup": warmup,
+        },
+        table=stack.warm_table,
+    )
+    rows = []
+    for page, api, label in (
+        ("ui_list", "api_list", "render: /ui/candidates (25 rows)"),
+        ("ui_profile", "api_profile", "render: /ui/candidates/{id} (notes, timeline, reminders)"),
+    ):
+        measured, baseline = result[page]["own_ms_median"], result[api]["own_ms_median"]
+        rows.append(
+            Row(
+                figure=6,
+                name=f"{label}, median own time (p90 {result[page]['own_ms_p90']:.1f} ms)",
+                measured=measured,
+                unit="ms",
+                baseline=baseline,
+                baseline_label=f"{baseline:.2f} ms JSON API, same data",
+                goal=f"median < {RENDER_GOAL_MS:g} ms",
+                passed=measured < RENDER_GOAL_MS,
+                detail={"page": result[page], "api": result[api]},
+            )
+        )
+    dashboard, login = result["dashboard"], result["login"]
+    rows.append(
+        Row(
+            figure=6,
+            name=f"first visit to the dashboard: page + {len(dashboard['assets'])} file(s)",
+            measured=dashboard["total_bytes"] / 1024,
+            unit="KB",
+            baseline=login["total_bytes"] / 1024,
+            baseline_label=f"{login['total_bytes'] / 1024:.1f} KB sign-in page",
+            goal=f"< {DASHBOARD_GOAL_KB:g} KB",
+            passed=dashboard["total_bytes"] / 1024 < DASHBOARD_GOAL_KB,
+            detail={"dashboard": dashboard, "login": login},
+        )
+    )
+    return rows, result

@@ -10,6 +10,8 @@ Tasks:
   warm      the handler's own time (total minus time inside botocore) over many requests
   counts    AWS requests sent per public join, candidate read and list page
   scan      items DynamoDB read (ScannedCount) to serve one filtered list page
+  ui        the recruiter UI's render time (candidate list and profile) against the JSON API's
+            time for the same data, and the bytes a first visit to the dashboard transfers
 """
 
 from __future__ import annotations
@@ -246,7 +248,150 @@ def scan(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-TASKS = {"calls": calls, "warm": warm, "counts": counts, "scan": scan}
+def _own_times(app: Any, events: dict[str, dict[str, Any]], *, requests: int, warmup: int) -> dict[str, Any]:
+    """Median handler time minus time inside botocore, per event, interleaved."""
+    own: dict[str, list[float]] = {k: [] for k in events}
+    total: dict[str, list[float]] = {k: [] for k in events}
+    for i in range(-warmup, requests):
+        for name, event in events.items():
+            meter.reset()
+            start = time.perf_counter()
+            response = app(event, LambdaContext("ApiFunction"))
+            elapsed = time.perf_counter() - start
+            if response["statusCode"] != 200:
+                raise SystemExit(f"{name}: {response['statusCode']} {str(response.get('body'))[:500]}")
+            if i >= 0:
+                own[name].append((elapsed - meter.aws_seconds) * 1000)
+                total[name].append(elapsed * 1000)
+    return {
+        name: {
+            "own_ms_median": statistics.median(own[name]),
+            "own_ms_p90": _percentile(own[name], 90),
+            "total_ms_median": statistics.median(total[name]),
+            "requests": len(own[name]),
+        }
+        for name in events
+    }
+
+
+def _transferred(app: Any, path: str, headers: dict[str, str]) -> dict[str, Any]:
+    """Bytes of a page (status line, headers, body) and of every same-site file it references."""
+    import re
+
+    def fetch(resource: str, path_params: dict[str, str] | None = None) -> tuple[int, str]:
+        response = _call_api(app, api_event("GET", resource, path_params=path_params, headers=headers))
+        if response["statusCode"] != 200:
+            raise SystemExit(f"GET {resource}: {response['statusCode']}")
+        head = sum(len(f"{k}: {v}\r\n") for k, v in response["headers"].items()) + len(
+            "HTTP/1.1 200 OK\r\n\r\n"
+        )
+        return head + len(response["body"].encode()), response["body"]
+
+    page_bytes, html = fetch(path)
+    assets = sorted(set(re.findall(r'(?:src|href)="(/ui/static/[^"?#]+)"', html)))
+    if re.search(r'(?:src|href)="(?:https?:)?//', html.split("<main", 1)[0] + html.split("</main>")[-1]):
+        raise SystemExit(f"{path} loads something from another site")
+    asset_bytes = {a: fetch("/ui/static/{name}", {"name": a.rsplit("/", 1)[1]})[0] for a in assets}
+    return {
+        "page_bytes": page_bytes,
+        "assets": asset_bytes,
+        "total_bytes": page_bytes + sum(asset_bytes.values()),
+    }
+
+
+def ui(spec: dict[str, Any]) -> dict[str, Any]:
+    app = _api()
+    token = spec["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    cookie = {"Cookie": f"crm_session={token}", "Accept": "text/html"}
+    cid = spec["candidate_id"]
+    # A profile with some history, and dashboard data: pools with members in several stages,
+    # a template and campaigns.
+    for n in range(5):
+        body = {"body": f"Bench note {n}: " + "talked about the role and next steps. " * 5}
+        _call_api(
+            app,
+            api_event(
+                "POST",
+                "/v1/candidates/{candidate_id}/notes",
+                path_params={"candidate_id": cid},
+                headers=bearer,
+                body=body,
+            ),
+        )
+    listed = json.loads(
+        _call_api(
+            app, api_event("GET", "/v1/candidates", query={"tag": "python", "limit": "25"}, headers=bearer)
+        )["body"]
+    )["items"]
+    stages = ["sourced", "contacted", "interviewing", "offer", "hired"]
+    for p in range(4):
+        pool = json.loads(
+            _call_api(
+                app,
+                api_event(
+                    "POST", "/v1/pools", headers=bearer, body={"name": f"Bench pool {p} with a long-ish name"}
+                ),
+            )["body"]
+        )
+        for i, member in enumerate(listed):
+            _call_api(
+                app,
+                api_event(
+                    "POST",
+                    "/v1/pools/{pool_id}/members",
+                    path_params={"pool_id": pool["id"]},
+                    headers=bearer,
+                    body={"candidate_id": member["id"], "stage": stages[(i + p) % 5]},
+                ),
+            )
+    template = json.loads(
+        _call_api(
+            app,
+            api_event(
+                "POST",
+                "/v1/templates",
+                headers=bearer,
+                body={
+                    "name": "Bench",
+                    "subject": "Hello {{ first_name }}",
+                    "html": "<p>Hi {{ first_name }}</p>",
+                    "text": "Hi {{ first_name }}",
+                },
+            ),
+        )["body"]
+    )
+    for c in range(6):
+        _call_api(
+            app,
+            api_event(
+                "POST",
+                "/v1/campaigns",
+                headers=bearer,
+                body={
+                    "name": f"Bench campaign {c}",
+                    "template_id": template["id"],
+                    "audience": {"tags": ["python"]},
+                },
+            ),
+        )
+    events = {
+        "ui_list": api_event("GET", "/ui/candidates", headers=cookie),
+        "api_list": api_event("GET", "/v1/candidates", query={"limit": "25"}, headers=bearer),
+        "ui_profile": api_event(
+            "GET", "/ui/candidates/{candidate_id}", path_params={"candidate_id": cid}, headers=cookie
+        ),
+        "api_profile": api_event(
+            "GET", "/v1/candidates/{candidate_id}", path_params={"candidate_id": cid}, headers=bearer
+        ),
+    }
+    out = _own_times(app, events, requests=int(spec["requests"]), warmup=int(spec["warmup"]))
+    out["dashboard"] = _transferred(app, "/ui", cookie)
+    out["login"] = _transferred(app, "/ui/login", {"Accept": "text/html"})
+    return out
+
+
+TASKS = {"calls": calls, "warm": warm, "counts": counts, "scan": scan, "ui": ui}
 
 
 def main() -> None:

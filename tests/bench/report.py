@@ -49,6 +49,8 @@ HEADER = ["#", "Figure", "Measured", "Baseline (same run)", "Ratio", "Goal", "Re
 def _fmt(value: float, unit: str) -> str:
     if unit == "ms":
         return f"{value:.0f} ms" if value >= 100 else f"{value:.2f} ms"
+    if unit == "KB":
+        return f"{value:.1f} KB"
     return f"{value:g}{(' ' + unit) if unit else ''}"
 
 
