@@ -141,7 +141,21 @@ UI_POOLS_JOBS: dict[tuple[str, str], int] = {
     ("GET", "/ui/jobs/{job_id}"): 303,
     ("POST", "/ui/jobs/{job_id}/status"): 303,
 }
-UI_ENGAGEMENT: dict[tuple[str, str], int] = {}
+UI_ENGAGEMENT: dict[tuple[str, str], int] = {
+    # The UI's own scripts need no session; the row's request names no such file (/ui/static/id-1).
+    ("GET", "/ui/static/{name}"): 404,
+    ("GET", "/ui/templates"): 303,
+    ("POST", "/ui/templates"): 303,
+    ("GET", "/ui/templates/new"): 303,
+    ("POST", "/ui/templates/preview"): 303,
+    ("GET", "/ui/templates/{template_id}"): 303,
+    ("POST", "/ui/templates/{template_id}"): 303,
+    ("GET", "/ui/campaigns"): 303,
+    ("POST", "/ui/campaigns"): 303,
+    ("GET", "/ui/campaigns/new"): 303,
+    ("GET", "/ui/campaigns/{campaign_id}"): 303,
+    ("POST", "/ui/campaigns/{campaign_id}/launch"): 303,
+}
 UI_SEQUENCES: dict[tuple[str, str], int] = {
     ("GET", "/ui/sequences"): 303,
     ("GET", "/ui/sequences/new"): 303,

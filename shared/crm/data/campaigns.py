@@ -143,6 +143,24 @@ class CampaignRepository:
             return self.get(campaign_id), False
         return self.get(campaign_id), True
 
+    def set_send_at(self, campaign_id: str, send_at: str | None, *, now: str) -> bool:
+        """Set (or, with ``None``, clear) a draft's send time; False when it is no longer a draft."""
+        pk, sk = campaign_key(campaign_id)
+        values: dict[str, Any] = {":draft": {"S": "draft"}, ":now": {"S": now}}
+        if send_at is None:
+            update = "REMOVE send_at SET updated_at = :now"
+        else:
+            update = "SET send_at = :at, updated_at = :now"
+            values[":at"] = {"S": send_at}
+        return table.write_if(
+            "update_item",
+            Key=table.key(pk, sk),
+            UpdateExpression=update,
+            ConditionExpression="attribute_exists(pk) AND #status = :draft",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
+
     def start_sending(self, campaign_id: str, *, now: str) -> None:
         """A scheduled campaign's time has come (idempotent)."""
         pk, sk = campaign_key(campaign_id)

@@ -19,7 +19,7 @@ from crm.data.campaigns import CampaignRepository
 from crm.data.pools import PoolRepository
 from crm.data.templates import TemplateRepository
 from crm.engagement.messages import DispatchRequest
-from crm.errors import NotFound, ValidationFailed
+from crm.errors import Conflict, NotFound, ValidationFailed
 from crm.models import Campaign, CampaignCreate, iso
 from crm.queues import send_message
 
@@ -66,6 +66,26 @@ def launch(campaign_id: str) -> Campaign:
     else:
         send_message(get_settings().dispatch_queue_url, request)
     return campaign
+
+
+def launch_at(campaign_id: str, send_at: datetime | None) -> Campaign:
+    """Launch a draft now (``None``: any send time it had is cleared) or schedule it for
+    ``send_at``: the recruiter UI's launch form. 409 when the campaign was already launched,
+    422 (naming ``send_at``) for a time that is not in the future."""
+    repository = CampaignRepository()
+    campaign = repository.get(campaign_id)
+    if campaign.status != "draft":
+        raise Conflict(f"The campaign was already launched (it is {campaign.status}).")
+    now = clock.now()
+    if send_at is not None and send_at <= now:
+        raise ValidationFailed(
+            "The send time has passed.",
+            errors=[{"field": "send_at", "message": "choose a time in the future (UTC)"}],
+        )
+    at = iso(send_at) if send_at is not None else None
+    if not repository.set_send_at(campaign_id, at, now=iso(now)):
+        raise Conflict("The campaign was already launched.")
+    return launch(campaign_id)
 
 
 def schedule_once(name: str, at: datetime, dispatch_body: str) -> None:
