@@ -8,6 +8,7 @@ same validation and the same "enrolling again changes nothing" rule.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -78,6 +79,17 @@ def _pools() -> list[Pool]:
     return _all(PoolRepository().list_page)
 
 
+def when(value: str | None) -> str:
+    """An ISO time as a person reads it (UTC, to the minute)."""
+    if not value:
+        return ""
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def delay_text(days: float) -> str:
     if days == 0:
         return "straight away"
@@ -97,6 +109,7 @@ def ui_sequences(call: Call, session: Session, fields: dict[str, Any]) -> Respon
     items, next_cursor = SequenceRepository().list_page(limit=PAGE_SIZE, cursor=cursor)
     return page(
         "ui_sequences.html",
+        when=when,
         session=session,
         items=items,
         stop_labels=STOPPED_BECAUSE,
@@ -294,6 +307,7 @@ def _sequence_page(
     here = f"/ui/sequences/{sequence_id}"
     return page(
         "ui_sequence.html",
+        when=when,
         status=status,
         session=session,
         sequence=sequence,
@@ -407,6 +421,7 @@ def ui_reminders(call: Call, session: Session, fields: dict[str, Any]) -> Respon
     )
     return page(
         "ui_reminders.html",
+        when=when,
         session=session,
         due=due,
         upcoming=upcoming,
