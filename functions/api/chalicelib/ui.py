@@ -352,6 +352,7 @@ def _profile(
     repository = CandidateRepository()
     candidate = repository.get(candidate_id)
     notes, _ = repository.notes(candidate_id, limit=50, cursor=None)
+    applications = repository.applications(candidate_id)
     timeline, _ = repository.timeline(candidate_id, limit=50, cursor=None)
     notice = NOTICES.get((call.request.query_params or {}).get("done") or "")
     return page(
@@ -362,8 +363,8 @@ def _profile(
         linkedin_href=web.http_url(candidate.linkedin_url),
         notes=notes,
         timeline=timeline,
-        applications=repository.applications(candidate_id),
-        job_titles=_names(JobRepository().get, [a.job_id for a in repository.applications(candidate_id)]),
+        applications=applications,
+        job_titles=_names(JobRepository().get, [a.job_id for a in applications]),
         pool_names=_names(PoolRepository().get, list(candidate.pools)),
         reminders=ReminderRepository().of_candidate(candidate_id, now=iso(clock.now())),
         fields=EDIT_FIELDS,
