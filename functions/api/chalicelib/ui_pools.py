@@ -105,7 +105,8 @@ def _board_page(
 ) -> Response:
     pool = PoolRepository().get(pool_id)
     focus = _query(call, "candidate")
-    board = pipeline.board(pool_id, also=(focus,) if ID.match(focus) else ())
+    also = tuple(i for i in (focus, *(move_errors or {})) if ID.match(i))
+    board = pipeline.board(pool_id, also=also)
     notice = NOTICES.get(_query(call, "done")) if status == 200 else None
     return page(
         "ui_pool.html",
