@@ -11,7 +11,8 @@ import pytest
 
 from crm import clock
 from crm.data.reminders import ReminderRepository
-from crm.models import ReminderCreate
+from crm.data.sequences import SequenceRepository
+from crm.models import ReminderCreate, iso
 from tests.integration.conftest import Env, json_post
 from tests.integration.test_campaigns import TEMPLATE, make_candidates
 from tests.integration.test_engagement import tick
@@ -304,3 +305,21 @@ def test_reminders_page_shows_only_mine_due_first(env: Env, session: str) -> Non
     )
     assert "Person0 Test" in body
     assert body.count('<li class="due">') == 1
+
+
+def test_progress_shows_completed_and_stopped_with_the_reason(env: Env, session: str) -> None:
+    ids = make_candidates(env, 3, tag="states")
+    sid = make_sequence(env, session, steps=1)
+    csrf = form_of(env, session, f"/ui/sequences/{sid}")
+    emails = "\n".join(f"c{i}-states@example.com" for i in range(3))
+    response = post_form(env, f"/ui/sequences/{sid}/enrollments", {"csrf": csrf, "emails": emails}, session)
+    assert response.status_code == 303
+    repository = SequenceRepository()
+    assert repository.advance(ids[0], sid, step=0, next_due_at=None)
+    assert repository.stop(ids[1], sid, reason="applied", now=iso(clock.now()))
+    body = get(env, f"/ui/sequences/{sid}", session).body.decode()
+    assert "Active: <strong>1</strong>" in body and "Completed: <strong>1</strong>" in body
+    assert "Stopped: <strong>1</strong>" in body
+    assert "its one step sent" in body
+    assert "stopped after 0 of 1: they applied to a job" in body
+    assert "0 of 1 sent; step 1 due" in body

@@ -97,10 +97,6 @@ class Progress:
     enrollment: Enrollment
     candidate: Candidate | None
 
-    @property
-    def steps_sent(self) -> int:
-        return self.enrollment.next_step
-
 
 def progress_page(sequence_id: str, *, limit: int, cursor: str | None) -> tuple[list[Progress], str | None]:
     """A page of the sequence's enrolments, newest first, each with its candidate."""
