@@ -190,9 +190,15 @@ def test_edit_and_save_respects_the_version(env: Env, session: str) -> None:
     assert api_get(env, f"/v1/templates/{template['id']}")["version"] == 2
 
 
-def test_unknown_template_is_a_404_page(env: Env, session: str) -> None:
-    response = get(env, "/ui/templates/no-such-id", session)
+@pytest.mark.parametrize("template_id", ["no-such-id", "a" * 3000, "%3Cscript%3E"])
+def test_unknown_template_is_a_404_page(env: Env, session: str, template_id: str) -> None:
+    response = get(env, f"/ui/templates/{template_id}", session)
     assert response.status_code == 404 and "text/html" in header(response, "content-type")
+    fields = {"csrf": csrf(env, session), "version": "1", **TEMPLATE}
+    assert post_form(env, f"/ui/templates/{template_id}", fields, session).status_code == 404
+    fields["template_id"] = template_id
+    assert post_form(env, "/ui/templates/preview", fields, session).status_code == 404
+    assert get(env, f"/ui/campaigns/new?template_id={template_id}", session).status_code == 200
 
 
 def test_preview_without_script_rerenders_the_page_with_the_typed_values(env: Env, session: str) -> None:
@@ -429,9 +435,11 @@ def test_hostile_campaign_values_are_text(env: Env, session: str) -> None:
         assert "<script>alert" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body, path
 
 
-def test_unknown_campaign_is_a_404_page(env: Env, session: str) -> None:
-    assert get(env, "/ui/campaigns/no-such-id", session).status_code == 404
-    response = post_form(
-        env, "/ui/campaigns/no-such-id/launch", {"csrf": csrf(env, session), "when": "now"}, session
-    )
-    assert response.status_code == 404
+@pytest.mark.parametrize("campaign_id", ["no-such-id", "b" * 3000])
+def test_unknown_campaign_is_a_404_page(env: Env, session: str, campaign_id: str) -> None:
+    assert get(env, f"/ui/campaigns/{campaign_id}", session).status_code == 404
+    for when in ("now", "later", "x"):
+        response = post_form(
+            env, f"/ui/campaigns/{campaign_id}/launch", {"csrf": csrf(env, session), "when": when}, session
+        )
+        assert response.status_code == 404

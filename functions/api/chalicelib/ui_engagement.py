@@ -13,6 +13,7 @@ size before launch and the live stats (``X-Fragment: stats`` returns only the st
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ PAGE_SIZE = 25
 CHOICES = 100  # templates and pools offered in the campaign form
 STATIC = Path(__file__).parent / "static"
 STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.js$")
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TEMPLATE_PARTS = ("name", "subject", "html", "text")
 CAMPAIGN_FIELDS = ("name", "template_id", "pool", "tags", "source")
 STATS = ("sent", "delivered", "opened", "clicked", "bounced", "complained", "suppressed", "failed")
@@ -50,6 +52,13 @@ NOTICES = {
     "launched": "The campaign is launched: it is being sent now.",
     "scheduled": "The campaign is scheduled.",
 }
+
+
+def _id(value: str, what: str) -> str:
+    """A path id: one the API could have made, else a 404 (never a malformed key sent to the table)."""
+    if not ID.match(value):
+        raise NotFound(f"No {what} with id {value[:64]}.")
+    return value
 
 
 def _notice(call: Call) -> str | None:
@@ -209,7 +218,7 @@ def ui_preview_template(call: Call, session: Session, fields: dict[str, Any]) ->
     if (call.request.headers.get("x-preview") or "").strip().lower() == "fragment":
         return _fragment("ui_template_preview.html", preview=preview, sample=SAMPLE_CONTEXT)
     template_id = text(fields.get("template_id"))
-    template = TemplateRepository().get(template_id) if template_id else None
+    template = TemplateRepository().get(_id(template_id, "template")) if template_id else None
     return _editor(
         session,
         template=template,
@@ -225,7 +234,7 @@ def ui_preview_template(call: Call, session: Session, fields: dict[str, Any]) ->
     "/ui/templates/{template_id}", "GET", "Recruiter UI: edit an email template", blueprint=bp, errors=(404,)
 )
 def ui_template(call: Call, session: Session, fields: dict[str, Any], template_id: str) -> Response:
-    template = TemplateRepository().get(template_id)
+    template = TemplateRepository().get(_id(template_id, "template"))
     form = _form_of(template)
     return _editor(
         session,
@@ -246,7 +255,7 @@ def ui_template(call: Call, session: Session, fields: dict[str, Any], template_i
 )
 def ui_save_template(call: Call, session: Session, fields: dict[str, Any], template_id: str) -> Response:
     repository = TemplateRepository()
-    template = repository.get(template_id)
+    template = repository.get(_id(template_id, "template"))
     form = _typed(fields)
     version = text(fields.get("version"))
     try:
@@ -300,7 +309,12 @@ def _campaign_form(
     errors: dict[str, str] | None = None,
     problem: str | None = None,
 ) -> Response:
-    templates, _ = TemplateRepository().list_page(limit=CHOICES, cursor=None)
+    repository = TemplateRepository()
+    templates, _ = repository.list_page(limit=CHOICES, cursor=None)
+    chosen = form.get("template_id") or ""
+    if ID.match(chosen) and chosen not in {t.id for t in templates}:
+        with contextlib.suppress(NotFound):  # beyond the first page of choices: still offered, chosen
+            templates.insert(0, repository.get(chosen))
     pools, _ = PoolRepository().list_page(limit=CHOICES, cursor=None)
     return page(
         "ui_campaign_new.html",
@@ -363,7 +377,7 @@ def _campaign_page(
     launch_error: str | None = None,
     launch_values: dict[str, str] | None = None,
 ) -> Response:
-    campaign = CampaignRepository().get(campaign_id)
+    campaign = CampaignRepository().get(_id(campaign_id, "campaign"))
     if (call.request.headers.get("x-fragment") or "").strip().lower() == "stats":
         return _fragment("ui_campaign_stats.html", campaign=campaign, stats=STATS)
     pool = None
@@ -407,6 +421,7 @@ def ui_campaign(call: Call, session: Session, fields: dict[str, Any], campaign_i
     errors=(403, 404, 409, 422),
 )
 def ui_launch_campaign(call: Call, session: Session, fields: dict[str, Any], campaign_id: str) -> Response:
+    _id(campaign_id, "campaign")
     values = {"when": text(fields.get("when")) or "now", "send_at": text(fields.get("send_at"))}
     send_at: datetime | None = None
     if values["when"] == "later":

@@ -1,0 +1,98 @@
+"""Email templates and campaigns in a real browser: write a template and watch the live preview
+follow the typing, save it, start a campaign for a demo pool with it, launch it now and see its
+emails reach the local stack's outbox. Screenshots: templates, template-edit, campaigns, campaign."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from tests.browser.conftest import shot
+from tests.e2e.conftest import CrmDev
+
+
+def wait_for_subject(stack: CrmDev, marker: str, timeout: float = 60.0) -> list[dict[str, Any]]:
+    """The outbox's messages whose subject carries ``marker`` (the stack's workers send asynchronously)."""
+    auth = stack.auth()
+    deadline = time.monotonic() + timeout
+    while True:
+        items = stack.get("/dev/outbox", headers=auth).json()["items"]
+        mine = [m for m in items if marker in m["subject"]]
+        if mine:
+            return mine
+        assert time.monotonic() < deadline, f"no email with {marker!r} in its subject within {timeout} s"
+        time.sleep(1)
+
+
+def test_template_with_live_preview_then_a_campaign_to_a_demo_pool(signed_in: Any, stack: CrmDev) -> None:
+    page = signed_in
+    marker = f"bt-{uuid.uuid4().hex[:8]}"
+    page.goto("/ui/templates")
+    assert page.get_by_role("heading", level=1).inner_text() == "Email templates"
+    shot(page, "templates")
+    page.get_by_role("link", name="New template").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "New template"
+
+    # The preview follows the typing (ui.js posts the form as a fragment request).
+    page.get_by_label("Name").fill(f"Browser news {marker}")
+    page.get_by_label("Subject").fill(f"News for {{{{ first_name }}}} {marker}")
+    preview = page.locator("#preview-body")
+    subject = preview.locator(".preview-subject")
+    subject.wait_for()
+    assert subject.inner_text() == f"News for Ada {marker}"
+    body = page.get_by_label("HTML body")
+    body.fill("<h1>Hello {{ first_name }}</h1>")
+    page.get_by_label("Text body").fill("Hello {{ first_name }}\nUnsubscribe: {{ unsubscribe_url }}")
+    frame = page.frame_locator("#preview-body iframe")
+    assert frame.locator("h1").inner_text() == "Hello Ada"
+    body.press("End")
+    body.press_sequentially(
+        '<p>Jobs in {{ location }}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
+    )
+    frame.locator("p", has_text="Jobs in London").wait_for()
+    assert preview.get_attribute("aria-live") == "polite"
+    assert page.locator("#preview-body iframe").get_attribute("sandbox") == ""
+    # A broken part: the preview says which and where, and recovers when it is fixed.
+    body.press_sequentially("{{ first_name ")
+    preview.get_by_text("HTML body: line 1").wait_for()
+    for _ in range(len("{{ first_name ")):
+        body.press("Backspace")
+    frame.locator("p", has_text="Jobs in London").wait_for()
+    shot(page, "template-edit")
+
+    page.get_by_role("button", name="Save template").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "The template is saved."
+    assert page.get_by_role("heading", level=1).inner_text() == f"Browser news {marker}"
+
+    # A campaign for the first demo pool, with this template.
+    page.get_by_role("link", name="Start a campaign with this template").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "New campaign"
+    page.get_by_label("Name").fill(f"Campaign {marker}")
+    assert page.get_by_label("Email template").input_value() in page.url
+    pools = page.get_by_label("Pool")
+    pool_name = pools.locator("option").nth(1).inner_text()
+    pools.select_option(label=pool_name)
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == f"Campaign {marker}"
+    assert page.get_by_role("status").inner_text().startswith("The campaign is saved as a draft.")
+    size = int(page.locator(".audience-size strong").inner_text())
+    assert size > 0, f"the demo pool {pool_name!r} has no members"
+    assert page.get_by_label("Now").is_checked()
+
+    page.get_by_role("button", name="Launch campaign").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "The campaign is launched: it is being sent now."
+    sent = wait_for_subject(stack, marker)
+    assert all(m["subject"].startswith("News for ") for m in sent)
+    deadline = time.monotonic() + 30
+    while page.locator(".campaign-status").inner_text() != "sent" and time.monotonic() < deadline:
+        page.wait_for_timeout(1000)  # ui.js refreshes the stats every 5 s
+    shot(page, "campaign")
+
+    page.goto("/ui/campaigns")
+    row = page.locator("tr", has=page.get_by_role("link", name=f"Campaign {marker}"))
+    assert row.count() == 1
+    shot(page, "campaigns")
