@@ -120,7 +120,7 @@ def test_create_a_template_with_the_form(env: Env, session: str) -> None:
     page = body_of(new)
     for name in ("name", "subject", "html", "text"):
         assert f'<label for="f-{name}">' in page
-    assert 'formaction="/ui/templates/preview"' in page
+    assert 'formaction="/ui/templates/preview#preview-h"' in page
     assert '<script src="/ui/static/ui.js" defer></script>' in page
     response = post_form(env, "/ui/templates", {"csrf": csrf_of(new.body), **TEMPLATE}, session)
     assert response.status_code == 303, response.body
@@ -352,7 +352,7 @@ def test_campaign_create_audience_launch_and_stats(env: Env, session: str, drive
         f"/ui/campaigns/{campaign_id}", headers={"Cookie": session, "X-Fragment": "stats"}
     )
     assert only.status_code == 200 and "<html" not in body_of(only)
-    cells = re.findall(r"<td>(\d+)</td>", body_of(only))
+    cells = re.findall(r"<dd>(\d+)</dd>", body_of(only))
     assert cells[0] == "3" and len(cells) == 8  # sent, then delivered ... failed
     listing = body_of(get(env, "/ui/campaigns", session))
     assert f'href="/ui/campaigns/{campaign_id}"' in listing and "sent" in listing and "3 of 3" in listing
