@@ -125,6 +125,7 @@ UI_CANDIDATES: dict[tuple[str, str], int] = {
     ("GET", "/ui/candidates/{candidate_id}"): 303,
     ("POST", "/ui/candidates/{candidate_id}"): 303,
     ("POST", "/ui/candidates/{candidate_id}/notes"): 303,
+    ("GET", "/ui/candidates/{candidate_id}/applications/{job_id}/resume"): 303,
     ("POST", "/ui/candidates/{candidate_id}/reminders"): 303,
 }
 UI_DASHBOARD: dict[tuple[str, str], int] = {
