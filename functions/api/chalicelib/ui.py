@@ -127,6 +127,19 @@ def text(value: Any) -> str:
     return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
 
 
+def query_value(call: Call, name: str) -> str:
+    """One query-string parameter as stripped text ("" when absent)."""
+    return ((call.request.query_params or {}).get(name) or "").strip()
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """A model's first message per form field (``tags.0`` is the ``tags`` field)."""
+    errors: dict[str, str] = {}
+    for e in validation_errors_from_pydantic(exc):
+        errors.setdefault(e["field"].split(".")[0], e["message"])
+    return errors
+
+
 def _here(call: Call) -> str:
     # The route's own path (API Gateway's context "path" carries the stage name in front).
     template = str(call.request.context.get("resourcePath") or "/ui")
@@ -403,10 +416,7 @@ def ui_edit_candidate(call: Call, session: Session, fields: dict[str, Any], cand
     try:
         patch = CandidatePatch.model_validate(data)
     except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for e in validation_errors_from_pydantic(exc):
-            name = e["field"].split(".")[0]
-            errors.setdefault(name, e["message"])
+        errors = field_errors(exc)
         problem = "Some details are missing or invalid; see the marked fields."
         if set(errors) - set(typed):
             problem = "This page is out of date; reload it and try again."

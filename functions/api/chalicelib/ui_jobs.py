@@ -13,10 +13,9 @@ from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.http import Call
-from chalicelib.ui import Session, page, see_other, text, ui_route
+from chalicelib.ui import Session, field_errors, page, query_value, see_other, text, ui_route
 from crm.data.candidates import CandidateRepository
 from crm.data.jobs import JobRepository
-from crm.errors import validation_errors_from_pydantic
 from crm.models import JobCreate, JobUpdate
 
 bp = Blueprint(__name__)
@@ -36,10 +35,6 @@ NOTICES = {
 }
 
 
-def _query(call: Call, name: str) -> str:
-    return ((call.request.query_params or {}).get(name) or "").strip()
-
-
 def _jobs_page(
     call: Call,
     session: Session,
@@ -48,7 +43,7 @@ def _jobs_page(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    cursor = _query(call, "cursor") or None
+    cursor = query_value(call, "cursor") or None
     items, next_cursor = JobRepository().list_page(status=None, limit=PAGE_SIZE, cursor=cursor)
     return page(
         "ui_jobs.html",
@@ -91,10 +86,7 @@ def ui_create_job(call: Call, session: Session, fields: dict[str, Any]) -> Respo
     try:
         job = JobRepository().create(JobCreate.model_validate(data))
     except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for e in validation_errors_from_pydantic(exc):
-            errors.setdefault(e["field"].split(".")[0], e["message"])
-        return _jobs_page(call, session, status=422, form=form, errors=errors)
+        return _jobs_page(call, session, status=422, form=form, errors=field_errors(exc))
     return see_other(f"/ui/jobs/{quote(job.id)}?done=created")
 
 
@@ -112,7 +104,7 @@ def ui_job(call: Call, session: Session, fields: dict[str, Any], job_id: str) ->
 def _job_page(call: Call, session: Session, job_id: str, *, status: int = 200, problem: str = "") -> Response:
     jobs = JobRepository()
     job = jobs.get(job_id)
-    cursor = _query(call, "cursor") or None
+    cursor = query_value(call, "cursor") or None
     applications, next_cursor = jobs.applicants(job_id, limit=PAGE_SIZE, cursor=cursor)
     people = CandidateRepository().get_many([a.candidate_id for a in applications])
     applicants = [{"application": a, "candidate": people.get(a.candidate_id)} for a in applications]
@@ -126,7 +118,7 @@ def _job_page(call: Call, session: Session, job_id: str, *, status: int = 200, p
         next_url=f"{here}?{urlencode({'cursor': next_cursor})}#applicants" if next_cursor else None,
         first_url=f"{here}#applicants",
         paged=bool(cursor),
-        notice=NOTICES.get(_query(call, "done")) if status == 200 else None,
+        notice=NOTICES.get(query_value(call, "done")) if status == 200 else None,
         problem=problem,
     )
 

@@ -14,11 +14,11 @@ from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.http import Call
-from chalicelib.ui import Session, page, see_other, text, ui_route
+from chalicelib.ui import Session, field_errors, page, query_value, see_other, text, ui_route
 from crm import pipeline
 from crm.data.candidates import CandidateRepository
 from crm.data.pools import PoolRepository
-from crm.errors import NotFound, validation_errors_from_pydantic
+from crm.errors import NotFound
 from crm.models import PoolCreate
 
 bp = Blueprint(__name__)
@@ -32,17 +32,6 @@ NOTICES = {
 }
 
 
-def _errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for e in validation_errors_from_pydantic(exc):
-        errors.setdefault(e["field"].split(".")[0], e["message"])
-    return errors
-
-
-def _query(call: Call, name: str) -> str:
-    return ((call.request.query_params or {}).get(name) or "").strip()
-
-
 # ------------------------------------------------------------------------------- pools
 
 
@@ -54,7 +43,7 @@ def _pools_page(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    cursor = _query(call, "cursor") or None
+    cursor = query_value(call, "cursor") or None
     items, next_cursor = PoolRepository().list_page(limit=PAGE_SIZE, cursor=cursor)
     return page(
         "ui_pools.html",
@@ -85,7 +74,7 @@ def ui_create_pool(call: Call, session: Session, fields: dict[str, Any]) -> Resp
     try:
         data = PoolCreate.model_validate(form)
     except ValidationError as exc:
-        return _pools_page(call, session, status=422, form=form, errors=_errors(exc))
+        return _pools_page(call, session, status=422, form=form, errors=field_errors(exc))
     pool = PoolRepository().create(data)
     return see_other(f"/ui/pools/{quote(pool.id)}?done=created")
 
@@ -104,10 +93,10 @@ def _board_page(
     move_errors: dict[str, str] | None = None,
 ) -> Response:
     pool = PoolRepository().get(pool_id)
-    focus = _query(call, "candidate")
+    focus = query_value(call, "candidate")
     also = tuple(i for i in (focus, *(move_errors or {})) if ID.match(i))
     board = pipeline.board(pool_id, also=also)
-    notice = NOTICES.get(_query(call, "done")) if status == 200 else None
+    notice = NOTICES.get(query_value(call, "done")) if status == 200 else None
     return page(
         "ui_pool.html",
         status=status,
@@ -149,7 +138,7 @@ def ui_add_member(call: Call, session: Session, fields: dict[str, Any], pool_id:
     try:
         data = pipeline.MemberByEmail.model_validate(form)
     except ValidationError as exc:
-        return _board_page(call, session, pool_id, status=422, add_form=form, add_errors=_errors(exc))
+        return _board_page(call, session, pool_id, status=422, add_form=form, add_errors=field_errors(exc))
     candidate_id = CandidateRepository().find_id_by_email(data.email)
     if candidate_id is None:
         errors = {"email": "No candidate has this email; add them on the Candidates page first."}
