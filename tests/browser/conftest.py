@@ -95,7 +95,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[C
 
 
 @pytest.fixture(scope="session")
-def browser(chromium: str) -> Iterator[Any]:
+def browser(chromium: str, stack: CrmDev) -> Iterator[Any]:
+    # Depends on the stack so that the browser, with its open connections, closes before it stops.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -158,7 +159,7 @@ def watch(page: Any) -> PageWatch:
 
 
 @pytest.fixture
-def page(browser: Any, stack: CrmDev) -> Iterator[Any]:
+def page(stack: CrmDev, browser: Any) -> Iterator[Any]:
     context = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     tab = context.new_page()

@@ -1,6 +1,6 @@
 """Every page a recruiter can reach by following links opens: no error status, no console error,
-the strict CSP, a title and one h1 — crawled from the dashboard of the demo data, as a new user
-clicking around would."""
+the strict CSP, a title, one h1 and a label for every form field — crawled from the dashboard of
+the demo data, as a new user clicking around would."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from tests.e2e.conftest import CrmDev
 MAX_PAGES = 80
 SKIP_PREFIXES = ("/ui/static/",)  # files, not pages
 SKIP_SUFFIXES = ("/resume",)  # a redirect to the resume bucket
+#: Form fields a screen reader could not name: no <label for>, no aria-label(ledby).
+UNLABELLED = """fields => fields
+  .filter(f => f.type !== "hidden" && !(f.labels && f.labels.length)
+          && !f.getAttribute("aria-label") && !f.getAttribute("aria-labelledby"))
+  .map(f => f.outerHTML.slice(0, 200))"""
 
 
 def test_every_linked_ui_page_opens(signed_in: Any, stack: CrmDev) -> None:
@@ -32,6 +37,8 @@ def test_every_linked_ui_page_opens(signed_in: Any, stack: CrmDev) -> None:
         assert page.title(), path
         assert page.locator("h1").count() == 1, path
         assert "/ui/login" not in page.url, f"{path} ended the session"
+        unlabelled = page.eval_on_selector_all("input, select, textarea", UNLABELLED)
+        assert not unlabelled, f"{path}: form fields without a label: {unlabelled}"
         opened.append(path)
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))"):
             target, _ = urldefrag(href)

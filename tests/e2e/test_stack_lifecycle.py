@@ -129,3 +129,20 @@ def test_changes_are_saved_while_running(bare_stack: CrmDev, tmp_path: Path) -> 
     else:
         pytest.fail("the change was not saved within 20 s")
     json.loads(saved.read_text())  # never half-written
+
+
+def test_an_open_browser_connection_does_not_hold_the_exit(bare_stack: CrmDev) -> None:
+    """A browser keeps idle HTTP/1.1 connections open; Ctrl-C must still stop the stack at once."""
+    import socket
+    import time
+
+    idle = socket.create_connection(("127.0.0.1", bare_stack.port), timeout=10)
+    try:
+        idle.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n")
+        assert idle.recv(4096).startswith(b"HTTP/1.")  # answered; the connection stays open
+        started = time.monotonic()
+        bare_stack.stop_cleanly(signal.SIGINT)
+        assert time.monotonic() - started < 15
+    finally:
+        idle.close()
+    bare_stack.start()
