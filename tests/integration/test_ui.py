@@ -400,3 +400,21 @@ def test_profile_links_jobs_and_pools_and_downloads_the_resume_by_a_fresh_presig
     assert get(env, resume_path, "").headers["Location"].startswith("/ui/login")
     missing = get(env, f"/ui/candidates/{candidate_id}/applications/no-such-job/resume", session)
     assert missing.status_code == 404 and b"has no resume" in missing.body
+
+
+def test_the_pool_filter_offers_pools_by_name(env: Env, session: str) -> None:
+    pool = json_post(env, "/v1/pools", {"name": "Night <owls>"}, env.auth("recruiter"))
+    assert pool.status_code == 201, pool.body
+    pool_id = pool.json_body["id"]
+    candidate = make_candidate(env)
+    member = json_post(
+        env, f"/v1/pools/{pool_id}/members", {"candidate_id": candidate["id"]}, env.auth("recruiter")
+    )
+    assert member.status_code in (200, 201), member.body
+    env.pump.drain()
+    listing = get(env, "/ui/candidates", session).body.decode()
+    assert f'<option value="{pool_id}">Night &lt;owls&gt;</option>' in listing
+    assert '<datalist id="known-sources">' in listing
+    chosen = get(env, f"/ui/candidates?pool={pool_id}", session).body.decode()
+    assert f'<option value="{pool_id}" selected>' in chosen
+    assert f'href="/ui/candidates/{candidate["id"]}"' in chosen

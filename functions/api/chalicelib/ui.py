@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from chalicelib.docs import PAGE_HEADERS, render_page
 from chalicelib.http import Call, endpoint, request_form
-from crm import clock, web
+from crm import clock, dashboard, web
 from crm.auth import Principal, login, verify_token
 from crm.data.candidates import CandidateRepository
 from crm.data.jobs import JobRepository
@@ -313,6 +313,7 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
             errors=errors,
             items=[],
             next_url=None,
+            **_filter_choices(),
         )
     items, next_cursor = CandidateRepository().list_page(flt, limit=PAGE_SIZE, cursor=cursor)
     given = {k: v for k, v in values.items() if v}
@@ -326,7 +327,14 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
         next_url=next_url,
         first_url=f"/ui/candidates?{urlencode(given)}",
         paged=bool(cursor),
+        **_filter_choices(),
     )
+
+
+def _filter_choices() -> dict[str, Any]:
+    """The pools to pick from by name (the first page of them) and the usual sources."""
+    pools, more = PoolRepository().list_page(limit=100, cursor=None)
+    return {"pools": pools, "more_pools": bool(more), "sources": dashboard.KNOWN_SOURCES}
 
 
 def _form_of(candidate: Candidate) -> dict[str, str]:
