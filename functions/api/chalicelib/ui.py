@@ -140,6 +140,24 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
+def paging(
+    path: str,
+    cursor: str | None,
+    next_cursor: str | None,
+    *,
+    given: dict[str, str] | None = None,
+    anchor: str = "",
+) -> dict[str, Any]:
+    """A paged list's links for ``ui_pager.html``: ``first_url``, ``next_url`` (with the query
+    ``given`` kept) and ``paged`` (this is not the first page)."""
+    query = given or {}
+    return {
+        "first_url": (f"{path}?{urlencode(query)}" if query else path) + anchor,
+        "next_url": f"{path}?{urlencode({**query, 'cursor': next_cursor})}{anchor}" if next_cursor else None,
+        "paged": bool(cursor),
+    }
+
+
 def _here(call: Call) -> str:
     # The route's own path (API Gateway's context "path" carries the stage name in front).
     template = str(call.request.context.get("resourcePath") or "/ui")
@@ -317,16 +335,13 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
         )
     items, next_cursor = CandidateRepository().list_page(flt, limit=PAGE_SIZE, cursor=cursor)
     given = {k: v for k, v in values.items() if v}
-    next_url = f"/ui/candidates?{urlencode({**given, 'cursor': next_cursor})}" if next_cursor else None
     return page(
         "ui_candidates.html",
         session=session,
         values=values,
         errors={},
         items=items,
-        next_url=next_url,
-        first_url=f"/ui/candidates?{urlencode(given)}",
-        paged=bool(cursor),
+        **paging("/ui/candidates", cursor, next_cursor, given=given),
         **_filter_choices(),
     )
 
@@ -343,8 +358,9 @@ def _form_of(candidate: Candidate) -> dict[str, str]:
     return form
 
 
-def _names(get: Callable[[str], Any], ids: list[str]) -> dict[str, str]:
-    """Display names of a few jobs or pools by id (a deleted one keeps its id as its name)."""
+def display_names(get: Callable[[str], Any], ids: list[str]) -> dict[str, str]:
+    """Display names (title or name) of a few jobs, pools or templates by id; one that no longer
+    exists is left out (pages show its id)."""
     names: dict[str, str] = {}
     for item_id in dict.fromkeys(ids):
         try:
@@ -385,8 +401,8 @@ def _profile(
         notes=notes,
         timeline=timeline,
         applications=applications,
-        job_titles=_names(JobRepository().get, [a.job_id for a in applications]),
-        pool_names=_names(PoolRepository().get, list(candidate.pools)),
+        job_titles=display_names(JobRepository().get, [a.job_id for a in applications]),
+        pool_names=display_names(PoolRepository().get, list(candidate.pools)),
         reminders=ReminderRepository().of_candidate(candidate_id, now=iso(clock.now())),
         fields=EDIT_FIELDS,
         form=form if form is not None else _form_of(candidate),

@@ -18,14 +18,13 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.docs import render_page
 from chalicelib.http import SECURITY_HEADERS, Call, endpoint
-from chalicelib.ui import UI_HEADERS, Session, page, see_other, text, ui_route
+from chalicelib.ui import UI_HEADERS, Session, page, paging, query_value, see_other, text, ui_route
 from crm.data.campaigns import CampaignRepository
 from crm.data.pools import PoolRepository
 from crm.data.templates import TemplateRepository
@@ -115,10 +114,11 @@ def ui_static(call: Call, name: str) -> Response:
 
 @ui_route("/ui/templates", "GET", "Recruiter UI: email templates (?cursor)", blueprint=bp)
 def ui_templates(call: Call, session: Session, fields: dict[str, Any]) -> Response:
-    cursor = (call.request.query_params or {}).get("cursor") or None
+    cursor = query_value(call, "cursor") or None
     items, next_cursor = TemplateRepository().list_page(limit=PAGE_SIZE, cursor=cursor)
-    next_url = f"/ui/templates?{urlencode({'cursor': next_cursor})}" if next_cursor else None
-    return page("ui_templates.html", session=session, items=items, next_url=next_url, paged=bool(cursor))
+    return page(
+        "ui_templates.html", session=session, items=items, **paging("/ui/templates", cursor, next_cursor)
+    )
 
 
 def _typed(fields: dict[str, Any]) -> dict[str, str]:
@@ -293,11 +293,14 @@ def ui_save_template(call: Call, session: Session, fields: dict[str, Any], templ
 
 @ui_route("/ui/campaigns", "GET", "Recruiter UI: campaigns, newest first (?cursor)", blueprint=bp)
 def ui_campaigns(call: Call, session: Session, fields: dict[str, Any]) -> Response:
-    cursor = (call.request.query_params or {}).get("cursor") or None
+    cursor = query_value(call, "cursor") or None
     items, next_cursor = CampaignRepository().list_page(limit=PAGE_SIZE, cursor=cursor)
-    next_url = f"/ui/campaigns?{urlencode({'cursor': next_cursor})}" if next_cursor else None
     return page(
-        "ui_campaigns.html", session=session, items=items, next_url=next_url, paged=bool(cursor), stats=STATS
+        "ui_campaigns.html",
+        session=session,
+        items=items,
+        stats=STATS,
+        **paging("/ui/campaigns", cursor, next_cursor),
     )
 
 

@@ -7,13 +7,13 @@ a job is the same update as ``PATCH /v1/jobs/{id}``, so job alerts follow from t
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.http import Call
-from chalicelib.ui import Session, field_errors, page, query_value, see_other, text, ui_route
+from chalicelib.ui import Session, field_errors, page, paging, query_value, see_other, text, ui_route
 from crm.data.candidates import CandidateRepository
 from crm.data.jobs import JobRepository
 from crm.models import JobCreate, JobUpdate
@@ -50,8 +50,7 @@ def _jobs_page(
         status=status,
         session=session,
         items=items,
-        next_url=f"/ui/jobs?{urlencode({'cursor': next_cursor})}" if next_cursor else None,
-        paged=bool(cursor),
+        **paging("/ui/jobs", cursor, next_cursor),
         fields=FIELDS,
         form=form or dict(EMPTY_FORM),
         errors=errors or {},
@@ -115,9 +114,7 @@ def _job_page(call: Call, session: Session, job_id: str, *, status: int = 200, p
         session=session,
         job=job,
         applicants=applicants,
-        next_url=f"{here}?{urlencode({'cursor': next_cursor})}#applicants" if next_cursor else None,
-        first_url=f"{here}#applicants",
-        paged=bool(cursor),
+        **paging(here, cursor, next_cursor, anchor="#applicants"),
         notice=NOTICES.get(query_value(call, "done")) if status == 200 else None,
         problem=problem,
     )

@@ -14,7 +14,7 @@ from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.http import Call
-from chalicelib.ui import Session, field_errors, page, query_value, see_other, text, ui_route
+from chalicelib.ui import Session, field_errors, page, paging, query_value, see_other, text, ui_route
 from crm import pipeline
 from crm.data.candidates import CandidateRepository
 from crm.data.pools import PoolRepository
@@ -50,8 +50,7 @@ def _pools_page(
         status=status,
         session=session,
         items=items,
-        next_url=f"/ui/pools?{urlencode({'cursor': next_cursor})}" if next_cursor else None,
-        paged=bool(cursor),
+        **paging("/ui/pools", cursor, next_cursor),
         form=form or {"name": "", "description": ""},
         errors=errors or {},
     )

@@ -16,7 +16,7 @@ from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.http import Call
-from chalicelib.ui import Session, page, see_other, text, ui_route
+from chalicelib.ui import Session, display_names, page, paging, query_value, see_other, text, ui_route
 from crm import clock
 from crm.data.candidates import CandidateRepository
 from crm.data.pools import PoolRepository
@@ -24,7 +24,7 @@ from crm.data.reminders import ReminderRepository
 from crm.data.sequences import SequenceRepository
 from crm.data.templates import TemplateRepository
 from crm.engagement import sequences
-from crm.errors import NotFound, ValidationFailed, validation_errors_from_pydantic
+from crm.errors import ValidationFailed, validation_errors_from_pydantic
 from crm.models import (
     STOP_EVENTS,
     EmailTemplate,
@@ -105,7 +105,7 @@ def delay_text(days: float) -> str:
 
 @ui_route("/ui/sequences", "GET", "Recruiter UI: nurture sequences", blueprint=bp)
 def ui_sequences(call: Call, session: Session, fields: dict[str, Any]) -> Response:
-    cursor = (call.request.query_params or {}).get("cursor") or None
+    cursor = query_value(call, "cursor") or None
     items, next_cursor = SequenceRepository().list_page(limit=PAGE_SIZE, cursor=cursor)
     return page(
         "ui_sequences.html",
@@ -113,8 +113,7 @@ def ui_sequences(call: Call, session: Session, fields: dict[str, Any]) -> Respon
         session=session,
         items=items,
         stop_labels=STOPPED_BECAUSE,
-        next_url=f"/ui/sequences?{urlencode({'cursor': next_cursor})}" if next_cursor else None,
-        paged=bool(cursor),
+        **paging("/ui/sequences", cursor, next_cursor),
     )
 
 
@@ -297,13 +296,8 @@ def _sequence_page(
     cursor = query.get("cursor") or None
     rows, next_cursor = sequences.progress_page(sequence_id, limit=PAGE_SIZE, cursor=cursor)
     templates = TemplateRepository()
-    names: dict[str, str] = {}
-    for step in sequence.steps:
-        if step.template_id not in names:
-            try:
-                names[step.template_id] = templates.get(step.template_id).name
-            except NotFound:  # a template removed since: show its id
-                names[step.template_id] = step.template_id
+    ids = [s.template_id for s in sequence.steps]
+    names = {i: i for i in ids} | display_names(templates.get, ids)  # a template removed since: its id
     here = f"/ui/sequences/{sequence_id}"
     return page(
         "ui_sequence.html",
@@ -317,9 +311,7 @@ def _sequence_page(
         stopped_because=STOPPED_BECAUSE,
         pools=_pools(),
         rows=rows,
-        next_url=f"{here}?{urlencode({'cursor': next_cursor})}#progress" if next_cursor else None,
-        first_url=f"{here}#progress",
-        paged=bool(cursor),
+        **paging(here, cursor, next_cursor, anchor="#progress"),
         notice=_notice(query) if status == 200 else None,
         enrol=enrol or {"pool": "", "emails": ""},
         errors=errors or {},
