@@ -5,6 +5,15 @@ with the List-Unsubscribe / List-Unsubscribe-Post headers of RFC 8058 when an
 unsubscribe URL is given. Every header value is refused if it carries CR or LF, so
 nothing a recruiter or candidate typed can add a header.
 
+Text from people (display names, subjects rendered from recruiter templates with candidate
+values in them) is written so that a standards parser reads back exactly that text: it goes
+out as typed only when it is printable ASCII that no parser could decode into something else;
+anything else (non-ASCII, control characters, or an ``=?`` that a parser would take for the
+start of an RFC 2047 encoded word) is sent as RFC 2047 encoded words, so a name such as
+``=?UTF-8?B?...?=`` reaches the recipient as those literal characters, never as what they
+decode to (which may be a line break and a ``Bcc:`` header). In a display name, runs of
+whitespace (tabs and Unicode line separators included) become one space.
+
 ``SesMailer`` sends the raw bytes with SESv2 ``SendEmail`` (``Content.Raw``): raw, so
 both parts and our own headers reach the recipient exactly as built (SES's simple
 content has no List-Unsubscribe headers, and SESv2 stored templates are not used:
@@ -14,11 +23,11 @@ later), a refused message :class:`SendRejected` (do not retry).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from email.charset import QP, Charset
-from email.header import Header
 from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -52,6 +61,15 @@ REJECTED_CODES = frozenset(
 WIRE = compat32.clone(linesep="\r\n", max_line_length=998)
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP  # readable in the raw source, and 7-bit clean
+
+#: Display names go out as one encoded word (``Charset.header_encode``; q or b, whichever is
+#: shorter). One word, not several: ``policy.default`` puts a space between adjacent encoded words
+#: of a phrase, so a folded name would not read back as it was written.
+_UTF8_HEADER = Charset("utf-8")
+#: RFC 2047: "An 'encoded-word' may not be more than 75 characters long".
+ENCODED_WORD_MAX = 75
+#: Headers that hold addresses: their display names are encoded as in From and To.
+ADDRESS_HEADERS = frozenset({"reply-to", "cc", "bcc", "sender"})
 
 #: Headers ``compose`` sets itself; ``headers=`` may not replace them.
 RESERVED_HEADERS = frozenset(
@@ -99,7 +117,7 @@ def _address(name: str, value: str) -> str:
     _clean(name, value)
     parsed = getaddresses([value])
     if len(parsed) != 1 or "@" not in parsed[0][1]:
-        raise ValueError(f"{name} is not one email address: {value!r}")
+        raise ValueError(f"{name} is not one email address")  # the value is personal data
     return value
 
 
@@ -122,17 +140,59 @@ def _angle_uri(name: str, value: str, scheme: str) -> str:
     return f"<{value}>"
 
 
+def _reads_back_as_written(text: str) -> bool:
+    """Whether ``text`` may go into a header as it is: printable ASCII (no control characters,
+    nothing to transfer-encode), no ``=?`` (parsers decode what follows as an RFC 2047 encoded
+    word, in quoted strings too), and no leading or trailing blank (parsers drop it)."""
+    return text.isascii() and text.isprintable() and "=?" not in text and text == text.strip(" ")
+
+
+def _header_text(name: str, value: str) -> str:
+    """An unstructured header value (Subject, ``headers=``): as written when a parser reads that
+    back unchanged, else RFC 2047 encoded words of at most 75 characters, one a line. (Not
+    ``Header.encode``: it splits at every ``str.splitlines`` boundary, so a U+2028 or a vertical
+    tab in the text would be lost; an encoded word keeps each character as it was.)"""
+    _clean(name, value)
+    if _reads_back_as_written(value):
+        return value
+    words = _UTF8_HEADER.header_encode_lines(value, itertools.repeat(ENCODED_WORD_MAX))
+    return "\n ".join(word for word in words if word)  # None only when no character fits: never at 75
+
+
 def _header_address(name: str, value: str) -> str:
-    """An address header value: the display name RFC 2047-encoded when it is not ASCII, the
-    domain in IDNA form. A non-ASCII local part would need SMTPUTF8, which SES does not offer,
-    so it is refused (the recipient is then recorded as failed, not retried)."""
+    """One address header value from ``"Name <local@domain>"`` or a bare address."""
     display_name, address = getaddresses([_address(name, value)])[0]
+    return _format_address(name, display_name, address)
+
+
+def _format_address(name: str, display_name: str, address: str) -> str:
+    """An address for a header, the display name taken as literal text: runs of whitespace in it
+    become one space (a display name is one line, and parsers collapse such runs anyway); then it
+    is quoted when it has specials (``formataddr``), or sent as one encoded word when a parser
+    could not read it back as written. The domain goes in IDNA form. A non-ASCII local part would
+    need SMTPUTF8, which SES does not offer, so it is refused (the recipient is then recorded as
+    failed, not retried)."""
     local, _, domain = address.rpartition("@")
     if not local.isascii():
         raise ValueError(f"{name}: a non-ASCII local part needs SMTPUTF8, which SES does not support")
     if not domain.isascii():
         domain = domain.encode("idna").decode("ascii")
-    return formataddr((display_name, f"{local}@{domain}"), charset="utf-8")
+    addr_spec = f"{local}@{domain}"
+    phrase = " ".join(display_name.split())
+    if not phrase:
+        return addr_spec
+    if _reads_back_as_written(phrase):
+        return formataddr((phrase, addr_spec))
+    return f"{_UTF8_HEADER.header_encode(phrase)} <{addr_spec}>"
+
+
+def _header_addresses(name: str, value: str) -> str:
+    """An address-list header value (Reply-To, Cc...), each address as in :func:`_format_address`."""
+    _clean(name, value)
+    pairs = getaddresses([value])
+    if not pairs or any("@" not in address for _, address in pairs):
+        raise ValueError(f"{name} is not a list of email addresses")
+    return ", ".join(_format_address(name, display_name, address) for display_name, address in pairs)
 
 
 def _text_part(body: str, subtype: str) -> MIMENonMultipart:
@@ -155,17 +215,20 @@ def compose(
     """A multipart/alternative message: text first, HTML last (the preferred part).
 
     Built with the standard library's classic MIME classes, whose headers are plain strings
-    checked here: the modern ``EmailMessage`` parses every header it is given, which cost a
-    mail worker about 3 ms a recipient (docs/benchmarks.md). Serialise with ``as_bytes()``
-    (CRLF line ends, every part 7-bit)."""
+    checked and encoded here: the modern ``EmailMessage`` parses every header it is given, which
+    cost a mail worker about 3 ms a recipient (docs/benchmarks.md), and (Python 3.11.7) folds a
+    display name that is an encoded word back out decoded, line breaks and all.
+
+    ``to`` and ``sender`` are ``"Name <address>"`` (as :func:`display` writes it) or bare
+    addresses; the name is what the recipient is to see, never pre-encoded RFC 2047. Serialise
+    with ``as_bytes()`` (CRLF line ends, every part 7-bit)."""
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         raise ValueError("a message needs at least one recipient")
     message = MIMEMultipart("alternative", policy=WIRE)
     message["From"] = _header_address("sender", sender)
     message["To"] = ", ".join(_header_address("to", r) for r in recipients)
-    _clean("subject", subject)
-    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
+    message["Subject"] = _header_text("subject", subject)
     message["Date"] = format_datetime(clock.now())
     domain = getaddresses([sender])[0][1].rpartition("@")[2] or None
     message["Message-ID"] = make_msgid(domain=domain)
@@ -185,8 +248,10 @@ def compose(
             raise ValueError(f"invalid header name {key!r}")
         if key.lower() in RESERVED_HEADERS:
             raise ValueError(f"{key} is set by compose itself")
-        _clean(key, value)
-        message[key] = value if value.isascii() else Header(value, "utf-8").encode()
+        if key.lower() in ADDRESS_HEADERS:
+            message[key] = _header_addresses(key, value)
+        else:
+            message[key] = _header_text(key, value)
     message.attach(_text_part(text, "plain"))
     message.attach(_text_part(html, "html"))
     return message
@@ -204,7 +269,9 @@ def bare_address(value: str) -> str:
 
 
 def display(name: str, address: str) -> str:
-    """A From/To value from a display name and an address (the name may be non-ASCII)."""
+    """A From/To value for :func:`compose` from a display name and an address. The name is literal
+    text (non-ASCII, quotes, commas, ``=?`` and all): compose encodes it so that it reads back
+    exactly so."""
     local, _, domain = address.partition("@")
     return str(Address(display_name=_clean("name", name), username=local, domain=domain))
 

@@ -3,7 +3,10 @@
 moto keeps every message SES accepted, and serves them at ``/moto-api/data.json``
 (``ses.RawMessage``: the whole MIME; ``ses.Message``: simple sends, of which moto keeps
 only the HTML). :func:`outbox` parses them back with the standard ``email`` parser, so
-the text and HTML parts and every header come back as the recipient would see them.
+the text and HTML parts and every header come back as the recipient would see them. A stored
+message it cannot read that way (a header that does not parse or decodes to a line break, a
+part in an unknown charset) is left out of the list and logged by its id, never by its
+content: moto keeps whatever SES accepted, and one odd message must not hide the others.
 
 :class:`MailboxSimulator` plays SES's mailbox simulator: in AWS, mail to
 ``bounce@simulator.amazonses.com`` or ``complaint@simulator.amazonses.com`` comes back as
@@ -11,7 +14,10 @@ a bounce or complaint, which a configuration set with an EventBridge destination
 publishes as an ``aws.ses`` event ("Email Bounced" / "Email Complaint Received") on the
 account's default event bus; mail to any other address is delivered ("Email Delivered"). The
 simulator watches moto's sent messages and puts the same events on the local default bus,
-so consumers (rules matching ``source: aws.ses``) receive them exactly as in AWS.
+so consumers (rules matching ``source: aws.ses``) receive them exactly as in AWS. Recipients
+are matched by address, as SES does: ``Name <Bounce@Simulator.AmazonSES.com>`` bounces too.
+The events follow the envelope (moto's destinations), so a message whose headers cannot be
+decoded still bounces or is delivered; such a header is reported as it was sent.
 Production code never fakes SES: this lives in ``crm_tools`` only.
 """
 
@@ -20,11 +26,13 @@ from __future__ import annotations
 import email
 import json
 import logging
+import re
 import threading
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 from urllib.request import ProxyHandler, build_opener
@@ -41,6 +49,21 @@ DETAIL_TYPES = {
     "Delivery": "Email Delivered",
 }
 SIMULATOR_ADDRESSES = (BOUNCE_ADDRESS, COMPLAINT_ADDRESS)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class UnreadableMessage(ValueError):
+    """A stored message the outbox cannot show (the reason never repeats its content)."""
+
+
+def addresses(values: Iterable[str]) -> list[str]:
+    """The bare addresses in header-style values (``"Name <a@b>"``, ``"a@b, c@d"``, bare ones),
+    each once (compared case-insensitively, as written the first time), in order."""
+    found: dict[str, str] = {}
+    for _, address in getaddresses([str(v) for v in values]):
+        if "@" in address:
+            found.setdefault(address.lower(), address)
+    return list(found.values())
 
 
 # --------------------------------------------------------------------------- outbox
@@ -89,23 +112,37 @@ def _part(message: EmailMessage, subtype: str) -> str | None:
     return content if isinstance(content, str) else None
 
 
+def _one_line(value: object) -> str:
+    text = str(value)
+    if "\r" in text or "\n" in text:
+        raise UnreadableMessage("a header decodes to a line break")
+    return text
+
+
 def raw_item(record: dict[str, Any]) -> dict[str, Any]:
-    """One ``ses.RawMessage`` record as an outbox item."""
-    message = parse_raw(str(record.get("raw_data", "")))
-    headers: dict[str, str] = {}
-    for name, value in message.items():
-        headers[name] = f"{headers[name]}, {value}" if name in headers else str(value)
-    to = [a for _, a in getaddresses([str(v) for v in message.get_all("To", [])]) if a]
-    return {
-        "message_id": record.get("id"),
-        "to": to or list(record.get("destinations") or []),
-        "from": str(message.get("From", record.get("source", ""))),
-        "subject": str(message.get("Subject", "")),
-        "html": _part(message, "html"),
-        "text": _part(message, "plain"),
-        "headers": headers,
-        "sent_at": _iso(_sent_at(message)),
-    }
+    """One ``ses.RawMessage`` record as an outbox item; :class:`UnreadableMessage` when the stored
+    message cannot be shown as a recipient's standards parser would read it."""
+    try:
+        message = parse_raw(str(record.get("raw_data", "")))
+        headers: dict[str, str] = {}
+        for name, value in message.items():
+            text = _one_line(value)
+            headers[name] = f"{headers[name]}, {text}" if name in headers else text
+        to = [a.addr_spec for field in message.get_all("To", []) for a in field.addresses if a.addr_spec]
+        return {
+            "message_id": record.get("id"),
+            "to": to or list(record.get("destinations") or []),
+            "from": _one_line(message.get("From", record.get("source", ""))),
+            "subject": _one_line(message.get("Subject", "")),
+            "html": _part(message, "html"),
+            "text": _part(message, "plain"),
+            "headers": headers,
+            "sent_at": _iso(_sent_at(message)),
+        }
+    except UnreadableMessage:
+        raise
+    except Exception as exc:  # the email package raises many kinds on odd input: none may escape
+        raise UnreadableMessage(f"{type(exc).__name__} while parsing it") from None
 
 
 def simple_item(record: dict[str, Any]) -> dict[str, Any]:
@@ -125,18 +162,53 @@ def simple_item(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _record_id(record: object) -> str:
+    return str(record.get("id")) if isinstance(record, dict) else "(not a record)"
+
+
 def outbox(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every message SES accepted, newest first (raw messages by Date, then simple sends)."""
+    """Every message SES accepted, newest first (raw messages by Date, then simple sends). A message
+    that cannot be read is left out, and logged by its id."""
     ses = data.get("ses") or {}
-    raw = [raw_item(r) for r in ses.get("RawMessage") or []]
+    raw = []
+    for record in ses.get("RawMessage") or []:
+        try:
+            if not isinstance(record, dict):
+                raise UnreadableMessage("not a record")
+            raw.append(raw_item(record))
+        except UnreadableMessage as exc:
+            log.warning("outbox: left out the stored message %s: %s", _record_id(record), exc)
     raw.reverse()  # moto appends: the last is the newest
     raw.sort(key=lambda item: item["sent_at"] or "", reverse=True)  # stable: same-second order kept
-    simple = [simple_item(r) for r in ses.get("Message") or []]
+    simple = []
+    for record in ses.get("Message") or []:
+        try:
+            simple.append(simple_item(record))
+        except Exception as exc:  # not shaped as moto writes it
+            log.warning("outbox: left out the stored message %s: %s", _record_id(record), type(exc).__name__)
     simple.reverse()
     return raw + simple
 
 
 # --------------------------------------------------------------------------- mailbox simulator
+
+
+def _decoded_header(name: str, raw_value: str) -> str:
+    """A header value as ``policy.default`` decodes it, or as it was sent (unfolded) when that
+    fails or would hold a line break. Never raises."""
+    sent = _LINE_BREAK.sub("", raw_value).strip(" \t")
+    try:
+        decoded = str(policy.default.header_factory(name, sent))
+    except Exception:  # a header the modern parser refuses (an address part with CR/LF...)
+        return sent
+    return sent if "\r" in decoded or "\n" in decoded else decoded
+
+
+def sent_headers(raw: str) -> list[tuple[str, str]]:
+    """Every header of a stored message as (name, text), decoded where that gives one line of text.
+    Read with ``compat32``, which keeps each value as sent, so no header can make this raise."""
+    message: Message = email.message_from_string(raw, policy=policy.compat32)
+    return [(name, _decoded_header(name, str(value))) for name, value in message.raw_items()]
 
 
 def simulator_events(
@@ -150,35 +222,41 @@ def simulator_events(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """The ``PutEvents`` entries SES would publish for one sent message: a bounce or complaint for
-    the simulator's addresses, a delivery naming every other recipient."""
-    message = parse_raw(raw)
-    configuration_set = str(message.get("X-SES-CONFIGURATION-SET", "") or "")
+    the simulator's addresses, a delivery naming every other recipient. ``destinations`` may name
+    recipients with display names (moto keeps them as written), several to a value."""
+    headers = sent_headers(raw)
+
+    def values(field: str) -> list[str]:
+        return [value for name, value in headers if name.lower() == field.lower()]
+
+    recipients = addresses(destinations)
+    sender = (addresses([source]) or [source])[0]
+    configuration_set = next(iter(values("X-SES-CONFIGURATION-SET")), "")
     timestamp = _iso(now)
-    headers = [{"name": name, "value": str(value)} for name, value in message.items()]
     mail = {
         "timestamp": timestamp,
-        "source": source,
-        "sourceArn": f"arn:aws:ses:{region}:{account}:identity/{source.rpartition('@')[2]}",
+        "source": sender,
+        "sourceArn": f"arn:aws:ses:{region}:{account}:identity/{sender.rpartition('@')[2]}",
         "sendingAccountId": account,
         "messageId": message_id,
-        "destination": destinations,
+        "destination": recipients,
         "headersTruncated": False,
-        "headers": headers,
+        "headers": [{"name": name, "value": value} for name, value in headers],
         "commonHeaders": {
-            "from": [str(v) for v in message.get_all("From", [])],
-            "to": [str(v) for v in message.get_all("To", [])],
+            "from": values("From"),
+            "to": values("To"),
             "messageId": message_id,
-            "subject": str(message.get("Subject", "")),
+            "subject": next(iter(values("Subject")), ""),
         },
         "tags": {"ses:configuration-set": [configuration_set]} if configuration_set else {},
     }
     entries = []
-    lowered = [d.lower() for d in destinations]
     resources = (
         [f"arn:aws:ses:{region}:{account}:configuration-set/{configuration_set}"] if configuration_set else []
     )
-    for kind, address in (("Bounce", BOUNCE_ADDRESS), ("Complaint", COMPLAINT_ADDRESS)):
-        if address not in lowered:
+    for kind, simulator_address in (("Bounce", BOUNCE_ADDRESS), ("Complaint", COMPLAINT_ADDRESS)):
+        hit = [r for r in recipients if r.lower() == simulator_address]
+        if not hit:
             continue
         feedback_id = f"{uuid.uuid4()}-000000"
         detail: dict[str, Any] = {"eventType": kind, "mail": mail}
@@ -189,7 +267,7 @@ def simulator_events(
                 "bounceSubType": "General",
                 "bouncedRecipients": [
                     {
-                        "emailAddress": address,
+                        "emailAddress": hit[0],
                         "action": "failed",
                         "status": "5.1.1",
                         "diagnosticCode": "smtp; 550 5.1.1 user unknown",
@@ -202,7 +280,7 @@ def simulator_events(
             detail["complaint"] = {
                 "feedbackId": feedback_id,
                 "complaintSubType": None,
-                "complainedRecipients": [{"emailAddress": address}],
+                "complainedRecipients": [{"emailAddress": hit[0]}],
                 "timestamp": timestamp,
                 "userAgent": "Amazon SES Mailbox Simulator",
                 "complaintFeedbackType": "abuse",
@@ -218,7 +296,7 @@ def simulator_events(
                 "Time": now,
             }
         )
-    delivered = [d for d in destinations if d.lower() not in SIMULATOR_ADDRESSES]
+    delivered = [r for r in recipients if r.lower() not in SIMULATOR_ADDRESSES]
     if delivered:
         delivery = {
             "timestamp": timestamp,
@@ -275,26 +353,35 @@ class MailboxSimulator(threading.Thread):
         with self.lock:
             return list(ses_backends[self.account][self.region].sent_messages)
 
+    def _answer(self, record: Any) -> None:
+        raw = getattr(record, "raw_data", None)
+        if raw is None:
+            return  # simple sends: the product sends raw MIME only
+        entries = simulator_events(
+            message_id=str(record.id),
+            source=str(record.source or ""),
+            destinations=[str(d) for d in record.destinations],
+            raw=str(raw),
+            account=self.account,
+            region=self.region,
+            now=datetime.now(UTC),
+        )
+        if entries:
+            result = self.events.put_events(Entries=entries)
+            if result.get("FailedEntryCount"):
+                codes = [e.get("ErrorCode") for e in result.get("Entries", []) if e.get("ErrorCode")]
+                log.error("the mailbox simulator could not put the events of %s: %s", record.id, codes)
+
     def poll_once(self) -> bool:
         sent = self._sent()
         fresh, self.seen = sent[self.seen :], len(sent)
         for record in fresh:
-            raw = getattr(record, "raw_data", None)
-            if raw is None:
-                continue  # simple sends: the product sends raw MIME only
-            entries = simulator_events(
-                message_id=str(record.id),
-                source=str(record.source),
-                destinations=[str(d) for d in record.destinations],
-                raw=str(raw),
-                account=self.account,
-                region=self.region,
-                now=datetime.now(UTC),
-            )
-            if entries:
-                result = self.events.put_events(Entries=entries)
-                if result.get("FailedEntryCount"):
-                    log.error("the mailbox simulator could not put its events: %s", result.get("Entries"))
+            try:
+                self._answer(record)
+            except Exception as exc:  # one message must not cost the others their events
+                log.error(
+                    "mailbox simulator: no events for %s: %s", getattr(record, "id", "?"), type(exc).__name__
+                )
         return bool(fresh)
 
     def run(self) -> None:
@@ -302,7 +389,7 @@ class MailboxSimulator(threading.Thread):
             try:
                 busy = self.poll_once()
             except Exception as exc:  # never dies: logs and polls again
-                log.error("mailbox simulator: %s: %s", type(exc).__name__, exc)
+                log.error("mailbox simulator: %s", type(exc).__name__)
                 busy = False
             if not busy:
                 self._idle.set()

@@ -1,8 +1,10 @@
-"""SesMailer against moto: raw MIME through SESv2, recorded with both parts; errors mapped."""
+"""SesMailer against moto: raw MIME through SESv2, recorded with both parts; errors mapped. The local
+stack's readers of what moto kept (the outbox, the mailbox simulator) read it by address, robustly."""
 
 from __future__ import annotations
 
 import email
+import json
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
@@ -45,6 +47,9 @@ def message(sender: str = "CRM <no-reply@example.com>") -> EmailMessage:
         "Hello Zoë",
         list_unsubscribe_url="https://crm.example.com/public/unsubscribe?token=t",
     )
+
+
+BODY = ("CRM <no-reply@example.com>", "Roles for you", "<p>Roles for you</p>", "Roles for you")
 
 
 def sent_raw_messages() -> list[Any]:
@@ -112,3 +117,90 @@ def test_other_errors_are_not_swallowed() -> None:
         stub.add_client_error("send_email", service_error_code="InternalFailure", http_status_code=500)
         with pytest.raises(ClientError):
             SesMailer(client=client, configuration_set="").send(message())
+
+
+# ------------------------------------------------------------- the local stack reads what moto kept
+
+#: Decodes to "Ada", CR LF, "Bcc: v@example.net".
+BCC_WORD = "=?UTF-8?B?QWRhDQpCY2M6IHZAZXhhbXBsZS5uZXQ=?="
+
+
+class RecordingEvents:
+    """Stands in for the EventBridge client the mailbox simulator puts its events with."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.entries += Entries
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
+
+
+def simulator(events: RecordingEvents) -> Any:
+    import threading
+
+    from crm_tools.devstack_mail import MailboxSimulator
+
+    return MailboxSimulator(
+        events_client=events, account=ACCOUNT, region=REGION, lock=threading.RLock(), stop=threading.Event()
+    )
+
+
+def moto_model_data() -> dict[str, Any]:
+    """What ``GET /moto-api/data.json`` answers (the outbox's input), without a server."""
+    from moto.moto_api._internal.responses import MotoAPIResponse
+
+    _, _, body = MotoAPIResponse().model_data(None, "", {})
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def send_raw(raw: bytes) -> str:
+    return str(
+        boto3.client("sesv2", region_name=REGION).send_email(Content={"Raw": {"Data": raw}})["MessageId"]
+    )
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "Bounce Test <bounce@simulator.amazonses.com>",
+        "Bounce Test <Bounce@Simulator.AmazonSES.com>",
+        f"{BCC_WORD} <bounce@simulator.amazonses.com>",
+    ],
+)
+def test_campaign_mail_to_the_bounce_address_with_a_name_bounces(ses: Any, to: str) -> None:
+    """As the campaign sender writes it (display name, any case): a bounce, never a delivery."""
+    from crm.mail import display
+
+    name, _, address = to.partition(" <")
+    events = RecordingEvents()
+    watcher = simulator(events)
+    watcher.prepare()
+    SesMailer().send(compose([display(name, address.rstrip(">")), "Ada <ada@example.com>"], *BODY))
+    assert watcher.poll_once()
+    assert [e["DetailType"] for e in events.entries] == ["Email Bounced", "Email Delivered"]
+    bounce = json.loads(events.entries[0]["Detail"])["bounce"]
+    assert [r["emailAddress"].lower() for r in bounce["bouncedRecipients"]] == [
+        "bounce@simulator.amazonses.com"
+    ]
+    assert json.loads(events.entries[1]["Detail"])["delivery"]["recipients"] == ["ada@example.com"]
+
+
+def test_the_outbox_lists_what_moto_kept_and_leaves_out_what_it_cannot_read(ses: Any) -> None:
+    from crm_tools.devstack_mail import outbox
+
+    first = SesMailer().send(compose(f"{BCC_WORD} <ann@example.com>", *BODY))
+    unreadable = send_raw(
+        b"From: CRM <no-reply@example.com>\r\n"
+        + f"To: {BCC_WORD} <ada@example.com>\r\nSubject: {BCC_WORD}\r\n".encode()
+        + b"Date: Mon, 05 Jan 2026 09:00:00 +0000\r\n\r\nHi\r\n"
+    )
+    last = SesMailer().send(compose("bob@example.com", *BODY))
+    items = outbox(moto_model_data())
+    shown = {item["message_id"]: item for item in items}
+    assert unreadable not in shown
+    assert {first, last} <= set(shown)
+    assert shown[first]["to"] == ["ann@example.com"]
+    assert shown[first]["headers"]["To"] == f"{BCC_WORD} <ann@example.com>"
+    assert "Bcc" not in shown[first]["headers"]

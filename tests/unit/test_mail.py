@@ -1,10 +1,14 @@
-"""compose builds real multipart/alternative MIME; header values cannot inject headers."""
+"""compose builds real multipart/alternative MIME; header values cannot inject headers, and text from
+people (display names, subjects) reads back exactly as typed under policy.default and compat32."""
 
 from __future__ import annotations
 
 import email
 from email import policy
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.policy import compat32
+from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
@@ -198,3 +202,103 @@ def test_international_addresses() -> None:
     assert message["To"].addresses[0].addr_spec == "zoe@xn--bcher-kva.example"
     with pytest.raises(ValueError, match="SMTPUTF8"):
         basic(to="rosa.müller@example.com")
+
+
+# ----------------------------------------------------------------- text from people reads back as typed
+
+#: Decodes to "Ada", CR LF, "Bcc: v@example.net": a name that is an encoded word must not be decoded.
+BCC_WORD = "=?UTF-8?B?QWRhDQpCY2M6IHZAZXhhbXBsZS5uZXQ=?="
+HOSTILE_TEXT = [
+    BCC_WORD,
+    "=?utf-8?q?Ada=0D=0ABcc:_v@example.net?=",
+    "=?UTF-8?Q?Ada?= =?UTF-8?Q?=0ABcc=3A_v=40example=2Enet?=",
+    "Ada =?iso-8859-1?q?=0D=0ABcc:_v@example.net?= Lovelace",
+    "x=?utf-8?b?DQpCY2M6IHZAZXhhbXBsZS5uZXQ=?=y",
+    'Ann "The Boss" O\'Neil',
+    "Doe, Jane",
+    "Ada <v@example.net>, Bcc: v@example.net",
+    'a\\b \\" (comment) [x]; y: z.',
+    "Zoë Ångström",
+    "🦄 Ada 🚀",
+    "Ada\x00\x1b[31m",
+]
+
+
+def _compat32(message: EmailMessage) -> Message:
+    return email.message_from_bytes(message.as_bytes(), policy=compat32)
+
+
+def _decoded(value: str) -> str:
+    """What a compat32 reader shows: RFC 2047 words decoded, the rest as it is."""
+    return str(make_header(decode_header(value)))
+
+
+def _assert_only_the_intended_recipient(message: EmailMessage) -> None:
+    raw = message.as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert raw.isascii()
+    assert not any(line.lower().startswith((b"bcc", b"cc")) for line in head.split(b"\r\n"))
+    for reader in (parsed(message), _compat32(message)):
+        assert reader.get_all("Bcc") is None and reader.get_all("Cc") is None
+        assert len(reader.get_all("To") or []) == 1
+    assert recipients_of(parsed(message)) == recipients_of(_compat32(message)) == ["ada@example.com"]
+
+
+@pytest.mark.parametrize("name", HOSTILE_TEXT)
+def test_a_display_name_reads_back_exactly_as_typed(name: str) -> None:
+    message = basic(to=display(name, "ada@example.com"), sender=display(name, "no-reply@example.com"))
+    _assert_only_the_intended_recipient(message)
+    modern = parsed(message)
+    for field, addr_spec in (("To", "ada@example.com"), ("From", "no-reply@example.com")):
+        (address,) = modern[field].addresses
+        assert (address.display_name, address.addr_spec) == (name, addr_spec)
+        assert "\r" not in str(modern[field]) and "\n" not in str(modern[field])
+        ((compat_name, compat_address),) = getaddresses(_compat32(message).get_all(field) or [])
+        assert (_decoded(compat_name), compat_address) == (name, addr_spec)
+
+
+@pytest.mark.parametrize("name", [BCC_WORD, "=?utf-8?b?DQpCY2M6IHZAZXhhbXBsZS5uZXQ=?=", "Ada=?x?=Lovelace"])
+def test_an_encoded_word_in_a_name_and_address_string_is_literal_text(name: str) -> None:
+    """A string "Name <address>" as callers pass it: the name is what the person typed, never decoded."""
+    message = basic(to=f"{name} <ada@example.com>")
+    _assert_only_the_intended_recipient(message)
+    (address,) = parsed(message)["To"].addresses
+    assert (address.display_name, address.addr_spec) == (name, "ada@example.com")
+
+
+HOSTILE_SUBJECTS = [
+    *HOSTILE_TEXT,
+    "Your application =?UTF-8?B?DQpCY2M6IHZAZXhhbXBsZS5uZXQ=?= is in",
+    "Hello Ada\u2028Bcc: v@example.net",
+    "Tab\there, vertical\x0btab, form\x0cfeed, NEL\x85",
+    "  two leading blanks, a trailing one ",
+    "double  spaces  inside",
+    "Ein sehr langer Betreff =?utf-8?q?=0A?= für Zoë 🦄 " * 6,
+]
+
+
+@pytest.mark.parametrize("subject", HOSTILE_SUBJECTS)
+def test_a_subject_reads_back_exactly_as_rendered(subject: str) -> None:
+    message = basic(subject=subject, headers={"X-Note": subject})
+    _assert_only_the_intended_recipient(message)
+    modern = parsed(message)
+    compat = _compat32(message)
+    for field in ("Subject", "X-Note"):
+        assert modern.get_all(field) == [subject]
+        assert [_decoded(v) for v in compat.get_all(field) or []] == [subject]
+    head = message.as_bytes().split(b"\r\n\r\n", 1)[0]
+    assert max(len(line) for line in head.split(b"\r\n")) <= 998
+
+
+def test_whitespace_runs_in_a_display_name_become_one_space() -> None:
+    message = parsed(basic(to=display("  Ada \t Lovelace\u2028 ", "ada@example.com")))
+    assert message["To"].addresses[0].display_name == "Ada Lovelace"
+
+
+def test_address_headers_given_as_extra_headers_encode_their_names() -> None:
+    message = basic(headers={"Reply-To": display(BCC_WORD, "talent@example.com")})
+    _assert_only_the_intended_recipient(message)
+    (reply_to,) = parsed(message)["Reply-To"].addresses
+    assert (reply_to.display_name, reply_to.addr_spec) == (BCC_WORD, "talent@example.com")
+    with pytest.raises(ValueError):
+        basic(headers={"Reply-To": "not an address"})
