@@ -56,7 +56,17 @@ def add_dev(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "the data directory across restarts."
         ),
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1); only loopback unless --i-understand-this-is-insecure",
+    )
+    parser.add_argument(
+        "--i-understand-this-is-insecure",
+        dest="insecure_host",
+        action="store_true",
+        help="listen on a non-loopback --host although anyone who reaches it can mint admin tokens",
+    )
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument(
         "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where data is kept (default .crm)"
@@ -78,10 +88,24 @@ def add_dev(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="override a template parameter (repeatable)",
     )
     parser.add_argument("--verbose", action="store_true", help="debug logging")
-    parser.set_defaults(func=_run_dev)
+    parser.set_defaults(func=_run_dev, parser=parser)
+
+
+def _check_dev_host(args: argparse.Namespace) -> None:
+    """A non-loopback ``--host`` is a usage error (status 2) unless the insecure flag is given."""
+    from crm_tools.devstack import INSECURE_HOST_WARNING, is_loopback
+
+    if not is_loopback(args.host) and not args.insecure_host:
+        args.parser.error(
+            f"refusing to listen on {args.host}: "
+            + INSECURE_HOST_WARNING.format(host=args.host)
+            + ". Use a loopback address (127.0.0.1, ::1, localhost), or add "
+            "--i-understand-this-is-insecure if the network is yours alone"
+        )
 
 
 def _run_dev(args: argparse.Namespace) -> int:
+    _check_dev_host(args)
     # A stop asked for while the heavy modules import still ends cleanly.
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -99,6 +123,7 @@ def _run_dev(args: argparse.Namespace) -> int:
         demo_password=args.demo_password,
         template=args.template,
         parameters=dict(args.parameter),
+        insecure_host=args.insecure_host,
     )
     code = run_dev(options, stop_event=stop)
     # The heap (moto, botocore models) is about to be freed: skip the collector's full
@@ -233,6 +258,80 @@ def _run_dlq_redrive(args: argparse.Namespace) -> int:
     )
 
 
+# ---------------------------------------------------------------- crm projections
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_projections(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "projections",
+        help="repair the candidate list projections (lists, filters, name search)",
+        description=(
+            "Bring every candidate's list projections up to date with its profile, e.g. after stream "
+            "records landed in the stream's failure queue. Safe while traffic flows."
+        ),
+    )
+    projections_sub = parser.add_subparsers(dest="projections_command", metavar="COMMAND")
+    projections_sub.required = True
+    rebuild = projections_sub.add_parser(
+        "rebuild",
+        help="page through the table and fix every candidate whose projections differ from its profile",
+        description=(
+            "Scan the table for candidate profiles, page by page, and write the projections each one "
+            "wants where they differ (conditioned on the profile's version, as the stream function "
+            "writes them). The position is saved after each page: --resume carries on after an "
+            "interruption. Exit status: 0 done, 1 some candidates failed (run it again), 2 nothing to "
+            "do it with, 130 interrupted."
+        ),
+    )
+    rebuild.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="data dir of the running stack (default .crm)"
+    )
+    rebuild.add_argument("--endpoint-url", default=None, help="the AWS endpoint (default: the local stack's)")
+    rebuild.add_argument("--region", default=None, help="the region (default: the stack's)")
+    rebuild.add_argument(
+        "--stack-name", default=None, help="a deployed CloudFormation stack, with the default credentials"
+    )
+    rebuild.add_argument("--table", default=None, help="the table (default: the stack's CrmTable)")
+    rebuild.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="where the position is saved (default <data-dir>/projections-rebuild-<table>.json)",
+    )
+    rebuild.add_argument("--resume", action="store_true", help="carry on from the checkpoint")
+    rebuild.add_argument(
+        "--limit-per-page",
+        type=_positive,
+        default=500,
+        metavar="N",
+        help="items the Scan reads per page (default 500)",
+    )
+    rebuild.set_defaults(func=_run_projections_rebuild)
+
+
+def _run_projections_rebuild(args: argparse.Namespace) -> int:
+    from crm_tools import projections_rebuild
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    return projections_rebuild.main(
+        args.data_dir,
+        args.endpoint_url,
+        args.region,
+        args.stack_name,
+        args.table,
+        args.checkpoint,
+        args.resume,
+        args.limit_per_page,
+    )
+
+
 # ---------------------------------------------------------------- crm package
 
 
@@ -259,6 +358,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     add_invoke,
     add_env_json,
     add_dlq,
+    add_projections,
     add_package,
 ]
 

@@ -7,7 +7,10 @@ Start-up, in order:
    ``AWS_ENDPOINT_URL`` points every client at it;
 2. the resources of ``infra/template.yaml`` are created in moto (stack name
    ``crm-local``) and each function's environment is computed from the template;
-3. saved items and objects are restored from the data directory;
+3. saved items, objects and schedules are restored from the data directory (the last snapshot,
+   then the journal of every write accepted after it: ``devstack_persist``), journaling is
+   switched on, and every candidate's list projections are brought up to date with its profile
+   (stream records pending when the stack was killed are never delivered);
 4. the demo users are created (unless ``--no-seed``);
 5. the Chalice app is served by Chalice's local server on a thread, and the local
    runtime starts feeding the DynamoDB stream and SQS queues to their functions and
@@ -16,7 +19,12 @@ Start-up, in order:
 6. when the table is empty, demo data is loaded through the HTTP API;
 7. ``CRM is ready on http://H:P`` is printed once ``GET /health`` answers.
 
-It runs until SIGINT or SIGTERM, then stops everything, saves the data and exits 0.
+It runs until SIGINT or SIGTERM, then stops taking HTTP requests, lets the stream runtime deliver
+what is pending (at most :data:`DRAIN_SECONDS`), stops the workers, takes a last snapshot and
+exits 0. A ``kill -9`` loses nothing that was answered: every write moto accepted is in the
+journal before its answer leaves. It listens on loopback only, unless told
+``insecure_host`` (``--i-understand-this-is-insecure``): moto signs the user pool's tokens with
+a key that ships inside moto, so anyone who reaches the stack can mint an admin's token.
 ``<data-dir>/stack.json`` tells ``crm invoke`` where the running stack is.
 """
 
@@ -24,13 +32,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import ipaddress
 import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -38,6 +49,7 @@ from typing import Any
 
 from crm_tools import seed as seeding
 from crm_tools.cfn import Resolver, Template
+from crm_tools.devstack_journal import Journal, MotoRecorder
 from crm_tools.devstack_mail import MailboxSimulator
 from crm_tools.devstack_persist import Autosaver, StateStore, atomic_write
 from crm_tools.devstack_provision import Provisioned, Provisioner, function_environment
@@ -56,6 +68,8 @@ log = logging.getLogger("devstack")
 STACK_NAME = "crm-local"
 REGION = "us-east-1"
 READY_PREFIX = "CRM is ready on"
+#: How long a stop waits for the stream runtime to deliver what is pending.
+DRAIN_SECONDS = 15.0
 #: Set in the local stack only: app.py then registers the /dev routes (outbox, clock).
 LOCAL_STACK_ENV = "CRM_LOCAL_STACK"
 FAKE_CREDENTIALS = {
@@ -66,6 +80,25 @@ FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 (also IPv4-mapped) and ``localhost``; anything else reaches beyond this machine."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+INSECURE_HOST_WARNING = (
+    "anyone who can reach {host} can mint tokens for any user of this stack, admins included "
+    "(moto signs its user pool's tokens with a key that ships inside moto), and read all of its data"
+)
 
 
 class StartupError(RuntimeError):
@@ -113,6 +146,8 @@ class DevOptions:
     parameters: dict[str, str] = field(default_factory=dict)
     autosave_seconds: float = 3.0
     progress: bool = True
+    #: Listen on a non-loopback host although that exposes the stack (see the module docstring).
+    insecure_host: bool = False
 
 
 class DevStack:
@@ -122,6 +157,8 @@ class DevStack:
         self.template_path = (options.template or self.root / "infra" / "template.yaml").resolve()
         self.data_dir = options.data_dir.resolve()
         self.stop_event = stop_event or threading.Event()
+        #: Stops the workers: set after the stream has been drained, not when the stop is asked for.
+        self.workers_stop = threading.Event()
         self._starting = True
         self._persist = False
         self._lock_file: Any = None
@@ -135,8 +172,11 @@ class DevStack:
         self.sources: list[Poller] = []
         self.mail_simulator: MailboxSimulator | None = None
         self.store: StateStore | None = None
+        self.journal: Journal | None = None
+        self.recorder: MotoRecorder | None = None
         self.autosaver: Autosaver | None = None
         self.api: Any = None
+        self._connections = OpenConnections()
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._session: Any = None
@@ -207,6 +247,13 @@ class DevStack:
     # ------------------------------------------------------------ start
 
     def start(self) -> None:
+        if not is_loopback(self.options.host):
+            if not self.options.insecure_host:
+                raise StartupError(
+                    f"refusing to listen on {self.options.host}: "
+                    + INSECURE_HOST_WARNING.format(host=self.options.host)
+                )
+            log.warning("listening on %s: %s", self.options.host, INSECURE_HOST_WARNING.format(host="it"))
         self._take_lock()
         if self.options.fresh:
             StateStore(self.data_dir, dynamodb=None, s3=None, tables={}, buckets={}).clear()
@@ -221,6 +268,7 @@ class DevStack:
         self._configure_environment()
         self._verify_sender()
         self._write_stack_file()
+        self.journal = Journal(self.data_dir / "state" / "journal")
         self.store = StateStore(
             self.data_dir,
             dynamodb=self.client("dynamodb"),
@@ -228,13 +276,29 @@ class DevStack:
             tables=self.provisioned.tables,
             buckets=self.provisioned.buckets,
             item_reader=self._read_table_items,
+            item_writer=self._write_table_items,
             change_marker=self._table_change_marker,
             scheduler=self.client("scheduler"),
             schedule_groups=self.provisioned.schedule_groups,
+            journal=self.journal,
         )
+        self.recorder = MotoRecorder(
+            self.journal,
+            region=REGION,
+            tables=self.provisioned.tables,
+            buckets=self.provisioned.buckets,
+            schedule_groups=self.provisioned.schedule_groups,
+            blob_dir=self.store.blob_dir,
+            lock=self.moto.lock,
+        )
+        self.moto.recorder = self.recorder
         restored = self.store.restore()
         if any(restored.values()):
             log.info("restored %s", ", ".join(f"{k}: {v}" for k, v in restored.items() if v))
+        self.journal.open(next_seq=self.store.last_seq + 1)
+        self.recorder.enable()  # every write from here on is journaled before it is answered
+        self._bring_projections_up_to_date()
+        self._forget_restore_stream_records()
         self._make_functions()
         if self.options.seed:
             from crm_tools.devstack_moto import deterministic_ids
@@ -267,7 +331,9 @@ class DevStack:
             if not self.wait_idle(timeout=60):
                 log.warning("the local runtime has not caught up with the demo data yet")
         self._persist = True
-        self.autosaver = Autosaver(self.store, self.options.autosave_seconds, self.stop_event)
+        self.autosaver = Autosaver(
+            self.store, self.options.autosave_seconds, self.workers_stop, now=self.store.replayed > 0
+        )
         self.autosaver.start()
 
     def _check_stop(self) -> None:
@@ -391,7 +457,7 @@ class DevStack:
             account=ACCOUNT_ID,
             region=REGION,
             lock=self.moto.lock,
-            stop=self.stop_event,
+            stop=self.workers_stop,
         )
         self.mail_simulator.prepare()
         self.mail_simulator.start()
@@ -448,7 +514,7 @@ class DevStack:
             functions={f.arn: f for f in self.functions.values()},
             account=ACCOUNT_ID,
             region=REGION,
-            stop=self.stop_event,
+            stop=self.workers_stop,
         )
         poller.prepare()
         self.sources.append(poller)
@@ -468,7 +534,7 @@ class DevStack:
                 sqs_client=self.client("sqs"),
                 queue_urls=self.provisioned.queue_urls_by_arn,
                 region=REGION,
-                stop=self.stop_event,
+                stop=self.workers_stop,
                 housekeeping=self._stream_housekeeping(str(props["Stream"])),
             )
         elif kind == "SQS":
@@ -478,7 +544,7 @@ class DevStack:
                 sqs_client=self.client("sqs"),
                 queue_urls=self.provisioned.queue_urls_by_arn,
                 region=REGION,
-                stop=self.stop_event,
+                stop=self.workers_stop,
             )
         elif kind in ("Schedule", "ScheduleV2"):
             from crm_tools.devstack_moto import ACCOUNT_ID
@@ -498,7 +564,7 @@ class DevStack:
                 resource_arn=resource_arn,
                 account=ACCOUNT_ID,
                 region=REGION,
-                stop=self.stop_event,
+                stop=self.workers_stop,
             )
         else:
             log.info("%s: %s event %s is not run by the local stack", function.logical_id, kind, event_name)
@@ -506,10 +572,69 @@ class DevStack:
         source.prepare()
         self.sources.append(source)
 
+    def _bring_projections_up_to_date(self) -> None:
+        """Every candidate's list projections as its profile wants them: stream records pending
+        when the stack was stopped or killed are never delivered after a restart. Read from
+        moto's memory, so when nothing is wrong this costs milliseconds; only differences are
+        written, conditioned on the profile's version as the stream function writes them."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from crm.config import get_settings
+        from crm.data.projections import delete_orphans, plan_rebuild, write_diff
+
+        name = get_settings().table_name
+        if name not in self.provisioned.tables.values():
+            return
+        started = time.monotonic()
+        items = self._read_table_items(name)
+        if items is None:
+            log.warning("projections: the table could not be read; lists may miss recent changes")
+            return
+        plan = plan_rebuild(items)
+        fixed = orphaned = failed = 0
+        for profile, diff in plan.fixes:
+            try:
+                fixed += write_diff(profile, diff)
+            except (BotoCoreError, ClientError) as exc:
+                failed += 1
+                log.error(
+                    "projections: candidate %s not brought up to date: %s", profile["id"], type(exc).__name__
+                )
+        for pk, sks in plan.orphans.items():
+            try:
+                orphaned += delete_orphans(pk, sks)
+            except (BotoCoreError, ClientError) as exc:
+                failed += 1
+                log.error("projections: left-overs of %s not removed: %s", pk, type(exc).__name__)
+        log.info(
+            "projections: %d candidate(s) checked, %d brought up to date, %d erased candidate(s)' "
+            "list items removed, %d failed (%.2f s)",
+            plan.candidates,
+            fixed,
+            orphaned,
+            failed,
+            time.monotonic() - started,
+        )
+
+    def _forget_restore_stream_records(self) -> None:
+        """Restoring wrote every item again; none of those stream records is ever delivered (the
+        stream is read from its end), so they need not stay in memory."""
+        from crm_tools.devstack_moto import trim_stream
+
+        for name in self.provisioned.tables.values():
+            marker = self._table_change_marker(name)
+            if marker is not None:
+                trim_stream(name, marker, region=REGION, lock=self.moto.lock)
+
     def _read_table_items(self, table_name: str) -> list[dict[str, Any]] | None:
         from crm_tools.devstack_moto import table_items
 
         return table_items(table_name, region=REGION, lock=self.moto.lock)
+
+    def _write_table_items(self, table_name: str, items: list[dict[str, Any]]) -> bool:
+        from crm_tools.devstack_moto import put_table_items
+
+        return put_table_items(table_name, items, region=REGION, lock=self.moto.lock)
 
     def _table_change_marker(self, table_name: str) -> int | None:
         from crm_tools.devstack_moto import table_change_marker
@@ -563,6 +688,8 @@ class DevStack:
             )
         except OSError as exc:
             raise StartupError(f"cannot listen on {self.options.host}:{self.options.port}: {exc}") from exc
+        server = self.api.server.server
+        server.RequestHandlerClass = self._connections.track(server.RequestHandlerClass)
         self.api.start()
 
     def _wait_healthy(self, timeout: float) -> None:
@@ -599,12 +726,36 @@ class DevStack:
 
     # ------------------------------------------------------------ stop
 
+    def _drain(self) -> None:
+        """Let the stream runtime deliver what is pending (the API no longer takes requests)."""
+        streams = [s for s in self.sources if isinstance(s, DynamoStreamSource) and s.is_alive()]
+        if not streams:
+            return
+        started = time.monotonic()
+        deadline = started + DRAIN_SECONDS
+        drained = all(s.wait_idle(max(0.0, deadline - time.monotonic())) for s in streams)
+        if drained:
+            log.info("stream delivered before stopping (%.1f s)", time.monotonic() - started)
+        else:
+            log.warning(
+                "the stream was not delivered within %.0f s: the lists are brought up to date on the "
+                "next start, but other reactions to the pending changes (emails, events) are lost",
+                DRAIN_SECONDS,
+            )
+
     def shutdown(self) -> None:
         self.stop_event.set()
         log.debug("stopping")
         if self.api is not None:
             with _logged("stopping the API"):
                 self.api.stop()
+                # Clients keep connections open (HTTP/1.1) and would go on being served on them.
+                if not self._connections.close(timeout=10):
+                    log.warning("some API requests were still running 10 s after the stop")
+        if self._persist:
+            with _logged("delivering the stream"):
+                self._drain()
+        self.workers_stop.set()
         for source in self.sources:
             if source.is_alive():
                 source.join(timeout=10)  # daemon threads: a stuck handler cannot hold the exit
@@ -620,11 +771,47 @@ class DevStack:
         if self.moto is not None:
             with _logged("stopping moto"):
                 self.moto.stop()
+        if self.journal is not None:
+            with _logged("closing the journal"):
+                self.journal.close()
         if self._lock_file is not None:  # only the owner of the data dir touches it
             (self.data_dir / "stack.json").unlink(missing_ok=True)
             self._lock_file.close()
             self._lock_file = None
         log.debug("stopped")
+
+
+class OpenConnections:
+    """The API's open connections: a stop ends them (a keep-alive connection would otherwise go on
+    being served after the listening socket closed) and waits for the requests in flight."""
+
+    def __init__(self) -> None:
+        self._open: set[socket.socket] = set()
+        self._changed = threading.Condition()
+
+    def track(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap a socketserver handler class (a handler serves one connection in its constructor)."""
+
+        def serve(request: socket.socket, client_address: Any, server: Any) -> Any:
+            with self._changed:
+                self._open.add(request)
+            try:
+                return handler(request, client_address, server)
+            finally:
+                with self._changed:
+                    self._open.discard(request)
+                    self._changed.notify_all()
+
+        return serve
+
+    def close(self, timeout: float) -> bool:
+        """Stop reading from every connection (a request being answered still gets its answer,
+        an idle one ends at once) and wait until each has ended; False on timeout."""
+        with self._changed:
+            for connection in self._open:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RD)
+            return self._changed.wait_for(lambda: not self._open, timeout)
 
 
 @contextlib.contextmanager
