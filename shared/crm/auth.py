@@ -105,10 +105,15 @@ class JwksCache:
 
     def key_for(self, kid: str) -> Any:
         key = self._keys.get(kid)
-        if key is None and time.monotonic() - self._fetched_at > 30:
-            with self._lock:
-                self._refresh()
+        if key is not None:
+            return key
+        with self._lock:
+            # Another request may have fetched the keys while this one waited: look again before
+            # deciding the key is unknown (else a burst of first requests gets spurious 401s).
             key = self._keys.get(kid)
+            if key is None and time.monotonic() - self._fetched_at > 30:
+                self._refresh()
+                key = self._keys.get(kid)
         return key
 
     def _refresh(self) -> None:

@@ -7,6 +7,7 @@ fields (repeated fields as lists) and files. Size limits are checked before pars
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -54,14 +55,36 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+#: No body of this API nests deeper than a few levels; deeper is refused before it is parsed
+#: (Python's JSON parser recurses, and a 2 KB body of brackets would exhaust the stack).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply a JSON text nests arrays and objects (brackets inside strings do not count).
+    Linear in the body's size; a malformed text gets some number, and the parser refuses it."""
+    depth = deepest = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def decode_json_object(body: bytes, *, max_bytes: int) -> dict[str, Any]:
     if len(body) > max_bytes:
         raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
     if not body.strip():
         raise MalformedBody("The body is empty; send a JSON object.")
+    if json_depth(body) > MAX_JSON_DEPTH:
+        raise MalformedBody(f"The body nests deeper than {MAX_JSON_DEPTH} levels.")
     try:
         parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedBody(f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(parsed, dict):
         raise MalformedBody("The body must be a JSON object.")
@@ -97,10 +120,14 @@ def _parse_urlencoded(body: bytes) -> DecodedBody:
 
     try:
         pairs = parse_qsl(
-            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=200
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=200,
+            errors="strict",  # %FF is not text: a 400, never replacement characters
         )
     except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedBody(f"The form body could not be parsed: {exc}.") from exc
+        raise MalformedBody(f"The form body could not be parsed: {_reason(exc)}.") from exc
     decoded = DecodedBody()
     for name, val in pairs:
         _add(decoded.fields, name, val)
@@ -114,15 +141,15 @@ def _parse_with_python_multipart(content_type: str, body: bytes) -> DecodedBody:
     decoded = DecodedBody()
 
     def on_field(f: Any) -> None:
-        name = (f.field_name or b"").decode("utf-8", "replace")
-        val = (f.value or b"").decode("utf-8", "replace")
+        name = _text(f.field_name)
+        val = _text(f.value)
         _add(decoded.fields, name, val)
 
     def on_file(f: Any) -> None:
-        name = (f.field_name or b"").decode("utf-8", "replace")
+        name = _text(f.field_name)
         f.file_object.seek(0)
         data = f.file_object.read()
-        filename = (f.file_name or b"").decode("utf-8", "replace")
+        filename = _text(f.file_name)
         if filename or data:
             decoded.files[name] = Upload(filename=filename, data=data)
 
@@ -140,8 +167,19 @@ def _parse_with_python_multipart(content_type: str, body: bytes) -> DecodedBody:
         parser.write(body)
         parser.finalize()
     except (FormParserError, ValueError, UnicodeError) as exc:
-        raise MalformedBody(f"The form body could not be parsed: {exc}.") from exc
+        raise MalformedBody(f"The form body could not be parsed: {_reason(exc)}.") from exc
     return decoded
+
+
+def _text(raw: bytes | None) -> str:
+    """A multipart field name or value as text: UTF-8, or the form is refused (never replaced)."""
+    return (raw or b"").decode("utf-8")
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not valid UTF-8 text"
+    return str(exc)
 
 
 def _add(fields: dict[str, Any], name: str, val: str) -> None:

@@ -3,26 +3,57 @@ and every record the API returns is one of these."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import uuid4
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-MAX_TAGS = 30
+from crm.fields import (
+    MAX_TAGS,
+    AwareDatetime,
+    Email,
+    Id,
+    Label,
+    Name,
+    Phone,
+    ShortText,
+    Slug,
+    Stage,
+    Tag,
+    Tags,
+    Url,
+    Version,
+    one_line_text,
+    visible_text,
+)
+
+__all__ = [
+    "MAX_TAGS",
+    "AwareDatetime",
+    "Email",
+    "Id",
+    "Label",
+    "Name",
+    "Phone",
+    "ShortText",
+    "Slug",
+    "Stage",
+    "Tag",
+    "Tags",
+    "Url",
+]
 
 
 def utcnow() -> str:
@@ -45,67 +76,6 @@ def search_term(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _no_control_chars(value: str) -> str:
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-def _normalise_tag(value: Any) -> Any:
-    if isinstance(value, str):
-        return re.sub(r"\s+", " ", value.strip().lower())
-    return value
-
-
-def _split_tags(value: Any) -> Any:
-    """Tags arrive as a list, a repeated form field, or one comma-separated string."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [t for t in (p.strip() for p in value.split(",")) if t]
-    return value
-
-
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
-
-
-def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
-        raise ValueError("must be an http(s) URL")
-    return value
-
-
-def _lower_email(value: str) -> str:
-    return normalise_email(value)
-
-
-Name = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(_no_control_chars),
-]
-ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_control_chars)
-]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[0-9+()./ -]*$")]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(_http_url)]
-Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_lower_email)]
-Tag = Annotated[
-    str,
-    BeforeValidator(_normalise_tag),
-    StringConstraints(min_length=1, max_length=50, pattern=r"^[\w][\w .+#/-]*$"),
-]
-Tags = Annotated[list[Tag], BeforeValidator(_split_tags), AfterValidator(_unique), Field(max_length=MAX_TAGS)]
-Slug = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[\w.-]+$")
-]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Stage = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[\w -]+$")
-]
-
-
 class Model(BaseModel):
     """Every model builds its validator on first use, not at import: a cold start pays only
     for the models its request touches."""
@@ -114,18 +84,88 @@ class Model(BaseModel):
 
 
 class Input(Model):
-    """A request body from the recruiter or integration API: unknown fields are refused."""
+    """A request body from the recruiter or integration API: unknown fields are refused. Each
+    field's type trims what should be trimmed (``crm.fields``)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+def _refuse_nulls(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """JSON Schema of a ``Patch``: a field that may not be null says so (no ``null`` branch)."""
+    for name in getattr(model, "not_null", ()):
+        prop = schema.get("properties", {}).get(name)
+        if not prop or "anyOf" not in prop:
+            continue
+        branches = [b for b in prop["anyOf"] if b != {"type": "null"}]
+        prop.pop("default", None)
+        if len(branches) == 1:
+            prop.pop("anyOf")
+            prop.update(branches[0])
+        else:
+            prop["anyOf"] = branches
+
+
+class Patch(Input):
+    """A partial update: a field left out keeps its value, ``null`` clears a field that may be
+    empty, and a field that may not be empty (``not_null``) refuses ``null`` with a 422 naming it,
+    so no update can leave an item its own model cannot read."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, json_schema_extra=_refuse_nulls)
+    not_null: ClassVar[tuple[str, ...]] = ()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name in cls.not_null:
+            raise ValueError("may not be null: leave the field out to keep its value")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent (``version`` aside)."""
+        return self.model_dump(exclude_unset=True, exclude={"version"})
 
 
 # ---------------------------------------------------------------------------------- public forms
+
+#: What a form's checkbox may send for a boolean (besides true and false).
+FORM_TRUE = ("on", "yes", "true", "1")
+FORM_FALSE = ("", "off", "no", "false", "0")
+FORM_BOOLEAN = [
+    {"type": "boolean"},
+    {"type": "string", "enum": [*FORM_TRUE, *FORM_FALSE], "description": "as an HTML form sends it"},
+]
+
+
+#: The optional fields of a public form that an empty (or blank) value leaves out, as a form does.
+BLANK_IS_ABSENT = (
+    "phone",
+    "location",
+    "linkedin_url",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "referral_code",
+)
+BLANK = {"type": "string", "pattern": r"^\s*$"}
+
+
+def _honeypot_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """A public form's JSON Schema: the form, or anything at all with the honeypot ``website``
+    filled in (answered 202 like any form, and nothing stored); a blank optional field is absent."""
+    for name in BLANK_IS_ABSENT:
+        prop = schema.get("properties", {}).get(name)
+        if prop and "anyOf" in prop and BLANK not in prop["anyOf"]:
+            prop["anyOf"].append(BLANK)
+    keep = {"title", "description", "type"}
+    form = {k: schema.pop(k) for k in list(schema) if k not in keep}
+    honeypot = {"required": ["website"], "properties": {"website": {"type": "string", "pattern": r"\S"}}}
+    schema["anyOf"] = [form, honeypot]
 
 
 class PublicSubmission(Model):
     """A career-site form (talent network or job application). Unknown fields are ignored."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
+    model_config = ConfigDict(extra="ignore", defer_build=True, json_schema_extra=_honeypot_schema)
 
     email: Email
     first_name: Name
@@ -134,23 +174,14 @@ class PublicSubmission(Model):
     location: ShortText | None = None
     linkedin_url: Url | None = None
     tags: Tags = Field(default_factory=list)
-    marketing_consent: bool = False
+    marketing_consent: Annotated[bool, WithJsonSchema({"anyOf": FORM_BOOLEAN})] = False
     utm_source: ShortText | None = None
     utm_medium: ShortText | None = None
     utm_campaign: ShortText | None = None
     referral_code: ShortText | None = None
     website: str | None = Field(default=None, description="Honeypot: humans leave it empty.")
 
-    @field_validator(
-        "phone",
-        "location",
-        "linkedin_url",
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "referral_code",
-        mode="before",
-    )
+    @field_validator(*BLANK_IS_ABSENT, mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -158,11 +189,13 @@ class PublicSubmission(Model):
     @field_validator("marketing_consent", mode="before")
     @classmethod
     def _form_boolean(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError("give true or false (or a form's on/off)")
         if isinstance(value, str):
             lowered = value.strip().lower()
-            if lowered in {"on", "yes", "true", "1"}:
+            if lowered in FORM_TRUE:
                 return True
-            if lowered in {"", "off", "no", "false", "0"}:
+            if lowered in FORM_FALSE:
                 return False
         return value
 
@@ -197,10 +230,13 @@ class CandidateCreate(Input):
     marketing_consent: bool | None = None
 
 
-class CandidatePatch(Input):
-    """A partial update. ``version`` is the version the client read; a stale one is a conflict."""
+class CandidatePatch(Patch):
+    """A partial update. ``version`` is the version the client read; a stale one is a conflict.
+    ``null`` clears phone, location, LinkedIn URL, tags or leaves the consent as it is."""
 
-    version: int = Field(ge=1)
+    not_null = ("version", "email", "first_name", "last_name")
+
+    version: Version
     email: Email | None = None
     first_name: Name | None = None
     last_name: Name | None = None
@@ -209,9 +245,6 @@ class CandidatePatch(Input):
     linkedin_url: Url | None = None
     tags: Tags | None = None
     marketing_consent: bool | None = None
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True, exclude={"version"})
 
 
 class Candidate(Model):
@@ -250,9 +283,9 @@ class CandidateSummary(Model):
 
 
 class CandidateFilter(Model):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
-    q: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    q: visible_text(100) | None = None  # type: ignore[valid-type]
     email: Email | None = None
     tag: Tag | None = None
     pool: Id | None = None
@@ -260,7 +293,7 @@ class CandidateFilter(Model):
 
 
 class NoteCreate(Input):
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+    body: visible_text(10_000)  # type: ignore[valid-type]
 
 
 class Note(Model):
@@ -289,6 +322,13 @@ class Application(Model):
     utm: dict[str, str] = Field(default_factory=dict)
 
 
+class ResumeLink(Model):
+    """A presigned download link for one resume."""
+
+    url: str
+    expires_in: int = Field(description="seconds the link works")
+
+
 # ---------------------------------------------------------------------------------- jobs
 
 
@@ -296,7 +336,7 @@ JobStatus = Literal["open", "closed"]
 
 
 class JobCreate(Input):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    title: Label
     department: ShortText | None = None
     location: ShortText | None = None
     tags: Tags = Field(default_factory=list)
@@ -304,11 +344,13 @@ class JobCreate(Input):
     status: JobStatus = "open"
 
 
-class JobUpdate(Input):
+class JobUpdate(Patch):
+    """A partial update; ``null`` clears the department or location."""
+
+    not_null = ("status", "title", "tags", "description")
+
     status: JobStatus | None = None
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = (
-        None
-    )
+    title: Label | None = None
     department: ShortText | None = None
     location: ShortText | None = None
     tags: Tags | None = None
@@ -340,7 +382,7 @@ class PublicJob(Model):
 
 
 class PoolCreate(Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Name
     description: Annotated[str, StringConstraints(max_length=2_000)] = ""
 
 
@@ -369,7 +411,7 @@ KeyScope = Literal["read", "read-write"]
 
 
 class LoginRequest(Input):
-    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+    username: one_line_text(254, required=True)  # type: ignore[valid-type]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
@@ -381,7 +423,7 @@ class Tokens(Model):
 
 
 class ApiKeyCreate(Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Name
     scope: KeyScope = "read"
 
 
@@ -415,19 +457,24 @@ class Upload:
 TemplateText = Annotated[str, StringConstraints(max_length=100_000)]
 
 
+Subject = visible_text(500)
+
+
 class TemplateCreate(Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    name: Label
+    subject: Subject  # type: ignore[valid-type]
     html: TemplateText
     text: TemplateText
 
 
-class TemplateUpdate(Input):
+class TemplateUpdate(Patch):
     """A partial update; ``version`` is the version the client read."""
 
-    version: int = Field(ge=1)
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    not_null = ("version", "name", "subject", "html", "text")
+
+    version: Version
+    name: Label | None = None
+    subject: Subject | None = None  # type: ignore[valid-type]
     html: TemplateText | None = None
     text: TemplateText | None = None
 
@@ -456,15 +503,6 @@ class RenderedEmailOut(Model):
 # ---------------------------------------------------------------------------------- campaigns
 
 
-def _aware_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("give a time zone, e.g. 2026-12-01T09:00:00Z")
-    return value.astimezone(UTC)
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
-
-
 def iso(value: datetime) -> str:
     """A datetime as the sortable text every stored timestamp uses."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -474,7 +512,7 @@ class Audience(Model):
     """Who a campaign is for: every candidate in the pool, with all the tags, from the source
     (each optional; none at all means everyone). Consent and suppression are checked per send."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     pool: Id | None = None
     tags: Tags = Field(default_factory=list)
@@ -482,7 +520,7 @@ class Audience(Model):
 
 
 class CampaignCreate(Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Label
     template_id: Id
     audience: Audience = Field(default_factory=Audience)
     send_at: AwareDatetime | None = Field(default=None, description="Launch sends at this time (UTC).")
@@ -538,9 +576,11 @@ class SequenceStep(Model):
 
 
 class SequenceCreate(Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Label
     steps: Annotated[list[SequenceStep], Field(min_length=1, max_length=20)]
-    stop_on: list[SequenceStopEvent] = Field(default_factory=lambda: list(STOP_EVENTS), validate_default=True)
+    stop_on: list[SequenceStopEvent] = Field(
+        default_factory=lambda: list(STOP_EVENTS), validate_default=True, max_length=len(STOP_EVENTS) * 3
+    )
 
     @field_validator("stop_on")
     @classmethod
@@ -561,6 +601,17 @@ class Sequence(Model):
 
 
 class EnrollmentRequest(Input):
+    """Whom to enrol: ``candidate_ids`` or a whole ``pool`` (exactly one of them)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["candidate_ids"], "properties": {"candidate_ids": {"type": "array"}}},
+                {"required": ["pool"], "properties": {"pool": {"type": "string"}}},
+            ]
+        }
+    )
+
     candidate_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
     pool: Id | None = None
 
@@ -590,8 +641,28 @@ class Enrollment(Model):
 # ---------------------------------------------------------------------------------- job alerts
 
 
+#: What a job alert matches on: some tags, a location, or both.
+_SOMETHING_TO_MATCH = [
+    {
+        "required": ["tags"],
+        "properties": {
+            "tags": {"anyOf": [{"type": "array", "minItems": 1}, {"type": "string", "pattern": r"[^\s,]"}]}
+        },
+    },
+    {"required": ["location"], "properties": {"location": {"type": "string", "pattern": r"\S"}}},
+]
+
+
+def _job_alert_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    schema["allOf"] = [{"anyOf": _SOMETHING_TO_MATCH}]
+    _honeypot_schema(schema, model)
+
+
 class JobAlertSubmission(PublicSubmission):
-    """The career site's job-alert form: the person, and what jobs they want to hear about."""
+    """The career site's job-alert form: the person, and what jobs they want to hear about
+    (tags, a location, or both)."""
+
+    model_config = ConfigDict(json_schema_extra=_job_alert_schema)
 
     location: ShortText | None = None
 
@@ -608,7 +679,7 @@ class JobAlertSubmission(PublicSubmission):
 class ReminderCreate(Input):
     candidate_id: Id
     due_at: AwareDatetime
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    note: visible_text(2000)  # type: ignore[valid-type]
 
 
 class Reminder(Model):

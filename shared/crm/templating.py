@@ -63,12 +63,30 @@ def _environment(autoescape: bool, strict: bool = False) -> Any:
     )
 
 
+#: A template is one DynamoDB item (at most 400 KB): its parts together fit in this many bytes.
+MAX_TEMPLATE_BYTES = 350_000
+
+
 def check_template(parts: dict[str, str]) -> None:
     """Refuse, with a 422 naming the part and line, a template that does not parse, uses a
-    token that does not exist, or reaches for what the sandbox forbids."""
+    token that does not exist, or reaches for what the sandbox forbids; and one too large to
+    store, naming its largest part."""
     from jinja2 import TemplateSyntaxError, meta
     from jinja2.exceptions import SecurityError, UndefinedError
 
+    sizes = {part: len(source.encode("utf-8", "surrogatepass")) for part, source in parts.items()}
+    if sum(sizes.values()) > MAX_TEMPLATE_BYTES:
+        largest = max(sizes, key=lambda part: sizes[part])
+        raise ValidationFailed(
+            "The template is too large to store.",
+            errors=[
+                {
+                    "field": largest,
+                    "message": f"the parts are {sum(sizes.values())} bytes of UTF-8 together; "
+                    f"at most {MAX_TEMPLATE_BYTES} fit",
+                }
+            ],
+        )
     errors: list[dict[str, str]] = []
     for part, source in parts.items():
         environment = _environment(part == "html", strict=True)

@@ -158,7 +158,9 @@ def test_public_forms_accept_the_three_encodings(document: dict[str, Any], path:
     content = document["paths"][path]["post"]["requestBody"]["content"]
     assert set(content) >= {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"}
     submission = document["components"]["schemas"]["PublicSubmission"]
-    assert set(submission["required"]) >= {"email", "first_name", "last_name"}
+    form, honeypot = submission["anyOf"]  # the form, or anything with the honeypot filled in
+    assert set(form["required"]) >= {"email", "first_name", "last_name"}
+    assert honeypot["required"] == ["website"]
     assert "resume" in json.dumps(content["multipart/form-data"])
     assert "202" in document["paths"][path]["post"]["responses"]
 
@@ -191,13 +193,25 @@ def test_success_responses_carry_schemas(document: dict[str, Any]) -> None:
     }
 
 
+#: Pages a person opens in a browser: their errors are HTML pages (some also answer an API client).
+PAGE_PREFIXES = ("/ui", "/portal", "/careers", "/docs", "/public/unsubscribe", "/public/confirm")
+
+
 def test_errors_are_problem_json(document: dict[str, Any]) -> None:
+    """The API's errors are problem+json; a page's errors are pages, and say so."""
     problem = document["components"]["schemas"]["Problem"]
     assert set(problem["required"]) >= {"type", "title", "status", "detail"}
     for path, method, operation in operations(document):
         for code, response in operation["responses"].items():
-            if code.startswith(("4", "5")):
-                assert set(response["content"]) == {"application/problem+json"}, (method, path, code)
+            if not code.startswith(("4", "5")):
+                continue
+            media = set(response["content"])
+            if path.startswith(PAGE_PREFIXES) and path != "/ui/static/{name}":
+                assert media and media <= {"application/problem+json", "text/html"}, (method, path, code)
+            else:
+                assert "application/problem+json" in media, (method, path, code)
+            if path.startswith(("/v1/", "/auth/")):
+                assert media == {"application/problem+json"}, (method, path, code)
 
 
 def test_protected_operations_declare_security_and_401_403(document: dict[str, Any]) -> None:
@@ -288,3 +302,87 @@ def test_docs_page_escapes_what_it_renders(client: Client) -> None:
     body = client.http.get("/docs").body.decode()
     assert "<script" not in body.lower()
     assert body.lstrip().lower().startswith("<!doctype html>")
+
+
+# ------------------------------------------------------------------ what the server checks (issue 9)
+
+
+def _operation(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    return dict(document["paths"][path][method])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/public/confirm"),
+        ("get", "/public/unsubscribe"),
+        ("post", "/public/unsubscribe"),
+        ("get", "/portal"),
+        ("get", "/portal/export"),
+        ("post", "/portal/details"),
+        ("post", "/portal/preferences"),
+        ("post", "/portal/erase"),
+    ],
+)
+def test_link_pages_document_their_token(document: dict[str, Any], method: str, path: str) -> None:
+    names = {(p["name"], p["in"]) for p in _operation(document, method, path)["parameters"]}
+    assert ("token", "query") in names
+
+
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [
+        ("/public/portal/link", "PortalLinkRequest"),
+        ("/portal/details", "PortalDetailsForm"),
+        ("/portal/preferences", "PortalPreferencesForm"),
+        ("/portal/erase", "PortalEraseForm"),
+        ("/public/job-alerts", "JobAlertSubmission"),
+    ],
+)
+def test_form_posts_document_their_body(document: dict[str, Any], path: str, model: str) -> None:
+    content = _operation(document, "post", path)["requestBody"]["content"]
+    assert set(content) == {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"}
+    assert content["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
+    assert content["application/x-www-form-urlencoded"]["schema"] == {
+        "$ref": f"#/components/schemas/{model}Form"
+    }
+    assert '"null"' not in json.dumps(document["components"]["schemas"][f"{model}Form"])  # a form has no null
+
+
+def test_rules_the_server_checks_are_in_the_schema(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    create = schemas["CandidateCreate"]["properties"]
+    assert "^\\s*[hH][tT][tT][pP][sS]?://" in create["linkedin_url"]["anyOf"][0]["pattern"]
+    tags = create["tags"]["anyOf"]
+    assert tags[0]["items"]["pattern"] and tags[1]["type"] == "string" and tags[1]["pattern"]
+    assert "pattern" in create["first_name"]  # no control characters, something visible
+    assert schemas["EnrollmentRequest"]["oneOf"]
+    form, honeypot = schemas["JobAlertSubmission"]["anyOf"]
+    assert {tuple(b["required"]) for b in form["allOf"][0]["anyOf"]} == {("tags",), ("location",)}
+    assert honeypot["required"] == ["website"]
+    due = schemas["ReminderCreate"]["properties"]["due_at"]
+    assert due["type"] == "string" and due["format"] == "date-time"
+    patch = schemas["CandidatePatch"]["properties"]
+    assert patch["first_name"]["type"] == "string" and "anyOf" not in patch["first_name"]  # never null
+    assert {"type": "null"} in patch["phone"]["anyOf"]  # null clears it
+
+
+def test_every_route_that_reads_a_body_documents_413(document: dict[str, Any]) -> None:
+    for path, method, operation in operations(document):
+        if "requestBody" in operation:
+            assert "413" in operation["responses"], (method, path)
+
+
+def test_pages_document_html_and_their_404(document: dict[str, Any]) -> None:
+    job_page = _operation(document, "get", "/careers/jobs/{job_id}")["responses"]
+    assert set(job_page) == {"200", "404"}
+    assert set(job_page["200"]["content"]) == {"text/html"}
+    assert set(job_page["404"]["content"]) == {"text/html"}
+    export = _operation(document, "get", "/portal/export")["responses"]
+    assert set(export["200"]["content"]) == {"application/json"}
+    assert set(export["400"]["content"]) == {"text/html"}
+    login = _operation(document, "post", "/ui/login")["responses"]
+    assert set(login["403"]["content"]) == {"text/html"}
+    assert set(_operation(document, "get", "/ui/static/{name}")["responses"]["200"]["content"]) == {
+        "text/javascript"
+    }

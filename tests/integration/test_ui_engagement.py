@@ -90,7 +90,7 @@ def test_static_script_is_served_with_its_type(env: Env) -> None:
 def test_static_serves_nothing_else(env: Env, name: str) -> None:
     response = env.client.http.get(f"/ui/static/{name}")
     assert response.status_code == 404
-    assert header(response, "content-type").startswith("text/plain")
+    assert header(response, "content-type").startswith("application/problem+json")
 
 
 def test_static_path_traversal_does_not_reach_files(env: Env) -> None:

@@ -33,3 +33,37 @@ def test_events_carry_ids_only():
     [applied] = events_from_change("INSERT", {"sk": "APP#j1"}, None, app, "r4")
     assert applied.detail == {"candidate_id": "c1", "job_id": "j1", "source": "job-application"}
     assert events_from_change("INSERT", {"sk": "ACT#x"}, None, {"a": 1}, "r5") == []
+
+
+def test_concurrent_first_requests_all_find_the_signing_key() -> None:
+    """A burst of requests right after a start: while one fetches the user pool's keys, the others
+    wait for it and then find the key, instead of calling a valid token unsigned."""
+    import threading
+    import time as _time
+
+    from crm.auth import JwksCache
+
+    class SlowCache(JwksCache):
+        fetches = 0
+
+        def _refresh(self) -> None:
+            SlowCache.fetches += 1
+            self._fetched_at = _time.monotonic()  # the moment a fetch is marked done ...
+            _time.sleep(0.05)
+            self._keys = {"kid-1": "the key"}  # ... can come before its keys are there
+
+    cache = SlowCache()
+    start = threading.Barrier(16)
+    found: list[object] = []
+
+    def ask() -> None:
+        start.wait()
+        found.append(cache.key_for("kid-1"))
+
+    threads = [threading.Thread(target=ask) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert found == ["the key"] * 16
+    assert SlowCache.fetches == 1

@@ -7,9 +7,9 @@ from chalice import Blueprint, Response
 
 from chalicelib.careers import browser_form
 from chalicelib.docs import PAGE_HEADERS, render_page
-from chalicelib.http import Call, endpoint, preflight, problem, request_form
+from chalicelib.http import Call, LinkToken, endpoint, preflight, problem, request_form
 from crm.engagement.alerts import confirm, subscribe
-from crm.models import Received
+from crm.models import JobAlertSubmission, Received
 from crm.signing import InvalidLink
 
 bp = Blueprint(__name__)
@@ -28,6 +28,9 @@ preflight(bp, "/public/job-alerts")
     status=202,
     form=True,
     cors=True,
+    answers="negotiated",
+    redirects=True,
+    form_body=JobAlertSubmission,
     errors=(400, 413, 415, 422),
 )
 def subscribe_to_job_alerts(call: Call) -> Received | Response:
@@ -47,6 +50,8 @@ def _subscribe(call: Call) -> Received:
     tag="public",
     permission=None,
     errors=(400,),
+    answers="negotiated",
+    query_doc=LinkToken,
 )
 def confirm_job_alerts(call: Call) -> Response:
     token = (call.request.query_params or {}).get("token")

@@ -20,6 +20,7 @@ from crm.models import (
     CandidateSummary,
     Note,
     NoteCreate,
+    ResumeLink,
 )
 
 bp = Blueprint(__name__)
@@ -34,6 +35,10 @@ class CandidateListQuery(PageQuery, CandidateFilter):
     "/v1/candidates",
     "GET",
     summary="List candidates (filters: q, email, tag, pool, source)",
+    description="An exact `email` is answered at once from the person's record (strongly "
+    "consistent: a candidate just created or a sign-up just answered 202 is found). Every other "
+    "list is read from list projections that the table's stream maintains, so a change shows "
+    "there a moment later (under a second in AWS).",
     tag="candidates",
     permission="read",
     query=CandidateListQuery,
@@ -185,8 +190,9 @@ def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
     summary="A short-lived download link for the resume sent with an application",
     tag="candidates",
     permission="read",
+    response=ResumeLink,
     errors=(404,),
 )
-def resume_link(call: Call, candidate_id: str, job_id: str) -> dict[str, Any]:
+def resume_link(call: Call, candidate_id: str, job_id: str) -> ResumeLink:
     key = CandidateRepository().resume_key(candidate_id, job_id)
-    return {"url": ResumeStore().download_url(key), "expires_in": 300}
+    return ResumeLink(url=ResumeStore().download_url(key), expires_in=300)

@@ -165,6 +165,7 @@ def _public(job: Any) -> PublicJob:
     summary="The sample career site: open jobs, and forms to apply, join and get alerts",
     tag="careers",
     permission=None,
+    answers="page",
 )
 def careers_page(call: Call) -> Response:
     jobs, _ = JobRepository().list_page(status="open", limit=100, cursor=None)
@@ -178,6 +179,8 @@ def careers_page(call: Call) -> Response:
     summary="The sample career site: one open job and its apply form",
     tag="careers",
     permission=None,
+    answers="page",
+    errors=(404,),
 )
 def careers_job_page(call: Call, job_id: str) -> Response:
     try:
@@ -194,6 +197,7 @@ def careers_job_page(call: Call, job_id: str) -> Response:
     summary="The sample career site: the thank-you page after a form",
     tag="careers",
     permission=None,
+    answers="page",
 )
 def careers_thanks_page(call: Call) -> Response:
     form = (call.request.query_params or {}).get("form")

@@ -43,7 +43,15 @@ class Health(BaseModel):
 
 
 # Declared with ``endpoint`` (public) so the document describes these routes too.
-@endpoint(bp, "/openapi.json", "GET", summary="This OpenAPI 3.1 document", tag="meta", permission=None)
+@endpoint(
+    bp,
+    "/openapi.json",
+    "GET",
+    summary="This OpenAPI 3.1 document",
+    tag="meta",
+    permission=None,
+    success_media="application/json",
+)
 def openapi_document(call: Call) -> Response:
     return Response(
         body=json.dumps(openapi.document()),
@@ -52,7 +60,15 @@ def openapi_document(call: Call) -> Response:
     )
 
 
-@endpoint(bp, "/docs", "GET", summary="The API reference, as an HTML page", tag="meta", permission=None)
+@endpoint(
+    bp,
+    "/docs",
+    "GET",
+    summary="The API reference, as an HTML page",
+    tag="meta",
+    permission=None,
+    answers="page",
+)
 def api_reference(call: Call) -> Response:
     document = openapi.document()
     operations = [

@@ -35,6 +35,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 ERROR_TEXT = {
+    303: "See other: a page to go to (sign-in, or the page after a form)",
     400: "Malformed body or query",
     401: "No or invalid credentials",
     403: "Authenticated but not allowed",
@@ -59,7 +60,7 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 def _models(docs: list[RouteDoc]) -> list[type[BaseModel]]:
     found: dict[str, type[BaseModel]] = {"PublicSubmission": PublicSubmission}
     for doc in docs:
-        for candidate in (doc.body, _model_of(doc.response)):
+        for candidate in (doc.body, doc.form_body, _model_of(doc.response)):
             if candidate is not None:
                 found[candidate.__name__] = candidate
     return list(found.values())
@@ -96,8 +97,10 @@ def _parameters(doc: RouteDoc) -> list[dict[str, Any]]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", doc.path)
     ]
-    if doc.query is not None:
-        schema = doc.query.model_json_schema()
+    for query in (doc.query, doc.query_doc):
+        if query is None:
+            continue
+        schema = query.model_json_schema()
         for name, prop in schema.get("properties", {}).items():
             params.append(
                 {
@@ -124,10 +127,16 @@ def _parameters(doc: RouteDoc) -> list[dict[str, Any]]:
 def _request_body(doc: RouteDoc) -> dict[str, Any] | None:
     if doc.body is not None:
         return {"required": True, "content": {"application/json": {"schema": _ref(doc.body)}}}
-    if doc.form:
+    if doc.form_body is None and not doc.form:
+        return None
+    model = doc.form_body or PublicSubmission
+    schema = _ref(model)
+    form = {"$ref": REF.format(model=form_name(model))}  # a form field cannot be null
+    multipart: dict[str, Any] = form
+    if doc.form and doc.form_body is None:
         multipart = {
             "allOf": [
-                _ref(PublicSubmission),
+                form,
                 {
                     "type": "object",
                     "properties": {
@@ -140,19 +149,82 @@ def _request_body(doc: RouteDoc) -> dict[str, Any] | None:
                 },
             ]
         }
-        return {
-            "required": True,
-            "content": {
-                "application/json": {"schema": _ref(PublicSubmission)},
-                "application/x-www-form-urlencoded": {"schema": _ref(PublicSubmission)},
-                "multipart/form-data": {"schema": multipart},
-            },
-        }
-    return None
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": schema},
+            "application/x-www-form-urlencoded": {"schema": form},
+            "multipart/form-data": {"schema": multipart},
+        },
+    }
+
+
+def form_name(model: type[BaseModel]) -> str:
+    return f"{model.__name__}Form"
+
+
+#: How a form leaves an optional field out: an empty (or blank) value.
+BLANK = {"type": "string", "pattern": r"^\s*$"}
+
+
+def without_nulls(schema: Any) -> Any:
+    """A JSON Schema as a form encoding reads it: no field can be ``null``; an empty (or blank)
+    field is how a form leaves an optional value out."""
+    if isinstance(schema, list):
+        return [without_nulls(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: without_nulls(v) for k, v in schema.items() if not (k == "default" and v is None)}
+    branches = out.get("anyOf")
+    if isinstance(branches, list) and {"type": "null"} in branches:
+        out["anyOf"] = [b for b in branches if b not in ({"type": "null"}, BLANK)] + [BLANK]
+    return out
 
 
 def _path_slug(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_") or "root"
+
+
+PROBLEM = {"schema": {"$ref": REF.format(model="Problem")}}
+HTML: dict[str, Any] = {"schema": {"type": "string"}}
+
+
+def _success(doc: RouteDoc) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": "Success"}
+    if doc.status in (204, 302, 303):
+        if doc.status != 204:
+            success["headers"] = {"Location": {"schema": {"type": "string"}}}
+        return success
+    schema = _response_schema(doc)
+    content: dict[str, Any] = {}
+    if doc.success_media:
+        if schema is None and doc.success_media == "application/json":
+            schema = {"type": "object"}
+        content[doc.success_media] = {"schema": schema} if schema else {}
+    elif doc.answers == "page":
+        content["text/html"] = HTML
+    elif doc.answers == "negotiated":
+        if schema:
+            content["application/json"] = {"schema": schema}
+        content["text/html"] = HTML
+    else:
+        content["application/json"] = {"schema": schema} if schema else {}
+    success["content"] = content
+    return success
+
+
+def _error(doc: RouteDoc, code: int) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": ERROR_TEXT.get(code, "Error")}
+    if code == 303:
+        response["headers"] = {"Location": {"schema": {"type": "string"}}}
+        return response
+    if doc.answers == "page":
+        response["content"] = {"text/html": HTML}
+    elif doc.answers == "negotiated":
+        response["content"] = {"application/problem+json": PROBLEM, "text/html": HTML}
+    else:
+        response["content"] = {"application/problem+json": PROBLEM}
+    return response
 
 
 def _operation(doc: RouteDoc) -> dict[str, Any]:
@@ -162,14 +234,12 @@ def _operation(doc: RouteDoc) -> dict[str, Any]:
         "operationId": f"{doc.method.lower()}_{_path_slug(doc.path)}",
         "parameters": _parameters(doc),
     }
+    if doc.description:
+        operation["description"] = doc.description
     body = _request_body(doc)
     if body:
         operation["requestBody"] = body
-    success: dict[str, Any] = {"description": "Success"}
-    schema = _response_schema(doc)
-    if schema and doc.status != 204:
-        success["content"] = {"application/json": {"schema": schema}}
-    responses: dict[str, Any] = {str(doc.status): success}
+    responses: dict[str, Any] = {str(doc.status): _success(doc)}
     codes = set(doc.errors)
     if doc.permission is not None:
         codes |= {401, 403}
@@ -177,15 +247,14 @@ def _operation(doc: RouteDoc) -> dict[str, Any]:
         operation["x-permission"] = doc.permission
     else:
         operation["security"] = []
-    if doc.body is not None or doc.form:
-        codes |= {400, 415, 422}
+    if doc.body is not None or doc.form or doc.form_body is not None:
+        codes |= {400, 413, 415, 422}
     if doc.query is not None:
         codes |= {400, 422}
-    for code in sorted(codes):
-        responses[str(code)] = {
-            "description": ERROR_TEXT.get(code, "Error"),
-            "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
-        }
+    if doc.redirects:
+        codes.add(303)
+    for code in sorted(codes - {doc.status}):
+        responses[str(code)] = _error(doc, code)
     operation["responses"] = responses
     return operation
 
@@ -197,6 +266,10 @@ def document() -> dict[str, Any]:
         paths.setdefault(doc.path, {})[doc.method.lower()] = _operation(doc)
     _, schemas = models_json_schema([(m, "validation") for m in _models(ROUTE_DOCS)], ref_template=REF)
     components = dict(schemas.get("$defs", {}))
+    for doc in ROUTE_DOCS:
+        if doc.form or doc.form_body is not None:
+            model = doc.form_body or PublicSubmission
+            components[form_name(model)] = without_nulls(components[model.__name__])
     components["Problem"] = PROBLEM_SCHEMA
     return {
         "openapi": "3.1.0",

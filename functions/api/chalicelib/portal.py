@@ -12,12 +12,14 @@ import json
 from typing import Any
 
 from chalice import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.docs import PAGE_HEADERS, render_page
-from chalicelib.http import Call, endpoint, preflight, request_form
+from chalicelib.http import Call, LinkToken, endpoint, preflight, request_form
 from crm import portal
 from crm.errors import ValidationFailed, VersionConflict
 from crm.models import TOPICS, Candidate, Received
+from crm.portal import PortalLinkRequest
 from crm.signing import InvalidLink
 
 bp = Blueprint(__name__)
@@ -53,6 +55,39 @@ FIELD_HELP = {
 }
 
 preflight(bp, "/public/portal/link")
+
+
+class _PortalForm(BaseModel):
+    """What every portal form carries (documentation of the forms; the pages check them)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    token: str = Field(max_length=4096, description="The signed token from the emailed link.")
+
+
+class PortalDetailsForm(_PortalForm):
+    """``POST /portal/details``: the corrected details, against the version the page showed."""
+
+    version: str = Field(max_length=20, description="The record's version when the page was read.")
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    phone: str = Field(default="", max_length=40)
+    location: str = Field(default="", max_length=200)
+    linkedin_url: str = Field(default="", max_length=500)
+
+
+class PortalPreferencesForm(_PortalForm):
+    """``POST /portal/preferences``: a ticked box (any value but no/off/false/0) grants a topic."""
+
+    marketing: str | None = None
+    job_alerts: str | None = None
+    events: str | None = None
+
+
+class PortalEraseForm(_PortalForm):
+    """``POST /portal/erase``: ``confirm`` must be ticked."""
+
+    confirm: str | None = None
 
 
 def _fields(call: Call) -> dict[str, Any]:
@@ -130,6 +165,8 @@ def _home(
     status=202,
     cors=True,
     errors=ERRORS,
+    answers="negotiated",
+    form_body=PortalLinkRequest,
 )
 def request_portal_link(call: Call) -> Any:
     portal.request_link(_fields(call))
@@ -149,6 +186,8 @@ def request_portal_link(call: Call) -> Any:
     tag="portal",
     permission=None,
     errors=(400,),
+    answers="page",
+    query_doc=LinkToken,
 )
 def portal_home(call: Call) -> Response:
     token = _query_token(call)
@@ -170,6 +209,9 @@ def portal_home(call: Call) -> Response:
     tag="portal",
     permission=None,
     errors=(*ERRORS, 409),
+    answers="negotiated",  # a body that cannot be read at all is problem+json
+    query_doc=LinkToken,
+    form_body=PortalDetailsForm,
 )
 def portal_details(call: Call) -> Response:
     opened = _open_form(call)
@@ -211,6 +253,9 @@ def portal_details(call: Call) -> Response:
     tag="portal",
     permission=None,
     errors=ERRORS,
+    answers="negotiated",  # a body that cannot be read at all is problem+json
+    query_doc=LinkToken,
+    form_body=PortalPreferencesForm,
 )
 def portal_preferences(call: Call) -> Response:
     opened = _open_form(call)
@@ -229,6 +274,9 @@ def portal_preferences(call: Call) -> Response:
     tag="portal",
     permission=None,
     errors=(400,),
+    answers="page",
+    query_doc=LinkToken,
+    success_media="application/json",
 )
 def portal_export(call: Call) -> Response:
     try:
@@ -254,6 +302,9 @@ def portal_export(call: Call) -> Response:
     tag="portal",
     permission=None,
     errors=ERRORS,
+    answers="negotiated",  # a body that cannot be read at all is problem+json
+    query_doc=LinkToken,
+    form_body=PortalEraseForm,
 )
 def portal_erase(call: Call) -> Response:
     opened = _open_form(call)

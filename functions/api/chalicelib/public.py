@@ -57,6 +57,8 @@ def _accept(call: Call, job_id: str | None) -> Received:
     status=202,
     form=True,
     cors=True,
+    answers="negotiated",
+    redirects=True,
     errors=(400, 413, 415, 422),
 )
 def join_talent_network(call: Call) -> Received | Response:
@@ -74,6 +76,8 @@ def join_talent_network(call: Call) -> Received | Response:
     status=202,
     form=True,
     cors=True,
+    answers="negotiated",
+    redirects=True,
     errors=(400, 404, 413, 415, 422),
 )
 def apply_to_job(call: Call, job_id: str) -> Received | Response:

@@ -111,11 +111,12 @@ def see_other(location: str, headers: dict[str, str] | None = None) -> Response:
     return Response(body="", status_code=303, headers={**UI_HEADERS, "Location": location, **(headers or {})})
 
 
-def _fields(call: Call) -> dict[str, Any]:
+def _fields(call: Call, max_bytes: int | None = None) -> dict[str, Any]:
     return request_form(
         call.request,
         default_type="application/x-www-form-urlencoded",
         allowed=("application/x-www-form-urlencoded", "multipart/form-data"),
+        max_bytes=max_bytes,
     ).fields
 
 
@@ -190,18 +191,20 @@ def ui_route(
     blueprint: Blueprint | None = None,
     signed_in: bool = True,
     errors: tuple[int, ...] = (),
+    max_form_bytes: int | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """A UI page: the session (when ``signed_in``), CSRF on POST, and errors as HTML pages.
 
     ``blueprint`` is the module's own (default: this module's); the view gets ``(call, session,
-    fields, **uri_params)`` where ``fields`` is the parsed form of a POST."""
+    fields, **uri_params)`` where ``fields`` is the parsed form of a POST (``max_form_bytes``: a
+    form with long fields, such as a template's)."""
 
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
         def wrapped(call: Call, **params: str) -> Response:
             try:
                 session = _session(call) if signed_in else None
-                fields = _fields(call) if method == "POST" else {}
+                fields = _fields(call, max_form_bytes) if method == "POST" else {}
                 csrf = text(fields.get("csrf")) or None
                 if session is not None and method == "POST" and not web.csrf_ok(session.token, csrf):
                     raise _BadCsrf()
@@ -223,7 +226,9 @@ def ui_route(
             tag="ui",
             permission=None,
             status=200,
-            errors=errors,
+            errors=(*errors, 400, 413, 415) if method == "POST" else errors,
+            answers="page",
+            redirects=signed_in or method == "POST",
         )(wrapped)
         return view
 

@@ -42,6 +42,9 @@ STATIC = Path(__file__).parent / "static"
 STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.js$")
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TEMPLATE_PARTS = ("name", "subject", "html", "text")
+#: A template's form may be as large as its longest valid parts (two of 100,000 characters, each
+#: up to 12 bytes once percent-encoded): about 2.4 MB.
+TEMPLATE_FORM_BYTES = 3 * 1024 * 1024
 CAMPAIGN_FIELDS = ("name", "template_id", "pool", "tags", "source")
 STATS = ("sent", "delivered", "opened", "clicked", "bounced", "complained", "suppressed", "failed")
 NOTICES = {
@@ -88,15 +91,12 @@ def _field_errors(errors: list[dict[str, str]], known: tuple[str, ...]) -> dict[
     tag="ui",
     permission=None,
     errors=(404,),
+    success_media="text/javascript",
 )
 def ui_static(call: Call, name: str) -> Response:
     path = STATIC / name
     if not STATIC_NAME.match(name) or not path.is_file():
-        return Response(
-            body="Not found\n",
-            status_code=404,
-            headers={**SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8"},
-        )
+        raise NotFound("There is no such script.")
     return Response(
         body=path.read_text(encoding="utf-8"),
         status_code=200,
@@ -191,6 +191,7 @@ PROBLEM = "The template cannot be saved as it is; see the marked fields."
     "Recruiter UI: create an email template (form: csrf, name, subject, html, text)",
     blueprint=bp,
     errors=(403, 422),
+    max_form_bytes=TEMPLATE_FORM_BYTES,
 )
 def ui_create_template(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     form = _typed(fields)
@@ -211,6 +212,7 @@ def ui_create_template(call: Call, session: Session, fields: dict[str, Any]) -> 
     "version, name, subject, html, text); with X-Preview: fragment only the preview region",
     blueprint=bp,
     errors=(403, 404, 422),
+    max_form_bytes=TEMPLATE_FORM_BYTES,
 )
 def ui_preview_template(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     form = _typed(fields)
@@ -252,6 +254,7 @@ def ui_template(call: Call, session: Session, fields: dict[str, Any], template_i
     "Recruiter UI: save an email template (form: csrf, version, name, subject, html, text)",
     blueprint=bp,
     errors=(403, 404, 409, 422),
+    max_form_bytes=TEMPLATE_FORM_BYTES,
 )
 def ui_save_template(call: Call, session: Session, fields: dict[str, Any], template_id: str) -> Response:
     repository = TemplateRepository()

@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.docs import PAGE_HEADERS, render_page
-from chalicelib.http import Call, endpoint, problem
+from chalicelib.http import Call, LinkToken, endpoint, problem
 from crm.signing import InvalidLink
 from crm.unsubscribe import read_link, unsubscribe
 
@@ -40,6 +40,8 @@ def _invalid(call: Call, error: InvalidLink) -> Response:
     tag="public",
     permission=None,
     errors=(400,),
+    answers="negotiated",
+    query_doc=LinkToken,
 )
 def unsubscribe_page(call: Call) -> Response:
     try:
@@ -57,6 +59,8 @@ def unsubscribe_page(call: Call) -> Response:
     tag="public",
     permission=None,
     errors=(400,),
+    answers="negotiated",
+    query_doc=LinkToken,
 )
 def unsubscribe_now(call: Call) -> Response:
     try:

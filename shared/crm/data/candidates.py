@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from crm.data import table
-from crm.data.projections import candidate_list_query
+from crm.data.projections import SUMMARY_FIELDS, candidate_list_query
 from crm.errors import Conflict, NotFound, VersionConflict
 from crm.models import (
     Activity,
@@ -34,6 +34,7 @@ from crm.models import (
     PublicSubmission,
     new_id,
     normalise_email,
+    search_term,
     utcnow,
 )
 
@@ -95,6 +96,11 @@ class CandidateRepository:
     def list_page(
         self, flt: CandidateFilter, *, limit: int, cursor: str | None
     ) -> tuple[list[CandidateSummary], str | None]:
+        """One page of a list. An exact email is answered from the email guard and the profile
+        (strongly consistent: a person just created or signed up is found at once); every other
+        list is read from the projections, which trail writes by a moment."""
+        if flt.email:
+            return self._by_email(flt, cursor), None
         query = candidate_list_query(flt)
         items, next_cursor = table.query_page(limit=limit, cursor=cursor, index="gsi1", **query)
         seen: set[str] = set()
@@ -105,6 +111,20 @@ class CandidateRepository:
                 seen.add(summary.id)
                 out.append(summary)
         return out, next_cursor
+
+    def _by_email(self, flt: CandidateFilter, cursor: str | None) -> list[CandidateSummary]:
+        """At most one person: GetItem of the guard, GetItem of the profile, the other filters
+        applied to it as the projections' filter expression would. A cursor is past the end."""
+        candidate_id = None if cursor else self.find_id_by_email(str(flt.email))
+        if candidate_id is None:
+            return []
+        try:
+            candidate = self.get(candidate_id)
+        except NotFound:  # erased between the two reads
+            return []
+        if not matches_filter(candidate, flt):
+            return []
+        return [CandidateSummary.model_validate(candidate.model_dump(include=set(SUMMARY_FIELDS)))]
 
     def _child_page(
         self,
@@ -571,6 +591,25 @@ class CandidateRepository:
             ]
         )
         return resume_keys
+
+
+def matches_filter(candidate: Candidate, flt: CandidateFilter) -> bool:
+    """Whether a candidate passes the filters (as the list query's filter expression reads them:
+    ``q`` is contained in the names and email)."""
+    if flt.email and candidate.email != flt.email:
+        return False
+    if flt.pool and flt.pool not in candidate.pools:
+        return False
+    if flt.tag and flt.tag not in candidate.tags:
+        return False
+    if flt.source and flt.source not in (candidate.sources or [candidate.source]):
+        return False
+    if flt.q:
+        search = " ".join(
+            [search_term(candidate.first_name), search_term(candidate.last_name), candidate.email]
+        )
+        return search_term(flt.q) in search
+    return True
 
 
 def _consents(marketing: bool | None, source: str, now: str) -> dict[str, Any]:
