@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install dev test unit lint bench package clean
+.PHONY: install dev test unit lint bench fuzz package clean
 
 install: $(STAMP)
 
@@ -21,6 +21,12 @@ test: install
 
 unit: install
 	$(BIN)/pytest tests/unit $(ARGS)
+
+# The OpenAPI fuzzer for longer than make test runs it (FUZZ_EXAMPLES per operation, FUZZ_SEED).
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: install
+	CRM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CRM_FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest tests/e2e/test_fuzz.py -s $(ARGS)
 
 lint: install
 	$(BIN)/ruff check shared functions tests infra

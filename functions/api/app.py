@@ -3,12 +3,21 @@
 Routes live in blueprints by resource (``chalicelib/``); each is declared with
 ``chalicelib.http.endpoint``, which authenticates, validates and maps errors to
 problem+json. Domain logic lives in the ``crm`` package.
+
+What Chalice answers by itself, before or around a view (405 for a method the path does not
+allow, 415, the 400 of a binary response without a matching ``Accept``, the 500 of an exception
+outside ``endpoint``), is turned into problem+json by ``chalice_errors_as_problems`` with the
+same status and headers (``Allow`` on a 405): in AWS and in the local stack alike.
 """
 
+import logging
 import os
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
 
 from aws_lambda_powertools import Logger
-from chalice import Chalice, ConvertToMiddleware
+from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib import (
     admin,
@@ -33,12 +42,98 @@ from chalicelib import (
     ui_sequences,
     unsubscribe,
 )
+from chalicelib.http import problem
+from crm.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 logger = Logger(service="crm")  # not the app name, or every line is logged twice
+log = logging.getLogger("crm.api")
 
 app = Chalice(app_name="crm-api")
 app.api.binary_types.append("multipart/form-data")
+
+#: Chalice's own error statuses and the domain error each becomes.
+_CHALICE_ERRORS: dict[int, type[DomainError]] = {
+    401: Unauthenticated,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    409: Conflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: ValidationFailed,
+    429: RateLimited,
+}
+
+
+def _is_chalice_error(response: Response) -> bool:
+    body = response.body
+    return response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}
+
+
+def _internal_error() -> DomainError:
+    error = DomainError("Something went wrong on our side; it has been logged.")
+    error.status, error.title, error.slug = 500, "Internal error", "internal"
+    return error
+
+
+def chalice_errors_as_problems(
+    of: Chalice,
+) -> Callable[[Any, Callable[[Any], Response]], Response]:
+    """An http middleware for the app ``of`` that answers Chalice's own ``{"Code", "Message"}``
+    error bodies as problem+json, with the same status and headers."""
+
+    def middleware(request: Any, get_response: Callable[[Any], Response]) -> Response:
+        return _as_problem(of, request, get_response)
+
+    return middleware
+
+
+def _as_problem(of: Chalice, request: Any, get_response: Callable[[Any], Response]) -> Response:
+    context = getattr(request, "context", None) or {}
+    resource = context.get("resourcePath")
+    if resource is not None and resource not in of.routes:
+        # Only a hand-made event can name a resource the app does not have (API Gateway and the
+        # local server route first); Chalice would answer 405 and add the path to its route table.
+        return problem(NotFound("No route matches this method and path."))
+    try:
+        response = get_response(request)
+    except Exception as exc:
+        log.error("unhandled %s outside the route's handler on %s", type(exc).__name__, resource)
+        return problem(_internal_error())
+    if not _is_chalice_error(response):
+        return response
+    status = response.status_code
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    error: DomainError
+    if status == 405:
+        method = context.get("httpMethod") or "This method"
+        allowed = headers.get("Allow") or ""
+        error = MethodNotAllowed(f"{method} is not allowed on this path; it allows {allowed}.")
+    elif status >= 500:
+        log.error("Chalice answered %s (%s) on %s", status, response.body.get("Code"), resource)
+        error = _internal_error()
+        error.status = status
+    else:
+        error = _CHALICE_ERRORS.get(status, DomainError)(str(response.body.get("Message") or "Bad request."))
+        if status not in _CHALICE_ERRORS and status != 400:
+            phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+            error.status, error.title, error.slug = status, phrase, phrase.lower().replace(" ", "-")
+    return problem(error, headers)
+
+
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_middleware(chalice_errors_as_problems(app), "http")
 
 for blueprint in (
     docs.bp,

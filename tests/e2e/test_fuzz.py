@@ -1,0 +1,88 @@
+"""The OpenAPI document against the running product: schemathesis generates requests from
+``/openapi.json`` (valid ones, and ones that break the schema on purpose) and checks every answer
+with all of its checks: no 5xx, every status, content type, header and body as documented, valid
+data accepted and invalid data refused, 405 with ``Allow`` for undeclared methods, no request
+that works without its credentials. The exceptions the schema cannot express are listed, with
+their reasons, in ``tests/fuzz/schemathesis.toml``.
+
+``make test`` runs a fixed seed and a few examples per operation as a recruiter and as an admin;
+``make fuzz`` runs longer (``CRM_FUZZ_EXAMPLES``, ``CRM_FUZZ_SEED``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import DEMO_PASSWORD, CrmDev
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("fuzz"), pytest.mark.timeout(1800)]
+
+CONFIG = Path(__file__).resolve().parents[1] / "fuzz" / "schemathesis.toml"
+EXAMPLES = int(os.environ.get("CRM_FUZZ_EXAMPLES", "8"))
+SEED = int(os.environ.get("CRM_FUZZ_SEED", "20261202"))
+#: The local stack's own tools (the clock would move time for every other test of the stack).
+EXCLUDED_PATHS = r"^/(ui/)?dev/"
+
+
+@pytest.fixture(scope="module")
+def fuzzed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrmDev]:
+    stack = CrmDev(tmp_path_factory.mktemp("fuzz") / "data", "--demo-password", DEMO_PASSWORD)
+    stack.start("--fresh")
+    try:
+        yield stack
+    finally:
+        if stack.process is not None:
+            stack.stop_cleanly()
+
+
+def schemathesis(stack: CrmDev, token: str, report: Path) -> subprocess.CompletedProcess[str]:
+    command = [
+        str(Path(sys.executable).with_name("st")),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{stack.base_url}/openapi.json",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(EXAMPLES),
+        "--seed",
+        str(SEED),
+        "--workers",
+        "2",
+        "--generation-database",
+        "none",
+        "--exclude-path-regex",
+        EXCLUDED_PATHS,
+        "--no-color",
+        "--request-timeout",
+        "30",
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_"))}
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1500, env=env, check=False)
+    report.write_text(result.stdout + result.stderr)
+    return result
+
+
+@pytest.mark.parametrize("who", ["recruiter", "admin"])
+def test_the_api_holds_to_its_document_under_fuzzing(fuzzed_stack: CrmDev, who: str, tmp_path: Path) -> None:
+    token = fuzzed_stack.login(f"{who}@example.com")["id_token"]
+    report = tmp_path / f"schemathesis-{who}.txt"
+    result = schemathesis(fuzzed_stack, token, report)
+    output = result.stdout + result.stderr
+    cases = re.search(r"(\d+) generated", output)
+    summary = output[output.rfind("SUMMARY") :] if "SUMMARY" in output else output[-4000:]
+    print(f"schemathesis as {who}: {cases.group(1) if cases else '?'} cases (seed {SEED}); report {report}")
+    assert result.returncode == 0, f"schemathesis found problems (full report: {report})\n{output[-12000:]}"
+    assert cases and int(cases.group(1)) > 500, summary
+    assert fuzzed_stack.get("/health").status_code == 200
