@@ -366,12 +366,14 @@ class DevStack:
     def _start_moto(self) -> None:
         from crm_tools.devstack_moto import (
             LocalMotoServer,
+            install_fast_dynamodb,
             install_fast_stream_reads,
             install_fast_transactions,
         )
 
         install_fast_transactions()
         install_fast_stream_reads()
+        install_fast_dynamodb()
         self.moto = LocalMotoServer(ip_address="127.0.0.1", port=0)
         self.moto.start()
         self.endpoint_url = self.moto.endpoint_url

@@ -1,10 +1,11 @@
 """``make bench``: cold start, warm handler overhead, AWS requests per operation, list reads at
-scale and campaign fan-out, each as a ratio against a baseline measured in the same run. See
-docs/benchmarks.md.
+scale, campaign fan-out, the recruiter UI and the local stack under load, each as a ratio against
+a baseline measured in the same run. See docs/benchmarks.md.
 
-    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,2,3,4,5,6] [--strict]
+    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,2,3,4,5,6,7] [--strict]
     python -m tests.bench --only fanout      # figure 5 alone
     python -m tests.bench --only ui          # figure 6 alone (UI render time, dashboard bytes)
+    python -m tests.bench --only load        # figure 7 alone (crm dev, 50 clients against 1)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from tests.bench.bench_stack import ROOT
 
-ALIASES = {"cold": 1, "warm": 2, "counts": 3, "lists": 4, "fanout": 5, "ui": 6}
+ALIASES = {"cold": 1, "warm": 2, "counts": 3, "lists": 4, "fanout": 5, "ui": 6, "load": 7}
 PACKAGES = ("boto3", "botocore", "chalice", "pydantic", "aws-lambda-powertools", "PyJWT", "moto")
 
 
@@ -63,7 +64,20 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fanout-memory-sizes", default="1000,50000", help="dispatcher memory: small,large (1000,50000)"
     )
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="figures to run, e.g. 1,3 or fanout (all)")
+    parser.add_argument("--load-clients", type=int, default=50, help="figure 7: concurrent clients (50)")
+    parser.add_argument(
+        "--load-seconds", type=float, default=20.0, help="figure 7: seconds with the clients (20)"
+    )
+    parser.add_argument(
+        "--load-single-seconds",
+        type=float,
+        default=10.0,
+        help="figure 7: seconds with one client, half before and half after (10)",
+    )
+    parser.add_argument(
+        "--load-preload", type=int, default=300, help="figure 7: sign-ups before measuring (300)"
+    )
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="figures to run, e.g. 1,3 or fanout (all)")
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json", help="build/bench.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any row misses its goal")
     return parser.parse_args(argv)
@@ -116,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if 1 in only:
             t = time.perf_counter()
-            _log(f"bench: 1/6 cold starts ({args.repeats} of each, interleaved)")
+            _log(f"bench: 1/7 cold starts ({args.repeats} of each, interleaved)")
             found, raw["cold_start"] = figures.cold(
                 stack, repeats=args.repeats, source_repeats=args.source_repeats, log=_log
             )
@@ -125,21 +139,21 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"  ({timings['cold_start']:.0f} s)")
         if 2 in only:
             t = time.perf_counter()
-            _log(f"bench: 2/6 warm handler time ({args.requests} requests per route)")
+            _log(f"bench: 2/7 warm handler time ({args.requests} requests per route)")
             found, raw["warm"] = figures.warm(stack, requests=args.requests, warmup=args.warmup)
             rows += found
             timings["warm"] = time.perf_counter() - t
             _log(f"  ({timings['warm']:.0f} s)")
         if 3 in only:
             t = time.perf_counter()
-            _log("bench: 3/6 AWS requests per operation")
+            _log("bench: 3/7 AWS requests per operation")
             found, raw["counts"] = figures.counts(stack)
             rows += found
             timings["counts"] = time.perf_counter() - t
             _log(f"  ({timings['counts']:.0f} s)")
         if 4 in only:
             t = time.perf_counter()
-            _log(f"bench: 4/6 items read per list page ({args.small:,} then {args.large:,} candidates)")
+            _log(f"bench: 4/7 items read per list page ({args.small:,} then {args.large:,} candidates)")
             found, raw["list_scaling"] = figures.scaling(stack, small=args.small, large=args.large, log=_log)
             rows += found
             timings["list_scaling"] = time.perf_counter() - t
@@ -148,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             sizes = tuple(int(x) for x in args.fanout_sizes.split(",") if x.strip())
             memory_sizes = tuple(int(x) for x in args.fanout_memory_sizes.split(",") if x.strip())
-            _log(f"bench: 5/6 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
+            _log(f"bench: 5/7 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
             found, raw["fanout"] = fanout.run(
                 sizes=sizes,
                 memory_sizes=memory_sizes,
@@ -161,11 +175,29 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"  ({timings['fanout']:.0f} s)")
         if 6 in only:
             t = time.perf_counter()
-            _log("bench: 6/6 recruiter UI render time and dashboard bytes")
+            _log("bench: 6/7 recruiter UI render time and dashboard bytes")
             found, raw["ui"] = figures.ui(stack, requests=args.requests, warmup=args.warmup)
             rows += found
             timings["ui"] = time.perf_counter() - t
             _log(f"  ({timings['ui']:.0f} s)")
+        if 7 in only:
+            from tests.bench import load
+
+            t = time.perf_counter()
+            _log(
+                f"bench: 7/7 the local stack under load ({args.load_clients} clients against 1, "
+                f"{args.load_seconds:.0f} s)"
+            )
+            found, raw["load"] = load.run(
+                clients=args.load_clients,
+                seconds=args.load_seconds,
+                single_seconds=args.load_single_seconds,
+                preload_count=args.load_preload,
+                log=_log,
+            )
+            rows += found
+            timings["load"] = time.perf_counter() - t
+            _log(f"  ({timings['load']:.0f} s)")
     finally:
         if stack is not None:
             stack.stop()
