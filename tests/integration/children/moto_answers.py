@@ -3,7 +3,6 @@
 Run twice by ``tests/integration/test_fast_moto.py``: as moto answers them, and with the local
 stack's speed-ups (``install_fast_dynamodb``) installed; the two outputs must be identical.
 """
-# ruff: noqa: E501, E701, E702
 
 import json
 import os
