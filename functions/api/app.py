@@ -1,7 +1,7 @@
 """The HTTP API: one Chalice app for career sites, recruiters and integrations.
 
 Routes live in blueprints by resource (``chalicelib/``); each is declared with
-``chalicelib.http.endpoint``, which authenticates, validates and maps errors to
+``chalicelib.web.endpoint.endpoint``, which authenticates, validates and maps errors to
 problem+json. Domain logic lives in the ``crm`` package.
 
 What Chalice answers by itself, before or around a view (405 for a method the path does not
@@ -19,31 +19,19 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from chalice import Chalice, ConvertToMiddleware, Response
 
-from chalicelib import (
-    admin,
-    alerts,
-    auth_routes,
-    campaigns,
-    candidates,
-    careers,
-    docs,
-    jobs,
-    pools,
-    portal,
-    public,
-    reminders,
-    sequences,
-    templates,
-    ui,
-    ui_dashboard,
-    ui_engagement,
-    ui_jobs,
-    ui_pools,
-    ui_sequences,
-    unsubscribe,
-)
-from chalicelib.http import problem
-from crm.errors import (
+from chalicelib.api import api_keys as admin
+from chalicelib.api import auth as auth_routes
+from chalicelib.api import campaigns, candidates, jobs, pools, reminders, sequences, templates
+from chalicelib.public import alerts, careers, docs, portal, unsubscribe
+from chalicelib.public import intake as public
+from chalicelib.ui import candidates as ui
+from chalicelib.ui import dashboard as ui_dashboard
+from chalicelib.ui import engagement as ui_engagement
+from chalicelib.ui import jobs as ui_jobs
+from chalicelib.ui import pools as ui_pools
+from chalicelib.ui import sequences as ui_sequences
+from chalicelib.web.endpoint import problem
+from crm.platform.errors import (
     Conflict,
     DomainError,
     Forbidden,
@@ -161,7 +149,8 @@ for blueprint in (
     app.register_blueprint(blueprint)
 
 if os.environ.get("CRM_LOCAL_STACK") == "1":  # set by `crm dev` only: never in AWS
-    from chalicelib import dev, ui_dev
+    from chalicelib.api import dev
+    from chalicelib.ui import dev as ui_dev
 
     app.register_blueprint(dev.bp)
     app.register_blueprint(ui_dev.bp)

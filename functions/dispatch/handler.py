@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from crm.engagement.dispatch import dispatch, parse_request
+from crm.dispatch.service import dispatch, parse_request
 
 logger = Logger(service="crm")
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -1,5 +1,5 @@
 """Due work, once a minute (EventBridge Scheduler): queues the sequence steps and reminders
-whose time has come (``crm.engagement.due``). A failed run is simply repeated by the next tick."""
+whose time has come (``crm.workflows.due_work``). A failed run is simply repeated by the next tick."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from crm.engagement.due import run_due_work
+from crm.workflows.due_work import run_due_work
 
 logger = Logger(service="crm")
 

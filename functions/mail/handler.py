@@ -1,5 +1,5 @@
 """Mail consumer: sends each recipient of a mail-queue message one email, exactly once
-(``crm.engagement.sender``). A message SES throttled is backed off (its visibility timeout
+(``crm.mailing.sender``). A message SES throttled is backed off (its visibility timeout
 grows with each receive) and retried; partial batch failures are reported; a message that
 keeps failing lands in the dead-letter queue."""
 
@@ -12,9 +12,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from crm.engagement.messages import MailJob
-from crm.engagement.sender import RecipientsBusy, Throttled, process
-from crm.queues import back_off
+from crm.mailing.messages import MailJob
+from crm.mailing.sender import RecipientsBusy, Throttled, process
+from crm.platform.queues import back_off
 
 logger = Logger(service="crm")
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from crm.ses_feedback import apply_feedback, event_name, record_engagement
+from crm.workflows.ses_feedback import apply_feedback, event_name, record_engagement
 
 logger = Logger(service="crm")
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from crm.stream_changes import apply_change
+from crm.workflows.table_changes import apply_change
 
 logger = Logger(service="crm")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from crm.fields import (
+from crm.platform.fields import (
     MAX_TAGS,
     AwareDatetime,
     Email,
@@ -85,7 +85,7 @@ class Model(BaseModel):
 
 class Input(Model):
     """A request body from the recruiter or integration API: unknown fields are refused. Each
-    field's type trims what should be trimmed (``crm.fields``)."""
+    field's type trims what should be trimmed (``crm.platform.fields``)."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 

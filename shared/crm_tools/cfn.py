@@ -1,6 +1,6 @@
 """Read a CloudFormation / SAM template and resolve the intrinsic functions the local stack needs.
 
-Pure: no AWS calls, no sockets. The local stack (``crm_tools.devstack``) creates the
+Pure: no AWS calls, no sockets. The local stack (``crm_tools.devstack.stack``) creates the
 resources and tells a :class:`Resolver` what each one is called (its ``Ref`` value and
 attributes); the resolver then turns any property, environment variable or event
 source of the template into plain values.

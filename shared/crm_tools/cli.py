@@ -93,7 +93,7 @@ def add_dev(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _check_dev_host(args: argparse.Namespace) -> None:
     """A non-loopback ``--host`` is a usage error (status 2) unless the insecure flag is given."""
-    from crm_tools.devstack import INSECURE_HOST_WARNING, is_loopback
+    from crm_tools.devstack.stack import INSECURE_HOST_WARNING, is_loopback
 
     if not is_loopback(args.host) and not args.insecure_host:
         args.parser.error(
@@ -111,7 +111,7 @@ def _run_dev(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: stop.set())
 
-    from crm_tools.devstack import DevOptions, run_dev
+    from crm_tools.devstack.stack import DevOptions, run_dev
 
     _configure_logging(args.verbose)
     options = DevOptions(
@@ -154,7 +154,7 @@ def add_invoke(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _run_invoke(args: argparse.Namespace) -> int:
-    from crm_tools.devstack_invoke import main as invoke_main
+    from crm_tools.devstack.invoke import main as invoke_main
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     return invoke_main(args.function, args.event, args.data_dir)
@@ -182,7 +182,7 @@ def add_env_json(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def _run_env_json(args: argparse.Namespace) -> int:
     import json
 
-    from crm_tools.devstack import env_json, local_environments, project_root
+    from crm_tools.devstack.stack import env_json, local_environments, project_root
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     text = json.dumps(env_json(local_environments(args.template)), indent=2) + "\n"

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from crm_tools.devstack import FAKE_CREDENTIALS, REGION
-from crm_tools.devstack_invoke import InvokeError, check_reachable, read_stack
+from crm_tools.devstack.invoke import InvokeError, check_reachable, read_stack
+from crm_tools.devstack.stack import FAKE_CREDENTIALS, REGION
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

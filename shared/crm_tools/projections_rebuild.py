@@ -10,7 +10,7 @@ It pages through the table with a Scan (an operational tool: no request path sca
 to candidate profiles and their ``LIST#ALL`` items. For each profile it compares the
 projections the profile wants with the ``LIST#`` items under its key (one Query) and writes
 only the difference, in a transaction conditioned on the profile's ``version``, as the stream
-function does (:meth:`crm.data.projections.CandidateProjections.rebuild`). It is therefore safe
+function does (:meth:`crm.candidates.projections.CandidateProjections.rebuild`). It is therefore safe
 while traffic flows: a profile that changes meanwhile fails the condition and is left to the
 stream (counted as skipped), and an erased candidate is never brought back. ``LIST#`` items
 whose profile is gone are deleted, conditioned on the profile still being absent.
@@ -36,9 +36,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from crm_tools.devstack import FAKE_CREDENTIALS, REGION
-from crm_tools.devstack_invoke import InvokeError, check_reachable, read_stack
-from crm_tools.devstack_persist import atomic_write
+from crm_tools.devstack.invoke import InvokeError, check_reachable, read_stack
+from crm_tools.devstack.persist import atomic_write
+from crm_tools.devstack.stack import FAKE_CREDENTIALS, REGION
 
 log = logging.getLogger("crm.projections")
 
@@ -137,8 +137,8 @@ def _cloudformation_table(cloudformation: Any, stack_name: str) -> str:
 @contextlib.contextmanager
 def domain_environment(target: Target) -> Iterator[None]:
     """Point the domain code (``crm.data``, which writes the projections) at the target's table."""
-    from crm.aws import reset_clients
-    from crm.config import reset_settings
+    from crm.platform.aws import reset_clients
+    from crm.platform.config import reset_settings
 
     overrides = {"TABLE_NAME": target.table, "AWS_REGION": target.region, "AWS_DEFAULT_REGION": target.region}
     if target.endpoint_url:
@@ -194,8 +194,8 @@ def scan_pages(
 
 def rebuild_page(items: list[dict[str, Any]]) -> Counts:
     """Bring the candidates of one page up to date; list items without a profile are removed."""
-    from crm.data import table
-    from crm.data.projections import CandidateProjections, Outcome, is_candidate_profile
+    from crm.candidates.projections import CandidateProjections, Outcome, is_candidate_profile
+    from crm.platform import table
 
     projections = CandidateProjections()
     counts = Counts()

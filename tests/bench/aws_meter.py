@@ -2,14 +2,14 @@
 inside them, and the ``ScannedCount`` of each DynamoDB read.
 
 ``install()`` wraps ``botocore.session.Session.create_client``, so it sees every client whoever
-creates it (``crm.aws``, Powertools, anything else). On each new client it registers
+creates it (``crm.platform.aws``, Powertools, anything else). On each new client it registers
 
 - ``before-send``: one HTTP request about to leave (retries count again), the figure reported;
 - ``after-call``: the parsed response of an API call, for ``ScannedCount``;
 
 and wraps the client's ``_make_api_call`` to time the whole call: parameter validation,
 serialisation, signing, the round trip and parsing. Handler time minus that time is the handler's
-own work. Install it before any client exists (``crm.aws`` caches its clients).
+own work. Install it before any client exists (``crm.platform.aws`` caches its clients).
 """
 
 from __future__ import annotations

@@ -128,11 +128,11 @@ def start(*, list_candidates: int = 30) -> BenchStack:
     sys.path[:0] = [str(ROOT)]
     import boto3
 
-    from crm import aws
-    from crm.config import reset_settings
-    from crm.data.candidates import CandidateRepository
-    from crm.data.jobs import JobRepository
+    from crm.candidates.repository import CandidateRepository
+    from crm.jobs.repository import JobRepository
     from crm.models import JobCreate, PublicSubmission
+    from crm.platform import aws
+    from crm.platform.config import reset_settings
     from tests.bench import seed
     from tests.support.stack import create_user, provision
 

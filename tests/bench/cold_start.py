@@ -40,7 +40,7 @@ class Scenario:
 
 
 def scenarios(stack: BenchStack) -> list[Scenario]:
-    from crm.data.table import get_item
+    from crm.platform.table import get_item
 
     profile = get_item(f"CAND#{stack.candidate_id}", "PROFILE")
     assert profile is not None

@@ -11,7 +11,7 @@ Each size runs in a fresh child process (``python -m tests.bench.fanout <task> <
   every botocore call the product makes (``aws_meter``); the event source's own
   ReceiveMessage/DeleteMessageBatch (Lambda's plumbing, not the functions') are kept apart. The
   baseline, in the same process and moto afterwards, is a plain loop of SESv2 raw sends of one
-  ``crm.mail.compose``-d message (its To changed per address) to the same N addresses.
+  ``crm.mailing.compose.compose``-d message (its To changed per address) to the same N addresses.
 - ``memory``: a moto server on a thread of this child, provisioned and seeded the same way, the
   campaign launched; a grandchild (``dispatcher``) with only the DispatchFunction handler in it
   dispatches a small warm-up campaign (clients created, modules loaded), then starts
@@ -230,8 +230,8 @@ def faster_moto_queries() -> None:
 
 
 def _configure(stack_env: dict[str, str]) -> None:
-    from crm import aws
-    from crm.config import reset_settings
+    from crm.platform import aws
+    from crm.platform.config import reset_settings
 
     os.environ.update(stack_env)
     reset_settings()
@@ -267,9 +267,9 @@ def _seed(table: str, count: int, *, tag: str, start: int = 0) -> list[str]:
 
 
 def _campaign(tag: str) -> str:
-    from crm.data.templates import TemplateRepository
-    from crm.engagement.campaigns import create_campaign
+    from crm.campaigns.service import create_campaign
     from crm.models import Audience, CampaignCreate, TemplateCreate
+    from crm.templates.repository import TemplateRepository
 
     template = TemplateRepository().create(TemplateCreate(**TEMPLATE))
     campaign = create_campaign(
@@ -312,7 +312,7 @@ class EventSource:
 
     def drain(self, name: str, on_call: Callable[[str], None] | None = None, limit: int | None = None) -> int:
         """Until the queue is empty (or ``limit`` messages are handled); returns the messages handled."""
-        from crm_tools.devstack_runtime import LambdaContext, sqs_event_record
+        from crm_tools.devstack.runtime import LambdaContext, sqs_event_record
 
         url, arn = self.queues[name], self.arns[name]
         handler, timeout = self.functions[name]
@@ -380,8 +380,8 @@ def pipeline(spec: dict[str, Any]) -> dict[str, Any]:
         seed_s = time.perf_counter() - seeded_at
         campaign_id = _campaign(TAG)
 
-        from crm.data.campaigns import CampaignRepository
-        from crm.engagement.campaigns import launch
+        from crm.campaigns.repository import CampaignRepository
+        from crm.campaigns.service import launch
         from tests.support.engagement import worker_handler
 
         timeouts = _timeouts()
@@ -427,7 +427,7 @@ def pipeline(spec: dict[str, Any]) -> dict[str, Any]:
 
         import boto3
 
-        from crm.mail import compose
+        from crm.mailing.compose import compose
 
         message = compose(
             emails[0],
@@ -501,7 +501,7 @@ def memory(spec: dict[str, Any]) -> dict[str, Any]:
         _configure(stack.env())
         _seed(stack.table, WARMUP_RECIPIENTS, tag=WARMUP_TAG, start=10_000_000)
         _seed(stack.table, n, tag=TAG)
-        from crm.engagement.campaigns import launch
+        from crm.campaigns.service import launch
 
         warmup_id, campaign_id = _campaign(WARMUP_TAG), _campaign(TAG)
         launch(warmup_id)  # its dispatch message is first on the queue
@@ -516,7 +516,7 @@ def memory(spec: dict[str, Any]) -> dict[str, Any]:
         )["Attributes"]
         # the campaign's own, without the warm-up campaign's
         result["mail_messages"] = int(attributes["ApproximateNumberOfMessages"]) - -(-WARMUP_RECIPIENTS // 50)
-        from crm.data.campaigns import CampaignRepository
+        from crm.campaigns.repository import CampaignRepository
 
         result["recipients_queued"] = CampaignRepository().get(campaign_id).stats.recipients
         return result

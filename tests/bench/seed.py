@@ -2,8 +2,8 @@
 
 Each candidate becomes exactly the items the product would hold for it: the profile as
 ``CandidateRepository`` writes it (``Candidate.model_dump()`` plus keys) and the list projections
-the stream worker would write (``crm.data.projections.projection_items``), serialised with
-``crm.data.table.to_item``. Only moto's own bookkeeping is skipped: its ``put_item`` re-measures
+the stream worker would write (``crm.candidates.projections.projection_items``), serialised with
+``crm.platform.table.to_item``. Only moto's own bookkeeping is skipped: its ``put_item`` re-measures
 the whole item for every attribute it adds (quadratic) and appends a stream record, which would
 make 100,000 candidates take over an hour. Items go into the table's key map directly, in key
 order, which is what ``put_item`` would leave behind; moto's Query reads the same map.
@@ -15,9 +15,9 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from crm.data.projections import projection_items
-from crm.data.table import to_item
+from crm.candidates.projections import projection_items
 from crm.models import Candidate
+from crm.platform.table import to_item
 
 
 def _words(text: str) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from crm.mail import compose
+from crm.mailing.compose import compose
 from tests.e2e.conftest import CrmDev
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]

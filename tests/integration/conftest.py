@@ -12,11 +12,11 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from crm import aws
-from crm.auth import jwks_cache
-from crm.clock import CLOCK_FILE_ENV
-from crm.config import reset_settings
-from crm.signing import forget_signing_key
+from crm.access.service import jwks_cache
+from crm.platform import aws
+from crm.platform.clock import CLOCK_FILE_ENV
+from crm.platform.config import reset_settings
+from crm.platform.signing import forget_signing_key
 from tests.support.engagement import QueueDriver
 from tests.support.stack import TestStack, create_user, provision
 from tests.support.streams import StreamPump
@@ -78,7 +78,8 @@ def json_post(env: Env, path: str, body: Any, headers: dict[str, str] | None = N
 
 @pytest.fixture
 def local_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A clock of this test's own, which ``crm.clock.advance`` moves (as ``POST /dev/clock`` does)."""
+    """A clock of this test's own, which ``crm.platform.clock.advance`` moves (as ``POST /dev/clock``
+    does)."""
     monkeypatch.setenv(CLOCK_FILE_ENV, str(tmp_path / "clock.json"))
     yield
 

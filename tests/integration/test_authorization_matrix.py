@@ -25,9 +25,9 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from crm import aws
-from crm.auth import jwks_cache
-from crm.config import reset_settings
+from crm.access.service import jwks_cache
+from crm.platform import aws
+from crm.platform.config import reset_settings
 from tests.integration.conftest import PASSWORD, Env
 from tests.support.stack import create_user, provision
 from tests.support.streams import StreamPump
@@ -529,7 +529,7 @@ def test_matrix_rows_follow_the_permission_rules() -> None:
     """The table agrees with the permission each route declares (read, write, admin)."""
     import app as api  # registers the routes (and their ROUTE_DOCS)
 
-    from chalicelib.http import ROUTE_DOCS
+    from chalicelib.web.endpoint import ROUTE_DOCS
 
     assert api.app.routes
     expected = {
@@ -585,7 +585,7 @@ def _public_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
         body = json.dumps({"email": unique_email("ap"), "first_name": "Al", "last_name": "Po"}).encode()
         return f"/public/jobs/{w.job_id}/applications", body, {"Content-Type": "application/json"}
     if path == "/public/unsubscribe":
-        from crm.unsubscribe import unsubscribe_url
+        from crm.portal.unsubscribe import unsubscribe_url
 
         link = unsubscribe_url(w.candidate_id, "events")
         body = b"List-Unsubscribe=One-Click" if method == "POST" else b""
@@ -610,8 +610,8 @@ def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
     """A portal link request, or a portal page with a fresh link (a form: for a person of its own)."""
     from urllib.parse import parse_qs, urlencode, urlsplit
 
-    from crm.data.candidates import CandidateRepository
-    from crm.engagement.sender import signed_portal_url
+    from crm.candidates.repository import CandidateRepository
+    from crm.mailing.sender import signed_portal_url
     from crm.models import CandidateCreate
 
     if path == "/public/portal/link":
@@ -630,9 +630,9 @@ def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
 
 
 def _confirmation_link(w: World) -> str:
-    from crm.data.alerts import AlertSubscriptionRepository
-    from crm.data.candidates import CandidateRepository
-    from crm.engagement.alerts import confirm_url
+    from crm.alerts.repository import AlertSubscriptionRepository
+    from crm.alerts.service import confirm_url
+    from crm.candidates.repository import CandidateRepository
 
     email = unique_email("confirm")
     body = {"email": email, "first_name": "Co", "last_name": "Nf", "location": "Berlin"}

@@ -462,7 +462,7 @@ def test_v1_unknown_fields_are_422(world: World, route: str) -> None:
 
 def route_doc(method: str, path: str) -> Any:
     """The declared route a concrete path belongs to."""
-    from chalicelib.http import ROUTE_DOCS
+    from chalicelib.web.endpoint import ROUTE_DOCS
 
     for doc in ROUTE_DOCS:
         pattern = re.sub(r"\{\w+\}", "[^/]+", doc.path)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from crm.data.candidates import CandidateRepository
-from crm.data.suppression import SuppressionRepository
+from crm.candidates.repository import CandidateRepository
+from crm.mailing.suppression import SuppressionRepository
 from crm.models import CandidateCreate
 from tests.integration.conftest import Env, json_post
 from tests.support.engagement import Faults, QueueDriver, seed_candidates, sent_messages

@@ -118,7 +118,7 @@ def assert_labelled(page: Page, form: dict[str, Any]) -> None:
 
 
 def stored(email: str) -> str | None:
-    from crm.data.candidates import CandidateRepository
+    from crm.candidates.repository import CandidateRepository
 
     return CandidateRepository().find_id_by_email(email)
 
@@ -247,7 +247,7 @@ def test_applying_as_a_browser_redirects_to_the_thank_you_page(env: Env) -> None
     assert header(response, "Location") == "/careers/thanks?form=application"
     assert response.body in (b"", "", None)
 
-    from crm.data.candidates import CandidateRepository
+    from crm.candidates.repository import CandidateRepository
 
     candidate_id = stored(email)
     assert candidate_id
@@ -343,7 +343,7 @@ def test_talent_network_and_job_alerts_as_a_browser(env: Env) -> None:
     )
     assert alerts.status_code == 303, alerts.body
     assert header(alerts, "Location") == "/careers/thanks?form=job-alerts"
-    from crm.data.alerts import AlertSubscriptionRepository
+    from crm.alerts.repository import AlertSubscriptionRepository
 
     candidate_id = stored(alerts_email)
     assert candidate_id
@@ -384,7 +384,7 @@ def test_a_honeypot_hit_gets_the_same_redirect_and_nothing_is_stored(env: Env, p
 
 
 def test_bad_bodies_as_a_browser_get_html_error_pages(env: Env) -> None:
-    from crm.config import get_settings
+    from crm.platform.config import get_settings
 
     malformed = env.client.http.post(
         "/public/talent-network",

@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from crm import clock
-from crm.data.suppression import SuppressionRepository
-from crm_tools.devstack_runtime import LambdaContext, load_handler
+from crm.mailing.suppression import SuppressionRepository
+from crm.platform import clock
+from crm_tools.devstack.runtime import LambdaContext, load_handler
 from tests.integration.conftest import Env, json_post
 from tests.integration.test_campaigns import (
     TEMPLATE,
@@ -90,7 +90,7 @@ def test_withdrawn_consent_and_erasure_between_launch_and_send(env: Env, driver:
     driver.run(only="dispatch")
     assert get_campaign(env, campaign["id"])["stats"]["recipients"] == 4
     # Queued, not yet sent: one unsubscribes, one bounces, one is erased.
-    from crm.unsubscribe import unsubscribe, unsubscribe_url
+    from crm.portal.unsubscribe import unsubscribe, unsubscribe_url
 
     unsubscribe(unsubscribe_url(ids[0], "marketing").split("token=")[1], source="test")
     SuppressionRepository().suppress("c1-haskell@example.com", "bounced", source="test")

@@ -1,4 +1,4 @@
-"""The local stack's speed-ups of moto's DynamoDB (``crm_tools.devstack_moto.install_fast_dynamodb``)
+"""The local stack's speed-ups of moto's DynamoDB (``crm_tools.devstack.moto.install_fast_dynamodb``)
 change how long moto takes, never what it answers: the same queries (keys, ranges, filters,
 indexes sparse and numeric, counts, pages, errors, the item size limit) answer byte for byte the
 same with and without them."""

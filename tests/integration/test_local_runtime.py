@@ -17,7 +17,7 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel, SqsModel
 
 from crm_tools.cfn import FunctionSpec, Resolver, Template
-from crm_tools.devstack_moto import (
+from crm_tools.devstack.moto import (
     MOTO_SETTINGS,
     LocalMotoServer,
     install_fast_stream_reads,
@@ -26,9 +26,9 @@ from crm_tools.devstack_moto import (
     table_items,
     trim_stream,
 )
-from crm_tools.devstack_persist import StateStore
-from crm_tools.devstack_provision import Provisioner, function_environment
-from crm_tools.devstack_runtime import DynamoStreamSource, LocalFunction, SqsSource
+from crm_tools.devstack.persist import StateStore
+from crm_tools.devstack.provision import Provisioner, function_environment
+from crm_tools.devstack.runtime import DynamoStreamSource, LocalFunction, SqsSource
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"

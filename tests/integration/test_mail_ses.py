@@ -15,9 +15,9 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from crm import aws
-from crm.config import reset_settings
-from crm.mail import SendRejected, SendThrottled, SesMailer, compose
+from crm.mailing.compose import SendRejected, SendThrottled, SesMailer, compose
+from crm.platform import aws
+from crm.platform.config import reset_settings
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -139,7 +139,7 @@ class RecordingEvents:
 def simulator(events: RecordingEvents) -> Any:
     import threading
 
-    from crm_tools.devstack_mail import MailboxSimulator
+    from crm_tools.devstack.mail import MailboxSimulator
 
     return MailboxSimulator(
         events_client=events, account=ACCOUNT, region=REGION, lock=threading.RLock(), stop=threading.Event()
@@ -171,7 +171,7 @@ def send_raw(raw: bytes) -> str:
 )
 def test_campaign_mail_to_the_bounce_address_with_a_name_bounces(ses: Any, to: str) -> None:
     """As the campaign sender writes it (display name, any case): a bounce, never a delivery."""
-    from crm.mail import display
+    from crm.mailing.compose import display
 
     name, _, address = to.partition(" <")
     events = RecordingEvents()
@@ -188,7 +188,7 @@ def test_campaign_mail_to_the_bounce_address_with_a_name_bounces(ses: Any, to: s
 
 
 def test_the_outbox_lists_what_moto_kept_and_leaves_out_what_it_cannot_read(ses: Any) -> None:
-    from crm_tools.devstack_mail import outbox
+    from crm_tools.devstack.mail import outbox
 
     first = SesMailer().send(compose(f"{BCC_WORD} <ann@example.com>", *BODY))
     unreadable = send_raw(

@@ -12,8 +12,8 @@ from urllib.parse import urlencode, urlsplit
 import boto3
 import pytest
 
-from crm.engagement.sender import signed_portal_url
-from crm.signing import sign
+from crm.mailing.sender import signed_portal_url
+from crm.platform.signing import sign
 from tests.integration.conftest import Env, json_post
 from tests.support import engagement
 from tests.support.engagement import QueueDriver, sent_messages
@@ -121,7 +121,7 @@ def test_link_answers_the_same_and_only_a_known_person_gets_an_email(env: Env, d
 
 
 def test_a_suppressed_address_gets_no_link(env: Env, driver: QueueDriver) -> None:
-    from crm.data.suppression import SuppressionRepository
+    from crm.mailing.suppression import SuppressionRepository
 
     make_candidate(env, email="bounced@example.com")
     SuppressionRepository().suppress("bounced@example.com", "bounced", source="test")

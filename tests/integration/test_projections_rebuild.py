@@ -13,11 +13,17 @@ from typing import Any
 import boto3
 import pytest
 
-from crm.data import table
-from crm.data.projections import CandidateProjections, Outcome, delete_orphans, plan_rebuild, projection_items
+from crm.candidates.projections import (
+    CandidateProjections,
+    Outcome,
+    delete_orphans,
+    plan_rebuild,
+    projection_items,
+)
+from crm.platform import table
 from crm_tools import projections_rebuild
 from crm_tools.cli import main
-from crm_tools.devstack_moto import LocalMotoServer, install_fast_transactions
+from crm_tools.devstack.moto import LocalMotoServer, install_fast_transactions
 from tests.integration.conftest import Env, json_post
 from tests.support.stack import TEMPLATE, _table_spec
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from crm.config import reset_settings
+from crm.platform.config import reset_settings
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from crm import aws
-from crm.config import reset_settings
-from crm.intake import submit
-from crm_tools.devstack_moto import LocalMotoServer
+from crm.candidates.service import submit
+from crm.platform import aws
+from crm.platform.config import reset_settings
+from crm_tools.devstack.moto import LocalMotoServer
 from tests.support.stack import provision
 
 

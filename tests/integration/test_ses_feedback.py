@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from crm.data.suppression import SuppressionRepository
+from crm.mailing.suppression import SuppressionRepository
 from crm_tools.cfn import Template
 from tests.support.stack import TestStack as Stack
 from tests.support.streams import LambdaContext

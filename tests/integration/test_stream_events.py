@@ -5,8 +5,8 @@ import json
 import boto3
 import pytest
 
-from crm import stream_changes
-from crm.events import InMemoryPublisher
+from crm.platform.events import InMemoryPublisher
+from crm.workflows import table_changes as stream_changes
 from tests.integration.conftest import json_post
 
 

@@ -152,7 +152,7 @@ def test_posts_without_the_right_csrf_token_are_403_and_change_nothing(
 ) -> None:
     candidate = make_candidate(env)
     if token == "other-session":
-        from crm.web import csrf_token
+        from chalicelib.web.session import csrf_token
 
         token = csrf_token(env.tokens["admin"])
     base = {} if token is None else {"csrf": token}
@@ -323,8 +323,8 @@ def test_invalid_email_is_422_next_to_the_field_with_the_typed_value(env: Env, s
 
 
 def test_hostile_values_are_text(env: Env, session: str) -> None:
-    from crm.data import table
-    from crm.data.candidates import CandidateRepository
+    from crm.candidates.repository import CandidateRepository
+    from crm.platform import table
 
     candidate = make_candidate(env, first_name="<script>alert(1)</script>")
     # The model refuses a javascript: URL; write one the way old data or another client might.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from crm.data import table
-from crm.data.campaigns import campaign_key
+from crm.campaigns.repository import campaign_key
+from crm.platform import table
 from tests.integration.conftest import Env, json_post
 from tests.integration.test_ui import get, make_candidate, session  # noqa: F401 - the fixture
 

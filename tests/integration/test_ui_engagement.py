@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from markupsafe import escape
 
-from crm import clock
+from crm.platform import clock
 from tests.integration.conftest import Env, json_post
 from tests.integration.test_campaigns import make_candidates
 from tests.integration.test_ui import cookie_value, csrf_of, get, header, post_form, sign_in

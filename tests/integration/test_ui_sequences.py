@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from crm import clock
-from crm.data.reminders import ReminderRepository
-from crm.data.sequences import SequenceRepository
 from crm.models import ReminderCreate, iso
+from crm.platform import clock
+from crm.reminders.repository import ReminderRepository
+from crm.sequences.repository import SequenceRepository
 from tests.integration.conftest import Env, json_post
 from tests.integration.test_campaigns import TEMPLATE, make_candidates
 from tests.integration.test_engagement import tick

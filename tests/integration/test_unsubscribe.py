@@ -2,9 +2,9 @@
 
 from urllib.parse import urlsplit
 
-from crm.data.suppression import SuppressionRepository
-from crm.signing import sign
-from crm.unsubscribe import unsubscribe_url
+from crm.mailing.suppression import SuppressionRepository
+from crm.platform.signing import sign
+from crm.portal.unsubscribe import unsubscribe_url
 from tests.integration.conftest import json_post
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}

@@ -30,10 +30,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from crm import clock
-from crm.engagement import sender
-from crm.mail import SendThrottled, SesMailer
-from crm_tools.devstack_runtime import LambdaContext, sqs_event_record
+from crm.mailing import sender
+from crm.mailing.compose import SendThrottled, SesMailer
+from crm.platform import clock
+from crm_tools.devstack.runtime import LambdaContext, sqs_event_record
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -274,7 +274,7 @@ def sent_messages() -> list[EmailMessage]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    from crm_tools.devstack_mail import parse_raw
+    from crm_tools.devstack.mail import parse_raw
 
     backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
     return [parse_raw(m.raw_data) for m in backend.sent_messages if hasattr(m, "raw_data")]
@@ -283,8 +283,8 @@ def sent_messages() -> list[EmailMessage]:
 def seed_candidates(count: int, *, tag: str, consent: bool = True) -> list[str]:
     """Candidates written straight into moto's table as the product would hold them (profile and
     list projections; ``tests/bench/seed.py``), for audiences of hundreds without minutes of setup."""
-    from crm.config import get_settings
     from crm.models import new_id, utcnow
+    from crm.platform.config import get_settings
     from tests.bench.seed import DirectLoader, candidate_items
 
     loader = DirectLoader(get_settings().table_name)

@@ -1,5 +1,5 @@
-from crm.auth import Principal
-from crm.events import events_from_change
+from crm.access.service import Principal
+from crm.platform.events import events_from_change
 
 
 def test_roles_and_scopes():
@@ -41,7 +41,7 @@ def test_concurrent_first_requests_all_find_the_signing_key() -> None:
     import threading
     import time as _time
 
-    from crm.auth import JwksCache
+    from crm.access.service import JwksCache
 
     class SlowCache(JwksCache):
         fetches = 0

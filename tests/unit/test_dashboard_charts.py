@@ -1,4 +1,4 @@
-"""The dashboard's chart geometry (crm.dashboard): axis maxima, bar lengths, labels, buckets."""
+"""The dashboard's chart geometry (crm.analytics.service): axis maxima, bar lengths, labels, buckets."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from itertools import pairwise
 
 import pytest
 
-from crm import dashboard
-from crm.dashboard import (
+from crm.analytics import service as dashboard
+from crm.analytics.service import (
     PAD,
     VALUE_ROOM,
     WIDTH,

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from crm.data.deliveries import message_digest
-from crm.engagement import builtin_templates
-from crm.engagement.alerts import matches
-from crm.engagement.messages import RECIPIENTS_PER_MESSAGE, MailJob, chunks
-from crm.engagement.sender import Pacer, Plan, Skip, Target, build_message
+from crm.alerts.service import matches
+from crm.mailing.messages import RECIPIENTS_PER_MESSAGE, MailJob, chunks
+from crm.mailing.repository import message_digest
+from crm.mailing.sender import Pacer, Plan, Skip, Target, build_message
+from crm.mailing.templating import RenderedEmail, render_builtin
 from crm.models import (
     CampaignCreate,
     EnrollmentRequest,
@@ -21,7 +21,7 @@ from crm.models import (
     ReminderCreate,
     SequenceCreate,
 )
-from crm.templating import RenderedEmail, render_builtin
+from crm.templates import builtin as builtin_templates
 
 
 def job(**overrides: Any) -> Job:

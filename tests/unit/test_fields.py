@@ -1,4 +1,4 @@
-"""The JSON Schema of each field type says exactly what its validator accepts (crm.fields): a
+"""The JSON Schema of each field type says exactly what its validator accepts (crm.platform.fields): a
 string matches the documented ``pattern`` and ``maxLength`` if and only if the server takes it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from crm import fields
+from crm.platform import fields
 
 TYPES: dict[str, Any] = {
     "Name": fields.Name,

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from crm.data.table import decode_cursor, encode_cursor
-from crm.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
-from crm.forms import decode_form
+from crm.platform.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from crm.platform.forms import decode_form
+from crm.platform.table import decode_cursor, encode_cursor
 
 LIMITS = {"max_form_bytes": 1000, "max_multipart_bytes": 5000}
 
@@ -55,7 +55,7 @@ def test_cursor_round_trip_and_tampering():
 def test_attribute_value_codec_round_trips_what_items_hold():
     from boto3.dynamodb.types import TypeSerializer
 
-    from crm.data.table import from_item, to_item
+    from crm.platform.table import from_item, to_item
 
     values = {
         "pk": "CAND#1",

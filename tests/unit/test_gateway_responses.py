@@ -3,7 +3,7 @@ gateway response type, listed or left to DEFAULT_4XX/DEFAULT_5XX, is problem+jso
 with the status it is sent with; what a client can cause is a 4xx, and a request that matches
 no method is 404 whatever its ``Authorization`` header (the API has no IAM-authorised method,
 so API Gateway only checks a signature when nothing matched). The local server renders the
-same declarations (``crm_tools.devstack_http.render_gateway_response``)."""
+same declarations (``crm_tools.devstack.http.render_gateway_response``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from crm_tools.cfn import Resolver, Template
-from crm_tools.devstack_http import DEFAULT_STATUS, gateway_responses, render_gateway_response
+from crm_tools.devstack.http import DEFAULT_STATUS, gateway_responses, render_gateway_response
 from tests.support.stack import TEMPLATE
 
 #: Types only AWS's side can cause (configuration, authorizers, the integration).

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from crm_tools import cli
-from crm_tools.devstack import is_loopback
-from crm_tools.devstack_journal import (
+from crm_tools.devstack.journal import (
     Journal,
     State,
     canonical_key,
@@ -26,7 +25,7 @@ from crm_tools.devstack_journal import (
     segments,
     signing_service,
 )
-from crm_tools.devstack_persist import (
+from crm_tools.devstack.persist import (
     SNAPSHOT_AGE,
     SNAPSHOT_ENTRIES,
     StateStore,
@@ -34,6 +33,7 @@ from crm_tools.devstack_persist import (
     snapshot_due,
     to_wire,
 )
+from crm_tools.devstack.stack import is_loopback
 
 KEYS = ("pk", "sk")
 
@@ -360,7 +360,7 @@ def test_a_snapshot_that_stopped_before_its_pointer_loses_nothing(
     for version in (1, 2):
         dynamodb.batch_write_item({"t": [{"PutRequest": {"Item": item("CAND#1", version)}}]})
         journal.append([ddb("CAND#1", version)])
-    import crm_tools.devstack_persist as persist
+    import crm_tools.devstack.persist as persist
 
     real_write = persist.atomic_write
 

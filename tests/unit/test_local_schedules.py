@@ -12,9 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from crm.mail import compose
-from crm_tools.devstack_mail import simulator_events
-from crm_tools.devstack_runtime import (
+from crm.mailing.compose import compose
+from crm_tools.devstack.mail import simulator_events
+from crm_tools.devstack.runtime import (
     Invocation,
     RateTimer,
     ScheduledFunctionSource,

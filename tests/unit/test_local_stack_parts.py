@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from crm_tools import cli
-from crm_tools.devstack_http import render_gateway_response
-from crm_tools.devstack_persist import from_wire, to_wire
-from crm_tools.devstack_runtime import (
+from crm_tools.devstack.http import render_gateway_response
+from crm_tools.devstack.persist import from_wire, to_wire
+from crm_tools.devstack.runtime import (
     LambdaContext,
     describe_exception,
     dynamodb_event_record,
@@ -197,7 +197,7 @@ def test_cli_invoke_and_package(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_env_json_is_in_sam_env_vars_format() -> None:
-    from crm_tools.devstack import env_json
+    from crm_tools.devstack.stack import env_json
 
     document = env_json({"ApiFunction": {"B": "2", "A": "1"}, "StreamFunction": {"A": "1", "C": "3"}})
     assert document == {

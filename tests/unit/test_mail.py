@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from crm import clock
-from crm.mail import InMemoryMailer, SendThrottled, compose, display, recipients_of
+from crm.mailing.compose import InMemoryMailer, SendThrottled, compose, display, recipients_of
+from crm.platform import clock
 
 
 def parsed(message: EmailMessage) -> EmailMessage:

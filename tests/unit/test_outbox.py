@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from crm.mail import compose, display
-from crm_tools.devstack_mail import (
+from crm.mailing.compose import compose, display
+from crm_tools.devstack.mail import (
     MailboxSimulator,
     UnreadableMessage,
     outbox,

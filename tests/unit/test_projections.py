@@ -1,4 +1,4 @@
-from crm.data.projections import candidate_list_query, dimensions, projection_items
+from crm.candidates.projections import candidate_list_query, dimensions, projection_items
 from crm.models import CandidateFilter
 
 CANDIDATE = {

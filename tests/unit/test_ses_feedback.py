@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from crm.ses_feedback import MalformedFeedback, apply_feedback, parse, suppressions
+from crm.workflows.ses_feedback import MalformedFeedback, apply_feedback, parse, suppressions
 
 SAMPLE = Path(__file__).resolve().parents[2] / "events" / "ses-feedback-bounce.json"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from crm.errors import ValidationFailed
-from crm.templating import check_template, render
+from crm.mailing.templating import check_template, render
+from crm.platform.errors import ValidationFailed
 
 PARTS = {
     "subject": "Hello {{ first_name }}",

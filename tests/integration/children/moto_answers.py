@@ -13,7 +13,7 @@ os.environ.update(
     AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
 )
 if sys.argv[1:] == ["fast"]:
-    from crm_tools.devstack_moto import install_fast_dynamodb
+    from crm_tools.devstack.moto import install_fast_dynamodb
 
     assert install_fast_dynamodb()
 import boto3

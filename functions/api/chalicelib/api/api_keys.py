@@ -1,0 +1,58 @@
+"""Admin API: integration keys (stored as hashes only; the secret is shown once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from crm.api_keys.repository import ApiKeyRepository
+from crm.models import ApiKey, ApiKeyCreate, ApiKeyCreated
+
+bp = Blueprint(__name__)
+
+
+@endpoint(
+    bp,
+    "/v1/api-keys",
+    "GET",
+    summary="List integration keys (admins)",
+    tag="admin",
+    permission="admin",
+    query=PageQuery,
+    response=ApiKey,
+    paginated=True,
+)
+def list_keys(call: Call) -> dict[str, Any]:
+    items, next_cursor = ApiKeyRepository().list_page(limit=call.query.limit, cursor=call.query.cursor)
+    return page(items, next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/api-keys",
+    "POST",
+    summary="Create an integration key; the secret is returned once (admins)",
+    tag="admin",
+    permission="admin",
+    body=ApiKeyCreate,
+    response=ApiKeyCreated,
+    status=201,
+)
+def create_key(call: Call) -> ApiKeyCreated:
+    return ApiKeyRepository().create(call.body, created_by=call.actor)
+
+
+@endpoint(
+    bp,
+    "/v1/api-keys/{key_id}",
+    "DELETE",
+    summary="Revoke an integration key (admins)",
+    tag="admin",
+    permission="admin",
+    status=204,
+    errors=(404,),
+)
+def revoke_key(call: Call, key_id: str) -> None:
+    ApiKeyRepository().revoke(key_id)

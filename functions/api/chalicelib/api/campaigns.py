@@ -1,0 +1,90 @@
+"""Recruiter API: campaigns (audience, launch now or at send_at, live stats)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from crm.campaigns.audience import audience_size
+from crm.campaigns.repository import CampaignRepository
+from crm.campaigns.service import create_campaign, launch
+from crm.models import AudienceSize, Campaign, CampaignCreate
+
+bp = Blueprint(__name__)
+
+
+@endpoint(
+    bp,
+    "/v1/campaigns",
+    "GET",
+    summary="List campaigns, newest first",
+    tag="engagement",
+    permission="read",
+    query=PageQuery,
+    response=Campaign,
+    paginated=True,
+)
+def list_campaigns(call: Call) -> dict[str, Any]:
+    items, next_cursor = CampaignRepository().list_page(limit=call.query.limit, cursor=call.query.cursor)
+    return page(items, next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/campaigns",
+    "POST",
+    summary="Create a campaign (a draft until launched); 422 naming a missing template or pool",
+    tag="engagement",
+    permission="write",
+    body=CampaignCreate,
+    response=Campaign,
+    status=201,
+)
+def create(call: Call) -> Campaign:
+    return create_campaign(call.body)
+
+
+@endpoint(
+    bp,
+    "/v1/campaigns/{campaign_id}",
+    "GET",
+    summary="Get a campaign with its status and live stats",
+    tag="engagement",
+    permission="read",
+    response=Campaign,
+    errors=(404,),
+)
+def get_campaign(call: Call, campaign_id: str) -> Campaign:
+    return CampaignRepository().get(campaign_id)
+
+
+@endpoint(
+    bp,
+    "/v1/campaigns/{campaign_id}/audience",
+    "GET",
+    summary="How many candidates the campaign's audience has (before consent and suppression)",
+    tag="engagement",
+    permission="read",
+    response=AudienceSize,
+    errors=(404,),
+)
+def get_audience(call: Call, campaign_id: str) -> AudienceSize:
+    campaign = CampaignRepository().get(campaign_id)
+    return AudienceSize(audience=campaign.audience, candidates=audience_size(campaign.audience))
+
+
+@endpoint(
+    bp,
+    "/v1/campaigns/{campaign_id}/launch",
+    "POST",
+    summary="Launch now, or schedule for send_at; launching again changes nothing",
+    tag="engagement",
+    permission="write",
+    response=Campaign,
+    status=202,
+    errors=(404,),
+)
+def launch_campaign(call: Call, campaign_id: str) -> Campaign:
+    return launch(campaign_id)

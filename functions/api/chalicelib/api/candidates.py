@@ -1,0 +1,198 @@
+"""Recruiter and integration API: candidates, their notes, timeline and applications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from crm.candidates.erasure import erase_candidate
+from crm.candidates.repository import CandidateRepository
+from crm.candidates.resumes import ResumeStore
+from crm.models import (
+    Activity,
+    Application,
+    Candidate,
+    CandidateCreate,
+    CandidateFilter,
+    CandidatePatch,
+    CandidateSummary,
+    Note,
+    NoteCreate,
+    ResumeLink,
+)
+
+bp = Blueprint(__name__)
+
+
+class CandidateListQuery(PageQuery, CandidateFilter):
+    """Filters: ``q`` (name or email prefix), ``email``, ``tag``, ``pool``, ``source``."""
+
+
+@endpoint(
+    bp,
+    "/v1/candidates",
+    "GET",
+    summary="List candidates (filters: q, email, tag, pool, source)",
+    description="An exact `email` is answered at once from the person's record (strongly "
+    "consistent: a candidate just created or a sign-up just answered 202 is found). Every other "
+    "list is read from list projections that the table's stream maintains, so a change shows "
+    "there a moment later (under a second in AWS).",
+    tag="candidates",
+    permission="read",
+    query=CandidateListQuery,
+    response=CandidateSummary,
+    paginated=True,
+)
+def list_candidates(call: Call) -> dict[str, Any]:
+    q: CandidateListQuery = call.query
+    items, next_cursor = CandidateRepository().list_page(q, limit=q.limit, cursor=q.cursor)
+    return page(items, next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates",
+    "POST",
+    summary="Add a candidate (409 with the existing id on a known email)",
+    tag="candidates",
+    permission="write",
+    body=CandidateCreate,
+    response=Candidate,
+    status=201,
+    errors=(409,),
+)
+def create_candidate(call: Call) -> Candidate:
+    return CandidateRepository().create(call.body, actor=call.actor)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}",
+    "GET",
+    summary="Get a candidate",
+    tag="candidates",
+    permission="read",
+    response=Candidate,
+    errors=(404,),
+)
+def get_candidate(call: Call, candidate_id: str) -> Candidate:
+    return CandidateRepository().get(candidate_id)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}",
+    "PATCH",
+    summary="Update a candidate; the body carries the version read (a stale one is a 409)",
+    tag="candidates",
+    permission="write",
+    body=CandidatePatch,
+    response=Candidate,
+    errors=(404, 409),
+)
+def update_candidate(call: Call, candidate_id: str) -> Candidate:
+    return CandidateRepository().update(candidate_id, call.body, actor=call.actor)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}",
+    "DELETE",
+    summary="Erase a candidate and everything that holds their data (admins)",
+    tag="candidates",
+    permission="admin",
+    status=204,
+    errors=(404,),
+)
+def delete_candidate(call: Call, candidate_id: str) -> None:
+    erase_candidate(candidate_id, actor=call.actor)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/timeline",
+    "GET",
+    summary="The candidate's timeline, newest first",
+    tag="candidates",
+    permission="read",
+    query=PageQuery,
+    response=Activity,
+    paginated=True,
+    errors=(404,),
+)
+def candidate_timeline(call: Call, candidate_id: str) -> dict[str, Any]:
+    items, next_cursor = CandidateRepository().timeline(
+        candidate_id, limit=call.query.limit, cursor=call.query.cursor
+    )
+    return page(items, next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/notes",
+    "POST",
+    summary="Add a note",
+    tag="candidates",
+    permission="write",
+    body=NoteCreate,
+    response=Note,
+    status=201,
+    errors=(404,),
+)
+def add_note(call: Call, candidate_id: str) -> Note:
+    return CandidateRepository().add_note(candidate_id, call.body, author=call.actor)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/notes",
+    "GET",
+    summary="The candidate's notes, newest first",
+    tag="candidates",
+    permission="read",
+    query=PageQuery,
+    response=Note,
+    paginated=True,
+    errors=(404,),
+)
+def list_notes(call: Call, candidate_id: str) -> dict[str, Any]:
+    items, next_cursor = CandidateRepository().notes(
+        candidate_id, limit=call.query.limit, cursor=call.query.cursor
+    )
+    return page(items, next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/applications",
+    "GET",
+    summary="The candidate's applications",
+    tag="candidates",
+    permission="read",
+    query=PageQuery,
+    response=Application,
+    paginated=True,
+    errors=(404,),
+)
+def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
+    items, next_cursor = CandidateRepository().application_page(
+        candidate_id, limit=call.query.limit, cursor=call.query.cursor
+    )
+    return page(items, next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/applications/{job_id}/resume",
+    "GET",
+    summary="A short-lived download link for the resume sent with an application",
+    tag="candidates",
+    permission="read",
+    response=ResumeLink,
+    errors=(404,),
+)
+def resume_link(call: Call, candidate_id: str, job_id: str) -> ResumeLink:
+    key = CandidateRepository().resume_key(candidate_id, job_id)
+    return ResumeLink(url=ResumeStore().download_url(key), expires_in=300)

@@ -1,0 +1,95 @@
+"""Recruiter and integration API: jobs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from chalice import Blueprint
+
+from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from crm.jobs.repository import JobRepository
+from crm.models import Application, Job, JobCreate, JobUpdate
+
+bp = Blueprint(__name__)
+
+
+class JobListQuery(PageQuery):
+    status: Literal["open", "closed"] | None = None
+
+
+@endpoint(
+    bp,
+    "/v1/jobs",
+    "GET",
+    summary="List jobs (filter: status)",
+    tag="jobs",
+    permission="read",
+    query=JobListQuery,
+    response=Job,
+    paginated=True,
+)
+def list_jobs(call: Call) -> dict[str, Any]:
+    q: JobListQuery = call.query
+    items, next_cursor = JobRepository().list_page(status=q.status, limit=q.limit, cursor=q.cursor)
+    return page(items, next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/jobs",
+    "POST",
+    summary="Create a job",
+    tag="jobs",
+    permission="write",
+    body=JobCreate,
+    response=Job,
+    status=201,
+)
+def create_job(call: Call) -> Job:
+    return JobRepository().create(call.body)
+
+
+@endpoint(
+    bp,
+    "/v1/jobs/{job_id}",
+    "GET",
+    summary="Get a job",
+    tag="jobs",
+    permission="read",
+    response=Job,
+    errors=(404,),
+)
+def get_job(call: Call, job_id: str) -> Job:
+    return JobRepository().get(job_id)
+
+
+@endpoint(
+    bp,
+    "/v1/jobs/{job_id}",
+    "PATCH",
+    summary="Update a job (open or close it)",
+    tag="jobs",
+    permission="write",
+    body=JobUpdate,
+    response=Job,
+    errors=(404, 409),
+)
+def update_job(call: Call, job_id: str) -> Job:
+    return JobRepository().update(job_id, call.body)
+
+
+@endpoint(
+    bp,
+    "/v1/jobs/{job_id}/applications",
+    "GET",
+    summary="Applicants to a job, newest first",
+    tag="jobs",
+    permission="read",
+    query=PageQuery,
+    response=Application,
+    paginated=True,
+    errors=(404,),
+)
+def list_applicants(call: Call, job_id: str) -> dict[str, Any]:
+    items, next_cursor = JobRepository().applicants(job_id, limit=call.query.limit, cursor=call.query.cursor)
+    return page(items, next_cursor)

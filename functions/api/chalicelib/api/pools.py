@@ -1,0 +1,113 @@
+"""Recruiter and integration API: pools (talent pools and pipelines) and their members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from crm.candidates.repository import CandidateRepository
+from crm.models import Candidate, CandidateFilter, Pool, PoolCreate, PoolMember, PoolMemberAdd
+from crm.pools.repository import PoolRepository
+
+bp = Blueprint(__name__)
+
+
+@endpoint(
+    bp,
+    "/v1/pools",
+    "GET",
+    summary="List pools",
+    tag="pools",
+    permission="read",
+    query=PageQuery,
+    response=Pool,
+    paginated=True,
+)
+def list_pools(call: Call) -> dict[str, Any]:
+    items, next_cursor = PoolRepository().list_page(limit=call.query.limit, cursor=call.query.cursor)
+    return page(items, next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/pools",
+    "POST",
+    summary="Create a pool",
+    tag="pools",
+    permission="write",
+    body=PoolCreate,
+    response=Pool,
+    status=201,
+)
+def create_pool(call: Call) -> Pool:
+    return PoolRepository().create(call.body)
+
+
+@endpoint(
+    bp,
+    "/v1/pools/{pool_id}",
+    "GET",
+    summary="Get a pool",
+    tag="pools",
+    permission="read",
+    response=Pool,
+    errors=(404,),
+)
+def get_pool(call: Call, pool_id: str) -> Pool:
+    return PoolRepository().get(pool_id)
+
+
+@endpoint(
+    bp,
+    "/v1/pools/{pool_id}/members",
+    "GET",
+    summary="Members of a pool with their stage",
+    tag="pools",
+    permission="read",
+    query=PageQuery,
+    response=PoolMember,
+    paginated=True,
+    errors=(404,),
+)
+def list_members(call: Call, pool_id: str) -> dict[str, Any]:
+    PoolRepository().get(pool_id)
+    items, next_cursor = CandidateRepository().list_page(
+        CandidateFilter(pool=pool_id), limit=call.query.limit, cursor=call.query.cursor
+    )
+    members = [PoolMember(candidate=c, stage=c.pools.get(pool_id, "")) for c in items]
+    return page(members, next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/pools/{pool_id}/members",
+    "POST",
+    summary="Add a candidate to a pool, or move them to another stage",
+    tag="pools",
+    permission="write",
+    body=PoolMemberAdd,
+    response=Candidate,
+    status=201,
+    errors=(404,),
+)
+def add_member(call: Call, pool_id: str) -> Candidate:
+    PoolRepository().get(pool_id)
+    body: PoolMemberAdd = call.body
+    return CandidateRepository().set_pool_stage(body.candidate_id, pool_id, body.stage, actor=call.actor)
+
+
+@endpoint(
+    bp,
+    "/v1/pools/{pool_id}/members/{candidate_id}",
+    "DELETE",
+    summary="Remove a candidate from a pool",
+    tag="pools",
+    permission="write",
+    status=204,
+    errors=(404,),
+)
+def remove_member(call: Call, pool_id: str, candidate_id: str) -> None:
+    PoolRepository().get(pool_id)
+    CandidateRepository().set_pool_stage(candidate_id, pool_id, None, actor=call.actor)

@@ -1,0 +1,1 @@
+"""The recruiter UI: one blueprint per area."""

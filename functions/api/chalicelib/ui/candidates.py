@@ -1,0 +1,561 @@
+"""The recruiter web UI (server-rendered, plain forms, no JavaScript) under ``/ui``.
+
+Sign-in is the same Cognito login as ``POST /auth/login``; the ID token becomes an HttpOnly,
+Secure, SameSite=Lax session cookie (``chalicelib.web.session``) and every request verifies it as the API
+verifies a bearer token. Without a valid session a page answers 303 to ``/ui/login?next=...``.
+Every POST carries a CSRF token tied to the session (sign-in: a double-submit cookie); a missing
+or wrong one is a 403 page and changes nothing. Routes are declared with ``endpoint`` (public, as
+far as bearer credentials go) so the OpenAPI document lists them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from chalice import Blueprint, Response
+from pydantic import ValidationError
+
+from chalicelib.public.docs import PAGE_HEADERS, render_page
+from chalicelib.web import session as web
+from chalicelib.web.endpoint import Call, endpoint, request_form
+from crm.access.service import Principal, login, verify_token
+from crm.analytics import service as dashboard
+from crm.candidates.repository import CandidateRepository
+from crm.candidates.resumes import ResumeStore
+from crm.jobs.repository import JobRepository
+from crm.models import (
+    Candidate,
+    CandidateFilter,
+    CandidatePatch,
+    LoginRequest,
+    NoteCreate,
+    ReminderCreate,
+    iso,
+)
+from crm.platform import clock
+from crm.platform.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    VersionConflict,
+    validation_errors_from_pydantic,
+)
+from crm.pools.repository import PoolRepository
+from crm.reminders.repository import ReminderRepository
+
+bp = Blueprint(__name__)
+
+UI_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": (
+        f"{PAGE_HEADERS['Content-Security-Policy']}; script-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; form-action 'self'; base-uri 'none'"
+    ),
+    "Cache-Control": "no-store",
+}
+PAGE_SIZE = 25
+EDIT_FIELDS = (
+    {"name": "first_name", "label": "First name", "type": "text"},
+    {"name": "last_name", "label": "Last name", "type": "text"},
+    {"name": "email", "label": "Email", "type": "email"},
+    {"name": "phone", "label": "Phone", "type": "tel"},
+    {"name": "location", "label": "Location", "type": "text"},
+    {"name": "linkedin_url", "label": "LinkedIn URL", "type": "url"},
+    {"name": "tags", "label": "Tags (comma-separated)", "type": "text"},
+)
+REQUIRED = ("first_name", "last_name", "email")
+NOTICES = {
+    "saved": "The details are saved.",
+    "note": "The note is added.",
+    "reminder": "The reminder is set.",
+}
+
+
+@dataclass
+class Session:
+    principal: Principal
+    token: str
+    csrf: str
+
+    @property
+    def who(self) -> str:
+        return self.principal.email or self.principal.subject
+
+
+class _Redirect(Exception):
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+class _BadCsrf(Exception):
+    pass
+
+
+def page(name: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
+    """A UI page (``templates/<name>``) with the UI's headers; ``dev_tools`` says whether the local
+    stack's outbox and clock pages exist (never in AWS)."""
+    values.setdefault("dev_tools", os.environ.get("CRM_LOCAL_STACK") == "1")
+    return Response(
+        body=render_page(name, **values), status_code=status, headers={**UI_HEADERS, **(headers or {})}
+    )
+
+
+def see_other(location: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(body="", status_code=303, headers={**UI_HEADERS, "Location": location, **(headers or {})})
+
+
+def _fields(call: Call, max_bytes: int | None = None) -> dict[str, Any]:
+    return request_form(
+        call.request,
+        default_type="application/x-www-form-urlencoded",
+        allowed=("application/x-www-form-urlencoded", "multipart/form-data"),
+        max_bytes=max_bytes,
+    ).fields
+
+
+def text(value: Any) -> str:
+    """One form field as text (a repeated field: its first value). Browsers send a textarea's line
+    breaks as CRLF (the HTML form encoding); they are stored as plain newlines."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
+
+
+def query_value(call: Call, name: str) -> str:
+    """One query-string parameter as stripped text ("" when absent)."""
+    return ((call.request.query_params or {}).get(name) or "").strip()
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """A model's first message per form field (``tags.0`` is the ``tags`` field)."""
+    errors: dict[str, str] = {}
+    for e in validation_errors_from_pydantic(exc):
+        errors.setdefault(e["field"].split(".")[0], e["message"])
+    return errors
+
+
+def paging(
+    path: str,
+    cursor: str | None,
+    next_cursor: str | None,
+    *,
+    given: dict[str, str] | None = None,
+    anchor: str = "",
+) -> dict[str, Any]:
+    """A paged list's links for ``ui_pager.html``: ``first_url``, ``next_url`` (with the query
+    ``given`` kept) and ``paged`` (this is not the first page)."""
+    query = given or {}
+    return {
+        "first_url": (f"{path}?{urlencode(query)}" if query else path) + anchor,
+        "next_url": f"{path}?{urlencode({**query, 'cursor': next_cursor})}{anchor}" if next_cursor else None,
+        "paged": bool(cursor),
+    }
+
+
+def _here(call: Call) -> str:
+    # The route's own path (API Gateway's context "path" carries the stage name in front).
+    template = str(call.request.context.get("resourcePath") or "/ui")
+    path = template.format(**(call.request.uri_params or {}))
+    path = "/ui/" if path == "/ui" else path
+    query = urlencode(dict(call.request.query_params or {}))
+    return f"{path}?{query}" if query else path
+
+
+def _session(call: Call) -> Session:
+    token = web.cookies(call.request.headers.get("cookie")).get(web.SESSION_COOKIE)
+    target = "/ui/" if call.request.method == "POST" else _here(call)
+    login_url = f"/ui/login?{urlencode({'next': web.safe_next(target)})}"
+    if not token or len(token) > 8192:
+        raise _Redirect(login_url)
+    try:
+        principal = verify_token(token)
+    except Unauthenticated as exc:
+        raise _Redirect(login_url) from exc
+    if not principal.allows("write"):
+        raise _Redirect(login_url)
+    return Session(principal=principal, token=token, csrf=web.csrf_token(token))
+
+
+def ui_route(
+    path: str,
+    method: str,
+    summary: str,
+    *,
+    blueprint: Blueprint | None = None,
+    signed_in: bool = True,
+    errors: tuple[int, ...] = (),
+    max_form_bytes: int | None = None,
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """A UI page: the session (when ``signed_in``), CSRF on POST, and errors as HTML pages.
+
+    ``blueprint`` is the module's own (default: this module's); the view gets ``(call, session,
+    fields, **uri_params)`` where ``fields`` is the parsed form of a POST (``max_form_bytes``: a
+    form with long fields, such as a template's)."""
+
+    def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapped(call: Call, **params: str) -> Response:
+            try:
+                session = _session(call) if signed_in else None
+                fields = _fields(call, max_form_bytes) if method == "POST" else {}
+                csrf = text(fields.get("csrf")) or None
+                if session is not None and method == "POST" and not web.csrf_ok(session.token, csrf):
+                    raise _BadCsrf()
+                return view(call, session, fields, **params)
+            except _Redirect as redirect:
+                return see_other(redirect.location)
+            except _BadCsrf:
+                return _forbidden()
+            except DomainError as error:
+                return page(
+                    "ui_error.html", status=error.status, title=error.title, detail=error.detail, session=None
+                )
+
+        endpoint(
+            blueprint or bp,
+            path,
+            method,
+            summary=summary,
+            tag="ui",
+            permission=None,
+            status=200,
+            errors=(*errors, 400, 413, 415) if method == "POST" else errors,
+            answers="page",
+            redirects=signed_in or method == "POST",
+        )(wrapped)
+        return view
+
+    return decorator
+
+
+def _forbidden() -> Response:
+    return page(
+        "ui_error.html",
+        status=403,
+        title="This form has expired",
+        detail="The form was not sent from this site's page, or its page is too old. Nothing was changed: "
+        "go back, reload the page and try again.",
+        session=None,
+    )
+
+
+# ------------------------------------------------------------------------------- sign-in
+
+
+def _login_page(
+    nonce: str, *, status: int = 200, next_url: str, username: str = "", error: str = ""
+) -> Response:
+    return page(
+        "ui_login.html",
+        status=status,
+        headers={"Set-Cookie": web.set_cookie(web.LOGIN_COOKIE, nonce, max_age=3600)},
+        nonce=nonce,
+        next_url=next_url,
+        username=username,
+        error=error,
+        session=None,
+    )
+
+
+@ui_route("/ui/login", "GET", "Recruiter UI: the sign-in form", signed_in=False)
+def ui_login_form(call: Call, session: None, fields: dict[str, Any]) -> Response:
+    nonce = web.cookies(call.request.headers.get("cookie")).get(web.LOGIN_COOKIE) or web.login_nonce()
+    next_url = web.safe_next((call.request.query_params or {}).get("next"))
+    return _login_page(nonce, next_url=next_url)
+
+
+@ui_route(
+    "/ui/login",
+    "POST",
+    "Recruiter UI: sign in (form: username, password, login_csrf, next); sets the session cookie",
+    signed_in=False,
+    errors=(401, 403, 429),
+)
+def ui_login(call: Call, session: None, fields: dict[str, Any]) -> Response:
+    nonce = web.cookies(call.request.headers.get("cookie")).get(web.LOGIN_COOKIE)
+    if not web.same_value(nonce, text(fields.get("login_csrf"))):
+        return _forbidden()
+    username, password = text(fields.get("username")), fields.get("password")
+    next_url = web.safe_next(text(fields.get("next")))
+    password_text = password[0] if isinstance(password, list) and password else password
+    try:
+        request = LoginRequest.model_validate({"username": username, "password": password_text})
+        tokens = login(request)
+    except ValidationError:
+        error, status = "Enter your username (email) and password.", 401
+    except Unauthenticated:
+        error, status = "The username or password is wrong.", 401
+    except RateLimited:
+        error, status = "Too many sign-in attempts; wait a moment and try again.", 429
+    else:
+        cookie = web.set_cookie(web.SESSION_COOKIE, tokens.id_token, max_age=tokens.expires_in)
+        return see_other(next_url, {"Set-Cookie": cookie})
+    return _login_page(
+        nonce or web.login_nonce(), status=status, next_url=next_url, username=username, error=error
+    )
+
+
+@ui_route(
+    "/ui/logout", "POST", "Recruiter UI: sign out (form: csrf); clears the session cookie", signed_in=False
+)
+def ui_logout(call: Call, session: None, fields: dict[str, Any]) -> Response:
+    token = web.cookies(call.request.headers.get("cookie")).get(web.SESSION_COOKIE)
+    if token and not web.csrf_ok(token, text(fields.get("csrf")) or None):
+        return _forbidden()
+    return see_other("/ui/login", {"Set-Cookie": web.clear_cookie(web.SESSION_COOKIE)})
+
+
+# ------------------------------------------------------------------------------- pages
+
+
+def _filter_values(call: Call) -> dict[str, str]:
+    query = call.request.query_params or {}
+    return {k: (query.get(k) or "").strip() for k in ("q", "tag", "pool", "source")}
+
+
+@ui_route("/ui/candidates", "GET", "Recruiter UI: find candidates (?q, tag, pool, source, cursor)")
+def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Response:
+    values = _filter_values(call)
+    cursor = (call.request.query_params or {}).get("cursor") or None
+    try:
+        flt = CandidateFilter.model_validate({k: v for k, v in values.items() if v})
+    except ValidationError as exc:
+        errors = {e["field"]: e["message"] for e in validation_errors_from_pydantic(exc)}
+        return page(
+            "ui_candidates.html",
+            status=422,
+            session=session,
+            values=values,
+            errors=errors,
+            items=[],
+            next_url=None,
+            **_filter_choices(),
+        )
+    items, next_cursor = CandidateRepository().list_page(flt, limit=PAGE_SIZE, cursor=cursor)
+    given = {k: v for k, v in values.items() if v}
+    return page(
+        "ui_candidates.html",
+        session=session,
+        values=values,
+        errors={},
+        items=items,
+        **paging("/ui/candidates", cursor, next_cursor, given=given),
+        **_filter_choices(),
+    )
+
+
+def _filter_choices() -> dict[str, Any]:
+    """The pools to pick from by name (the first page of them) and the usual sources."""
+    pools, more = PoolRepository().list_page(limit=100, cursor=None)
+    return {"pools": pools, "more_pools": bool(more), "sources": dashboard.KNOWN_SOURCES}
+
+
+def _form_of(candidate: Candidate) -> dict[str, str]:
+    form = {f["name"]: str(getattr(candidate, f["name"]) or "") for f in EDIT_FIELDS if f["name"] != "tags"}
+    form["tags"] = ", ".join(candidate.tags)
+    return form
+
+
+def display_names(get: Callable[[str], Any], ids: list[str]) -> dict[str, str]:
+    """Display names (title or name) of a few jobs, pools or templates by id; one that no longer
+    exists is left out (pages show its id)."""
+    names: dict[str, str] = {}
+    for item_id in dict.fromkeys(ids):
+        try:
+            item = get(item_id)
+        except NotFound:
+            continue
+        names[item_id] = str(getattr(item, "title", None) or getattr(item, "name", item_id))
+    return names
+
+
+def _profile(
+    call: Call,
+    session: Session,
+    candidate_id: str,
+    *,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+    version: str | None = None,
+    note_error: str | None = None,
+    note_text: str = "",
+    reminder_error: str | None = None,
+    reminder_values: dict[str, str] | None = None,
+) -> Response:
+    repository = CandidateRepository()
+    candidate = repository.get(candidate_id)
+    notes, _ = repository.notes(candidate_id, limit=50, cursor=None)
+    applications = repository.applications(candidate_id)
+    timeline, _ = repository.timeline(candidate_id, limit=50, cursor=None)
+    notice = NOTICES.get((call.request.query_params or {}).get("done") or "")
+    return page(
+        "ui_candidate.html",
+        status=status,
+        session=session,
+        candidate=candidate,
+        linkedin_href=web.http_url(candidate.linkedin_url),
+        notes=notes,
+        timeline=timeline,
+        applications=applications,
+        job_titles=display_names(JobRepository().get, [a.job_id for a in applications]),
+        pool_names=display_names(PoolRepository().get, list(candidate.pools)),
+        reminders=ReminderRepository().of_candidate(candidate_id, now=iso(clock.now())),
+        fields=EDIT_FIELDS,
+        form=form if form is not None else _form_of(candidate),
+        errors=errors or {},
+        problem=problem,
+        notice=None if status != 200 else notice,
+        version=version or str(candidate.version),
+        note_error=note_error,
+        note_text=note_text,
+        reminder_error=reminder_error,
+        reminder_values=reminder_values or {"due_at": "", "note": ""},
+    )
+
+
+@ui_route("/ui/candidates/{candidate_id}", "GET", "Recruiter UI: one candidate", errors=(404,))
+def ui_candidate(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
+    return _profile(call, session, candidate_id)
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}",
+    "POST",
+    "Recruiter UI: edit a candidate (form: csrf, version and the details)",
+    errors=(403, 404, 409, 422),
+)
+def ui_edit_candidate(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
+    typed = {f["name"]: text(fields.get(f["name"])) for f in EDIT_FIELDS}
+    version = text(fields.get("version"))
+    data: dict[str, Any] = {"version": version or None}
+    for name, value in typed.items():
+        if name == "tags":
+            data["tags"] = [t.strip() for t in value.split(",") if t.strip()]
+        else:
+            data[name] = value if name in REQUIRED else (value or None)
+    try:
+        patch = CandidatePatch.model_validate(data)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        problem = "Some details are missing or invalid; see the marked fields."
+        if set(errors) - set(typed):
+            problem = "This page is out of date; reload it and try again."
+        return _profile(
+            call,
+            session,
+            candidate_id,
+            status=422,
+            form=typed,
+            errors=errors,
+            problem=problem,
+            version=version,
+        )
+    try:
+        CandidateRepository().update(candidate_id, patch, actor=session.principal.actor)
+    except VersionConflict:
+        return _profile(
+            call,
+            session,
+            candidate_id,
+            status=409,
+            problem=(
+                "Someone else changed this record after you opened it, so nothing was saved. The form "
+                "now shows the current values: make your changes again and save."
+            ),
+        )
+    except Conflict as error:
+        return _profile(
+            call,
+            session,
+            candidate_id,
+            status=409,
+            form=typed,
+            errors={"email": "Another candidate already has this email."} if "email" in error.detail else {},
+            problem=error.detail,
+            version=version,
+        )
+    return see_other(f"/ui/candidates/{candidate_id}?done=saved")
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/applications/{job_id}/resume",
+    "GET",
+    "Recruiter UI: download a resume (303 to a presigned link that lasts five minutes)",
+    errors=(404,),
+)
+def ui_resume(
+    call: Call, session: Session, fields: dict[str, Any], candidate_id: str, job_id: str
+) -> Response:
+    # The link is minted at the click, not when the profile was rendered, so it never goes stale.
+    return see_other(ResumeStore().download_url(CandidateRepository().resume_key(candidate_id, job_id)))
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/notes",
+    "POST",
+    "Recruiter UI: add a note (form: csrf, body)",
+    errors=(403, 404, 422),
+)
+def ui_add_note(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
+    body = text(fields.get("body"))
+    try:
+        note = NoteCreate.model_validate({"body": body})
+    except ValidationError:
+        return _profile(
+            call,
+            session,
+            candidate_id,
+            status=422,
+            note_error="Write the note (at most 10,000 characters).",
+            note_text=body,
+        )
+    CandidateRepository().add_note(candidate_id, note, author=session.principal.actor)
+    return see_other(f"/ui/candidates/{candidate_id}?done=note#notes")
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/reminders",
+    "POST",
+    "Recruiter UI: set a reminder (form: csrf, due_at as datetime-local in UTC, note)",
+    errors=(403, 404, 422),
+)
+def ui_add_reminder(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
+    values = {"due_at": text(fields.get("due_at")), "note": text(fields.get("note"))}
+    error = None
+    try:
+        due = datetime.fromisoformat(values["due_at"])
+    except ValueError:
+        error = "Choose the date and time the reminder is due."
+    else:
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        try:
+            data = ReminderCreate.model_validate(
+                {"candidate_id": candidate_id, "due_at": due, "note": values["note"]}
+            )
+        except ValidationError:
+            error = "Write what to be reminded of (at most 2,000 characters)."
+    if error is not None:
+        return _profile(call, session, candidate_id, status=422, reminder_error=error, reminder_values=values)
+    if not session.principal.email:
+        return _profile(
+            call,
+            session,
+            candidate_id,
+            status=422,
+            reminder_error="Your account has no email address to remind you at.",
+            reminder_values=values,
+        )
+    ReminderRepository().create(data, owner=session.principal.email)
+    return see_other(f"/ui/candidates/{candidate_id}?done=reminder#reminders")

@@ -1,0 +1,61 @@
+"""The recruiter UI's start page: the dashboard (four charts).
+
+The charts are inline SVG drawn on the server from ``crm.analytics.service`` (geometry and bounded reads);
+each is followed by its numbers as a table, for screen readers and for anyone who wants them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.ui.candidates import Session, page, ui_route
+from chalicelib.web.endpoint import Call
+from crm.analytics import service as dashboard
+from crm.models import iso
+from crm.platform import clock
+from crm.reminders.repository import ReminderRepository
+
+bp = Blueprint(__name__)
+
+
+@ui_route(
+    "/ui", "GET", "Recruiter UI: the dashboard (pipeline, sources, campaigns, your reminders)", blueprint=bp
+)
+def ui_home(call: Call, session: Session, fields: dict[str, Any]) -> Response:
+    now = clock.now()
+    reminders = ReminderRepository()
+    due, more = reminders.list_page(owner=session.who, due_only=True, now=iso(now), limit=100, cursor=None)
+    pending = [r for r in due if r.state == "pending" or r.due]
+    upcoming, more_upcoming = reminders.list_page(
+        owner=session.who, due_only=False, now=iso(now), limit=dashboard.REMINDER_CAP, cursor=None
+    )
+    buckets = dashboard.reminder_buckets([r.due_at for r in upcoming], now)
+    pipeline = dashboard.read_pipeline()
+    sources = dashboard.read_sources()
+    campaigns = dashboard.read_campaigns()
+    return page(
+        "ui_home.html",
+        session=session,
+        due=pending,
+        due_more=bool(more),
+        pipeline=pipeline,
+        pipeline_chart=dashboard.pipeline_chart(pipeline),
+        sources=sources,
+        sources_chart=dashboard.sources_chart(sources),
+        known_sources=dashboard.KNOWN_SOURCES,
+        campaigns=campaigns,
+        campaigns_chart=dashboard.engagement_chart(campaigns),
+        engagement=dashboard.ENGAGEMENT,
+        buckets=buckets,
+        reminders_chart=dashboard.reminders_chart(buckets, at_least=bool(more_upcoming)),
+        caps={
+            "pools": dashboard.POOL_CAP,
+            "members": dashboard.MEMBER_CAP,
+            "reminders": dashboard.REMINDER_CAP,
+        },
+    )
+
+
+# The full reminders page (/ui/reminders) lives in ui_sequences.py.

@@ -1,0 +1,433 @@
+"""The recruiter UI: nurture sequences (steps, enrolment, progress) and the recruiter's reminders.
+
+Views are thin: creating and enrolling go through ``crm.sequences.service``, exactly as
+``POST /v1/sequences`` and ``POST /v1/sequences/{id}/enrollments`` do, so the forms get the
+same validation and the same "enrolling again changes nothing" rule.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from chalice import Blueprint, Response
+from pydantic import ValidationError
+
+from chalicelib.ui.candidates import (
+    Session,
+    display_names,
+    page,
+    paging,
+    query_value,
+    see_other,
+    text,
+    ui_route,
+)
+from chalicelib.web.endpoint import Call
+from crm.candidates.repository import CandidateRepository
+from crm.models import (
+    STOP_EVENTS,
+    EmailTemplate,
+    EnrollmentRequest,
+    Pool,
+    Reminder,
+    Sequence,
+    SequenceCreate,
+    iso,
+)
+from crm.platform import clock
+from crm.platform.errors import ValidationFailed, validation_errors_from_pydantic
+from crm.pools.repository import PoolRepository
+from crm.reminders.repository import ReminderRepository
+from crm.sequences import service as sequences
+from crm.sequences.repository import SequenceRepository
+from crm.templates.repository import TemplateRepository
+
+bp = Blueprint(__name__)
+
+#: Step rows the new-sequence form shows; rows left empty are ignored.
+STEP_ROWS = 5
+MAX_STEP_ROWS = 20
+PAGE_SIZE = 50
+#: Stop rules the domain always applies, whatever the form says.
+ALWAYS_STOP = ("erased", "unsubscribed")
+STOP_LABELS = {
+    "applied": "the candidate applies to a job",
+    "unsubscribed": "the candidate unsubscribes (always)",
+    "erased": "the candidate's record is erased (always)",
+}
+STOPPED_BECAUSE = {
+    "applied": "they applied to a job",
+    "unsubscribed": "they unsubscribed",
+    "erased": "their record was erased",
+}
+UNITS = ("days", "hours")
+MAX_EMAILS = 500
+EMAIL_SPLIT = re.compile(r"[\s,;]+")
+
+
+def _all(list_page: Any, limit: int = 100, pages: int = 5) -> list[Any]:
+    """Every item of a repository's ``list_page`` (a few pages at most: a form's choices)."""
+    out: list[Any] = []
+    cursor = None
+    for _ in range(pages):
+        items, cursor = list_page(limit=limit, cursor=cursor)
+        out += items
+        if not cursor:
+            break
+    return out
+
+
+def _templates() -> list[EmailTemplate]:
+    return _all(TemplateRepository().list_page)
+
+
+def _pools() -> list[Pool]:
+    return _all(PoolRepository().list_page)
+
+
+def when(value: str | None) -> str:
+    """An ISO time as a person reads it (UTC, to the minute)."""
+    if not value:
+        return ""
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def delay_text(days: float) -> str:
+    if days == 0:
+        return "straight away"
+    hours = days * 24
+    if days != int(days) and abs(hours - round(hours)) < 1e-6:
+        return f"{round(hours)} hour{'s' if round(hours) != 1 else ''}"
+    shown = int(days) if days == int(days) else round(days, 2)
+    return f"{shown} day{'s' if shown != 1 else ''}"
+
+
+# ------------------------------------------------------------------------------- list
+
+
+@ui_route("/ui/sequences", "GET", "Recruiter UI: nurture sequences", blueprint=bp)
+def ui_sequences(call: Call, session: Session, fields: dict[str, Any]) -> Response:
+    cursor = query_value(call, "cursor") or None
+    items, next_cursor = SequenceRepository().list_page(limit=PAGE_SIZE, cursor=cursor)
+    return page(
+        "ui_sequences.html",
+        when=when,
+        session=session,
+        items=items,
+        stop_labels=STOPPED_BECAUSE,
+        **paging("/ui/sequences", cursor, next_cursor),
+    )
+
+
+# ------------------------------------------------------------------------------- new
+
+
+def _blank_form() -> dict[str, Any]:
+    return {
+        "name": "",
+        "stop_on": list(STOP_EVENTS),
+        "steps": [{"template_id": "", "delay": "", "unit": "days"} for _ in range(STEP_ROWS)],
+    }
+
+
+def _new_page(
+    session: Session,
+    *,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+) -> Response:
+    return page(
+        "ui_sequence_new.html",
+        status=status,
+        session=session,
+        form=form or _blank_form(),
+        errors=errors or {},
+        problem=problem,
+        templates=_templates(),
+        stop_events=STOP_EVENTS,
+        always_stop=ALWAYS_STOP,
+        stop_labels=STOP_LABELS,
+        units=UNITS,
+    )
+
+
+@ui_route("/ui/sequences/new", "GET", "Recruiter UI: the new-sequence form", blueprint=bp)
+def ui_new_sequence(call: Call, session: Session, fields: dict[str, Any]) -> Response:
+    return _new_page(session)
+
+
+def _as_list(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value] if value is not None else []
+    return [v.strip() for v in values if isinstance(v, str)]
+
+
+def _typed_form(fields: dict[str, Any]) -> dict[str, Any]:
+    rows = []
+    for index in range(MAX_STEP_ROWS):
+        row = {
+            "template_id": text(fields.get(f"step-{index}-template")),
+            "delay": text(fields.get(f"step-{index}-delay")),
+            "unit": text(fields.get(f"step-{index}-unit")) or "days",
+        }
+        if index < STEP_ROWS or row["template_id"] or row["delay"]:
+            rows.append(row)
+    while rows and len(rows) > STEP_ROWS and not (rows[-1]["template_id"] or rows[-1]["delay"]):
+        rows.pop()
+    chosen = [v for v in _as_list(fields.get("stop_on")) if v]
+    return {"name": text(fields.get("name")), "stop_on": chosen, "steps": rows}
+
+
+def _delay_days(row: dict[str, str]) -> Any:
+    """The typed delay in days (hours are converted); anything unreadable goes to the model as is,
+    which names the field."""
+    if row["unit"] not in UNITS:
+        return None
+    try:
+        value = float(row["delay"])
+    except ValueError:
+        return row["delay"] or None
+    return value / 24 if row["unit"] == "hours" else value
+
+
+def _field_of(error_field: str, rows: list[int]) -> str:
+    """A model error's field (``steps.1.template_id``) as the form's (``step-<row>-template``)."""
+    parts = error_field.split(".")
+    if parts[0] == "steps" and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(rows):
+        row = rows[int(parts[1])]
+        if len(parts) >= 3 and parts[2] == "delay_days":
+            return f"step-{row}-delay"
+        return f"step-{row}-template"
+    if parts[0] in ("name", "steps", "stop_on"):
+        return parts[0]
+    return "form"
+
+
+MESSAGES = {
+    "template": "Choose a template that exists.",
+    "delay": "Enter a wait from 0 to 365 days (or the same in hours).",
+    "name": "Give the sequence a name (at most 200 characters).",
+    "steps": "Add at least one step (at most 20): choose a template and a wait.",
+    "stop_on": "Choose stop rules from the list.",
+}
+
+
+def _message(field: str) -> str:
+    return MESSAGES.get(
+        field.rsplit("-", 1)[-1] if field.startswith("step-") else field, "This is not valid."
+    )
+
+
+@ui_route(
+    "/ui/sequences",
+    "POST",
+    "Recruiter UI: create a sequence (form: csrf, name, stop_on, step-<n>-template, step-<n>-delay, "
+    "step-<n>-unit)",
+    blueprint=bp,
+    errors=(403, 422),
+)
+def ui_create_sequence(call: Call, session: Session, fields: dict[str, Any]) -> Response:
+    form = _typed_form(fields)
+    rows = [i for i, row in enumerate(form["steps"]) if row["template_id"] or row["delay"]]
+    data = {
+        "name": form["name"],
+        "stop_on": form["stop_on"],
+        "steps": [
+            {"template_id": form["steps"][i]["template_id"], "delay_days": _delay_days(form["steps"][i])}
+            for i in rows
+        ],
+    }
+    form["stop_on"] = sorted({*form["stop_on"], *ALWAYS_STOP})
+    errors: dict[str, str] = {}
+    try:
+        sequence = sequences.create_sequence(SequenceCreate.model_validate(data))
+    except ValidationError as exc:
+        for e in validation_errors_from_pydantic(exc):
+            field = _field_of(e["field"], rows)
+            errors.setdefault(field, _message(field))
+    except ValidationFailed as exc:
+        for e in exc.errors:
+            field = _field_of(e.get("field", ""), rows)
+            errors.setdefault(field, _message(field))
+    else:
+        return see_other(f"/ui/sequences/{sequence.id}?done=created")
+    problem = "The sequence was not saved: see the marked fields."
+    if "form" in errors:
+        problem = "This page is out of date; reload it and try again."
+    return _new_page(session, status=422, form=form, errors=errors, problem=problem)
+
+
+# ------------------------------------------------------------------------------- one sequence
+
+
+def _count(query: dict[str, str], name: str) -> int:
+    value = query.get(name) or ""
+    return int(value) if value.isdigit() and len(value) < 7 else 0
+
+
+def _notice(query: dict[str, str]) -> str | None:
+    done = query.get("done")
+    if done == "created":
+        return "The sequence is saved. Enrol candidates below."
+    if done != "enrolled":
+        return None
+    enrolled, already, missing = (_count(query, n) for n in ("enrolled", "already", "missing"))
+    notice = f"{enrolled} candidate{'s were' if enrolled != 1 else ' was'} enrolled."
+    if already:
+        notice += (
+            f" {already} {'were' if already != 1 else 'was'} already enrolled (nothing changed for them)."
+        )
+    if missing:
+        notice += f" {missing} could not be found."
+    return notice
+
+
+def _sequence_page(
+    call: Call,
+    session: Session,
+    sequence_id: str,
+    *,
+    status: int = 200,
+    enrol: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+) -> Response:
+    sequence: Sequence = SequenceRepository().get(sequence_id, with_progress=True)
+    query = dict(call.request.query_params or {})
+    cursor = query.get("cursor") or None
+    rows, next_cursor = sequences.progress_page(sequence_id, limit=PAGE_SIZE, cursor=cursor)
+    templates = TemplateRepository()
+    ids = [s.template_id for s in sequence.steps]
+    names = {i: i for i in ids} | display_names(templates.get, ids)  # a template removed since: its id
+    here = f"/ui/sequences/{sequence_id}"
+    return page(
+        "ui_sequence.html",
+        when=when,
+        status=status,
+        session=session,
+        sequence=sequence,
+        template_names=names,
+        delays=[delay_text(s.delay_days) for s in sequence.steps],
+        stop_labels=STOP_LABELS,
+        stopped_because=STOPPED_BECAUSE,
+        pools=_pools(),
+        rows=rows,
+        **paging(here, cursor, next_cursor, anchor="#progress"),
+        notice=_notice(query) if status == 200 else None,
+        enrol=enrol or {"pool": "", "emails": ""},
+        errors=errors or {},
+        problem=problem,
+    )
+
+
+@ui_route(
+    "/ui/sequences/{sequence_id}",
+    "GET",
+    "Recruiter UI: one sequence: its steps, an enrolment form and its progress",
+    blueprint=bp,
+    errors=(404,),
+)
+def ui_sequence(call: Call, session: Session, fields: dict[str, Any], sequence_id: str) -> Response:
+    return _sequence_page(call, session, sequence_id)
+
+
+def _emails(value: str) -> list[str]:
+    return list(dict.fromkeys(e for e in EMAIL_SPLIT.split(value) if e))
+
+
+def _enrol_request(enrol: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The enrolment form as an ``EnrollmentRequest`` body, or the form's errors."""
+    emails = _emails(enrol["emails"])
+    if enrol["pool"] and emails:
+        return {}, {"pool": "Choose a pool or list emails, not both."}
+    if enrol["pool"]:
+        return {"pool": enrol["pool"]}, {}
+    if not emails:
+        return {}, {"pool": "Choose a pool, or list candidates' emails below."}
+    if len(emails) > MAX_EMAILS:
+        return {}, {"emails": f"At most {MAX_EMAILS} emails at a time."}
+    ids, unknown = sequences.ids_by_email(emails)
+    if unknown:
+        shown = ", ".join(unknown[:50]) + (f" and {len(unknown) - 50} more" if len(unknown) > 50 else "")
+        return {}, {"emails": f"No candidate has these emails: {shown}. Nobody was enrolled."}
+    return {"candidate_ids": ids}, {}
+
+
+@ui_route(
+    "/ui/sequences/{sequence_id}/enrollments",
+    "POST",
+    "Recruiter UI: enrol a pool or candidates by email (form: csrf, pool or emails one per line)",
+    blueprint=bp,
+    errors=(403, 404, 422),
+)
+def ui_enroll(call: Call, session: Session, fields: dict[str, Any], sequence_id: str) -> Response:
+    enrol = {"pool": text(fields.get("pool")), "emails": text(fields.get("emails"))}
+    request, errors = _enrol_request(enrol)
+    if not errors:
+        try:
+            result = sequences.enroll(sequence_id, EnrollmentRequest.model_validate(request))
+        except ValidationError:
+            errors["pool" if "pool" in request else "emails"] = "These are not valid; check and try again."
+        except ValidationFailed as exc:
+            fields_named = {e.get("field") for e in exc.errors}
+            if "audience.pool" in fields_named:
+                errors["pool"] = "That pool does not exist (any more); choose another."
+            else:
+                errors["pool" if "pool" in request else "emails"] = exc.detail
+        else:
+            counts = {"enrolled": result.enrolled, "already": result.already_enrolled}
+            if result.not_found:
+                counts["missing"] = len(result.not_found)
+            return see_other(f"/ui/sequences/{sequence_id}?{urlencode({'done': 'enrolled', **counts})}")
+    return _sequence_page(
+        call,
+        session,
+        sequence_id,
+        status=422,
+        enrol=enrol,
+        errors=errors,
+        problem="Nobody was enrolled: see the marked field.",
+    )
+
+
+# ------------------------------------------------------------------------------- reminders
+
+
+@ui_route("/ui/reminders", "GET", "Recruiter UI: your reminders, due ones first", blueprint=bp)
+def ui_reminders(call: Call, session: Session, fields: dict[str, Any]) -> Response:
+    query = call.request.query_params or {}
+    due_cursor, cursor = query.get("due_cursor") or None, query.get("cursor") or None
+    repository, now = ReminderRepository(), iso(clock.now())
+    due: list[Reminder] = []
+    next_due = next_upcoming = None
+    if not cursor:
+        due, next_due = repository.list_page(
+            owner=session.who, due_only=True, now=now, limit=PAGE_SIZE, cursor=due_cursor
+        )
+    upcoming: list[Reminder] = []
+    if not due_cursor:
+        upcoming, next_upcoming = repository.upcoming_page(
+            owner=session.who, now=now, limit=PAGE_SIZE, cursor=cursor
+        )
+    candidates = CandidateRepository().get_many(
+        list(dict.fromkeys(r.candidate_id for r in [*due, *upcoming]))
+    )
+    return page(
+        "ui_reminders.html",
+        when=when,
+        session=session,
+        due=due,
+        upcoming=upcoming,
+        candidates=candidates,
+        paged=bool(cursor or due_cursor),
+        more_due=f"/ui/reminders?{urlencode({'due_cursor': next_due})}" if next_due else None,
+        more_upcoming=f"/ui/reminders?{urlencode({'cursor': next_upcoming})}" if next_upcoming else None,
+    )

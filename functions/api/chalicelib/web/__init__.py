@@ -1,0 +1,1 @@
+"""The shared HTTP layer: endpoint, problem+json, forms, pages, the OpenAPI document."""

@@ -1,0 +1,357 @@
+"""The one place where HTTP meets the domain: authentication, authorisation, body and query
+validation, and the mapping of domain errors to problem+json (RFC 9457).
+
+Every route is declared with ``endpoint``, which also records what the OpenAPI document says
+about it, so the document is built from the same table the app routes by.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from crm.access.service import Permission, Principal, authenticate, require
+from crm.platform.config import get_settings
+from crm.platform.errors import (
+    DomainError,
+    UnsupportedMediaType,
+    ValidationFailed,
+    validation_errors_from_pydantic,
+)
+from crm.platform.forms import FORM_TYPES, DecodedBody, decode_form, decode_json_object, media_type
+
+log = logging.getLogger("crm.api")
+
+PROBLEM_JSON = "application/problem+json"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+#: What a route answers with: JSON (the API), an HTML page (the UI, the career site, the portal), or
+#: either by the request's ``Accept`` (the pages a link in an email opens).
+Answers = Literal["json", "page", "negotiated"]
+
+
+@dataclass
+class RouteDoc:
+    path: str
+    method: str
+    summary: str
+    tag: str
+    permission: Permission | None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    paginated: bool = False
+    form: bool = False
+    errors: tuple[int, ...] = ()
+    answers: Answers = "json"
+    #: Documented, not validated by ``endpoint`` (the view reads them itself: a link's token).
+    query_doc: type[BaseModel] | None = None
+    #: A form the view reads itself (JSON, urlencoded or multipart), documented with this model.
+    form_body: type[BaseModel] | None = None
+    redirects: bool = False
+    description: str = ""
+    #: The success answer's media type when it is neither the API's JSON nor a page's HTML.
+    success_media: str | None = None
+    _max_body: int | None = field(default=None, repr=False)
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest body this route reads: the configured form size, or more when the largest
+        valid body of its model is larger (a template of 100,000 characters a part)."""
+        if self._max_body is None:
+            limit = get_settings().max_form_bytes
+            if self.body is not None:
+                limit = max(limit, body_limit(self.body))
+            self._max_body = limit
+        return self._max_body
+
+
+ROUTE_DOCS: list[RouteDoc] = []
+
+
+@dataclass
+class Call:
+    """What a view gets: the caller, the validated body and query, the raw request."""
+
+    request: Any
+    principal: Principal | None
+    body: Any = None
+    query: Any = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> str:
+        return self.principal.actor if self.principal else "anonymous"
+
+
+def problem(error: DomainError, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(error.to_problem()),
+        status_code=error.status,
+        headers={"Content-Type": PROBLEM_JSON, **SECURITY_HEADERS, **(headers or {})},
+    )
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(to_jsonable(payload)),
+        status_code=status,
+        headers={"Content-Type": "application/json", **SECURITY_HEADERS, **(headers or {})},
+    )
+
+
+def to_jsonable(payload: Any) -> Any:
+    if isinstance(payload, BaseModel):
+        return payload.model_dump(mode="json")
+    if isinstance(payload, dict):
+        return {k: to_jsonable(v) for k, v in payload.items()}
+    if isinstance(payload, list | tuple):
+        return [to_jsonable(v) for v in payload]
+    return payload
+
+
+def page(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
+    return {"items": items, "next_cursor": next_cursor}
+
+
+#: Lambda's synchronous payload limit: no body can be larger in AWS.
+PLATFORM_MAX_BODY = 6 * 1024 * 1024
+
+
+@cache
+def body_limit(model: type[BaseModel]) -> int:
+    """The largest body of ``model`` as compact JSON (every character escaped, the worst case),
+    plus room for whitespace; at most what the platform accepts. Unbounded models get the
+    platform's limit."""
+    schema = model.model_json_schema()
+    bound = json_size_bound(schema, schema.get("$defs", {}))
+    if bound is None:
+        return PLATFORM_MAX_BODY
+    return min(PLATFORM_MAX_BODY, bound + bound // 10 + 1024)
+
+
+#: The longest text of an ISO 8601 time pydantic reads (with a fraction and an offset).
+_DATE_TIME_BYTES = 64
+
+
+def json_size_bound(schema: dict[str, Any], defs: dict[str, Any]) -> int | None:  # noqa: C901
+    """An upper bound of the JSON text of any value ``schema`` accepts (None: no bound)."""
+    if "$ref" in schema:
+        return json_size_bound(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    branches = schema.get("anyOf") or schema.get("oneOf")
+    if branches and "properties" not in schema:
+        sizes = [json_size_bound(b, defs) for b in branches]
+        return None if any(s is None for s in sizes) else max(s for s in sizes if s is not None)
+    if "enum" in schema:
+        return max(len(json.dumps(v)) for v in schema["enum"])
+    kind = schema.get("type")
+    if kind == "string":
+        if "maxLength" in schema:
+            return 2 + 12 * int(schema["maxLength"])  # an astral character escaped: 12 bytes
+        return _DATE_TIME_BYTES if schema.get("format") == "date-time" else None
+    if kind in ("integer", "number"):
+        return 25
+    if kind in ("boolean", "null"):
+        return 5
+    if kind == "array":
+        items = json_size_bound(schema.get("items", {}), defs)
+        if items is None or "maxItems" not in schema:
+            return None
+        return 2 + int(schema["maxItems"]) * (items + 1)
+    if kind == "object" or "properties" in schema:
+        if schema.get("additionalProperties") is not False:
+            return None
+        total = 2
+        for name, prop in schema.get("properties", {}).items():
+            size = json_size_bound(prop, defs)
+            if size is None:
+                return None
+            total += len(json.dumps(name)) + 1 + size + 1
+        return total
+    return None
+
+
+def validate(model: type[BaseModel], data: Any, *, what: str = "body") -> Any:
+    """``data`` as ``model``. A JSON body is checked strictly, as its JSON Schema says: ``"1"`` is
+    not a number there. A query string is text, so its values are converted."""
+    try:
+        if what == "body":
+            return model.model_validate_json(json.dumps(data), strict=True)
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = validation_errors_from_pydantic(exc)
+        if what != "body":
+            for e in errors:
+                e["field"] = e["field"] if e["field"] != "body" else what
+        raise ValidationFailed("Some fields are missing or invalid.", errors=errors) from exc
+
+
+def request_body(request: Any) -> bytes:
+    raw = request.raw_body
+    return raw if isinstance(raw, bytes) else (raw or "").encode()
+
+
+def request_form(
+    request: Any,
+    *,
+    default_type: str | None = None,
+    allowed: tuple[str, ...] = FORM_TYPES,
+    max_bytes: int | None = None,
+) -> DecodedBody:
+    """A form body (JSON, urlencoded or multipart, as ``allowed``), within the configured sizes
+    (``max_bytes`` raises the JSON and urlencoded limit for a form with long fields)."""
+    settings = get_settings()
+    return decode_form(
+        request.headers.get("content-type") or default_type,
+        request_body(request),
+        max_form_bytes=max(settings.max_form_bytes, max_bytes or 0),
+        max_multipart_bytes=max(settings.max_multipart_bytes, max_bytes or 0),
+        allowed=allowed,
+    )
+
+
+def json_body(request: Any, *, max_bytes: int | None = None) -> dict[str, Any]:
+    kind = media_type(request.headers.get("content-type"))
+    if kind and kind != "application/json":
+        raise UnsupportedMediaType("Send the body as application/json.")
+    return decode_json_object(request_body(request), max_bytes=max_bytes or get_settings().max_form_bytes)
+
+
+def cors_headers(request: Any) -> dict[str, str]:
+    origin = request.headers.get("origin")
+    if origin and origin in get_settings().allowed_origins:
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        }
+    return {"Vary": "Origin"}
+
+
+def endpoint(
+    bp: Blueprint,
+    path: str,
+    method: str,
+    *,
+    summary: str,
+    tag: str,
+    permission: Permission | None,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    paginated: bool = False,
+    form: bool = False,
+    cors: bool = False,
+    errors: tuple[int, ...] = (),
+    answers: Answers = "json",
+    query_doc: type[BaseModel] | None = None,
+    form_body: type[BaseModel] | None = None,
+    redirects: bool = False,
+    description: str = "",
+    success_media: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a route. ``permission=None`` makes it public. The rest says what the OpenAPI
+    document shows: ``answers`` (JSON, an HTML page, or either by ``Accept``), ``query_doc`` and
+    ``form_body`` for what a view reads itself, ``redirects`` for a 303."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        doc = RouteDoc(
+            path,
+            method,
+            summary,
+            tag,
+            permission,
+            body,
+            query,
+            response,
+            status,
+            paginated,
+            form,
+            errors,
+            answers=answers,
+            query_doc=query_doc,
+            form_body=form_body,
+            redirects=redirects,
+            description=description,
+            success_media=success_media,
+        )
+        ROUTE_DOCS.append(doc)
+
+        def handler(**params: str) -> Response:
+            request = bp.current_request
+            extra = cors_headers(request) if cors else {}
+            try:
+                principal = require(authenticate(request.headers), permission) if permission else None
+                call = Call(request=request, principal=principal, params=params)
+                if query is not None:
+                    call.query = validate(query, dict(request.query_params or {}), what="query")
+                if body is not None:
+                    call.body = validate(body, json_body(request, max_bytes=doc.max_body_bytes))
+                result = view(call, **params)
+            except DomainError as error:
+                if error.status >= 500:
+                    log.warning("request failed: %s", error.title)
+                return problem(error, extra)
+            except Exception:
+                log.exception("unhandled error on %s %s", method, path)
+                error = DomainError("Something went wrong on our side; it has been logged.")
+                error.status, error.title, error.slug = 500, "Internal error", "internal"
+                return problem(error, extra)
+            if isinstance(result, Response):
+                result.headers.update({**SECURITY_HEADERS, **extra, **result.headers})
+                return result
+            if result is None:
+                return Response(body="", status_code=204, headers={**SECURITY_HEADERS, **extra})
+            return json_response(result, status, extra)
+
+        handler.__name__ = f"{view.__name__}_{method.lower()}"
+        bp.route(path, methods=[method], content_types=["*/*"], name=handler.__name__)(handler)
+        return view
+
+    return decorator
+
+
+def preflight(bp: Blueprint, path: str) -> None:
+    """Answer CORS preflight for a public path."""
+
+    def options(**_: str) -> Response:
+        return Response(
+            body="", status_code=204, headers={**cors_headers(bp.current_request), **SECURITY_HEADERS}
+        )
+
+    options.__name__ = f"preflight_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"
+    bp.route(path, methods=["OPTIONS"], content_types=["*/*"], name=options.__name__)(options)
+
+
+class LinkToken(BaseModel):
+    """``?token=``: the signed, expiring token of a link sent by email (documentation only: the
+    page itself explains a missing, tampered or expired one)."""
+
+    token: str | None = Field(
+        default=None, max_length=4096, description="The signed token from the emailed link."
+    )
+
+
+class PageQuery(BaseModel):
+    """``?limit=N&cursor=C`` on every list."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=2048)

@@ -1,0 +1,1 @@
+"""Job alerts: double opt-in subscriptions matched to jobs that open."""

@@ -1,0 +1,1 @@
+"""What the dashboard counts (bounded reads; no drawing)."""

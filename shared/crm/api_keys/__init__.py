@@ -1,0 +1,1 @@
+"""Integration API keys: stored as hashes, scoped, revocable."""

@@ -1,0 +1,92 @@
+"""ApiKeyRepository: integration keys, stored as SHA-256 hashes only.
+
+A key reads ``crm_<id>_<secret>``: the id finds the item in one GetItem, the hash of the whole
+key is compared in constant time. Items: APIKEY#<id>/APIKEY, in gsi1 under APIKEYS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from botocore.exceptions import ClientError
+
+from crm.models import ApiKey, ApiKeyCreate, ApiKeyCreated, new_id, utcnow
+from crm.platform import table
+from crm.platform.errors import NotFound
+
+PREFIX = "crm_"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiKeyRepository:
+    def create(self, data: ApiKeyCreate, *, created_by: str) -> ApiKeyCreated:
+        key_id = new_id()[:16]
+        secret = secrets.token_urlsafe(32)
+        key = f"{PREFIX}{key_id}_{secret}"
+        record = ApiKey(
+            id=key_id, name=data.name, scope=data.scope, created_at=utcnow(), created_by=created_by
+        )
+        item = record.model_dump()
+        item.update(
+            pk=f"APIKEY#{key_id}",
+            sk="APIKEY",
+            type="api_key",
+            key_hash=hash_key(key),
+            gsi1pk="APIKEYS",
+            gsi1sk=f"{record.created_at}#{key_id}",
+        )
+        table.ddb().put_item(
+            TableName=table.table_name(),
+            Item=table.to_item(item),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return ApiKeyCreated(key=key, **record.model_dump())
+
+    def authenticate(self, presented: str) -> ApiKey | None:
+        """The active key this secret belongs to, or None."""
+        if not presented.startswith(PREFIX) or len(presented) > 200:
+            return None
+        key_id, _, secret = presented[len(PREFIX) :].partition("_")
+        if not key_id.isalnum() or not secret:
+            return None
+        item = table.get_item(f"APIKEY#{key_id}", "APIKEY", consistent=False)
+        if not item:
+            return None
+        data = table.from_item(item)
+        if not hmac.compare_digest(str(data.get("key_hash", "")), hash_key(presented)):
+            return None
+        if data.get("revoked_at"):
+            return None
+        return ApiKey.model_validate(data)
+
+    def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[ApiKey], str | None]:
+        items, next_cursor = table.query_page(
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": "APIKEYS"}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+            forward=False,
+        )
+        return [ApiKey.model_validate(table.from_item(i)) for i in items], next_cursor
+
+    def revoke(self, key_id: str) -> ApiKey:
+        try:
+            response = table.ddb().update_item(
+                TableName=table.table_name(),
+                Key=table.key(f"APIKEY#{key_id}", "APIKEY"),
+                UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":now": {"S": utcnow()}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if table.error_code(exc) == "ConditionalCheckFailedException":
+                raise NotFound(f"No API key with id {key_id}.") from exc
+            raise
+        return ApiKey.model_validate(table.from_item(response["Attributes"]))

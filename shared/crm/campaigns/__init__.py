@@ -1,0 +1,1 @@
+"""Campaigns: one template to an audience, launched now or at a time."""

@@ -1,0 +1,3 @@
+"""A person: the candidate record, its timeline, notes, applications, consents, list projections,
+intake and erasure.
+"""

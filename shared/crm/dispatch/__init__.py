@@ -1,0 +1,1 @@
+"""The dispatcher: pages an audience onto the mail queue, resumably."""

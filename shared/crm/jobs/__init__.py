@@ -1,0 +1,1 @@
+"""Jobs: open and closed positions."""

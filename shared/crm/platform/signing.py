@@ -1,0 +1,69 @@
+"""Signed, expiring, single-purpose links (unsubscribe, portal, alert confirmation).
+
+The key comes from Secrets Manager (``SIGNING_SECRET_ARN``), fetched once per process; it is
+never in code or in the environment. Each purpose signs with its own salt, so a token made
+for one purpose is refused by every other.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Literal
+
+from crm.platform import aws
+from crm.platform.config import get_settings
+from crm.platform.errors import DomainError
+
+Purpose = Literal["unsubscribe", "portal", "alert-confirm", "csrf"]
+
+_lock = threading.Lock()
+_secret: str | None = None
+
+
+class InvalidLink(DomainError):
+    status, title, slug = 400, "Invalid or expired link", "invalid-link"
+
+
+def _signing_key() -> str:
+    global _secret
+    if _secret is None:
+        with _lock:
+            if _secret is None:
+                arn = get_settings().signing_secret_arn
+                if not arn:
+                    raise RuntimeError("SIGNING_SECRET_ARN is not set")
+                _secret = str(aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+    return _secret
+
+
+def forget_signing_key() -> None:
+    """Drop the cached key (tests, key rotation)."""
+    global _secret
+    _secret = None
+
+
+def _serializer(purpose: Purpose) -> Any:
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(_signing_key(), salt=f"crm:{purpose}")
+
+
+def sign(purpose: Purpose, payload: dict[str, Any]) -> str:
+    return str(_serializer(purpose).dumps(payload))
+
+
+def verify(purpose: Purpose, token: str | None, *, max_age_seconds: int) -> dict[str, Any]:
+    """The payload of a token made for ``purpose``; an ``InvalidLink`` for anything else."""
+    from itsdangerous import BadData, SignatureExpired
+
+    if not token or len(token) > 2048:
+        raise InvalidLink("This link is incomplete. Ask for a new one.")
+    try:
+        payload = _serializer(purpose).loads(token, max_age=max_age_seconds)
+    except SignatureExpired as exc:
+        raise InvalidLink("This link has expired. Ask for a new one.") from exc
+    except BadData as exc:
+        raise InvalidLink("This link is not valid. It may have been changed or cut short.") from exc
+    if not isinstance(payload, dict):
+        raise InvalidLink("This link is not valid.")
+    return payload

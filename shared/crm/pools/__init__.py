@@ -1,0 +1,1 @@
+"""Pools: groups of candidates, and each member's pipeline stage."""

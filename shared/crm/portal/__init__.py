@@ -1,0 +1,1 @@
+"""Candidate self-service: the portal, unsubscribe links."""

@@ -1,0 +1,165 @@
+"""Candidate self-service (the portal): a person sees, corrects, exports and erases their record.
+
+The credential is a signed link (purpose ``portal``, naming only the candidate id) that works for
+an hour: ``request_link`` queues an email with one for a known address and answers the same for
+an unknown one (both paths read the email guard and put one message on the mail queue; the
+worker drops the message of an unknown address), so the answer never tells who is known. Every
+portal action verifies the token again and reads the candidate: once the record is erased the
+link stops working.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict
+
+from crm.candidates.repository import CandidateRepository
+from crm.mailing.messages import MailJob
+from crm.models import TOPICS, Candidate, CandidatePatch, Email, Model, Topic, new_id
+from crm.platform.config import get_settings
+from crm.platform.errors import NotFound
+from crm.platform.forms import is_bot, parse_fields
+from crm.platform.queues import send_message
+from crm.platform.signing import InvalidLink, verify
+
+#: A portal link works for an hour.
+PORTAL_LINK_SECONDS = 3600
+SOURCE = "portal"
+ACTOR = "candidate"
+#: The recipient of the mail-queue message for an address nobody has (the worker sends nothing).
+NOBODY = "nobody"
+#: The fields a candidate may correct (the email address is their identity: not here).
+DETAIL_FIELDS = ("first_name", "last_name", "phone", "location", "linkedin_url")
+OPTIONAL_FIELDS = frozenset({"phone", "location", "linkedin_url"})
+TOPIC_LABELS: dict[Topic, str] = {
+    "marketing": "News and campaigns",
+    "job_alerts": "Job alerts",
+    "events": "Events",
+}
+
+
+class PortalLinkRequest(Model):
+    """``POST /public/portal/link``: the address to send a portal link to. Unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
+
+    email: Email
+
+
+def request_link(fields: dict[str, Any]) -> None:
+    """Queue a portal link for the person with this email, if there is one (the caller always 202s)."""
+    if is_bot(fields):
+        return
+    wanted = parse_fields(PortalLinkRequest, fields)
+    candidate_id = CandidateRepository().find_id_by_email(wanted.email)
+    job = MailJob(kind="portal_link", ref=new_id(), recipients=[candidate_id or NOBODY])
+    send_message(get_settings().mail_queue_url, job.model_dump_json(exclude_none=True))
+
+
+def open_portal(token: str | None) -> Candidate:
+    """The candidate a portal token names; an ``InvalidLink`` for a bad, expired or orphaned one."""
+    payload = verify("portal", token, max_age_seconds=PORTAL_LINK_SECONDS)
+    candidate_id = payload.get("c")
+    if not isinstance(candidate_id, str) or not candidate_id or candidate_id == NOBODY:
+        raise InvalidLink("This link is not valid.")
+    try:
+        return CandidateRepository().get(candidate_id)
+    except NotFound as exc:
+        raise InvalidLink("This link no longer works: there is no record for it any more.") from exc
+
+
+def field_text(value: Any) -> str:
+    """One form field as text (a repeated field: its first value)."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def update_details(candidate: Candidate, fields: dict[str, Any]) -> Candidate:
+    """Save corrected details against the version the page showed. A ``ValidationFailed`` names
+    each invalid field; a ``VersionConflict`` means the record changed since the page was read."""
+    data: dict[str, Any] = {"version": field_text(fields.get("version")) or None}
+    for name in DETAIL_FIELDS:
+        text = field_text(fields.get(name))
+        data[name] = (text or None) if name in OPTIONAL_FIELDS else text
+    patch = parse_fields(CandidatePatch, data)
+    return CandidateRepository().update(candidate.id, patch, actor=ACTOR)
+
+
+def checked(value: Any) -> bool:
+    """An HTML checkbox: present (any value but an explicit no) means checked."""
+    text = field_text(value).lower()
+    return value is not None and text not in ("false", "0", "off", "no")
+
+
+def set_preferences(candidate: Candidate, fields: dict[str, Any]) -> Candidate:
+    """Grant each checked topic and withdraw each unchecked one that was granted (source ``portal``).
+    A topic never asked about and left unchecked records nothing."""
+    repository = CandidateRepository()
+    for topic in TOPICS:
+        wanted = checked(fields.get(topic))
+        consent = candidate.consents.get(topic)
+        granted = bool(consent and consent.granted)
+        if wanted != granted and (consent is not None or wanted):
+            candidate = repository.set_consent(candidate.id, topic, wanted, source=SOURCE, actor=ACTOR)
+    return candidate
+
+
+def export(candidate: Candidate) -> dict[str, Any]:
+    """Everything the product holds about the person themselves: profile, consents,
+    applications, timeline and job-alert subscription (never recruiters' notes)."""
+    from crm.alerts.repository import AlertSubscriptionRepository
+    from crm.jobs.repository import JobRepository
+
+    repository = CandidateRepository()
+    profile = candidate.model_dump(mode="json", exclude={"consents", "pools", "version"})
+    applications = []
+    for application in repository.applications(candidate.id):
+        try:
+            title: str | None = JobRepository().get(application.job_id).title
+        except NotFound:
+            title = None
+        applications.append(
+            {
+                "job_id": application.job_id,
+                "job_title": title,
+                "applied_at": application.applied_at,
+                "source": application.source,
+                "resume_attached": bool(application.resume_key),
+                "utm": application.utm,
+            }
+        )
+    activities: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = repository.timeline(candidate.id, limit=100, cursor=cursor)
+        activities += [
+            {"kind": a.kind, "at": a.at, "detail": a.detail}
+            for a in page
+            if not a.kind.startswith("note")  # recruiters' notes are theirs, not the candidate's
+        ]
+        if not cursor:
+            break
+    subscription = AlertSubscriptionRepository().get(candidate.id)
+    alerts = None
+    if subscription:
+        alerts = {
+            key: value
+            for key, value in subscription.items()
+            if key in ("state", "tags", "location", "pending", "confirmed_at", "updated_at")
+        }
+    return {
+        "profile": profile,
+        "consents": {t: c.model_dump(mode="json") for t, c in candidate.consents.items()},
+        "applications": applications,
+        "timeline": activities,
+        "job_alerts": alerts,
+    }
+
+
+def erase(candidate: Candidate) -> None:
+    """The same complete erasure an admin does; the portal link stops working with it."""
+    from crm.candidates.erasure import erase_candidate
+
+    erase_candidate(candidate.id, actor="candidate:portal")

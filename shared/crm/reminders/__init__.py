@@ -1,0 +1,1 @@
+"""Reminders a recruiter sets on a candidate."""

@@ -1,0 +1,120 @@
+"""ReminderRepository. Items: CAND#<candidate>/REMINDER#<id> (erased with the candidate), in
+gsi1 under REMINDERS#<owner> by due time (a recruiter's list) and, until it is queued for its
+email, in gsi2 under DUE (``crm.workflows.due_work``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm.models import Reminder, ReminderCreate, iso, new_id, utcnow
+from crm.platform import table
+from crm.platform.errors import NotFound
+from crm.sequences.repository import DUE_PARTITION, due_sort_key
+
+
+def reminder_key(candidate_id: str, reminder_id: str) -> tuple[str, str]:
+    return f"CAND#{candidate_id}", f"REMINDER#{reminder_id}"
+
+
+def _reminder(item: dict[str, Any], now: str) -> Reminder:
+    values = table.from_item(item)
+    values["due"] = values["due_at"] <= now
+    return Reminder.model_validate(values)
+
+
+class ReminderRepository:
+    def create(self, data: ReminderCreate, *, owner: str) -> Reminder:
+        now = utcnow()
+        due_at = iso(data.due_at)
+        reminder = Reminder(
+            id=new_id(),
+            candidate_id=data.candidate_id,
+            due_at=due_at,
+            note=data.note,
+            owner=owner,
+            state="pending",
+            created_at=now,
+        )
+        pk, sk = reminder_key(data.candidate_id, reminder.id)
+        item = reminder.model_dump(exclude={"due"})
+        item.update(
+            pk=pk,
+            sk=sk,
+            type="reminder",
+            gsi1pk=f"REMINDERS#{owner}",
+            gsi1sk=f"{due_at}#{reminder.id}",
+            gsi2pk=DUE_PARTITION,
+            gsi2sk=due_sort_key(due_at, "REMINDER", data.candidate_id, reminder.id),
+        )
+        table.transact(
+            [
+                {
+                    "ConditionCheck": {
+                        "Key": table.key(pk, "PROFILE"),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                {"Put": {"Item": table.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}},
+            ],
+            cancelled=NotFound(
+                f"No candidate with id {data.candidate_id}.",
+                errors=[{"field": "candidate_id", "message": "no such candidate"}],
+            ),
+        )
+        return reminder
+
+    def get(self, candidate_id: str, reminder_id: str, *, now: str) -> Reminder | None:
+        item = table.get_item(*reminder_key(candidate_id, reminder_id))
+        return _reminder(item, now) if item else None
+
+    def list_page(
+        self, *, owner: str, due_only: bool, now: str, limit: int, cursor: str | None
+    ) -> tuple[list[Reminder], str | None]:
+        values: dict[str, Any] = {":pk": {"S": f"REMINDERS#{owner}"}}
+        key_condition = "gsi1pk = :pk"
+        if due_only:
+            key_condition += " AND gsi1sk <= :now"
+            values[":now"] = {"S": f"{now}~"}
+        items, next_cursor = table.query_page(
+            key_condition=key_condition, values=values, index="gsi1", limit=limit, cursor=cursor
+        )
+        return [_reminder(i, now) for i in items], next_cursor
+
+    def upcoming_page(
+        self, *, owner: str, now: str, limit: int, cursor: str | None
+    ) -> tuple[list[Reminder], str | None]:
+        """The owner's reminders not yet due, soonest first (``list_page(due_only=True)`` has the rest)."""
+        items, next_cursor = table.query_page(
+            key_condition="gsi1pk = :pk AND gsi1sk > :now",
+            values={":pk": {"S": f"REMINDERS#{owner}"}, ":now": {"S": f"{now}~"}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+        )
+        return [_reminder(i, now) for i in items], next_cursor
+
+    def of_candidate(self, candidate_id: str, *, now: str) -> list[Reminder]:
+        items = table.query_all(
+            key_condition="pk = :pk AND begins_with(sk, :r)",
+            values={":pk": {"S": f"CAND#{candidate_id}"}, ":r": {"S": "REMINDER#"}},
+        )
+        return sorted((_reminder(i, now) for i in items), key=lambda r: r.due_at)
+
+    def dequeue(self, candidate_id: str, reminder_id: str) -> None:
+        """Its email is queued: take it out of the due index (idempotent; a removed reminder is fine)."""
+        table.write_if(
+            "update_item",
+            Key=table.key(*reminder_key(candidate_id, reminder_id)),
+            UpdateExpression="REMOVE gsi2pk, gsi2sk",
+            ConditionExpression="attribute_exists(pk)",
+        )
+
+    def mark_notified(self, candidate_id: str, reminder_id: str, *, now: str) -> None:
+        table.write_if(
+            "update_item",
+            Key=table.key(*reminder_key(candidate_id, reminder_id)),
+            UpdateExpression="SET #state = :notified, notified_at = :now REMOVE gsi2pk, gsi2sk",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":notified": {"S": "notified"}, ":now": {"S": now}},
+        )

@@ -1,0 +1,1 @@
+"""Nurture sequences: steps on delays, enrolments, stop rules."""

@@ -1,0 +1,105 @@
+"""Nurture sequences as the API and the web UI use them: create one (every step's template must
+exist), enrol candidates (by id or a whole pool; enrolling someone again changes nothing), and
+read who is where in a sequence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from crm.campaigns.service import check_references
+from crm.candidates.repository import CandidateRepository
+from crm.models import (
+    Candidate,
+    CandidateFilter,
+    Enrollment,
+    EnrollmentRequest,
+    EnrollmentResult,
+    Sequence,
+    SequenceCreate,
+    iso,
+)
+from crm.platform import clock
+from crm.platform.errors import NotFound, ValidationFailed
+from crm.sequences.repository import SequenceRepository
+from crm.templates.repository import TemplateRepository
+
+#: A pool enrolment is done in the request; larger pools are enrolled by candidate ids in pages.
+MAX_POOL_ENROLMENT = 2000
+
+
+def create_sequence(data: SequenceCreate) -> Sequence:
+    """Store the sequence; 422 naming every step (``steps.<i>.template_id``) whose template is missing."""
+    errors = []
+    templates = TemplateRepository()
+    for index, step in enumerate(data.steps):
+        try:
+            templates.get(step.template_id)
+        except NotFound:
+            errors.append(
+                {"field": f"steps.{index}.template_id", "message": f"no template with id {step.template_id}"}
+            )
+    if errors:
+        raise ValidationFailed("The sequence refers to a template that does not exist.", errors=errors)
+    return SequenceRepository().create(data)
+
+
+def pool_member_ids(pool_id: str) -> list[str]:
+    """The ids of a pool's members (at most ``MAX_POOL_ENROLMENT``, else 422 on ``pool``)."""
+    check_references(pool=pool_id)
+    candidate_ids: list[str] = []
+    cursor = None
+    while True:
+        members, cursor = CandidateRepository().list_page(
+            CandidateFilter(pool=pool_id), limit=100, cursor=cursor
+        )
+        candidate_ids += [m.id for m in members]
+        if len(candidate_ids) > MAX_POOL_ENROLMENT:
+            raise ValidationFailed(
+                f"The pool has more than {MAX_POOL_ENROLMENT} candidates; enrol them by id in batches.",
+                errors=[{"field": "pool", "message": f"more than {MAX_POOL_ENROLMENT} candidates"}],
+            )
+        if not cursor:
+            return candidate_ids
+
+
+def ids_by_email(emails: list[str]) -> tuple[list[str], list[str]]:
+    """The candidate ids of these emails (each once, in order), and the emails no candidate has."""
+    repository = CandidateRepository()
+    ids: list[str] = []
+    unknown: list[str] = []
+    for email in dict.fromkeys(emails):
+        found = repository.find_id_by_email(email)
+        if found is None:
+            unknown.append(email)
+        elif found not in ids:
+            ids.append(found)
+    return ids, unknown
+
+
+def enroll(sequence_id: str, request: EnrollmentRequest) -> EnrollmentResult:
+    """Enrol the candidates (or the pool's members); the first step is due after its delay."""
+    repository = SequenceRepository()
+    sequence = repository.get(sequence_id)
+    if request.pool is not None:
+        candidate_ids = pool_member_ids(request.pool)
+    else:
+        candidate_ids = list(request.candidate_ids or [])
+    now = clock.now()
+    first_due = iso(now + timedelta(days=sequence.steps[0].delay_days))
+    return repository.enroll(sequence, candidate_ids, first_due_at=first_due, now=iso(now))
+
+
+@dataclass
+class Progress:
+    """One enrolment as a recruiter reads it: who, and where they are in the sequence."""
+
+    enrollment: Enrollment
+    candidate: Candidate | None
+
+
+def progress_page(sequence_id: str, *, limit: int, cursor: str | None) -> tuple[list[Progress], str | None]:
+    """A page of the sequence's enrolments, newest first, each with its candidate."""
+    enrollments, next_cursor = SequenceRepository().enrollments_page(sequence_id, limit=limit, cursor=cursor)
+    candidates = CandidateRepository().get_many([e.candidate_id for e in enrollments])
+    return [Progress(e, candidates.get(e.candidate_id)) for e in enrollments], next_cursor

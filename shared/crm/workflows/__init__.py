@@ -1,0 +1,1 @@
+"""What crosses slices: reactions to table changes, due work, SES feedback."""

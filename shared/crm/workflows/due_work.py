@@ -1,0 +1,124 @@
+"""Due work, found once a minute (an EventBridge Scheduler rate schedule in AWS; the local
+runtime's clock in ``crm dev``): sequence steps and reminders whose time has come.
+
+Both wait in gsi2 under ``DUE``, sorted by due time, so one Query finds everything due. Each
+is queued on the mail queue *before* it is moved on (the enrolment to its next step, the
+reminder out of the index), so a crash in between queues it twice at worst, which the mail
+worker's delivery ledger absorbs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from crm.mailing.messages import MailJob, chunks
+from crm.models import Sequence, iso
+from crm.platform import clock, table
+from crm.platform.config import get_settings
+from crm.platform.errors import NotFound
+from crm.platform.queues import send_messages
+from crm.reminders.repository import ReminderRepository
+from crm.sequences.repository import DUE_PARTITION, SequenceRepository
+
+#: Leave this much of the invocation unused; the next tick picks up the rest.
+SAFETY_MARGIN_MS = 10_000
+
+
+@dataclass(frozen=True)
+class TickResult:
+    sequence_steps: int = 0
+    reminders: int = 0
+
+
+def run_due_work(*, now: datetime | None = None, remaining_ms: Callable[[], int] | None = None) -> TickResult:
+    now = now or clock.now()
+    cutoff = iso(now) + "~"  # every sort key that starts with a time up to now
+    params = {
+        "TableName": table.table_name(),
+        "IndexName": "gsi2",
+        "KeyConditionExpression": "gsi2pk = :due AND gsi2sk <= :cutoff",
+        "ExpressionAttributeValues": {":due": {"S": DUE_PARTITION}, ":cutoff": {"S": cutoff}},
+        "Limit": 500,
+    }
+    steps = reminders = 0
+    sequences = SequenceRepository()
+    cache: dict[str, Sequence | None] = {}
+    while True:
+        if remaining_ms is not None and remaining_ms() < SAFETY_MARGIN_MS:
+            break
+        response = table.ddb().query(**params)
+        items = [table.from_item(i) for i in response.get("Items", [])]
+        steps += _sequence_steps([i for i in items if i.get("type") == "enrollment"], sequences, cache, now)
+        reminders += _reminders([i for i in items if i.get("type") == "reminder"])
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            break
+        params["ExclusiveStartKey"] = last
+    return TickResult(sequence_steps=steps, reminders=reminders)
+
+
+def _sequence(
+    sequences: SequenceRepository, cache: dict[str, Sequence | None], sequence_id: str
+) -> Sequence | None:
+    if sequence_id not in cache:
+        try:
+            cache[sequence_id] = sequences.get(sequence_id)
+        except NotFound:
+            cache[sequence_id] = None
+    return cache[sequence_id]
+
+
+def _sequence_steps(
+    enrolments: list[dict[str, object]],
+    sequences: SequenceRepository,
+    cache: dict[str, Sequence | None],
+    now: datetime,
+) -> int:
+    groups: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for enrolment in enrolments:
+        groups[(str(enrolment["sequence_id"]), int(str(enrolment["next_step"])))].append(
+            str(enrolment["candidate_id"])
+        )
+    queued = 0
+    for (sequence_id, step), candidate_ids in groups.items():
+        sequence = _sequence(sequences, cache, sequence_id)
+        if sequence is None or step >= len(sequence.steps):
+            for candidate_id in candidate_ids:
+                sequences.advance(candidate_id, sequence_id, step=step, next_due_at=None)
+            continue
+        send_messages(
+            get_settings().mail_queue_url,
+            [
+                MailJob(kind="sequence", ref=sequence_id, step=step, recipients=chunk).model_dump_json()
+                for chunk in chunks(candidate_ids)
+            ],
+        )
+        following = step + 1
+        next_due = (
+            iso(now + timedelta(days=sequence.steps[following].delay_days))
+            if following < len(sequence.steps)
+            else None
+        )
+        for candidate_id in candidate_ids:
+            queued += sequences.advance(candidate_id, sequence_id, step=step, next_due_at=next_due)
+    return queued
+
+
+def _reminders(items: list[dict[str, object]]) -> int:
+    if not items:
+        return 0
+    recipients = [f"{i['candidate_id']}/{i['id']}" for i in items]
+    send_messages(
+        get_settings().mail_queue_url,
+        [
+            MailJob(kind="reminder", ref="reminder", recipients=chunk).model_dump_json()
+            for chunk in chunks(recipients)
+        ],
+    )
+    repository = ReminderRepository()
+    for item in items:
+        repository.dequeue(str(item["candidate_id"]), str(item["id"]))
+    return len(items)
