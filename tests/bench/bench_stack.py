@@ -128,9 +128,10 @@ def start(*, list_candidates: int = 30) -> BenchStack:
     sys.path[:0] = [str(ROOT)]
     import boto3
 
+    from crm.candidates.models import PublicSubmission
     from crm.candidates.repository import CandidateRepository
+    from crm.jobs.models import JobCreate
     from crm.jobs.repository import JobRepository
-    from crm.models import JobCreate, PublicSubmission
     from crm.platform import aws
     from crm.platform.config import reset_settings
     from tests.bench import seed

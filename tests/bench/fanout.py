@@ -267,8 +267,9 @@ def _seed(table: str, count: int, *, tag: str, start: int = 0) -> list[str]:
 
 
 def _campaign(tag: str) -> str:
+    from crm.campaigns.models import Audience, CampaignCreate
     from crm.campaigns.service import create_campaign
-    from crm.models import Audience, CampaignCreate, TemplateCreate
+    from crm.templates.models import TemplateCreate
     from crm.templates.repository import TemplateRepository
 
     template = TemplateRepository().create(TemplateCreate(**TEMPLATE))

@@ -15,8 +15,8 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from crm.candidates.models import Candidate
 from crm.candidates.projections import projection_items
-from crm.models import Candidate
 from crm.platform.table import to_item
 
 

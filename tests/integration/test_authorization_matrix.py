@@ -610,9 +610,9 @@ def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
     """A portal link request, or a portal page with a fresh link (a form: for a person of its own)."""
     from urllib.parse import parse_qs, urlencode, urlsplit
 
+    from crm.candidates.models import CandidateCreate
     from crm.candidates.repository import CandidateRepository
     from crm.mailing.sender import signed_portal_url
-    from crm.models import CandidateCreate
 
     if path == "/public/portal/link":
         return path, json.dumps({"email": unique_email("pl")}).encode(), {"Content-Type": "application/json"}

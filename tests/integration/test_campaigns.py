@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from crm.candidates.models import CandidateCreate
 from crm.candidates.repository import CandidateRepository
 from crm.mailing.suppression import SuppressionRepository
-from crm.models import CandidateCreate
 from tests.integration.conftest import Env, json_post
 from tests.support.engagement import Faults, QueueDriver, seed_candidates, sent_messages
 

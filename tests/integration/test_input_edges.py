@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from crm.models import CandidatePatch, JobUpdate, TemplateUpdate
+from crm.candidates.models import CandidatePatch
+from crm.jobs.models import JobUpdate
+from crm.templates.models import TemplateUpdate
 from tests.integration.test_authorization_matrix import (
     World,
     assert_problem,

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from crm.models import ReminderCreate, iso
 from crm.platform import clock
+from crm.platform.ids import iso
+from crm.reminders.models import ReminderCreate
 from crm.reminders.repository import ReminderRepository
 from crm.sequences.repository import SequenceRepository
 from tests.integration.conftest import Env, json_post

@@ -283,8 +283,8 @@ def sent_messages() -> list[EmailMessage]:
 def seed_candidates(count: int, *, tag: str, consent: bool = True) -> list[str]:
     """Candidates written straight into moto's table as the product would hold them (profile and
     list projections; ``tests/bench/seed.py``), for audiences of hundreds without minutes of setup."""
-    from crm.models import new_id, utcnow
     from crm.platform.config import get_settings
+    from crm.platform.ids import new_id, utcnow
     from tests.bench.seed import DirectLoader, candidate_items
 
     loader = DirectLoader(get_settings().table_name)

@@ -8,19 +8,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from crm.alerts.models import JobAlertSubmission
 from crm.alerts.service import matches
+from crm.campaigns.models import CampaignCreate
+from crm.jobs.models import Job
 from crm.mailing.messages import RECIPIENTS_PER_MESSAGE, MailJob, chunks
 from crm.mailing.repository import message_digest
 from crm.mailing.sender import Pacer, Plan, Skip, Target, build_message
 from crm.mailing.templating import RenderedEmail, render_builtin
-from crm.models import (
-    CampaignCreate,
-    EnrollmentRequest,
-    Job,
-    JobAlertSubmission,
-    ReminderCreate,
-    SequenceCreate,
-)
+from crm.reminders.models import ReminderCreate
+from crm.sequences.models import EnrollmentRequest, SequenceCreate
 from crm.templates import builtin as builtin_templates
 
 

@@ -1,7 +1,8 @@
 import pytest
 from pydantic import ValidationError
 
-from crm.models import CandidatePatch, PublicSubmission, normalise_email, search_term
+from crm.candidates.models import CandidatePatch, PublicSubmission
+from crm.platform.fields import normalise_email, search_term
 
 
 def test_public_submission_normalises_email_tags_and_form_booleans():

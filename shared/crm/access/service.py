@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from crm.access.models import LoginRequest, Tokens
 from crm.api_keys.repository import ApiKeyRepository
-from crm.models import LoginRequest, Tokens
 from crm.platform import aws
 from crm.platform.config import get_settings
 from crm.platform.errors import Forbidden, RateLimited, Unauthenticated

@@ -13,12 +13,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from crm.alerts.models import JobAlertSubmission
 from crm.alerts.repository import AlertSubscriptionRepository, request_operation
 from crm.candidates.repository import CandidateRepository
-from crm.models import Job, JobAlertSubmission, new_id, utcnow
+from crm.jobs.models import Job
 from crm.platform.config import get_settings
 from crm.platform.errors import NotFound
 from crm.platform.forms import is_bot, parse_fields
+from crm.platform.ids import new_id, utcnow
 from crm.platform.signing import InvalidLink, sign, verify
 
 SOURCE = "job-alerts"

@@ -19,10 +19,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from chalicelib.web.session import http_url
+from crm.campaigns.models import Campaign
 from crm.campaigns.repository import CampaignRepository
+from crm.candidates.models import CandidateCreate
 from crm.candidates.service import JOB_APPLICATION, TALENT_NETWORK
-from crm.models import Campaign, CandidateCreate, Pool
 from crm.platform import table
+from crm.pools.models import Pool
 from crm.pools.repository import PoolRepository
 
 # ------------------------------------------------------------------------------ what is read

@@ -12,9 +12,10 @@ import secrets
 
 from botocore.exceptions import ClientError
 
-from crm.models import ApiKey, ApiKeyCreate, ApiKeyCreated, new_id, utcnow
+from crm.api_keys.models import ApiKey, ApiKeyCreate, ApiKeyCreated
 from crm.platform import table
 from crm.platform.errors import NotFound
+from crm.platform.ids import new_id, utcnow
 
 PREFIX = "crm_"
 

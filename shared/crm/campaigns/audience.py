@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm.campaigns.models import Audience
+from crm.candidates.models import CandidateFilter
 from crm.candidates.projections import candidate_list_query
-from crm.models import Audience, CandidateFilter
 from crm.platform import table
 
 PAGE_SIZE = 500

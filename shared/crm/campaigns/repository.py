@@ -14,11 +14,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from crm.campaigns.models import Campaign, CampaignCreate, CampaignStats
 from crm.dispatch.repository import DispatchProgress
 from crm.mailing.repository import delivery_key, message_digest
-from crm.models import Campaign, CampaignCreate, CampaignStats, iso, new_id, utcnow
 from crm.platform import table
 from crm.platform.errors import NotFound
+from crm.platform.ids import iso, new_id, utcnow
 
 STAT_NAMES = tuple(CampaignStats.model_fields)
 ENGAGEMENT_EVENTS = ("delivered", "bounced", "complained", "opened", "clicked")

@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from crm.campaigns.models import Campaign, CampaignCreate
 from crm.campaigns.repository import CampaignRepository
 from crm.mailing.messages import DispatchRequest
-from crm.models import Campaign, CampaignCreate, iso
 from crm.platform import aws, clock
 from crm.platform.config import get_settings
 from crm.platform.errors import Conflict, NotFound, ValidationFailed
+from crm.platform.ids import iso
 from crm.platform.queues import send_message
 from crm.pools.repository import PoolRepository
 from crm.templates.repository import TemplateRepository

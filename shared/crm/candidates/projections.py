@@ -27,8 +27,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from crm.models import CandidateFilter, search_term
+from crm.candidates.models import CandidateFilter
 from crm.platform import table
+from crm.platform.fields import search_term
 
 SUMMARY_FIELDS = (
     "id",

@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from crm.candidates.projections import SUMMARY_FIELDS, candidate_list_query
-from crm.models import (
+from crm.candidates.models import (
     Activity,
     Application,
     Candidate,
@@ -30,13 +29,12 @@ from crm.models import (
     Note,
     NoteCreate,
     PublicSubmission,
-    new_id,
-    normalise_email,
-    search_term,
-    utcnow,
 )
+from crm.candidates.projections import SUMMARY_FIELDS, candidate_list_query
 from crm.platform import table
 from crm.platform.errors import Conflict, NotFound, VersionConflict
+from crm.platform.fields import normalise_email, search_term
+from crm.platform.ids import new_id, utcnow
 
 PROFILE = "PROFILE"
 M = TypeVar("M", bound=BaseModel)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import io
 import zipfile
 
-from crm.models import Upload, new_id
+from crm.candidates.models import Upload
 from crm.platform import aws
 from crm.platform.config import get_settings
 from crm.platform.errors import ValidationFailed
+from crm.platform.ids import new_id
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",

@@ -12,10 +12,10 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from crm.candidates.models import PublicSubmission, Upload
 from crm.candidates.repository import CandidateRepository
 from crm.candidates.resumes import ResumeStore, validate_resume
 from crm.jobs.repository import JobRepository
-from crm.models import PublicSubmission, Upload
 from crm.platform.config import get_settings
 from crm.platform.errors import Conflict, ValidationFailed
 from crm.platform.forms import is_bot, parse_fields

@@ -18,10 +18,10 @@ from crm.campaigns.audience import audience_page
 from crm.campaigns.repository import CampaignRepository
 from crm.dispatch.repository import DispatchProgress
 from crm.mailing.messages import DispatchRequest, MailJob, MailKind, chunks
-from crm.models import iso
 from crm.platform import clock
 from crm.platform.config import get_settings
 from crm.platform.errors import NotFound
+from crm.platform.ids import iso
 from crm.platform.queues import send_message, send_messages
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from crm.models import Application, Job, JobCreate, JobStatus, JobUpdate, new_id, utcnow
+from crm.candidates.models import Application
+from crm.jobs.models import Job, JobCreate, JobStatus, JobUpdate
 from crm.platform import table
 from crm.platform.errors import Conflict, NotFound
+from crm.platform.ids import new_id, utcnow
 
 
 def _item(job: Job) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from crm.models import Model
+from crm.platform.models import Model
 
 #: Recipients per mail-queue message: small enough to finish well inside the worker's timeout.
 RECIPIENTS_PER_MESSAGE = 50

@@ -24,13 +24,15 @@ from email.message import Message
 from typing import Any
 from urllib.parse import urlencode
 
+from crm.candidates.models import Topic
 from crm.mailing.compose import Mailer, SendRejected, SendThrottled, compose, display
 from crm.mailing.messages import MailJob
 from crm.mailing.repository import DeliveryLedger, DuplicateSend, MessageLock
 from crm.mailing.templating import RenderedEmail, render, render_builtin
-from crm.models import Topic, iso, normalise_email
 from crm.platform import clock, table
 from crm.platform.config import get_settings
+from crm.platform.fields import normalise_email
+from crm.platform.ids import iso
 from crm.platform.signing import sign
 from crm.portal.unsubscribe import unsubscribe_url
 from crm.templates import builtin as builtin_templates

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from crm.models import normalise_email, utcnow
 from crm.platform import table
+from crm.platform.fields import normalise_email
+from crm.platform.ids import utcnow
 
 Reason = Literal["unsubscribed", "bounced", "complained"]
 

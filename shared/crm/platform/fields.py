@@ -293,3 +293,14 @@ AwareDatetime = Annotated[
     AfterValidator(_aware_utc),
     schema_update(description="ISO 8601 with a time zone, e.g. 2026-12-01T09:00:00Z"),
 ]
+
+
+def normalise_email(email: str) -> str:
+    """The identity of a person: trimmed and case-insensitive."""
+    return email.strip().lower()
+
+
+def search_term(text: str) -> str:
+    """Lower-cased and accent-stripped, for prefix search."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

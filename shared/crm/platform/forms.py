@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from crm.models import Upload
+from crm.candidates.models import Upload
 from crm.platform.errors import (
     MalformedBody,
     PayloadTooLarge,

@@ -3,9 +3,11 @@ pipeline stage live on the candidate (``pools`` map) so a member list is one pro
 
 from __future__ import annotations
 
-from crm.models import Pool, PoolCreate, new_id, search_term, utcnow
 from crm.platform import table
 from crm.platform.errors import NotFound
+from crm.platform.fields import search_term
+from crm.platform.ids import new_id, utcnow
+from crm.pools.models import Pool, PoolCreate
 
 
 class PoolRepository:

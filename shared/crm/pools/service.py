@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from crm.candidates.models import Candidate, CandidateFilter
 from crm.candidates.repository import CandidateRepository
-from crm.models import Candidate, CandidateFilter, Email, Input, Stage
+from crm.platform.fields import Email, Stage
+from crm.platform.models import Input
 
 #: The columns every board shows, in pipeline order (``sourced`` is the API's default stage).
 STAGES: tuple[str, ...] = ("sourced", "contacted", "interview", "offer", "hired")

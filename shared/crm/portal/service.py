@@ -14,12 +14,15 @@ from typing import Any
 
 from pydantic import ConfigDict
 
+from crm.candidates.models import TOPICS, Candidate, CandidatePatch, Topic
 from crm.candidates.repository import CandidateRepository
 from crm.mailing.messages import MailJob
-from crm.models import TOPICS, Candidate, CandidatePatch, Email, Model, Topic, new_id
 from crm.platform.config import get_settings
 from crm.platform.errors import NotFound
+from crm.platform.fields import Email
 from crm.platform.forms import is_bot, parse_fields
+from crm.platform.ids import new_id
+from crm.platform.models import Model
 from crm.platform.queues import send_message
 from crm.platform.signing import InvalidLink, verify
 

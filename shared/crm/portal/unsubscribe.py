@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from crm.candidates.models import TOPICS
 from crm.candidates.repository import CandidateRepository
 from crm.mailing.suppression import SuppressionRepository
-from crm.models import TOPICS
 from crm.platform.config import get_settings
 from crm.platform.errors import NotFound
 from crm.platform.signing import InvalidLink, sign, verify

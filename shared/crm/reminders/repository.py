@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm.models import Reminder, ReminderCreate, iso, new_id, utcnow
 from crm.platform import table
 from crm.platform.errors import NotFound
+from crm.platform.ids import iso, new_id, utcnow
+from crm.reminders.models import Reminder, ReminderCreate
 from crm.sequences.repository import DUE_PARTITION, due_sort_key
 
 

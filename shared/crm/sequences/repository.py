@@ -10,9 +10,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from crm.models import Enrollment, EnrollmentResult, Sequence, SequenceCreate, new_id, utcnow
 from crm.platform import table
 from crm.platform.errors import NotFound
+from crm.platform.ids import new_id, utcnow
+from crm.sequences.models import Enrollment, EnrollmentResult, Sequence, SequenceCreate
 
 DUE_PARTITION = "DUE"
 

@@ -8,19 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from crm.campaigns.service import check_references
+from crm.candidates.models import Candidate, CandidateFilter
 from crm.candidates.repository import CandidateRepository
-from crm.models import (
-    Candidate,
-    CandidateFilter,
-    Enrollment,
-    EnrollmentRequest,
-    EnrollmentResult,
-    Sequence,
-    SequenceCreate,
-    iso,
-)
 from crm.platform import clock
 from crm.platform.errors import NotFound, ValidationFailed
+from crm.platform.ids import iso
+from crm.sequences.models import Enrollment, EnrollmentRequest, EnrollmentResult, Sequence, SequenceCreate
 from crm.sequences.repository import SequenceRepository
 from crm.templates.repository import TemplateRepository
 

@@ -6,9 +6,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from crm.models import EmailTemplate, TemplateCreate, TemplateUpdate, new_id, search_term, utcnow
 from crm.platform import table
 from crm.platform.errors import NotFound, VersionConflict
+from crm.platform.fields import search_term
+from crm.platform.ids import new_id, utcnow
+from crm.templates.models import EmailTemplate, TemplateCreate, TemplateUpdate
 
 
 def _item(template: EmailTemplate) -> dict[str, Any]:

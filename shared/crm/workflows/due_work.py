@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crm.mailing.messages import MailJob, chunks
-from crm.models import Sequence, iso
 from crm.platform import clock, table
 from crm.platform.config import get_settings
 from crm.platform.errors import NotFound
+from crm.platform.ids import iso
 from crm.platform.queues import send_messages
 from crm.reminders.repository import ReminderRepository
+from crm.sequences.models import Sequence
 from crm.sequences.repository import DUE_PARTITION, SequenceRepository
 
 #: Leave this much of the invocation unused; the next tick picks up the rest.

@@ -51,8 +51,8 @@ def _granted(profile: dict[str, Any], topic: str) -> bool:
 
 
 def _stop(candidate_id: str, reason: str) -> None:
-    from crm.models import iso
     from crm.platform import clock
+    from crm.platform.ids import iso
     from crm.sequences.repository import SequenceRepository
 
     SequenceRepository().stop_all(candidate_id, reason=reason, now=iso(clock.now()))

@@ -7,8 +7,8 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from crm.api_keys.models import ApiKey, ApiKeyCreate, ApiKeyCreated
 from crm.api_keys.repository import ApiKeyRepository
-from crm.models import ApiKey, ApiKeyCreate, ApiKeyCreated
 
 bp = Blueprint(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, endpoint
+from crm.access.models import LoginRequest, Tokens
 from crm.access.service import login
-from crm.models import LoginRequest, Tokens
 
 bp = Blueprint(__name__)
 

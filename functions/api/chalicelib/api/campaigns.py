@@ -8,9 +8,9 @@ from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.campaigns.audience import audience_size
+from crm.campaigns.models import AudienceSize, Campaign, CampaignCreate
 from crm.campaigns.repository import CampaignRepository
 from crm.campaigns.service import create_campaign, launch
-from crm.models import AudienceSize, Campaign, CampaignCreate
 
 bp = Blueprint(__name__)
 

@@ -8,9 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.candidates.erasure import erase_candidate
-from crm.candidates.repository import CandidateRepository
-from crm.candidates.resumes import ResumeStore
-from crm.models import (
+from crm.candidates.models import (
     Activity,
     Application,
     Candidate,
@@ -22,6 +20,8 @@ from crm.models import (
     NoteCreate,
     ResumeLink,
 )
+from crm.candidates.repository import CandidateRepository
+from crm.candidates.resumes import ResumeStore
 
 bp = Blueprint(__name__)
 

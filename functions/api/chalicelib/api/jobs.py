@@ -7,8 +7,9 @@ from typing import Any, Literal
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from crm.candidates.models import Application
+from crm.jobs.models import Job, JobCreate, JobUpdate
 from crm.jobs.repository import JobRepository
-from crm.models import Application, Job, JobCreate, JobUpdate
 
 bp = Blueprint(__name__)
 

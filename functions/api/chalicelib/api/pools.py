@@ -7,8 +7,9 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from crm.candidates.models import Candidate, CandidateFilter
 from crm.candidates.repository import CandidateRepository
-from crm.models import Candidate, CandidateFilter, Pool, PoolCreate, PoolMember, PoolMemberAdd
+from crm.pools.models import Pool, PoolCreate, PoolMember, PoolMemberAdd
 from crm.pools.repository import PoolRepository
 
 bp = Blueprint(__name__)

@@ -7,9 +7,10 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, endpoint, page
-from crm.models import Reminder, ReminderCreate, ReminderQuery, iso
 from crm.platform import clock
 from crm.platform.errors import Forbidden
+from crm.platform.ids import iso
+from crm.reminders.models import Reminder, ReminderCreate, ReminderQuery
 from crm.reminders.repository import ReminderRepository
 
 bp = Blueprint(__name__)

@@ -7,8 +7,8 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
-from crm.models import EnrollmentRequest, EnrollmentResult, Sequence, SequenceCreate
 from crm.sequences import service as sequences
+from crm.sequences.models import EnrollmentRequest, EnrollmentResult, Sequence, SequenceCreate
 from crm.sequences.repository import SequenceRepository
 
 bp = Blueprint(__name__)

@@ -9,7 +9,13 @@ from chalice import Blueprint
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.candidates.repository import CandidateRepository
 from crm.mailing.templating import check_template, preview_context, render_checked
-from crm.models import EmailTemplate, PreviewRequest, RenderedEmailOut, TemplateCreate, TemplateUpdate
+from crm.templates.models import (
+    EmailTemplate,
+    PreviewRequest,
+    RenderedEmailOut,
+    TemplateCreate,
+    TemplateUpdate,
+)
 from crm.templates.repository import TemplateRepository
 
 bp = Blueprint(__name__)

@@ -8,8 +8,9 @@ from chalice import Blueprint, Response
 from chalicelib.public.careers import browser_form
 from chalicelib.public.docs import PAGE_HEADERS, render_page
 from chalicelib.web.endpoint import Call, LinkToken, endpoint, preflight, problem, request_form
+from crm.alerts.models import JobAlertSubmission
 from crm.alerts.service import confirm, subscribe
-from crm.models import JobAlertSubmission, Received
+from crm.candidates.models import Received
 from crm.platform.signing import InvalidLink
 
 bp = Blueprint(__name__)

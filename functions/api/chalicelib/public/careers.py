@@ -16,8 +16,9 @@ from chalice import Blueprint, Response
 
 from chalicelib.public.docs import PAGE_HEADERS, render_page
 from chalicelib.web.endpoint import Call, endpoint, request_form
+from crm.candidates.models import Received
+from crm.jobs.models import PublicJob
 from crm.jobs.repository import JobRepository
-from crm.models import PublicJob, Received
 from crm.platform.errors import DomainError, ValidationFailed
 from crm.platform.forms import media_type
 

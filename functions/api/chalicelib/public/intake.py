@@ -8,9 +8,10 @@ from chalice import Blueprint, Response
 
 from chalicelib.public.careers import browser_form
 from chalicelib.web.endpoint import Call, endpoint, preflight, request_form
+from crm.candidates.models import Received
 from crm.candidates.service import submit
+from crm.jobs.models import PublicJob
 from crm.jobs.repository import JobRepository
-from crm.models import PublicJob, Received
 
 bp = Blueprint(__name__)
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.public.docs import PAGE_HEADERS, render_page
 from chalicelib.web.endpoint import Call, LinkToken, endpoint, preflight, request_form
-from crm.models import TOPICS, Candidate, Received
+from crm.candidates.models import TOPICS, Candidate, Received
 from crm.platform.errors import ValidationFailed, VersionConflict
 from crm.platform.signing import InvalidLink
 from crm.portal import service as portal

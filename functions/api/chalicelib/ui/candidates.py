@@ -24,20 +24,13 @@ from pydantic import ValidationError
 from chalicelib.public.docs import PAGE_HEADERS, render_page
 from chalicelib.web import session as web
 from chalicelib.web.endpoint import Call, endpoint, request_form
+from crm.access.models import LoginRequest
 from crm.access.service import Principal, login, verify_token
 from crm.analytics import service as dashboard
+from crm.candidates.models import Candidate, CandidateFilter, CandidatePatch, NoteCreate
 from crm.candidates.repository import CandidateRepository
 from crm.candidates.resumes import ResumeStore
 from crm.jobs.repository import JobRepository
-from crm.models import (
-    Candidate,
-    CandidateFilter,
-    CandidatePatch,
-    LoginRequest,
-    NoteCreate,
-    ReminderCreate,
-    iso,
-)
 from crm.platform import clock
 from crm.platform.errors import (
     Conflict,
@@ -48,7 +41,9 @@ from crm.platform.errors import (
     VersionConflict,
     validation_errors_from_pydantic,
 )
+from crm.platform.ids import iso
 from crm.pools.repository import PoolRepository
+from crm.reminders.models import ReminderCreate
 from crm.reminders.repository import ReminderRepository
 
 bp = Blueprint(__name__)

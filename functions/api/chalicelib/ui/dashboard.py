@@ -13,8 +13,8 @@ from chalice import Blueprint, Response
 from chalicelib.ui.candidates import Session, page, ui_route
 from chalicelib.web.endpoint import Call
 from crm.analytics import service as dashboard
-from crm.models import iso
 from crm.platform import clock
+from crm.platform.ids import iso
 from crm.reminders.repository import ReminderRepository
 
 bp = Blueprint(__name__)

@@ -26,10 +26,10 @@ from chalicelib.public.docs import render_page
 from chalicelib.ui.candidates import UI_HEADERS, Session, page, paging, query_value, see_other, text, ui_route
 from chalicelib.web.endpoint import SECURITY_HEADERS, Call, endpoint
 from crm.campaigns.audience import audience_size
+from crm.campaigns.models import Campaign, CampaignCreate
 from crm.campaigns.repository import CampaignRepository
 from crm.campaigns.service import create_campaign, launch_at
 from crm.mailing.templating import SAMPLE_CONTEXT, check_template, render_checked
-from crm.models import Campaign, CampaignCreate, EmailTemplate, TemplateCreate, TemplateUpdate
 from crm.platform.errors import (
     Conflict,
     NotFound,
@@ -38,6 +38,7 @@ from crm.platform.errors import (
     validation_errors_from_pydantic,
 )
 from crm.pools.repository import PoolRepository
+from crm.templates.models import EmailTemplate, TemplateCreate, TemplateUpdate
 from crm.templates.repository import TemplateRepository
 
 bp = Blueprint(__name__)

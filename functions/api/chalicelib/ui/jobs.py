@@ -24,8 +24,8 @@ from chalicelib.ui.candidates import (
 )
 from chalicelib.web.endpoint import Call
 from crm.candidates.repository import CandidateRepository
+from crm.jobs.models import JobCreate, JobUpdate
 from crm.jobs.repository import JobRepository
-from crm.models import JobCreate, JobUpdate
 
 bp = Blueprint(__name__)
 

@@ -25,9 +25,9 @@ from chalicelib.ui.candidates import (
 )
 from chalicelib.web.endpoint import Call
 from crm.candidates.repository import CandidateRepository
-from crm.models import PoolCreate
 from crm.platform.errors import NotFound
 from crm.pools import service as pipeline
+from crm.pools.models import PoolCreate
 from crm.pools.repository import PoolRepository
 
 bp = Blueprint(__name__)

@@ -27,22 +27,17 @@ from chalicelib.ui.candidates import (
 )
 from chalicelib.web.endpoint import Call
 from crm.candidates.repository import CandidateRepository
-from crm.models import (
-    STOP_EVENTS,
-    EmailTemplate,
-    EnrollmentRequest,
-    Pool,
-    Reminder,
-    Sequence,
-    SequenceCreate,
-    iso,
-)
 from crm.platform import clock
 from crm.platform.errors import ValidationFailed, validation_errors_from_pydantic
+from crm.platform.ids import iso
+from crm.pools.models import Pool
 from crm.pools.repository import PoolRepository
+from crm.reminders.models import Reminder
 from crm.reminders.repository import ReminderRepository
 from crm.sequences import service as sequences
+from crm.sequences.models import STOP_EVENTS, EnrollmentRequest, Sequence, SequenceCreate
 from crm.sequences.repository import SequenceRepository
+from crm.templates.models import EmailTemplate
 from crm.templates.repository import TemplateRepository
 
 bp = Blueprint(__name__)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.web.endpoint import ROUTE_DOCS, RouteDoc
-from crm.models import PublicSubmission
+from crm.candidates.models import PublicSubmission
 
 REF = "#/components/schemas/{model}"
 

@@ -1,0 +1,73 @@
+"""Campaigns: a template, an audience, a status, and its stats. Every input is validated by one of
+these before it reaches a repository; every record the API returns is one of these.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import (
+    ConfigDict,
+    Field,
+)
+
+from crm.platform.fields import (
+    AwareDatetime,
+    Id,
+    Label,
+    Slug,
+    Tags,
+)
+from crm.platform.models import Input, Model
+
+
+class Audience(Model):
+    """Who a campaign is for: every candidate in the pool, with all the tags, from the source
+    (each optional; none at all means everyone). Consent and suppression are checked per send."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    pool: Id | None = None
+    tags: Tags = Field(default_factory=list)
+    source: Slug | None = None
+
+
+class CampaignCreate(Input):
+    name: Label
+    template_id: Id
+    audience: Audience = Field(default_factory=Audience)
+    send_at: AwareDatetime | None = Field(default=None, description="Launch sends at this time (UTC).")
+
+
+CampaignStatus = Literal["draft", "scheduled", "sending", "sent"]
+
+
+class CampaignStats(Model):
+    recipients: int = 0
+    sent: int = 0
+    suppressed: int = Field(default=0, description="not mailed: no consent, unsubscribed, bounced, erased")
+    failed: int = 0
+    delivered: int = 0
+    bounced: int = 0
+    complained: int = 0
+    opened: int = 0
+    clicked: int = 0
+
+
+class Campaign(Model):
+    id: str
+    name: str
+    template_id: str
+    audience: Audience
+    send_at: str | None = None
+    status: CampaignStatus
+    stats: CampaignStats = Field(default_factory=CampaignStats)
+    launched_at: str | None = None
+    dispatched_at: str | None = Field(default=None, description="when the whole audience was queued")
+    created_at: str
+    updated_at: str
+
+
+class AudienceSize(Model):
+    audience: Audience
+    candidates: int = Field(description="candidates matching pool, tags and source")

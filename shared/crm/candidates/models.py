@@ -1,0 +1,250 @@
+"""A person, as the API reads and writes them: the public forms, the candidate record and its summary,
+filters, notes, the timeline, applications. Every input is validated by one of these before it
+reaches a repository; every record the API returns is one of these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
+
+from crm.platform.fields import (
+    Email,
+    Id,
+    Name,
+    Phone,
+    ShortText,
+    Slug,
+    Tag,
+    Tags,
+    Url,
+    Version,
+    visible_text,
+)
+from crm.platform.models import Input, Model, Patch
+
+#: What a form's checkbox may send for a boolean (besides true and false).
+FORM_TRUE = ("on", "yes", "true", "1")
+
+
+FORM_FALSE = ("", "off", "no", "false", "0")
+
+
+FORM_BOOLEAN = [
+    {"type": "boolean"},
+    {"type": "string", "enum": [*FORM_TRUE, *FORM_FALSE], "description": "as an HTML form sends it"},
+]
+
+
+#: The optional fields of a public form that an empty (or blank) value leaves out, as a form does.
+BLANK_IS_ABSENT = (
+    "phone",
+    "location",
+    "linkedin_url",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "referral_code",
+)
+
+
+BLANK = {"type": "string", "pattern": r"^\s*$"}
+
+
+def _honeypot_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """A public form's JSON Schema: the form, or anything at all with the honeypot ``website``
+    filled in (answered 202 like any form, and nothing stored); a blank optional field is absent."""
+    for name in BLANK_IS_ABSENT:
+        prop = schema.get("properties", {}).get(name)
+        if prop and "anyOf" in prop and BLANK not in prop["anyOf"]:
+            prop["anyOf"].append(BLANK)
+    keep = {"title", "description", "type"}
+    form = {k: schema.pop(k) for k in list(schema) if k not in keep}
+    honeypot = {"required": ["website"], "properties": {"website": {"type": "string", "pattern": r"\S"}}}
+    schema["anyOf"] = [form, honeypot]
+
+
+class PublicSubmission(Model):
+    """A career-site form (talent network or job application). Unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True, json_schema_extra=_honeypot_schema)
+
+    email: Email
+    first_name: Name
+    last_name: Name
+    phone: Phone | None = None
+    location: ShortText | None = None
+    linkedin_url: Url | None = None
+    tags: Tags = Field(default_factory=list)
+    marketing_consent: Annotated[bool, WithJsonSchema({"anyOf": FORM_BOOLEAN})] = False
+    utm_source: ShortText | None = None
+    utm_medium: ShortText | None = None
+    utm_campaign: ShortText | None = None
+    referral_code: ShortText | None = None
+    website: str | None = Field(default=None, description="Honeypot: humans leave it empty.")
+
+    @field_validator(*BLANK_IS_ABSENT, mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("marketing_consent", mode="before")
+    @classmethod
+    def _form_boolean(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError("give true or false (or a form's on/off)")
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in FORM_TRUE:
+                return True
+            if lowered in FORM_FALSE:
+                return False
+        return value
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.website and self.website.strip())
+
+
+Topic = Literal["marketing", "job_alerts", "events"]
+
+
+TOPICS: tuple[Topic, ...] = ("marketing", "job_alerts", "events")
+
+
+class Consent(Model):
+    topic: Topic
+    granted: bool
+    at: str
+    source: str
+
+
+class CandidateCreate(Input):
+    email: Email
+    first_name: Name
+    last_name: Name
+    phone: Phone | None = None
+    location: ShortText | None = None
+    linkedin_url: Url | None = None
+    tags: Tags = Field(default_factory=list)
+    source: Slug = "api"
+    marketing_consent: bool | None = None
+
+
+class CandidatePatch(Patch):
+    """A partial update. ``version`` is the version the client read; a stale one is a conflict.
+    ``null`` clears phone, location, LinkedIn URL, tags or leaves the consent as it is."""
+
+    not_null = ("version", "email", "first_name", "last_name")
+
+    version: Version
+    email: Email | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    phone: Phone | None = None
+    location: ShortText | None = None
+    linkedin_url: Url | None = None
+    tags: Tags | None = None
+    marketing_consent: bool | None = None
+
+
+class Candidate(Model):
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None = None
+    location: str | None = None
+    linkedin_url: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    source: str
+    sources: list[str] = Field(default_factory=list)
+    pools: dict[str, str] = Field(default_factory=dict, description="pool id -> pipeline stage")
+    consents: dict[str, Consent] = Field(default_factory=dict)
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class CandidateSummary(Model):
+    """What a list shows of a candidate."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    location: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    source: str
+    sources: list[str] = Field(default_factory=list)
+    pools: dict[str, str] = Field(default_factory=dict)
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class CandidateFilter(Model):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    q: visible_text(100) | None = None  # type: ignore[valid-type]
+    email: Email | None = None
+    tag: Tag | None = None
+    pool: Id | None = None
+    source: Slug | None = None
+
+
+class NoteCreate(Input):
+    body: visible_text(10_000)  # type: ignore[valid-type]
+
+
+class Note(Model):
+    id: str
+    candidate_id: str
+    body: str
+    author: str
+    created_at: str
+
+
+class Activity(Model):
+    id: str
+    candidate_id: str
+    kind: str = Field(description="created, updated, merged, applied, note_added, pool_added, ...")
+    actor: str
+    at: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Application(Model):
+    candidate_id: str
+    job_id: str
+    source: str
+    applied_at: str
+    resume_key: str | None = None
+    utm: dict[str, str] = Field(default_factory=dict)
+
+
+class ResumeLink(Model):
+    """A presigned download link for one resume."""
+
+    url: str
+    expires_in: int = Field(description="seconds the link works")
+
+
+class Received(Model):
+    status: Literal["received"] = "received"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the API received it (a resume)."""
+
+    filename: str
+    data: bytes
