@@ -13,7 +13,6 @@ same status and headers (``Allow`` on a 405): in AWS and in the local stack alik
 import logging
 import os
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -35,6 +34,7 @@ from crm.platform.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    InternalError,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -69,12 +69,6 @@ def _is_chalice_error(response: Response) -> bool:
     return response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}
 
 
-def _internal_error() -> DomainError:
-    error = DomainError("Something went wrong on our side; it has been logged.")
-    error.status, error.title, error.slug = 500, "Internal error", "internal"
-    return error
-
-
 def chalice_errors_as_problems(
     of: Chalice,
 ) -> Callable[[Any, Callable[[Any], Response]], Response]:
@@ -98,7 +92,7 @@ def _as_problem(of: Chalice, request: Any, get_response: Callable[[Any], Respons
         response = get_response(request)
     except Exception as exc:
         log.error("unhandled %s outside the route's handler on %s", type(exc).__name__, resource)
-        return problem(_internal_error())
+        return problem(InternalError())
     if not _is_chalice_error(response):
         return response
     status = response.status_code
@@ -110,14 +104,10 @@ def _as_problem(of: Chalice, request: Any, get_response: Callable[[Any], Respons
         error = MethodNotAllowed(f"{method} is not allowed on this path; it allows {allowed}.")
     elif status >= 500:
         log.error("Chalice answered %s (%s) on %s", status, response.body.get("Code"), resource)
-        error = _internal_error()
-        error.status = status
+        return problem(InternalError(), headers, status=status)
     else:
         error = _CHALICE_ERRORS.get(status, DomainError)(str(response.body.get("Message") or "Bad request."))
-        if status not in _CHALICE_ERRORS and status != 400:
-            phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-            error.status, error.title, error.slug = status, phrase, phrase.lower().replace(" ", "-")
-    return problem(error, headers)
+    return problem(error, headers, status=status)
 
 
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))

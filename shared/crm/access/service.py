@@ -12,11 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
-
 from crm.access.models import LoginRequest, Tokens
 from crm.api_keys.repository import ApiKeyRepository
-from crm.platform import aws
+from crm.platform import identity
 from crm.platform.config import get_settings
 from crm.platform.errors import Forbidden, RateLimited, Unauthenticated
 
@@ -60,26 +58,12 @@ def require(principal: Principal | None, permission: Permission) -> Principal:
 
 
 def login(request: LoginRequest) -> Tokens:
-    settings = get_settings()
     try:
-        response = aws.client("cognito-idp").initiate_auth(
-            ClientId=settings.user_pool_client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": request.username, "PASSWORD": request.password},
-        )
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in {
-            "NotAuthorizedException",
-            "UserNotFoundException",
-            "UserNotConfirmedException",
-            "PasswordResetRequiredException",
-            "InvalidParameterException",
-        }:
-            raise Unauthenticated("The username or password is wrong.") from exc
-        if code in {"TooManyRequestsException", "LimitExceededException"}:
-            raise RateLimited("Too many sign-in attempts; wait a moment.") from exc
-        raise
+        response = identity.sign_in(request.username, request.password)
+    except identity.SignInRefused as exc:
+        raise Unauthenticated("The username or password is wrong.") from exc
+    except identity.SignInThrottled as exc:
+        raise RateLimited("Too many sign-in attempts; wait a moment.") from exc
     result = response.get("AuthenticationResult")
     if not result:
         # A challenge (new password, MFA) is not something this API can answer.

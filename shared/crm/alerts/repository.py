@@ -99,7 +99,7 @@ class AlertSubscriptionRepository:
         start = table.decode_cursor(cursor, {"pk", "sk", "gsi1pk", "gsi1sk"})
         if start:
             params["ExclusiveStartKey"] = start
-        response = table.ddb().query(**params)
+        response = table.query(**params)
         return [table.from_item(i) for i in response.get("Items", [])], table.encode_cursor(
             response.get("LastEvaluatedKey")
         )

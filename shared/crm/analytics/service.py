@@ -154,7 +154,7 @@ def _source_count(source: str) -> SourceCount:
     }
     count = 0
     for _ in range(SOURCE_PAGES):
-        response = table.ddb().query(**params)
+        response = table.query(**params)
         count += int(response.get("Count", 0))
         last = response.get("LastEvaluatedKey")
         if not last:

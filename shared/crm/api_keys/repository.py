@@ -10,8 +10,6 @@ import hashlib
 import hmac
 import secrets
 
-from botocore.exceptions import ClientError
-
 from crm.api_keys.models import ApiKey, ApiKeyCreate, ApiKeyCreated
 from crm.platform import table
 from crm.platform.errors import NotFound
@@ -41,11 +39,7 @@ class ApiKeyRepository:
             gsi1pk="APIKEYS",
             gsi1sk=f"{record.created_at}#{key_id}",
         )
-        table.ddb().put_item(
-            TableName=table.table_name(),
-            Item=table.to_item(item),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        table.put(table.to_item(item), condition="attribute_not_exists(pk)")
         return ApiKeyCreated(key=key, **record.model_dump())
 
     def authenticate(self, presented: str) -> ApiKey | None:
@@ -78,16 +72,13 @@ class ApiKeyRepository:
 
     def revoke(self, key_id: str) -> ApiKey:
         try:
-            response = table.ddb().update_item(
-                TableName=table.table_name(),
-                Key=table.key(f"APIKEY#{key_id}", "APIKEY"),
-                UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
-                ConditionExpression="attribute_exists(pk)",
+            response = table.update(
+                table.key(f"APIKEY#{key_id}", "APIKEY"),
+                "SET revoked_at = if_not_exists(revoked_at, :now)",
+                condition="attribute_exists(pk)",
                 ExpressionAttributeValues={":now": {"S": utcnow()}},
                 ReturnValues="ALL_NEW",
             )
-        except ClientError as exc:
-            if table.error_code(exc) == "ConditionalCheckFailedException":
-                raise NotFound(f"No API key with id {key_id}.") from exc
-            raise
+        except table.ConditionFailed as exc:
+            raise NotFound(f"No API key with id {key_id}.") from exc
         return ApiKey.model_validate(table.from_item(response["Attributes"]))

@@ -50,7 +50,7 @@ def audience_page(
     start = table.decode_cursor(cursor, {"pk", "sk", "gsi1pk", "gsi1sk"})
     if start:
         params["ExclusiveStartKey"] = start
-    response = table.ddb().query(**params)
+    response = table.query(**params)
     ids = [item["id"]["S"] for item in response.get("Items", [])]
     return ids, table.encode_cursor(response.get("LastEvaluatedKey"))
 
@@ -62,7 +62,7 @@ def audience_size(audience: Audience) -> int:
     params["Select"] = "COUNT"
     total = 0
     while True:
-        response = table.ddb().query(**params)
+        response = table.query(**params)
         total += int(response.get("Count", 0))
         last = response.get("LastEvaluatedKey")
         if not last:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from crm.campaigns.models import Campaign, CampaignCreate, CampaignStats
 from crm.dispatch.repository import DispatchProgress
 from crm.mailing.repository import delivery_key, message_digest
@@ -90,11 +88,7 @@ class CampaignRepository:
             "created_at": now,
             "updated_at": now,
         }
-        table.ddb().put_item(
-            TableName=table.table_name(),
-            Item=table.to_item(item),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        table.put(table.to_item(item), condition="attribute_not_exists(pk)")
         return self.get(campaign_id)
 
     def get(self, campaign_id: str) -> Campaign:
@@ -126,11 +120,10 @@ class CampaignRepository:
         launching again changes nothing."""
         pk, sk = campaign_key(campaign_id)
         try:
-            table.ddb().update_item(
-                TableName=table.table_name(),
-                Key=table.key(pk, sk),
-                UpdateExpression="SET #status = :status, launched_at = :now, updated_at = :now",
-                ConditionExpression="attribute_exists(pk) AND #status = :draft",
+            table.update(
+                table.key(pk, sk),
+                "SET #status = :status, launched_at = :now, updated_at = :now",
+                condition="attribute_exists(pk) AND #status = :draft",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":status": {"S": status},
@@ -138,9 +131,7 @@ class CampaignRepository:
                     ":now": {"S": now},
                 },
             )
-        except ClientError as exc:
-            if table.error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        except table.ConditionFailed:
             return self.get(campaign_id), False
         return self.get(campaign_id), True
 
@@ -189,7 +180,7 @@ class CampaignRepository:
             totals["suppressed" if state == "skipped" else state] += 1
         pk, _ = campaign_key(campaign_id)
         item = {"pk": pk, "sk": f"TALLY#{message_digest(recipients)}", "type": "campaign_tally", **totals}
-        table.ddb().put_item(TableName=table.table_name(), Item=table.to_item(item))
+        table.put(table.to_item(item))
 
     def record_event(self, campaign_id: str, recipient: str, event: str) -> bool:
         """Count one SES engagement event (delivered, opened, ...) once per recipient."""
@@ -216,10 +207,8 @@ class CampaignRepository:
         ]
         try:
             table.transact(operations)
-        except ClientError as exc:
-            if table.error_code(exc) == "TransactionCanceledException" and table.cancellation_reasons(exc)[
-                :1
-            ] == ["ConditionalCheckFailed"]:
+        except table.TransactionCancelled as cancelled:
+            if cancelled.only_first_failed:
                 return False
             raise
         return True

@@ -10,13 +10,12 @@ re-queues (the dispatcher itself is idempotent).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from crm.campaigns.models import Campaign, CampaignCreate
 from crm.campaigns.repository import CampaignRepository
 from crm.mailing.messages import DispatchRequest
-from crm.platform import aws, clock
+from crm.platform import clock, scheduler
 from crm.platform.config import get_settings
 from crm.platform.errors import Conflict, NotFound, ValidationFailed
 from crm.platform.ids import iso
@@ -90,19 +89,5 @@ def launch_at(campaign_id: str, send_at: datetime | None) -> Campaign:
 
 
 def schedule_once(name: str, at: datetime, dispatch_body: str) -> None:
-    """An EventBridge Scheduler one-time schedule that puts ``dispatch_body`` on the dispatch queue."""
-    settings = get_settings()
-    aws.client("scheduler").create_schedule(
-        Name=re.sub(r"[^0-9A-Za-z_.-]", "-", name)[:64],
-        GroupName=settings.schedule_group,
-        ScheduleExpression=f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})",
-        ScheduleExpressionTimezone="UTC",
-        FlexibleTimeWindow={"Mode": "OFF"},
-        ActionAfterCompletion="DELETE",
-        Target={
-            "Arn": settings.dispatch_queue_arn,
-            "RoleArn": settings.scheduler_role_arn,
-            "Input": dispatch_body,
-            "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
-        },
-    )
+    """A one-time schedule that puts ``dispatch_body`` on the dispatch queue at ``at``."""
+    scheduler.schedule_once(name, at, queue_arn=get_settings().dispatch_queue_arn, body=dispatch_body)

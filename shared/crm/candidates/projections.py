@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from crm.candidates.models import CandidateFilter
 from crm.platform import table
 from crm.platform.fields import search_term
@@ -194,10 +192,8 @@ def _write_conditioned(pk: str, condition: dict[str, Any], operations: list[dict
         for start in range(0, len(operations), _WRITES_PER_TRANSACTION):
             check = {"ConditionCheck": {"Key": table.key(pk, PROFILE_SK), **condition}}
             table.transact([check, *operations[start : start + _WRITES_PER_TRANSACTION]])
-    except ClientError as exc:
-        if table.error_code(exc) == "TransactionCanceledException" and table.cancellation_reasons(exc)[
-            :1
-        ] == ["ConditionalCheckFailed"]:
+    except table.TransactionCancelled as cancelled:
+        if cancelled.only_first_failed:
             return False
         raise
     return True

@@ -15,7 +15,6 @@ import random
 import time
 from typing import Any, TypeVar
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from crm.candidates.models import (
@@ -206,11 +205,11 @@ class CandidateRepository:
         )
         try:
             table.transact(self._create_operations(candidate, actor, now, extra=[]))
-        except ClientError as exc:
-            if table.error_code(exc) != "TransactionCanceledException":
-                raise
+        except table.TransactionCancelled as exc:
             existing = self.find_id_by_email(data.email)
-            raise Conflict("A candidate with this email already exists.", existing_id=existing) from exc
+            raise Conflict(
+                "A candidate with this email already exists.", field="email", existing_id=existing
+            ) from exc
         return candidate
 
     def _create_operations(
@@ -291,9 +290,7 @@ class CandidateRepository:
                 )
                 table.transact(self._create_operations(candidate, "career-site", now, extra=extra))
                 return candidate_id, True
-            except ClientError as exc:
-                if table.error_code(exc) != "TransactionCanceledException":
-                    raise
+            except table.TransactionCancelled:
                 # Lost a race (the email was taken, a concurrent write conflicted, or the
                 # person was erased meanwhile): look again.
                 continue
@@ -432,19 +429,17 @@ class CandidateRepository:
         operations.append(activity_put(candidate_id, "updated", actor, now, {"fields": sorted(changes)}))
         try:
             table.transact(operations)
-        except ClientError as exc:
-            if table.error_code(exc) != "TransactionCanceledException":
-                raise
-            reasons = table.cancellation_reasons(exc)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+        except table.TransactionCancelled as exc:
+            if exc.failed(0):
                 latest = self.get(candidate_id)
                 raise VersionConflict(
                     "Someone else changed this candidate; reload and try again.",
                     current=latest.model_dump(mode="json"),
                 ) from exc
-            if "email" in changes and len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
+            if "email" in changes and exc.failed(2):
                 raise Conflict(
                     "Another candidate already has this email.",
+                    field="email",
                     existing_id=self.find_id_by_email(changes["email"]),
                 ) from exc
             raise Conflict("The candidate changed while saving; try again.") from exc

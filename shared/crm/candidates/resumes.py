@@ -9,10 +9,10 @@ import io
 import zipfile
 
 from crm.candidates.models import Upload
-from crm.platform import aws
 from crm.platform.config import get_settings
 from crm.platform.errors import ValidationFailed
 from crm.platform.ids import new_id
+from crm.platform.objects import ObjectStore
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -59,36 +59,20 @@ def validate_resume(upload: Upload) -> str:
 
 
 class ResumeStore:
+    """Resumes under ``resumes/<candidate_id>/`` in the private bucket (``objects``: the bucket's
+    store; the stack's resume bucket by default)."""
+
+    def __init__(self, objects: ObjectStore | None = None) -> None:
+        self.objects = objects or ObjectStore(get_settings().resume_bucket)
+
     def put(self, candidate_id: str, upload: Upload, kind: str) -> str:
         key = f"resumes/{candidate_id}/{new_id()}.{kind}"
-        aws.client("s3").put_object(
-            Bucket=get_settings().resume_bucket,
-            Key=key,
-            Body=upload.data,
-            ContentType=CONTENT_TYPES[kind],
-            ContentDisposition=f'attachment; filename="resume.{kind}"',
-            ServerSideEncryption="AES256",
-        )
+        self.objects.put(key, upload.data, content_type=CONTENT_TYPES[kind], filename=f"resume.{kind}")
         return key
 
     def download_url(self, key: str, *, expires_in: int = 300) -> str:
-        url: str = aws.client("s3").generate_presigned_url(
-            "get_object", Params={"Bucket": get_settings().resume_bucket, "Key": key}, ExpiresIn=expires_in
-        )
-        return url
+        return self.objects.download_url(key, expires_in=expires_in)
 
     def delete_all(self, candidate_id: str) -> int:
         """Delete every version of every object under the candidate's prefix."""
-        s3 = aws.client("s3")
-        bucket = get_settings().resume_bucket
-        deleted = 0
-        paginator = s3.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=bucket, Prefix=f"resumes/{candidate_id}/"):
-            objects = [
-                {"Key": v["Key"], "VersionId": v["VersionId"]}
-                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-            ]
-            if objects:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-                deleted += len(objects)
-        return deleted
+        return self.objects.delete_all_versions(f"resumes/{candidate_id}/")

@@ -19,6 +19,7 @@ from crm.jobs.repository import JobRepository
 from crm.platform.config import get_settings
 from crm.platform.errors import Conflict, ValidationFailed
 from crm.platform.forms import is_bot, parse_fields
+from crm.platform.idempotency import persistence_layer
 
 TALENT_NETWORK = "talent-network"
 JOB_APPLICATION = "job-application"
@@ -86,22 +87,10 @@ def _fingerprint(submission: PublicSubmission, resume: Upload | None, job_id: st
 @lru_cache(maxsize=1)
 def _idempotent_store() -> Any:
     """Built on first use so importing this module costs no AWS client."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-
-    from crm.platform import aws
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
     settings = get_settings()
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.table_name,
-        key_attr="pk",
-        sort_key_attr="sk",
-        expiry_attr="ttl",
-        boto3_client=aws.client("dynamodb"),
-    )
+    persistence = persistence_layer()
     config = IdempotencyConfig(
         event_key_jmespath="key",
         payload_validation_jmespath="fingerprint",

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from crm.candidates.models import Application
 from crm.jobs.models import Job, JobCreate, JobStatus, JobUpdate
 from crm.platform import table
@@ -32,9 +30,7 @@ class JobRepository:
     def create(self, data: JobCreate) -> Job:
         now = utcnow()
         job = Job(id=new_id(), created_at=now, updated_at=now, **data.model_dump())
-        table.ddb().put_item(
-            TableName=table.table_name(), Item=_item(job), ConditionExpression="attribute_not_exists(pk)"
-        )
+        table.put(_item(job), condition="attribute_not_exists(pk)")
         return job
 
     def get(self, job_id: str) -> Job:
@@ -80,16 +76,13 @@ class JobRepository:
         updated = current.model_copy(update={**changes, "updated_at": utcnow()})
         updated = Job.model_validate(updated.model_dump())
         try:
-            table.ddb().put_item(
-                TableName=table.table_name(),
-                Item=_item(updated),
-                ConditionExpression="updated_at = :seen",
+            table.put(
+                _item(updated),
+                condition="updated_at = :seen",
                 ExpressionAttributeValues={":seen": {"S": current.updated_at}},
             )
-        except ClientError as exc:
-            if table.error_code(exc) == "ConditionalCheckFailedException":
-                raise Conflict("The job changed while saving; try again.") from exc
-            raise
+        except table.ConditionFailed as exc:
+            raise Conflict("The job changed while saving; try again.") from exc
         return updated
 
     def applicants(

@@ -36,26 +36,12 @@ from email.policy import compat32
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid
 from typing import Any, Protocol
 
-from crm.platform import clock
+from crm.platform import clock, ses
 from crm.platform.config import get_settings
+from crm.platform.ses import MailError as MailError  # the mailer's errors, where they were
+from crm.platform.ses import SendRejected as SendRejected
+from crm.platform.ses import SendThrottled as SendThrottled
 
-THROTTLING_CODES = frozenset(
-    {"Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
-)
-REJECTED_CODES = frozenset(
-    {
-        "MessageRejected",
-        "MailFromDomainNotVerifiedException",
-        "MailFromDomainNotVerified",
-        "AccountSuspendedException",
-        "SendingPausedException",
-        "ConfigurationSetDoesNotExist",
-        "ConfigurationSetDoesNotExistException",
-        "BadRequestException",
-        "InvalidParameterValue",
-        "NotFoundException",
-    }
-)
 #: How messages are written: classic string headers, CRLF line ends (as SMTP and SES want), and
 #: no folding of long headers (a List-Unsubscribe URL stays whole; RFC 5322 allows 998 octets).
 WIRE = compat32.clone(linesep="\r\n", max_line_length=998)
@@ -87,22 +73,6 @@ RESERVED_HEADERS = frozenset(
         "List-Unsubscribe-Post",
     )
 )
-
-
-class MailError(Exception):
-    """A message could not be sent."""
-
-
-class SendThrottled(MailError):
-    """SES is throttling this account: send again later."""
-
-
-class SendRejected(MailError):
-    """SES refused the message (unverified sender, bad address, paused account...)."""
-
-    def __init__(self, message: str, *, code: str = "") -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _clean(name: str, value: str) -> str:
@@ -283,7 +253,7 @@ class Mailer(Protocol):
 
 
 class SesMailer:
-    """Sends raw MIME through SESv2 ``SendEmail``."""
+    """Sends raw MIME through SESv2 ``SendEmail`` (``crm.platform.ses``)."""
 
     def __init__(self, *, client: Any = None, configuration_set: str | None = None) -> None:
         self._client = client
@@ -292,32 +262,8 @@ class SesMailer:
             configuration_set if configuration_set is not None else settings.ses_configuration_set
         )
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from crm.platform.aws import client
-
-            self._client = client("sesv2")
-        return self._client
-
     def send(self, message: Message) -> str:
-        from botocore.exceptions import ClientError
-
-        kwargs: dict[str, Any] = {"Content": {"Raw": {"Data": message.as_bytes()}}}
-        if self.configuration_set:
-            kwargs["ConfigurationSetName"] = self.configuration_set
-        try:
-            response = self.client.send_email(**kwargs)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", ""))
-            reason = str(error.get("Message", "")) or code
-            if code in THROTTLING_CODES:
-                raise SendThrottled(reason) from exc
-            if code in REJECTED_CODES:
-                raise SendRejected(reason, code=code) from exc
-            raise
-        return str(response["MessageId"])
+        return ses.send_raw(message.as_bytes(), configuration_set=self.configuration_set, client=self._client)
 
 
 class InMemoryMailer:

@@ -26,8 +26,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from crm.platform import table
 
 FINAL_STATES = frozenset({"sent", "skipped", "failed"})
@@ -80,15 +78,9 @@ class DeliveryLedger:
             "gsi2sk": "DELIVERY",
         }
         try:
-            table.ddb().put_item(
-                TableName=table.table_name(),
-                Item=table.to_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if table.error_code(exc) == "ConditionalCheckFailedException":
-                raise DuplicateSend(recipient) from exc
-            raise
+            table.put(table.to_item(item), condition="attribute_not_exists(pk)")
+        except table.ConditionFailed as exc:
+            raise DuplicateSend(recipient) from exc
 
     def record_final(self, outcomes: dict[str, tuple[str, str]]) -> None:
         """Recipients that were not mailed: ``recipient -> (skipped | failed, reason)``."""
@@ -139,8 +131,7 @@ class MessageLock:
 
 def find_by_message_id(message_id: str) -> dict[str, Any] | None:
     """The delivery record of an SES message id (SES events name only the message id)."""
-    response = table.ddb().query(
-        TableName=table.table_name(),
+    response = table.query(
         IndexName="gsi2",
         KeyConditionExpression="gsi2pk = :pk",
         ExpressionAttributeValues={":pk": {"S": f"SESMSG#{message_id}"}},

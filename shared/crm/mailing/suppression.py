@@ -17,10 +17,9 @@ Reason = Literal["unsubscribed", "bounced", "complained"]
 
 class SuppressionRepository:
     def suppress(self, email: str, reason: Reason, *, source: str) -> None:
-        table.ddb().update_item(
-            TableName=table.table_name(),
-            Key=table.key(f"SUPPRESS#{normalise_email(email)}", "SUPPRESS"),
-            UpdateExpression=(
+        table.update(
+            table.key(f"SUPPRESS#{normalise_email(email)}", "SUPPRESS"),
+            (
                 "ADD reasons :reason SET #type = :type, first_at = if_not_exists(first_at, :now), "
                 "last_at = :now, last_source = :source"
             ),

@@ -1,5 +1,5 @@
-"""Domain errors. The data layer turns SDK errors into these; the API maps each to
-one problem+json response (RFC 9457) in a single place."""
+"""Domain errors. Repositories turn store errors into these; the web layer maps each class to
+one answer (problem+json, RFC 9457, or an HTML page) in one place each."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 
 
 class DomainError(Exception):
-    status = 400
-    title = "Bad request"
-    slug = "bad-request"
+    """What was asked cannot be done. Carries what went wrong (``detail``, the invalid ``errors``
+    and any ``extra`` facts, such as the id of the record in the way), never how it is answered:
+    the web layer maps each class to a status (``chalicelib.web.problems`` for problem+json,
+    ``chalicelib.web.pages`` for HTML pages)."""
 
     def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None, **extra: Any) -> None:
         super().__init__(detail)
@@ -17,61 +18,72 @@ class DomainError(Exception):
         self.errors = errors or []
         self.extra = extra
 
-    def to_problem(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": f"https://crm.example.com/problems/{self.slug}",
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-        }
-        if self.errors:
-            body["errors"] = self.errors
-        body.update(self.extra)
-        return body
-
 
 class MalformedBody(DomainError):
-    status, title, slug = 400, "Malformed request body", "malformed-body"
+    """The body (or a query value) cannot be read at all."""
 
 
 class Unauthenticated(DomainError):
-    status, title, slug = 401, "Authentication required", "unauthenticated"
+    """No credentials, or credentials that are not valid."""
 
 
 class Forbidden(DomainError):
-    status, title, slug = 403, "Forbidden", "forbidden"
+    """The caller is known but may not do this."""
 
 
 class NotFound(DomainError):
-    status, title, slug = 404, "Not found", "not-found"
+    """There is no such record."""
 
 
 class MethodNotAllowed(DomainError):
-    status, title, slug = 405, "Method not allowed", "method-not-allowed"
+    """The path exists but not with this method."""
 
 
 class Conflict(DomainError):
-    status, title, slug = 409, "Conflict", "conflict"
+    """The record is in the way: a duplicate, or a change made meanwhile. ``field`` names the
+    input that caused it, when one did (an email another candidate has)."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail, errors=errors, **extra)
+        self.field = field
 
 
 class VersionConflict(Conflict):
-    title, slug = "Version conflict", "version-conflict"
+    """The record changed since the caller read it."""
 
 
 class PayloadTooLarge(DomainError):
-    status, title, slug = 413, "Payload too large", "payload-too-large"
+    """The body is larger than this route reads."""
 
 
 class UnsupportedMediaType(DomainError):
-    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+    """The body is in an encoding this route does not read."""
 
 
 class ValidationFailed(DomainError):
-    status, title, slug = 422, "Invalid fields", "validation-failed"
+    """Fields are missing or invalid; ``errors`` names each."""
 
 
 class RateLimited(DomainError):
-    status, title, slug = 429, "Too many requests", "rate-limited"
+    """Too many requests; try again later."""
+
+
+class ServiceUnavailable(DomainError):
+    """A store or service the request needs is busy or down; nothing the caller did."""
+
+
+class InternalError(DomainError):
+    """Something failed on our side (logged where it happened); nothing the caller did."""
+
+    def __init__(self, detail: str = "Something went wrong on our side; it has been logged.") -> None:
+        super().__init__(detail)
 
 
 def validation_errors_from_pydantic(exc: Any) -> list[dict[str, str]]:

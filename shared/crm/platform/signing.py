@@ -21,7 +21,7 @@ _secret: str | None = None
 
 
 class InvalidLink(DomainError):
-    status, title, slug = 400, "Invalid or expired link", "invalid-link"
+    """A link's token is missing, tampered with, expired, or made for another purpose."""
 
 
 def _signing_key() -> str:

@@ -17,19 +17,45 @@ from botocore.exceptions import ClientError
 
 from crm.platform import aws
 from crm.platform.config import get_settings
-from crm.platform.errors import DomainError, MalformedBody
+from crm.platform.errors import DomainError, MalformedBody, ServiceUnavailable
 
 # Attributes written as DynamoDB string sets (so updates can union them with ADD).
 SET_ATTRIBUTES = frozenset({"tags", "sources"})
 
 
 class InvalidCursor(MalformedBody):
-    title = "Invalid cursor"
-    slug = "invalid-cursor"
+    """A cursor this API did not return (or one of another list)."""
 
 
-class StoreUnavailable(DomainError):
-    status, title, slug = 503, "Service unavailable", "unavailable"
+class StoreUnavailable(ServiceUnavailable):
+    """The table kept refusing part of a batch."""
+
+
+class WriteRefused(Exception):
+    """The table refused a write because of its condition. Not a domain error: the repository
+    that wrote says what it means (already done, a conflict, no such record)."""
+
+
+class ConditionFailed(WriteRefused):
+    """A single conditional write's condition did not hold."""
+
+
+class TransactionCancelled(WriteRefused):
+    """A transaction was cancelled. ``reasons`` has one code per operation, in order
+    (``"None"`` for one that was fine, ``"ConditionalCheckFailed"``, ``"TransactionConflict"``...)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(", ".join(reasons) or "cancelled")
+        self.reasons = reasons
+
+    def failed(self, index: int) -> bool:
+        """Whether operation ``index`` failed its condition."""
+        return len(self.reasons) > index and self.reasons[index] == "ConditionalCheckFailed"
+
+    @property
+    def only_first_failed(self) -> bool:
+        """The first operation (the guard of the rest) failed its condition, and only it."""
+        return self.reasons[:1] == ["ConditionalCheckFailed"]
 
 
 def table_name() -> str:
@@ -137,13 +163,23 @@ def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
-def error_code(exc: ClientError) -> str:
+def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def cancellation_reasons(exc: ClientError) -> list[str]:
+def _cancellation_reasons(exc: ClientError) -> list[str]:
     reasons = exc.response.get("CancellationReasons") or []
     return [str(r.get("Code", "None")) for r in reasons]
+
+
+def _refused(exc: ClientError) -> WriteRefused | None:
+    """The typed error for a refused write (None: another failure, raised as it is)."""
+    code = _error_code(exc)
+    if code == "ConditionalCheckFailedException":
+        return ConditionFailed(code)
+    if code == "TransactionCanceledException":
+        return TransactionCancelled(_cancellation_reasons(exc))
+    return None
 
 
 # ---------------------------------------------------------------------------------- cursors
@@ -223,7 +259,7 @@ def query_page(
         try:
             response = ddb().query(**params)
         except ClientError as exc:
-            if error_code(exc) == "ValidationException" and cursor:
+            if _error_code(exc) == "ValidationException" and cursor:
                 raise InvalidCursor("The cursor does not belong to this list.") from exc
             raise
         items.extend(response.get("Items", []))
@@ -273,17 +309,62 @@ def get_item(pk: str, sk: str, *, consistent: bool = True) -> dict[str, Any] | N
 
 def transact(operations: list[dict[str, Any]], *, cancelled: DomainError | None = None) -> None:
     """Write items atomically. Each operation is ``{"Put"|"Update"|"Delete"|"ConditionCheck": {...}}``
-    without the table name, which is filled in here. With ``cancelled``, a transaction that a
-    condition (or a conflicting write) cancelled raises that domain error instead."""
+    without the table name, which is filled in here. A cancelled transaction raises
+    ``TransactionCancelled`` with each operation's reason, or ``cancelled`` when it is given."""
     name = table_name()
     for op in operations:
         next(iter(op.values()))["TableName"] = name
     try:
         ddb().transact_write_items(TransactItems=operations)
     except ClientError as exc:
-        if cancelled is not None and error_code(exc) == "TransactionCanceledException":
-            raise cancelled from exc
+        refused = _refused(exc)
+        if isinstance(refused, TransactionCancelled):
+            if cancelled is not None:
+                raise cancelled from exc
+            raise refused from exc
         raise
+
+
+def _write(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    params.setdefault("TableName", table_name())
+    try:
+        return dict(getattr(ddb(), operation)(**params))
+    except ClientError as exc:
+        refused = _refused(exc)
+        if refused is not None:
+            raise refused from exc
+        raise
+
+
+def put(item: dict[str, Any], *, condition: str | None = None, **params: Any) -> None:
+    """PutItem of a whole item (DynamoDB form); a failed ``condition`` is ``ConditionFailed``.
+    ``params``: ``ExpressionAttributeNames``/``Values`` of the condition."""
+    if condition:
+        params["ConditionExpression"] = condition
+    _write("put_item", {"Item": item, **params})
+
+
+def update(
+    key: dict[str, Any], expression: str, *, condition: str | None = None, **params: Any
+) -> dict[str, Any]:
+    """UpdateItem; returns the answer (``Attributes`` when ``ReturnValues`` asks for them); a failed
+    ``condition`` is ``ConditionFailed``."""
+    if condition:
+        params["ConditionExpression"] = condition
+    return _write("update_item", {"Key": key, "UpdateExpression": expression, **params})
+
+
+def delete(key: dict[str, Any], *, condition: str | None = None, **params: Any) -> None:
+    """DeleteItem; a failed ``condition`` is ``ConditionFailed``."""
+    if condition:
+        params["ConditionExpression"] = condition
+    _write("delete_item", {"Key": key, **params})
+
+
+def query(**params: Any) -> dict[str, Any]:
+    """One Query request as DynamoDB answers it (for reads that page themselves)."""
+    params.setdefault("TableName", table_name())
+    return dict(ddb().query(**params))
 
 
 def batch_delete(keys: list[dict[str, Any]]) -> None:
@@ -338,11 +419,8 @@ def batch_put(items: list[dict[str, Any]]) -> None:
 def write_if(operation: str, **params: Any) -> bool:
     """One conditional write (``put_item``, ``update_item`` or ``delete_item``); False when its
     condition did not hold, which callers treat as "already done" or "someone else's"."""
-    params.setdefault("TableName", table_name())
     try:
-        getattr(ddb(), operation)(**params)
-    except ClientError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
+        _write(operation, params)
+    except ConditionFailed:
+        return False
     return True

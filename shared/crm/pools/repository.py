@@ -21,11 +21,7 @@ class PoolRepository:
             gsi1pk="POOLS",
             gsi1sk=f"{search_term(pool.name)}#{pool.id}",
         )
-        table.ddb().put_item(
-            TableName=table.table_name(),
-            Item=table.to_item(item),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        table.put(table.to_item(item), condition="attribute_not_exists(pk)")
         return pool
 
     def get(self, pool_id: str) -> Pool:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from crm.platform import table
 from crm.platform.errors import NotFound
 from crm.platform.ids import new_id, utcnow
@@ -33,11 +31,7 @@ class SequenceRepository:
         item = sequence.model_dump(exclude={"enrollments"})
         item.update(pk=f"SEQ#{sequence.id}", sk="SEQUENCE", type="sequence", gsi1pk="SEQUENCES")
         item["gsi1sk"] = f"{now}#{sequence.id}"
-        table.ddb().put_item(
-            TableName=table.table_name(),
-            Item=table.to_item(item),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        table.put(table.to_item(item), condition="attribute_not_exists(pk)")
         return sequence
 
     def get(self, sequence_id: str, *, with_progress: bool = False) -> Sequence:
@@ -124,13 +118,10 @@ class SequenceRepository:
                         },
                     ]
                 )
-            except ClientError as exc:
-                if table.error_code(exc) != "TransactionCanceledException":
-                    raise
-                reasons = table.cancellation_reasons(exc)
-                if reasons[:1] == ["ConditionalCheckFailed"]:
+            except table.TransactionCancelled as cancelled:
+                if cancelled.failed(0):
                     result.not_found.append(candidate_id)
-                elif reasons[1:2] == ["ConditionalCheckFailed"]:
+                elif cancelled.failed(1):
                     result.already_enrolled += 1
                 else:
                     raise

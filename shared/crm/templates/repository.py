@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from crm.platform import table
 from crm.platform.errors import NotFound, VersionConflict
 from crm.platform.fields import search_term
@@ -29,9 +27,7 @@ class TemplateRepository:
     def create(self, data: TemplateCreate) -> EmailTemplate:
         now = utcnow()
         template = EmailTemplate(id=new_id(), version=1, created_at=now, updated_at=now, **data.model_dump())
-        table.ddb().put_item(
-            TableName=table.table_name(), Item=_item(template), ConditionExpression="attribute_not_exists(pk)"
-        )
+        table.put(_item(template), condition="attribute_not_exists(pk)")
         return template
 
     def get(self, template_id: str) -> EmailTemplate:
@@ -65,17 +61,14 @@ class TemplateRepository:
             {**current.model_dump(), **changes, "version": current.version + 1, "updated_at": utcnow()}
         )
         try:
-            table.ddb().put_item(
-                TableName=table.table_name(),
-                Item=_item(updated),
-                ConditionExpression="version = :seen",
+            table.put(
+                _item(updated),
+                condition="version = :seen",
                 ExpressionAttributeValues={":seen": {"N": str(current.version)}},
             )
-        except ClientError as exc:
-            if table.error_code(exc) == "ConditionalCheckFailedException":
-                raise VersionConflict(
-                    "Someone else changed this template; reload and try again.",
-                    current=self.get(template_id).model_dump(mode="json"),
-                ) from exc
-            raise
+        except table.ConditionFailed as exc:
+            raise VersionConflict(
+                "Someone else changed this template; reload and try again.",
+                current=self.get(template_id).model_dump(mode="json"),
+            ) from exc
         return updated

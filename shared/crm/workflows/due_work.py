@@ -50,7 +50,7 @@ def run_due_work(*, now: datetime | None = None, remaining_ms: Callable[[], int]
     while True:
         if remaining_ms is not None and remaining_ms() < SAFETY_MARGIN_MS:
             break
-        response = table.ddb().query(**params)
+        response = table.query(**params)
         items = [table.from_item(i) for i in response.get("Items", [])]
         steps += _sequence_steps([i for i in items if i.get("type") == "enrollment"], sequences, cache, now)
         reminders += _reminders([i for i in items if i.get("type") == "reminder"])

@@ -6,8 +6,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.public.careers import browser_form
-from chalicelib.public.docs import PAGE_HEADERS, render_page
 from chalicelib.web.endpoint import Call, LinkToken, endpoint, preflight, problem, request_form
+from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.alerts.models import JobAlertSubmission
 from crm.alerts.service import confirm, subscribe
 from crm.candidates.models import Received
@@ -63,7 +63,7 @@ def confirm_job_alerts(call: Call) -> Response:
         if wants_html:
             return Response(
                 body=render_page("alert_invalid.html", detail=error.detail),
-                status_code=error.status,
+                status_code=error_page(error).status,
                 headers=PAGE_HEADERS,
             )
         return problem(error)

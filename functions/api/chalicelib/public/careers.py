@@ -14,8 +14,8 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.public.docs import PAGE_HEADERS, render_page
 from chalicelib.web.endpoint import Call, endpoint, request_form
+from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.candidates.models import Received
 from crm.jobs.models import PublicJob
 from crm.jobs.repository import JobRepository
@@ -98,9 +98,9 @@ def browser_form(
         accept()
     except ValidationFailed as error:
         state = form_state(_typed_values(call.request), error.errors, form)
-        return _form_page(form, state, job_id, status=error.status)
+        return _form_page(form, state, job_id, status=error_page(error).status)
     except DomainError as error:
-        return _error_page(error.status, error.title, error.detail)
+        return _error_page(error_page(error).status, error_page(error).title, error.detail)
     return Response(body="", status_code=303, headers={"Location": f"/careers/thanks?form={form}"})
 
 
@@ -150,7 +150,7 @@ def _form_page(form: str, state: dict[str, Any], job_id: str | None, *, status: 
         try:
             job = JobRepository().get_open(job_id)
         except DomainError as error:
-            return _error_page(error.status, error.title, error.detail)
+            return _error_page(error_page(error).status, error_page(error).title, error.detail)
         return _page("careers_job.html", status, job=_public(job), state=state)
     return _page("careers_form.html", status, form=form, state=state)
 
@@ -187,7 +187,7 @@ def careers_job_page(call: Call, job_id: str) -> Response:
     try:
         job = JobRepository().get_open(job_id)
     except DomainError as error:
-        return _error_page(error.status, error.title, error.detail)
+        return _error_page(error_page(error).status, error_page(error).title, error.detail)
     return _page("careers_job.html", job=_public(job), state=form_state())
 
 

@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib.web import openapi
 from chalicelib.web.endpoint import SECURITY_HEADERS, Call, endpoint
+from chalicelib.web.pages import PAGE_HEADERS, environment
 
 bp = Blueprint(__name__)
-
-PAGE_HEADERS = {
-    **SECURITY_HEADERS,
-    "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-}
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Any:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parents[1] / "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
-    )
-
-
-def render_page(name: str, **values: Any) -> str:
-    """A server-rendered page (Jinja2, autoescaped)."""
-    return str(_environment().get_template(name).render(**values))
 
 
 class Health(BaseModel):
@@ -77,7 +54,7 @@ def api_reference(call: Call) -> Response:
         for method, operation in item.items()
     ]
     html = (
-        _environment()
+        environment()
         .get_template("api_reference.html")
         .render(document=document, operations=operations, dumps=lambda v: json.dumps(v, indent=2))
     )

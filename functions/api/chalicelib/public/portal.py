@@ -14,8 +14,8 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.public.docs import PAGE_HEADERS, render_page
 from chalicelib.web.endpoint import Call, LinkToken, endpoint, preflight, request_form
+from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.candidates.models import TOPICS, Candidate, Received
 from crm.platform.errors import ValidationFailed, VersionConflict
 from crm.platform.signing import InvalidLink
@@ -114,7 +114,7 @@ def _open_form(call: Call) -> tuple[dict[str, Any], str, Candidate] | Response:
 
 
 def _invalid(error: InvalidLink) -> Response:
-    return _page("portal_invalid.html", status=error.status, detail=error.detail)
+    return _page("portal_invalid.html", status=error_page(error).status, detail=error.detail)
 
 
 def _home(

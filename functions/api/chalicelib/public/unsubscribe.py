@@ -6,8 +6,8 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.public.docs import PAGE_HEADERS, render_page
 from chalicelib.web.endpoint import Call, LinkToken, endpoint, problem
+from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.platform.signing import InvalidLink
 from crm.portal.unsubscribe import read_link, unsubscribe
 
@@ -28,7 +28,7 @@ def _page(name: str, status: int = 200, **values: Any) -> Response:
 
 def _invalid(call: Call, error: InvalidLink) -> Response:
     if _wants_html(call):
-        return _page("unsubscribe_invalid.html", status=error.status, detail=error.detail)
+        return _page("unsubscribe_invalid.html", status=error_page(error).status, detail=error.detail)
     return problem(error)
 
 

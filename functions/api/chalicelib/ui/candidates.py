@@ -21,9 +21,9 @@ from urllib.parse import urlencode
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from chalicelib.public.docs import PAGE_HEADERS, render_page
 from chalicelib.web import session as web
 from chalicelib.web.endpoint import Call, endpoint, request_form
+from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.access.models import LoginRequest
 from crm.access.service import Principal, login, verify_token
 from crm.analytics import service as dashboard
@@ -212,7 +212,11 @@ def ui_route(
                 return _forbidden()
             except DomainError as error:
                 return page(
-                    "ui_error.html", status=error.status, title=error.title, detail=error.detail, session=None
+                    "ui_error.html",
+                    status=error_page(error).status,
+                    title=error_page(error).title,
+                    detail=error.detail,
+                    session=None,
                 )
 
         endpoint(
@@ -476,7 +480,7 @@ def ui_edit_candidate(call: Call, session: Session, fields: dict[str, Any], cand
             candidate_id,
             status=409,
             form=typed,
-            errors={"email": "Another candidate already has this email."} if "email" in error.detail else {},
+            errors={error.field: error.detail} if error.field else {},
             problem=error.detail,
             version=version,
         )

@@ -22,9 +22,9 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from chalicelib.public.docs import render_page
 from chalicelib.ui.candidates import UI_HEADERS, Session, page, paging, query_value, see_other, text, ui_route
 from chalicelib.web.endpoint import SECURITY_HEADERS, Call, endpoint
+from chalicelib.web.pages import render_page
 from crm.campaigns.audience import audience_size
 from crm.campaigns.models import Campaign, CampaignCreate
 from crm.campaigns.repository import CampaignRepository

@@ -17,10 +17,12 @@ from typing import Any, Literal
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chalicelib.web.problems import SECURITY_HEADERS, problem, status_of
 from crm.access.service import Permission, Principal, authenticate, require
 from crm.platform.config import get_settings
 from crm.platform.errors import (
     DomainError,
+    InternalError,
     UnsupportedMediaType,
     ValidationFailed,
     validation_errors_from_pydantic,
@@ -28,13 +30,6 @@ from crm.platform.errors import (
 from crm.platform.forms import FORM_TYPES, DecodedBody, decode_form, decode_json_object, media_type
 
 log = logging.getLogger("crm.api")
-
-PROBLEM_JSON = "application/problem+json"
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 
 
 #: What a route answers with: JSON (the API), an HTML page (the UI, the career site, the portal), or
@@ -95,14 +90,6 @@ class Call:
     @property
     def actor(self) -> str:
         return self.principal.actor if self.principal else "anonymous"
-
-
-def problem(error: DomainError, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        body=json.dumps(error.to_problem()),
-        status_code=error.status,
-        headers={"Content-Type": PROBLEM_JSON, **SECURITY_HEADERS, **(headers or {})},
-    )
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -305,14 +292,12 @@ def endpoint(
                     call.body = validate(body, json_body(request, max_bytes=doc.max_body_bytes))
                 result = view(call, **params)
             except DomainError as error:
-                if error.status >= 500:
-                    log.warning("request failed: %s", error.title)
+                if status_of(error) >= 500:
+                    log.warning("request failed: %s", type(error).__name__)
                 return problem(error, extra)
             except Exception:
                 log.exception("unhandled error on %s %s", method, path)
-                error = DomainError("Something went wrong on our side; it has been logged.")
-                error.status, error.title, error.slug = 500, "Internal error", "internal"
-                return problem(error, extra)
+                return problem(InternalError(), extra)
             if isinstance(result, Response):
                 result.headers.update({**SECURITY_HEADERS, **extra, **result.headers})
                 return result

@@ -1,0 +1,45 @@
+"""S3 objects in one of the stack's buckets: write one, link to one for a few minutes, delete every
+version under a prefix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm.platform import aws
+
+
+class ObjectStore:
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def put(self, key: str, data: bytes, *, content_type: str, filename: str) -> None:
+        """Store ``data`` (encrypted at rest), downloaded as an attachment named ``filename``."""
+        aws.client("s3").put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            ContentDisposition=f'attachment; filename="{filename}"',
+            ServerSideEncryption="AES256",
+        )
+
+    def download_url(self, key: str, *, expires_in: int) -> str:
+        url: str = aws.client("s3").generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )
+        return url
+
+    def delete_all_versions(self, prefix: str) -> int:
+        """Delete every version (and delete marker) of every object under ``prefix``; how many."""
+        s3 = aws.client("s3")
+        deleted = 0
+        paginator = s3.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            objects: list[dict[str, Any]] = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            if objects:
+                s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+                deleted += len(objects)
+        return deleted
