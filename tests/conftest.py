@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 # Tests never reach a real AWS account: fake credentials, a fixed region.
 os.environ.update(
@@ -17,3 +19,9 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+# A deployed function has every variable of the template; so does every test, with the values
+# of events/env.json unless a test (or the stack it provisions) sets its own.
+_ENV_JSON = Path(__file__).resolve().parents[1] / "events" / "env.json"
+for _name, _value in json.loads(_ENV_JSON.read_text())["Parameters"].items():
+    os.environ.setdefault(_name, str(_value))

@@ -11,7 +11,6 @@ same status and headers (``Allow`` on a 405): in AWS and in the local stack alik
 """
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +29,7 @@ from chalicelib.ui import jobs as ui_jobs
 from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import sequences as ui_sequences
 from chalicelib.web.endpoint import problem
+from crm.platform.config import get_settings
 from crm.platform.errors import (
     Conflict,
     DomainError,
@@ -138,7 +138,7 @@ for blueprint in (
 ):
     app.register_blueprint(blueprint)
 
-if os.environ.get("CRM_LOCAL_STACK") == "1":  # set by `crm dev` only: never in AWS
+if get_settings().local_stack:  # set by `crm dev` only: never in AWS
     from chalicelib.api import dev
     from chalicelib.ui import dev as ui_dev
 

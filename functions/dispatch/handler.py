@@ -12,8 +12,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from crm.dispatch.service import dispatch, parse_request
+from crm.platform.config import get_settings
 
 logger = Logger(service="crm")
+get_settings()  # a missing variable fails here, at cold start, naming it
 processor = BatchProcessor(event_type=EventType.SQS)
 _context: Any = None
 

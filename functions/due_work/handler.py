@@ -7,9 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from crm.platform.config import get_settings
 from crm.workflows.due_work import run_due_work
 
 logger = Logger(service="crm")
+get_settings()  # a missing variable fails here, at cold start, naming it
 
 
 @logger.inject_lambda_context(clear_state=True)

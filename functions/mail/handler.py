@@ -14,9 +14,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from crm.mailing.messages import MailJob
 from crm.mailing.sender import RecipientsBusy, Throttled, process
+from crm.platform.config import get_settings
 from crm.platform.queues import back_off
 
 logger = Logger(service="crm")
+get_settings()  # a missing variable fails here, at cold start, naming it
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

@@ -11,9 +11,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from crm.platform.config import get_settings
 from crm.workflows.ses_feedback import apply_feedback, event_name, record_engagement
 
 logger = Logger(service="crm")
+get_settings()  # a missing variable fails here, at cold start, naming it
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

@@ -10,9 +10,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from crm.platform.config import get_settings
 from crm.workflows.table_changes import apply_change
 
 logger = Logger(service="crm")
+get_settings()  # a missing variable fails here, at cold start, naming it
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 

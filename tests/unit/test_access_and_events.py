@@ -1,5 +1,5 @@
 from crm.access.service import Principal
-from crm.platform.events import events_from_change
+from crm.candidates.events import events_from_change
 
 
 def test_roles_and_scopes():

@@ -5,7 +5,6 @@ reaches a repository; every record the API returns is one of these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -240,11 +239,3 @@ class ResumeLink(Model):
 
 class Received(Model):
     status: Literal["received"] = "received"
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file as the API received it (a resume)."""
-
-    filename: str
-    data: bytes

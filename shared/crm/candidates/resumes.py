@@ -8,9 +8,9 @@ from __future__ import annotations
 import io
 import zipfile
 
-from crm.candidates.models import Upload
 from crm.platform.config import get_settings
 from crm.platform.errors import ValidationFailed
+from crm.platform.forms import Upload
 from crm.platform.ids import new_id
 from crm.platform.objects import ObjectStore
 

@@ -12,13 +12,13 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from crm.candidates.models import PublicSubmission, Upload
+from crm.candidates.models import PublicSubmission
 from crm.candidates.repository import CandidateRepository
 from crm.candidates.resumes import ResumeStore, validate_resume
 from crm.jobs.repository import JobRepository
 from crm.platform.config import get_settings
 from crm.platform.errors import Conflict, ValidationFailed
-from crm.platform.forms import is_bot, parse_fields
+from crm.platform.forms import Upload, is_bot, parse_fields
 from crm.platform.idempotency import persistence_layer
 
 TALENT_NETWORK = "talent-network"

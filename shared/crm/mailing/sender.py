@@ -39,10 +39,6 @@ from crm.templates import builtin as builtin_templates
 
 log = logging.getLogger(__name__)
 
-#: A message lock outlives any one attempt (the worker's timeout) and expires before SQS
-#: redelivers the message (its visibility timeout), so a crashed worker's message is taken over.
-DEFAULT_LEASE_SECONDS = 300
-
 
 class Throttled(Exception):
     """SES asked us to slow down; the message is retried later."""
@@ -405,9 +401,7 @@ def pacer() -> Pacer:
 
 
 def lease_seconds() -> int:
-    import os
-
-    return int(os.environ.get("MAIL_CLAIM_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+    return get_settings().mail_claim_lease_seconds
 
 
 def build_message(plan: Plan, target: Target, sender: str) -> Message | None:

@@ -15,7 +15,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-CLOCK_FILE_ENV = "CRM_LOCAL_CLOCK_FILE"
+from crm.platform.config import LOCAL_CLOCK_FILE_ENV, local_clock_file
+
+CLOCK_FILE_ENV = LOCAL_CLOCK_FILE_ENV
 
 _lock = threading.Lock()
 
@@ -25,7 +27,7 @@ class ClockNotAdjustable(RuntimeError):
 
 
 def _clock_file() -> Path | None:
-    value = os.environ.get(CLOCK_FILE_ENV)
+    value = local_clock_file()
     return Path(value) if value else None
 
 

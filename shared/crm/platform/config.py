@@ -1,7 +1,10 @@
 """Runtime configuration, read once per cold start from the environment.
 
-Every variable a function reads is named here; ``events/env.json`` and the SAM
-template set the same names.
+Every variable the product reads is named here, and nowhere else reads the environment;
+``events/env.json`` and the SAM template set the same names. A deployed function that lacks a
+required variable fails at cold start, naming it (``MissingConfiguration``). The local stack
+(``crm dev``) sets every variable itself, from the resources it provisions: nothing here knows
+the local stack's names.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class Settings(BaseModel):
@@ -18,11 +21,11 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    table_name: str = Field(default="crm-local-crm", alias="TABLE_NAME")
-    resume_bucket: str = Field(default="crm-local-resumebucket", alias="RESUME_BUCKET")
-    event_bus_name: str = Field(default="crm-local-events", alias="EVENT_BUS_NAME")
-    user_pool_id: str = Field(default="", alias="USER_POOL_ID")
-    user_pool_client_id: str = Field(default="", alias="USER_POOL_CLIENT_ID")
+    table_name: str = Field(min_length=1, alias="TABLE_NAME")
+    resume_bucket: str = Field(min_length=1, alias="RESUME_BUCKET")
+    event_bus_name: str = Field(min_length=1, alias="EVENT_BUS_NAME")
+    user_pool_id: str = Field(min_length=1, alias="USER_POOL_ID")
+    user_pool_client_id: str = Field(min_length=1, alias="USER_POOL_CLIENT_ID")
     aws_region: str = Field(default="us-east-1", alias="AWS_REGION")
     # Set only in the local stack and in tests: every client then talks to it.
     aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
@@ -33,23 +36,29 @@ class Settings(BaseModel):
     max_multipart_bytes: int = Field(default=6 * 1024 * 1024, alias="MAX_MULTIPART_BYTES")
     max_resume_bytes: int = Field(default=5 * 1024 * 1024, alias="MAX_RESUME_BYTES")
     # Secrets Manager secret that signs unsubscribe and portal links.
-    signing_secret_arn: str = Field(default="", alias="SIGNING_SECRET_ARN")
+    signing_secret_arn: str = Field(min_length=1, alias="SIGNING_SECRET_ARN")
     # Where candidates reach the public pages (links in emails).
-    public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
+    public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")
     idempotency_ttl_seconds: int = Field(default=24 * 3600, alias="IDEMPOTENCY_TTL_SECONDS")
     # The From of every email (its address must be a verified SES identity).
-    mail_from: str = Field(default="CRM <no-reply@example.com>", alias="MAIL_FROM")
+    mail_from: str = Field(min_length=1, alias="MAIL_FROM")
     # SES configuration set named on each send (event publishing); none when unset.
     ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
     # Engagement: audiences are paged onto the dispatch queue, emails go out from the mail queue.
-    dispatch_queue_url: str = Field(default="", alias="DISPATCH_QUEUE_URL")
-    dispatch_queue_arn: str = Field(default="", alias="DISPATCH_QUEUE_ARN")
-    mail_queue_url: str = Field(default="", alias="MAIL_QUEUE_URL")
+    dispatch_queue_url: str = Field(min_length=1, alias="DISPATCH_QUEUE_URL")
+    dispatch_queue_arn: str = Field(min_length=1, alias="DISPATCH_QUEUE_ARN")
+    mail_queue_url: str = Field(min_length=1, alias="MAIL_QUEUE_URL")
     # EventBridge Scheduler: one-time schedules for campaigns launched with a send_at.
     schedule_group: str = Field(default="default", alias="SCHEDULE_GROUP")
-    scheduler_role_arn: str = Field(default="", alias="SCHEDULER_ROLE_ARN")
+    scheduler_role_arn: str = Field(min_length=1, alias="SCHEDULER_ROLE_ARN")
     # Sends per second one mail worker allows itself (0: no pacing; SES throttling is retried anyway).
     mail_send_rate: float = Field(default=0.0, ge=0, alias="MAIL_SEND_RATE")
+    # How long a mail worker holds a mail message's lock: longer than any one attempt (the worker's
+    # timeout), shorter than SQS's redelivery (the visibility timeout), so a crashed worker's message
+    # is taken over.
+    mail_claim_lease_seconds: int = Field(default=300, ge=1, alias="MAIL_CLAIM_LEASE_SECONDS")
+    # Set by ``crm dev`` only (never by the template): the local stack's own routes and pages.
+    local_stack: bool = Field(default=False, alias="CRM_LOCAL_STACK")
 
     @property
     def allowed_origins(self) -> list[str]:
@@ -72,9 +81,29 @@ class Settings(BaseModel):
         return f"{self.token_issuer}/.well-known/jwks.json"
 
 
+class MissingConfiguration(RuntimeError):
+    """A required variable is missing or invalid: the message names each."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings.model_validate(dict(os.environ))
+    try:
+        return Settings.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        names = sorted({str(e["loc"][0]) for e in exc.errors(include_url=False) if e.get("loc")})
+        raise MissingConfiguration(
+            f"the environment lacks or has invalid values for: {', '.join(names)}"
+        ) from None
+
+
+#: The local stack's clock offset file (``crm dev`` sets it; never set in AWS).
+LOCAL_CLOCK_FILE_ENV = "CRM_LOCAL_CLOCK_FILE"
+
+
+def local_clock_file() -> str | None:
+    """Where the local stack keeps its clock's offset; read at every call, since ``crm dev`` and
+    tests point it at a file of their own while running."""
+    return os.environ.get(LOCAL_CLOCK_FILE_ENV) or None
 
 
 def reset_settings() -> None:

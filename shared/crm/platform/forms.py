@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from crm.candidates.models import Upload
 from crm.platform.errors import (
     MalformedBody,
     PayloadTooLarge,
@@ -43,6 +42,14 @@ def parse_fields(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
 
 
 FORM_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the API received it (a resume)."""
+
+    filename: str
+    data: bytes
 
 
 @dataclass

@@ -7,7 +7,7 @@ for one purpose is refused by every other.
 
 from __future__ import annotations
 
-import threading
+from functools import lru_cache
 from typing import Any, Literal
 
 from crm.platform import aws
@@ -16,30 +16,21 @@ from crm.platform.errors import DomainError
 
 Purpose = Literal["unsubscribe", "portal", "alert-confirm", "csrf"]
 
-_lock = threading.Lock()
-_secret: str | None = None
-
 
 class InvalidLink(DomainError):
     """A link's token is missing, tampered with, expired, or made for another purpose."""
 
 
+@lru_cache(maxsize=1)
 def _signing_key() -> str:
-    global _secret
-    if _secret is None:
-        with _lock:
-            if _secret is None:
-                arn = get_settings().signing_secret_arn
-                if not arn:
-                    raise RuntimeError("SIGNING_SECRET_ARN is not set")
-                _secret = str(aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
-    return _secret
+    """The key, fetched once per process (a concurrent first use may fetch it twice: harmless)."""
+    arn = get_settings().signing_secret_arn
+    return str(aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
 
 
 def forget_signing_key() -> None:
     """Drop the cached key (tests, key rotation)."""
-    global _secret
-    _secret = None
+    _signing_key.cache_clear()
 
 
 def _serializer(purpose: Purpose) -> Any:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm.candidates.events import events_from_change
 from crm.candidates.projections import CandidateProjections
-from crm.platform.events import EventBridgePublisher, EventPublisher, events_from_change
+from crm.platform.events import EventBridgePublisher, EventPublisher
 from crm.platform.table import plain
 from crm.workflows.reactions import react
 

@@ -11,7 +11,6 @@ far as bearer credentials go) so the OpenAPI document lists them.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from crm.candidates.repository import CandidateRepository
 from crm.candidates.resumes import ResumeStore
 from crm.jobs.repository import JobRepository
 from crm.platform import clock
+from crm.platform.config import get_settings
 from crm.platform.errors import (
     Conflict,
     DomainError,
@@ -98,7 +98,7 @@ class _BadCsrf(Exception):
 def page(name: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
     """A UI page (``templates/<name>``) with the UI's headers; ``dev_tools`` says whether the local
     stack's outbox and clock pages exist (never in AWS)."""
-    values.setdefault("dev_tools", os.environ.get("CRM_LOCAL_STACK") == "1")
+    values.setdefault("dev_tools", get_settings().local_stack)
     return Response(
         body=render_page(name, **values), status_code=status, headers={**UI_HEADERS, **(headers or {})}
     )
