@@ -87,3 +87,21 @@ def matches(job: Job, subscription: dict[str, Any]) -> bool:
 def matching_subscribers_page(job: Job, cursor: str | None) -> tuple[list[str], str | None]:
     subscriptions, next_cursor = AlertSubscriptionRepository().subscribers_page(cursor)
     return [s["candidate_id"] for s in subscriptions if matches(job, s)], next_cursor
+
+
+class AlertService:
+    """What other slices (and the web layer) use of this slice; the repository stays private to it."""
+
+    def __init__(self, repository: AlertSubscriptionRepository | None = None) -> None:
+        self.repository = repository or AlertSubscriptionRepository()
+
+    def confirm(self, candidate_id: str, request_id: str, *, now: str) -> dict[str, Any]:
+        return self.repository.confirm(candidate_id, request_id, now=now)
+
+    def get(self, candidate_id: str) -> dict[str, Any] | None:
+        return self.repository.get(candidate_id)
+
+    def subscribers_page(
+        self, cursor: str | None, *, limit: int = 500
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        return self.repository.subscribers_page(cursor, limit=limit)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from crm.campaigns.models import Campaign, CampaignCreate
 from crm.campaigns.repository import CampaignRepository
+from crm.dispatch.repository import DispatchProgress
 from crm.mailing.messages import DispatchRequest
 from crm.platform import clock, scheduler
 from crm.platform.config import get_settings
@@ -91,3 +92,40 @@ def launch_at(campaign_id: str, send_at: datetime | None) -> Campaign:
 def schedule_once(name: str, at: datetime, dispatch_body: str) -> None:
     """A one-time schedule that puts ``dispatch_body`` on the dispatch queue at ``at``."""
     scheduler.schedule_once(name, at, queue_arn=get_settings().dispatch_queue_arn, body=dispatch_body)
+
+
+class CampaignService:
+    """What other slices (and the web layer) use of this slice; the repository stays private to it."""
+
+    def __init__(self, repository: CampaignRepository | None = None) -> None:
+        self.repository = repository or CampaignRepository()
+
+    def create(self, data: CampaignCreate) -> Campaign:
+        return self.repository.create(data)
+
+    def get(self, campaign_id: str) -> Campaign:
+        return self.repository.get(campaign_id)
+
+    def launch(self, campaign_id: str, *, status: str, now: str) -> tuple[Campaign, bool]:
+        return self.repository.launch(campaign_id, status=status, now=now)
+
+    def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[Campaign], str | None]:
+        return self.repository.list_page(limit=limit, cursor=cursor)
+
+    def progress(self, campaign_id: str) -> DispatchProgress:
+        return self.repository.progress(campaign_id)
+
+    def record_event(self, campaign_id: str, recipient: str, event: str) -> bool:
+        return self.repository.record_event(campaign_id, recipient, event)
+
+    def set_send_at(self, campaign_id: str, send_at: str | None, *, now: str) -> bool:
+        return self.repository.set_send_at(campaign_id, send_at, now=now)
+
+    def start_sending(self, campaign_id: str, *, now: str) -> None:
+        return self.repository.start_sending(campaign_id, now=now)
+
+    def tally(self, campaign_id: str, recipients: list[str], states: dict[str, str]) -> None:
+        return self.repository.tally(campaign_id, recipients, states)
+
+    def template_id(self, campaign_id: str) -> str:
+        return self.repository.template_id(campaign_id)

@@ -12,7 +12,18 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from crm.candidates.models import PublicSubmission
+from crm.candidates.models import (
+    Activity,
+    Application,
+    Candidate,
+    CandidateCreate,
+    CandidateFilter,
+    CandidatePatch,
+    CandidateSummary,
+    Note,
+    NoteCreate,
+    PublicSubmission,
+)
 from crm.candidates.repository import CandidateRepository
 from crm.candidates.resumes import ResumeStore, validate_resume
 from crm.jobs.repository import JobRepository
@@ -126,3 +137,80 @@ def _idempotent_store() -> Any:
             raise Conflict("A request with this Idempotency-Key is still being processed.") from exc
 
     return call
+
+
+class CandidateService:
+    """What other slices (and the web layer) use of this slice; the repository stays private to it."""
+
+    def __init__(self, repository: CandidateRepository | None = None) -> None:
+        self.repository = repository or CandidateRepository()
+
+    def add_note(self, candidate_id: str, note: NoteCreate, *, author: str) -> Note:
+        return self.repository.add_note(candidate_id, note, author=author)
+
+    def application_page(
+        self, candidate_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Application], str | None]:
+        return self.repository.application_page(candidate_id, limit=limit, cursor=cursor)
+
+    def applications(self, candidate_id: str) -> list[Application]:
+        return self.repository.applications(candidate_id)
+
+    def create(self, data: CandidateCreate, *, actor: str) -> Candidate:
+        return self.repository.create(data, actor=actor)
+
+    def erase(self, candidate_id: str, *, actor: str) -> list[str]:
+        return self.repository.erase(candidate_id, actor=actor)
+
+    def find_id_by_email(self, email: str) -> str | None:
+        return self.repository.find_id_by_email(email)
+
+    def get(self, candidate_id: str) -> Candidate:
+        return self.repository.get(candidate_id)
+
+    def get_many(self, candidate_ids: list[str]) -> dict[str, Candidate]:
+        return self.repository.get_many(candidate_ids)
+
+    def intake(
+        self,
+        submission: PublicSubmission,
+        *,
+        source: str,
+        job_id: str | None = None,
+        resume_key_for: Any = None,
+        more_operations: Any = None,
+    ) -> tuple[str, bool]:
+        return self.repository.intake(
+            submission,
+            source=source,
+            job_id=job_id,
+            resume_key_for=resume_key_for,
+            more_operations=more_operations,
+        )
+
+    def list_page(
+        self, flt: CandidateFilter, *, limit: int, cursor: str | None
+    ) -> tuple[list[CandidateSummary], str | None]:
+        return self.repository.list_page(flt, limit=limit, cursor=cursor)
+
+    def notes(self, candidate_id: str, *, limit: int, cursor: str | None) -> tuple[list[Note], str | None]:
+        return self.repository.notes(candidate_id, limit=limit, cursor=cursor)
+
+    def resume_key(self, candidate_id: str, job_id: str) -> str:
+        return self.repository.resume_key(candidate_id, job_id)
+
+    def set_consent(
+        self, candidate_id: str, topic: str, granted: bool, *, source: str, actor: str
+    ) -> Candidate:
+        return self.repository.set_consent(candidate_id, topic, granted, source=source, actor=actor)
+
+    def set_pool_stage(self, candidate_id: str, pool_id: str, stage: str | None, *, actor: str) -> Candidate:
+        return self.repository.set_pool_stage(candidate_id, pool_id, stage, actor=actor)
+
+    def timeline(
+        self, candidate_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Activity], str | None]:
+        return self.repository.timeline(candidate_id, limit=limit, cursor=cursor)
+
+    def update(self, candidate_id: str, patch: CandidatePatch, *, actor: str) -> Candidate:
+        return self.repository.update(candidate_id, patch, actor=actor)

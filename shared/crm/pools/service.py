@@ -14,6 +14,8 @@ from crm.candidates.models import Candidate, CandidateFilter
 from crm.candidates.repository import CandidateRepository
 from crm.platform.fields import Email, Stage
 from crm.platform.models import Input
+from crm.pools.models import Pool, PoolCreate
+from crm.pools.repository import PoolRepository
 
 #: The columns every board shows, in pipeline order (``sourced`` is the API's default stage).
 STAGES: tuple[str, ...] = ("sourced", "contacted", "interview", "offer", "hired")
@@ -80,3 +82,19 @@ def board(pool_id: str, *, also: tuple[str, ...] = ()) -> Board:
     profiles = repository.get_many(ids)
     members = [profiles[i] for i in ids if i in profiles and pool_id in profiles[i].pools]
     return Board(columns=columns_for(members, pool_id), truncated=truncated)
+
+
+class PoolService:
+    """What other slices (and the web layer) use of this slice; the repository stays private to it."""
+
+    def __init__(self, repository: PoolRepository | None = None) -> None:
+        self.repository = repository or PoolRepository()
+
+    def create(self, data: PoolCreate) -> Pool:
+        return self.repository.create(data)
+
+    def get(self, pool_id: str) -> Pool:
+        return self.repository.get(pool_id)
+
+    def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[Pool], str | None]:
+        return self.repository.list_page(limit=limit, cursor=cursor)

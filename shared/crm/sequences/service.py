@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from crm.campaigns.service import check_references
 from crm.candidates.models import Candidate, CandidateFilter
@@ -96,3 +97,44 @@ def progress_page(sequence_id: str, *, limit: int, cursor: str | None) -> tuple[
     enrollments, next_cursor = SequenceRepository().enrollments_page(sequence_id, limit=limit, cursor=cursor)
     candidates = CandidateRepository().get_many([e.candidate_id for e in enrollments])
     return [Progress(e, candidates.get(e.candidate_id)) for e in enrollments], next_cursor
+
+
+class SequenceService:
+    """What other slices (and the web layer) use of this slice; the repository stays private to it."""
+
+    def __init__(self, repository: SequenceRepository | None = None) -> None:
+        self.repository = repository or SequenceRepository()
+
+    def advance(self, candidate_id: str, sequence_id: str, *, step: int, next_due_at: str | None) -> bool:
+        return self.repository.advance(candidate_id, sequence_id, step=step, next_due_at=next_due_at)
+
+    def create(self, data: SequenceCreate) -> Sequence:
+        return self.repository.create(data)
+
+    def enroll(
+        self, sequence: Sequence, candidate_ids: list[str], *, first_due_at: str, now: str
+    ) -> EnrollmentResult:
+        return self.repository.enroll(sequence, candidate_ids, first_due_at=first_due_at, now=now)
+
+    def enrollment(self, candidate_id: str, sequence_id: str) -> Enrollment | None:
+        return self.repository.enrollment(candidate_id, sequence_id)
+
+    def enrollments_of(self, candidate_id: str) -> list[dict[str, Any]]:
+        return self.repository.enrollments_of(candidate_id)
+
+    def enrollments_page(
+        self, sequence_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Enrollment], str | None]:
+        return self.repository.enrollments_page(sequence_id, limit=limit, cursor=cursor)
+
+    def get(self, sequence_id: str, *, with_progress: bool = False) -> Sequence:
+        return self.repository.get(sequence_id, with_progress=with_progress)
+
+    def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[Sequence], str | None]:
+        return self.repository.list_page(limit=limit, cursor=cursor)
+
+    def stop(self, candidate_id: str, sequence_id: str, *, reason: str, now: str) -> bool:
+        return self.repository.stop(candidate_id, sequence_id, reason=reason, now=now)
+
+    def stop_all(self, candidate_id: str, *, reason: str, now: str) -> int:
+        return self.repository.stop_all(candidate_id, reason=reason, now=now)
