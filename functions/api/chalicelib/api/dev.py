@@ -8,12 +8,15 @@ outbox shows every email the stack sent.
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.request import ProxyHandler, build_opener
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.web.endpoint import Call, endpoint
+from crm.mailing.outbox import outbox as sent_mail
 from crm.platform import clock
 from crm.platform.config import get_settings
 from crm.platform.errors import Forbidden
@@ -53,13 +56,19 @@ def _clock() -> ClockOut:
 )
 def outbox(call: Call) -> dict[str, Any]:
     _staff_only(call)
-    from crm_tools.devstack.mail import moto_data
-    from crm_tools.devstack.mail import outbox as read_outbox
-
     endpoint_url = get_settings().aws_endpoint_url
     if not endpoint_url:
         return {"items": []}
-    return {"items": read_outbox(moto_data(endpoint_url))}
+    return {"items": sent_mail(_stored_mail(endpoint_url))}
+
+
+def _stored_mail(endpoint_url: str) -> dict[str, Any]:
+    """What the embedded AWS (moto) keeps of the mail SES accepted (``/moto-api/data.json``),
+    fetched over loopback, never through a proxy."""
+    opener = build_opener(ProxyHandler({}))
+    with opener.open(endpoint_url.rstrip("/") + "/moto-api/data.json", timeout=10) as response:
+        data = json.loads(response.read().decode("utf-8"))
+    return data if isinstance(data, dict) else {}
 
 
 @endpoint(

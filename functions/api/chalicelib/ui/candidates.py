@@ -10,31 +10,36 @@ far as bearer credentials go) so the OpenAPI document lists them.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.web import session as web
-from chalicelib.web.endpoint import Call, endpoint, request_form
-from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
+from chalicelib.web import ui as web_ui
+from chalicelib.web.endpoint import Call
+from chalicelib.web.ui import (  # noqa: F401 - re-exported to the other UI modules
+    UI_HEADERS,
+    Session,
+    field_errors,
+    page,
+    paging,
+    query_value,
+    see_other,
+    text,
+)
 from crm.access.models import LoginRequest
-from crm.access.service import Principal, login, verify_token
+from crm.access.service import login
 from crm.analytics import service as dashboard
 from crm.candidates.models import Candidate, CandidateFilter, CandidatePatch, NoteCreate
 from crm.candidates.repository import CandidateRepository
 from crm.candidates.resumes import ResumeStore
 from crm.jobs.repository import JobRepository
 from crm.platform import clock
-from crm.platform.config import get_settings
 from crm.platform.errors import (
     Conflict,
-    DomainError,
     NotFound,
     RateLimited,
     Unauthenticated,
@@ -48,14 +53,6 @@ from crm.reminders.repository import ReminderRepository
 
 bp = Blueprint(__name__)
 
-UI_HEADERS = {
-    **PAGE_HEADERS,
-    "Content-Security-Policy": (
-        f"{PAGE_HEADERS['Content-Security-Policy']}; script-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; form-action 'self'; base-uri 'none'"
-    ),
-    "Cache-Control": "no-store",
-}
 PAGE_SIZE = 25
 EDIT_FIELDS = (
     {"name": "first_name", "label": "First name", "type": "text"},
@@ -74,177 +71,12 @@ NOTICES = {
 }
 
 
-@dataclass
-class Session:
-    principal: Principal
-    token: str
-    csrf: str
-
-    @property
-    def who(self) -> str:
-        return self.principal.email or self.principal.subject
-
-
-class _Redirect(Exception):
-    def __init__(self, location: str) -> None:
-        super().__init__(location)
-        self.location = location
-
-
-class _BadCsrf(Exception):
-    pass
-
-
-def page(name: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
-    """A UI page (``templates/<name>``) with the UI's headers; ``dev_tools`` says whether the local
-    stack's outbox and clock pages exist (never in AWS)."""
-    values.setdefault("dev_tools", get_settings().local_stack)
-    return Response(
-        body=render_page(name, **values), status_code=status, headers={**UI_HEADERS, **(headers or {})}
-    )
-
-
-def see_other(location: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(body="", status_code=303, headers={**UI_HEADERS, "Location": location, **(headers or {})})
-
-
-def _fields(call: Call, max_bytes: int | None = None) -> dict[str, Any]:
-    return request_form(
-        call.request,
-        default_type="application/x-www-form-urlencoded",
-        allowed=("application/x-www-form-urlencoded", "multipart/form-data"),
-        max_bytes=max_bytes,
-    ).fields
-
-
-def text(value: Any) -> str:
-    """One form field as text (a repeated field: its first value). Browsers send a textarea's line
-    breaks as CRLF (the HTML form encoding); they are stored as plain newlines."""
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
-
-
-def query_value(call: Call, name: str) -> str:
-    """One query-string parameter as stripped text ("" when absent)."""
-    return ((call.request.query_params or {}).get(name) or "").strip()
-
-
-def field_errors(exc: ValidationError) -> dict[str, str]:
-    """A model's first message per form field (``tags.0`` is the ``tags`` field)."""
-    errors: dict[str, str] = {}
-    for e in validation_errors_from_pydantic(exc):
-        errors.setdefault(e["field"].split(".")[0], e["message"])
-    return errors
-
-
-def paging(
-    path: str,
-    cursor: str | None,
-    next_cursor: str | None,
-    *,
-    given: dict[str, str] | None = None,
-    anchor: str = "",
-) -> dict[str, Any]:
-    """A paged list's links for ``ui_pager.html``: ``first_url``, ``next_url`` (with the query
-    ``given`` kept) and ``paged`` (this is not the first page)."""
-    query = given or {}
-    return {
-        "first_url": (f"{path}?{urlencode(query)}" if query else path) + anchor,
-        "next_url": f"{path}?{urlencode({**query, 'cursor': next_cursor})}{anchor}" if next_cursor else None,
-        "paged": bool(cursor),
-    }
-
-
-def _here(call: Call) -> str:
-    # The route's own path (API Gateway's context "path" carries the stage name in front).
-    template = str(call.request.context.get("resourcePath") or "/ui")
-    path = template.format(**(call.request.uri_params or {}))
-    path = "/ui/" if path == "/ui" else path
-    query = urlencode(dict(call.request.query_params or {}))
-    return f"{path}?{query}" if query else path
-
-
-def _session(call: Call) -> Session:
-    token = web.cookies(call.request.headers.get("cookie")).get(web.SESSION_COOKIE)
-    target = "/ui/" if call.request.method == "POST" else _here(call)
-    login_url = f"/ui/login?{urlencode({'next': web.safe_next(target)})}"
-    if not token or len(token) > 8192:
-        raise _Redirect(login_url)
-    try:
-        principal = verify_token(token)
-    except Unauthenticated as exc:
-        raise _Redirect(login_url) from exc
-    if not principal.allows("write"):
-        raise _Redirect(login_url)
-    return Session(principal=principal, token=token, csrf=web.csrf_token(token))
-
-
 def ui_route(
-    path: str,
-    method: str,
-    summary: str,
-    *,
-    blueprint: Blueprint | None = None,
-    signed_in: bool = True,
-    errors: tuple[int, ...] = (),
-    max_form_bytes: int | None = None,
+    path: str, method: str, summary: str, **options: Any
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """A UI page: the session (when ``signed_in``), CSRF on POST, and errors as HTML pages.
-
-    ``blueprint`` is the module's own (default: this module's); the view gets ``(call, session,
-    fields, **uri_params)`` where ``fields`` is the parsed form of a POST (``max_form_bytes``: a
-    form with long fields, such as a template's)."""
-
-    def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
-        @functools.wraps(view)
-        def wrapped(call: Call, **params: str) -> Response:
-            try:
-                session = _session(call) if signed_in else None
-                fields = _fields(call, max_form_bytes) if method == "POST" else {}
-                csrf = text(fields.get("csrf")) or None
-                if session is not None and method == "POST" and not web.csrf_ok(session.token, csrf):
-                    raise _BadCsrf()
-                return view(call, session, fields, **params)
-            except _Redirect as redirect:
-                return see_other(redirect.location)
-            except _BadCsrf:
-                return _forbidden()
-            except DomainError as error:
-                return page(
-                    "ui_error.html",
-                    status=error_page(error).status,
-                    title=error_page(error).title,
-                    detail=error.detail,
-                    session=None,
-                )
-
-        endpoint(
-            blueprint or bp,
-            path,
-            method,
-            summary=summary,
-            tag="ui",
-            permission=None,
-            status=200,
-            errors=(*errors, 400, 413, 415) if method == "POST" else errors,
-            answers="page",
-            redirects=signed_in or method == "POST",
-        )(wrapped)
-        return view
-
-    return decorator
-
-
-def _forbidden() -> Response:
-    return page(
-        "ui_error.html",
-        status=403,
-        title="This form has expired",
-        detail="The form was not sent from this site's page, or its page is too old. Nothing was changed: "
-        "go back, reload the page and try again.",
-        session=None,
-    )
+    """``chalicelib.web.ui.ui_route`` on this module's blueprint (unless ``blueprint`` says another)."""
+    options.setdefault("blueprint", bp)
+    return web_ui.ui_route(path, method, summary, **options)
 
 
 # ------------------------------------------------------------------------------- sign-in
@@ -282,7 +114,7 @@ def ui_login_form(call: Call, session: None, fields: dict[str, Any]) -> Response
 def ui_login(call: Call, session: None, fields: dict[str, Any]) -> Response:
     nonce = web.cookies(call.request.headers.get("cookie")).get(web.LOGIN_COOKIE)
     if not web.same_value(nonce, text(fields.get("login_csrf"))):
-        return _forbidden()
+        return web_ui.forbidden()
     username, password = text(fields.get("username")), fields.get("password")
     next_url = web.safe_next(text(fields.get("next")))
     password_text = password[0] if isinstance(password, list) and password else password
@@ -309,7 +141,7 @@ def ui_login(call: Call, session: None, fields: dict[str, Any]) -> Response:
 def ui_logout(call: Call, session: None, fields: dict[str, Any]) -> Response:
     token = web.cookies(call.request.headers.get("cookie")).get(web.SESSION_COOKIE)
     if token and not web.csrf_ok(token, text(fields.get("csrf")) or None):
-        return _forbidden()
+        return web_ui.forbidden()
     return see_other("/ui/login", {"Set-Cookie": web.clear_cookie(web.SESSION_COOKIE)})
 
 
