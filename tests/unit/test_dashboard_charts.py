@@ -1,4 +1,5 @@
-"""The dashboard's chart geometry (crm.analytics.service): axis maxima, bar lengths, labels, buckets."""
+"""The dashboard's chart geometry (chalicelib.ui.charts) and counts (crm.analytics.service): axis
+maxima, bar lengths, labels, buckets."""
 
 from __future__ import annotations
 
@@ -7,23 +8,25 @@ from itertools import pairwise
 
 import pytest
 
-from crm.analytics import service as dashboard
-from crm.analytics.service import (
+from chalicelib.ui import charts as dashboard
+from chalicelib.ui.charts import (
     PAD,
     VALUE_ROOM,
     WIDTH,
+    bar_chart,
+    compact,
+    grouped_chart,
+    nice_axis,
+    truncate,
+)
+from chalicelib.ui.dev import email_links
+from crm.analytics.service import (
     Pipeline,
     PoolStages,
     SourceCount,
-    bar_chart,
-    compact,
     count_stages,
-    email_links,
-    grouped_chart,
-    nice_axis,
     order_stages,
     reminder_buckets,
-    truncate,
 )
 
 PLOT = WIDTH - 2 * PAD - VALUE_ROOM  # the longest possible bar

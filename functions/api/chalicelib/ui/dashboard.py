@@ -10,6 +10,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.ui import charts
 from chalicelib.ui.candidates import Session, page, ui_route
 from chalicelib.web.endpoint import Call
 from crm.analytics import service as dashboard
@@ -41,15 +42,15 @@ def ui_home(call: Call, session: Session, fields: dict[str, Any]) -> Response:
         due=pending,
         due_more=bool(more),
         pipeline=pipeline,
-        pipeline_chart=dashboard.pipeline_chart(pipeline),
+        pipeline_chart=charts.pipeline_chart(pipeline),
         sources=sources,
-        sources_chart=dashboard.sources_chart(sources),
+        sources_chart=charts.sources_chart(sources),
         known_sources=dashboard.KNOWN_SOURCES,
         campaigns=campaigns,
-        campaigns_chart=dashboard.engagement_chart(campaigns),
+        campaigns_chart=charts.engagement_chart(campaigns),
         engagement=dashboard.ENGAGEMENT,
         buckets=buckets,
-        reminders_chart=dashboard.reminders_chart(buckets, at_least=bool(more_upcoming)),
+        reminders_chart=charts.reminders_chart(buckets, at_least=bool(more_upcoming)),
         caps={
             "pools": dashboard.POOL_CAP,
             "members": dashboard.MEMBER_CAP,

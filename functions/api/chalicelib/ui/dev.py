@@ -7,6 +7,8 @@ outbox reading, the same clock and its ``ClockAdvance`` limits), called with the
 
 from __future__ import annotations
 
+import html as html_module
+import re
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -15,7 +17,7 @@ from pydantic import ValidationError
 from chalicelib.api import dev
 from chalicelib.ui.candidates import Session, page, see_other, text, ui_route
 from chalicelib.web.endpoint import Call
-from crm.analytics.service import email_links
+from chalicelib.web.session import http_url
 from crm.platform import clock
 
 bp = Blueprint(__name__)
@@ -98,3 +100,21 @@ def ui_advance_clock(call: Call, session: Session, fields: dict[str, Any]) -> Re
         errors["amount"] = "This stack's clock cannot be moved (it has no local clock file)."
         return _clock_page(call, session, status=409, values=values, errors=errors)
     return see_other("/ui/dev/clock?done=advanced")
+
+
+_HREF = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_URL = re.compile(r"""https?://[^\s<>"')\]]+""", re.IGNORECASE)
+
+
+def email_links(html: str | None, text: str | None, limit: int = 20) -> list[str]:
+    """The http(s) links of an email (its HTML hrefs, then URLs in its text), each once, in order."""
+    found: list[str] = []
+    candidates = [html_module.unescape(a or b) for a, b in _HREF.findall(html or "")]
+    candidates += _URL.findall(text or "")
+    for candidate in candidates:
+        url = http_url(candidate)
+        if url and url not in found:
+            found.append(url)
+        if len(found) >= limit:
+            break
+    return found
