@@ -274,7 +274,7 @@ def sent_messages() -> list[EmailMessage]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    from crm_tools.devstack.mail import parse_raw
+    from crm.mailing.outbox import parse_raw
 
     backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
     return [parse_raw(m.raw_data) for m in backend.sent_messages if hasattr(m, "raw_data")]

@@ -15,6 +15,14 @@ from chalicelib.web.pages import PAGE_HEADERS, environment
 bp = Blueprint(__name__)
 
 
+def served_routes() -> set[tuple[str, str]]:
+    """The (path, method) pairs of the app this blueprint is registered with."""
+    app = bp._current_app  # Chalice exposes the registered app only this way
+    if app is None:
+        return set()
+    return {(path, method) for path, by_method in app.routes.items() for method in by_method}
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
@@ -31,7 +39,7 @@ class Health(BaseModel):
 )
 def openapi_document(call: Call) -> Response:
     return Response(
-        body=json.dumps(openapi.document()),
+        body=json.dumps(openapi.document(served_routes())),
         status_code=200,
         headers={**SECURITY_HEADERS, "Content-Type": "application/json", "Cache-Control": "max-age=300"},
     )
@@ -47,7 +55,7 @@ def openapi_document(call: Call) -> Response:
     answers="page",
 )
 def api_reference(call: Call) -> Response:
-    document = openapi.document()
+    document = openapi.document(served_routes())
     operations = [
         {"path": path, "method": method.upper(), **operation}
         for path, item in document["paths"].items()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, get_args, get_origin
 
@@ -259,14 +260,22 @@ def _operation(doc: RouteDoc) -> dict[str, Any]:
     return operation
 
 
-@lru_cache(maxsize=1)
-def document() -> dict[str, Any]:
+def document(served: Iterable[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """The OpenAPI document of the routes ``served`` (path, method), by default of every declared
+    route. The app passes its own routes, so a blueprint that was imported but not registered (the
+    local stack's /dev tools, outside ``crm dev``) is never documented."""
+    return _document(None if served is None else frozenset((p, m.upper()) for p, m in served))
+
+
+@lru_cache(maxsize=4)
+def _document(served: frozenset[tuple[str, str]] | None) -> dict[str, Any]:
+    docs = [d for d in ROUTE_DOCS if served is None or (d.path, d.method.upper()) in served]
     paths: dict[str, dict[str, Any]] = {}
-    for doc in ROUTE_DOCS:
+    for doc in docs:
         paths.setdefault(doc.path, {})[doc.method.lower()] = _operation(doc)
-    _, schemas = models_json_schema([(m, "validation") for m in _models(ROUTE_DOCS)], ref_template=REF)
+    _, schemas = models_json_schema([(m, "validation") for m in _models(docs)], ref_template=REF)
     components = dict(schemas.get("$defs", {}))
-    for doc in ROUTE_DOCS:
+    for doc in docs:
         if doc.form or doc.form_body is not None:
             model = doc.form_body or PublicSubmission
             components[form_name(model)] = without_nulls(components[model.__name__])
