@@ -28,6 +28,7 @@ from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import jobs as ui_jobs
 from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import sequences as ui_sequences
+from chalicelib.ui import session as ui_session
 from chalicelib.web.endpoint import problem
 from crm.platform.config import get_settings
 from crm.platform.errors import (
@@ -121,6 +122,7 @@ for blueprint in (
     alerts.bp,
     portal.bp,
     careers.bp,
+    ui_session.bp,
     ui.bp,
     ui_dashboard.bp,
     ui_pools.bp,

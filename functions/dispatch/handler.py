@@ -17,12 +17,12 @@ from crm.platform.config import get_settings
 logger = Logger(service="crm")
 get_settings()  # a missing variable fails here, at cold start, naming it
 processor = BatchProcessor(event_type=EventType.SQS)
-_context: Any = None
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
+    """``lambda_context`` is passed by the batch processor: how long this invocation has left."""
     request = parse_request(record.body)
-    remaining = _context.get_remaining_time_in_millis if _context is not None else None
+    remaining = lambda_context.get_remaining_time_in_millis if lambda_context is not None else None
     audit = dispatch(request, remaining_ms=remaining)
     logger.info(
         "audience dispatched",
@@ -38,8 +38,6 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    global _context
-    _context = context
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -13,19 +13,22 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from crm.mailing.messages import MailJob
-from crm.mailing.sender import RecipientsBusy, Throttled, process
+from crm.mailing.sender import MailSender, RecipientsBusy, Throttled
 from crm.platform.config import get_settings
 from crm.platform.queues import back_off
+from crm.workflows.mail_kinds import plan_for
 
 logger = Logger(service="crm")
 get_settings()  # a missing variable fails here, at cold start, naming it
 processor = BatchProcessor(event_type=EventType.SQS)
+#: The engine with every kind of mail and the real ports (SES, the ledger); one per execution environment.
+sender = MailSender(plan_for)
 
 
 def record_handler(record: SQSRecord) -> None:
     job = MailJob.model_validate(json.loads(record.body))
     try:
-        outcome = process(job)
+        outcome = sender.process(job)
     except (Throttled, RecipientsBusy) as exc:
         back_off(
             record.event_source_arn, record.receipt_handle, int(record.attributes.approximate_receive_count)

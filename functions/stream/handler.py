@@ -11,15 +11,17 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from crm.platform.config import get_settings
-from crm.workflows.table_changes import apply_change
+from crm.workflows.table_changes import TableChanges
 
 logger = Logger(service="crm")
 get_settings()  # a missing variable fails here, at cold start, naming it
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+#: What each change sets in motion (EventBridge for domain events); one per execution environment.
+changes = TableChanges()
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    apply_change(
+    changes.apply(
         event_name=str(record.event_name.name if record.event_name else ""),
         keys=record.dynamodb.keys if record.dynamodb else {},
         old=record.dynamodb.old_image if record.dynamodb else None,

@@ -194,7 +194,8 @@ def scan_pages(
 
 def rebuild_page(items: list[dict[str, Any]]) -> Counts:
     """Bring the candidates of one page up to date; list items without a profile are removed."""
-    from crm.candidates.projections import CandidateProjections, Outcome, is_candidate_profile
+    from crm.candidates.projections import CandidateProjections, Outcome
+    from crm.candidates.repository.projections import is_candidate_profile
     from crm.platform import table
 
     projections = CandidateProjections()

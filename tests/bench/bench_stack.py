@@ -129,7 +129,7 @@ def start(*, list_candidates: int = 30) -> BenchStack:
     import boto3
 
     from crm.candidates.models import PublicSubmission
-    from crm.candidates.repository import CandidateRepository
+    from crm.candidates.service import CandidateService
     from crm.jobs.models import JobCreate
     from crm.jobs.repository import JobRepository
     from crm.platform import aws
@@ -150,7 +150,7 @@ def start(*, list_candidates: int = 30) -> BenchStack:
     reset_settings()
     aws.reset_clients()
     email = "cold.start@example.com"
-    candidate_id, _ = CandidateRepository().intake(
+    candidate_id, _ = CandidateService().intake(
         PublicSubmission(
             email=email, first_name="Cold", last_name="Start", tags=["python", "aws"], location="Berlin"
         ),

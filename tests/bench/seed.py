@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from crm.candidates.models import Candidate
-from crm.candidates.projections import projection_items
+from crm.candidates.repository.projections import projection_items
 from crm.platform.table import to_item
 
 

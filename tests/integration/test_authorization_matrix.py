@@ -611,14 +611,14 @@ def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
     from urllib.parse import parse_qs, urlencode, urlsplit
 
     from crm.candidates.models import CandidateCreate
-    from crm.candidates.repository import CandidateRepository
-    from crm.mailing.sender import signed_portal_url
+    from crm.candidates.service import CandidateService
+    from crm.mailing.links import signed_portal_url
 
     if path == "/public/portal/link":
         return path, json.dumps({"email": unique_email("pl")}).encode(), {"Content-Type": "application/json"}
     candidate_id = w.candidate_id
     if method == "POST":
-        created = CandidateRepository().create(
+        created = CandidateService().create(
             CandidateCreate(email=unique_email("portal"), first_name="Po", last_name="Rt"), actor="test"
         )
         candidate_id = created.id
@@ -632,13 +632,13 @@ def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
 def _confirmation_link(w: World) -> str:
     from crm.alerts.repository import AlertSubscriptionRepository
     from crm.alerts.service import confirm_url
-    from crm.candidates.repository import CandidateRepository
+    from crm.candidates.service import CandidateService
 
     email = unique_email("confirm")
     body = {"email": email, "first_name": "Co", "last_name": "Nf", "location": "Berlin"}
     response = w.call("POST", "/public/job-alerts", body)
     assert response.status_code == 202, response.body
-    candidate_id = CandidateRepository().find_id_by_email(email)
+    candidate_id = CandidateService().find_id_by_email(email)
     assert candidate_id
     pending = (AlertSubscriptionRepository().get(candidate_id) or {})["pending"]
     link = confirm_url(candidate_id, pending["request_id"])

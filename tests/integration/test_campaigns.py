@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from crm.candidates.models import CandidateCreate
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
 from crm.mailing.suppression import SuppressionRepository
 from tests.integration.conftest import Env, json_post
 from tests.support.engagement import Faults, QueueDriver, seed_candidates, sent_messages
@@ -20,7 +20,7 @@ TEMPLATE = {
 
 
 def make_candidates(env: Env, count: int, *, tag: str, consent: bool = True, prefix: str = "c") -> list[str]:
-    repository = CandidateRepository()
+    repository = CandidateService()
     ids = []
     for i in range(count):
         candidate = repository.create(

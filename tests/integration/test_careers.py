@@ -118,9 +118,9 @@ def assert_labelled(page: Page, form: dict[str, Any]) -> None:
 
 
 def stored(email: str) -> str | None:
-    from crm.candidates.repository import CandidateRepository
+    from crm.candidates.service import CandidateService
 
-    return CandidateRepository().find_id_by_email(email)
+    return CandidateService().find_id_by_email(email)
 
 
 # ---------------------------------------------------------------------------------- pages
@@ -247,13 +247,13 @@ def test_applying_as_a_browser_redirects_to_the_thank_you_page(env: Env) -> None
     assert header(response, "Location") == "/careers/thanks?form=application"
     assert response.body in (b"", "", None)
 
-    from crm.candidates.repository import CandidateRepository
+    from crm.candidates.service import CandidateService
 
     candidate_id = stored(email)
     assert candidate_id
-    applications = CandidateRepository().applications(candidate_id)
+    applications = CandidateService().applications(candidate_id)
     assert [a.job_id for a in applications] == [job["id"]]
-    candidate = CandidateRepository().get(candidate_id)
+    candidate = CandidateService().get(candidate_id)
     assert candidate.consents["marketing"].granted
 
     again = browser_post(

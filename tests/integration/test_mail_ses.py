@@ -15,7 +15,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from crm.mailing.compose import SendRejected, SendThrottled, SesMailer, compose
+from crm.mailing.compose import compose
+from crm.mailing.mailer import SendRejected, SendThrottled, SesMailer
 from crm.platform import aws
 from crm.platform.config import reset_settings
 

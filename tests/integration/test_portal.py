@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 import boto3
 import pytest
 
-from crm.mailing.sender import signed_portal_url
+from crm.mailing.links import signed_portal_url
 from crm.platform.signing import sign
 from tests.integration.conftest import Env, json_post
 from tests.support import engagement

@@ -13,13 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from crm.candidates.projections import (
-    CandidateProjections,
-    Outcome,
-    delete_orphans,
-    plan_rebuild,
-    projection_items,
-)
+from crm.candidates.projections import CandidateProjections, Outcome
+from crm.candidates.repository.projections import delete_orphans, plan_rebuild, projection_items
 from crm.platform import table
 from crm_tools import projections_rebuild
 from crm_tools.cli import main

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from crm.candidates.service import submit
+from crm.candidates.service import CandidateService
 from crm.platform import aws
 from crm.platform.config import reset_settings
 from crm_tools.devstack.moto import LocalMotoServer
@@ -48,7 +48,9 @@ def test_thirty_racing_submissions_of_one_email_leave_one_candidate(moto_server)
 
     def submit_one(i: int) -> None:
         barrier.wait()
-        submit({"email": spellings[i % 4], "first_name": f"R{i}", "last_name": "Acer", "tags": [f"t{i % 3}"]})
+        CandidateService().submit(
+            {"email": spellings[i % 4], "first_name": f"R{i}", "last_name": "Acer", "tags": [f"t{i % 3}"]}
+        )
 
     with ThreadPoolExecutor(max_workers=30) as pool:
         list(pool.map(submit_one, range(30)))

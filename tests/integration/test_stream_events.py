@@ -6,7 +6,6 @@ import boto3
 import pytest
 
 from crm.platform.events import InMemoryPublisher
-from crm.workflows import table_changes as stream_changes
 from tests.integration.conftest import json_post
 
 
@@ -85,7 +84,7 @@ def test_a_failing_record_is_reported_alone_and_retried(env):
         )
         ids.append(r.json_body["id"])
     flaky = FlakyPublisher(fail_for=ids[1])
-    stream_changes.set_publisher(flaky)
+    env.pump.use_publisher(flaky)
     try:
         failures = env.pump.drain()
         assert len(failures) == 1  # only b's record, by its sequence number
@@ -94,7 +93,7 @@ def test_a_failing_record_is_reported_alone_and_retried(env):
         listed = env.client.http.get("/v1/candidates", headers=env.auth("recruiter")).json_body["items"]
         assert {c["id"] for c in listed} >= {ids[0], ids[2]}
     finally:
-        stream_changes.set_publisher(None)
+        env.pump.use_publisher(None)
 
 
 def test_a_replayed_old_record_does_not_overwrite_newer_lists(env):
@@ -110,14 +109,14 @@ def test_a_replayed_old_record_does_not_overwrite_newer_lists(env):
         body=json.dumps({"version": 1, "first_name": "New"}),
         headers={"Content-Type": "application/json", **env.auth("recruiter")},
     )
-    stream_changes.set_publisher(InMemoryPublisher())
+    env.pump.use_publisher(InMemoryPublisher())
     try:
         assert env.pump.drain() == []
         # replay everything from the start, as a retried batch would
         env.pump.last_sequence.clear()
         assert env.pump.drain() == []
     finally:
-        stream_changes.set_publisher(None)
+        env.pump.use_publisher(None)
     [listed] = env.client.http.get("/v1/candidates?q=new", headers=env.auth("recruiter")).json_body["items"]
     assert listed["first_name"] == "New" and listed["version"] == 2
     assert env.client.http.get("/v1/candidates?q=old", headers=env.auth("recruiter")).json_body["items"] == []

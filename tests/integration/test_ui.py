@@ -323,7 +323,7 @@ def test_invalid_email_is_422_next_to_the_field_with_the_typed_value(env: Env, s
 
 
 def test_hostile_values_are_text(env: Env, session: str) -> None:
-    from crm.candidates.repository import CandidateRepository
+    from crm.candidates.service import CandidateService
     from crm.platform import table
 
     candidate = make_candidate(env, first_name="<script>alert(1)</script>")
@@ -335,7 +335,7 @@ def test_hostile_values_are_text(env: Env, session: str) -> None:
         UpdateExpression="SET linkedin_url = :u",
         ExpressionAttributeValues={":u": {"S": "javascript:alert(1)"}},
     )
-    assert CandidateRepository().get(candidate["id"]).linkedin_url == "javascript:alert(1)"
+    assert CandidateService().get(candidate["id"]).linkedin_url == "javascript:alert(1)"
     env.pump.drain()
     body = get(env, f"/ui/candidates/{candidate['id']}", session).body.decode()
     assert "<script>alert(1)" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body

@@ -30,9 +30,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from crm.mailing import sender
-from crm.mailing.compose import SendThrottled, SesMailer
+from crm.mailing.mailer import SendThrottled, SesMailer
+from crm.mailing.sender import MailSender
 from crm.platform import clock
+from crm.workflows.mail_kinds import plan_for
 from crm_tools.devstack.runtime import LambdaContext, sqs_event_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +104,11 @@ class Source:
 def worker_handler(function: str, worker: int) -> Callable[..., Any]:
     """The function's handler as a separate Lambda execution environment would load it: its own
     module instance (Powertools' batch processor keeps per-invocation state on the module)."""
+    return worker_module(function, worker).handler  # type: ignore[no-any-return]
+
+
+def worker_module(function: str, worker: int) -> Any:
+    """The handler module of one worker (see ``worker_handler``)."""
     code_dir = ROOT / "functions" / function
     if str(code_dir) not in sys.path:
         sys.path.insert(0, str(code_dir))
@@ -114,7 +120,7 @@ def worker_handler(function: str, worker: int) -> Callable[..., Any]:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    return module.handler  # type: ignore[no-any-return]
+    return module
 
 
 _MOTO_LOCK = threading.RLock()
@@ -147,7 +153,9 @@ class QueueDriver:
         self._undo_serialise = _serialise_moto()
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.mailer = FaultyMailer(self.faults)
-        sender.set_mailer(self.mailer)
+        # Every mail worker sends through the faulty mailer (the ledger and locks stay real).
+        for worker in range(2):
+            worker_module("mail", worker).sender = MailSender(plan_for, mailer=self.mailer)
         self.sources = []
         for name, function in (("dispatch", "dispatch"), ("mail", "mail")):
             url = queues[name]
@@ -166,7 +174,8 @@ class QueueDriver:
         self.errors: list[str] = []
 
     def close(self) -> None:
-        sender.set_mailer(None)
+        for worker in range(2):
+            worker_module("mail", worker).sender = MailSender(plan_for)
         self._undo_serialise()
 
     def run(self, max_rounds: int = 500, *, only: str | None = None) -> None:

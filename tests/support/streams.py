@@ -9,16 +9,19 @@ from typing import Any
 
 import boto3
 
+from crm.platform.events import EventPublisher
+from crm.workflows.table_changes import TableChanges
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _handler() -> Any:
+def _handler_module() -> Any:
     path = str(ROOT / "functions" / "stream")
     if path not in sys.path:
         sys.path.insert(0, path)
     import handler
 
-    return handler.handler
+    return handler
 
 
 class StreamPump:
@@ -33,7 +36,12 @@ class StreamPump:
         ddb = boto3.client("dynamodb", region_name=region)
         self.arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
         self.last_sequence: dict[str, str] = {}
-        self.handler = _handler()
+        self.module = _handler_module()
+        self.handler = self.module.handler
+
+    def use_publisher(self, publisher: EventPublisher | None) -> None:
+        """Send the stream function's domain events to ``publisher`` (None: EventBridge again)."""
+        self.module.changes = TableChanges(publisher=publisher)
 
     def drain(self) -> list[dict[str, Any]]:
         """Deliver every new record once; returns the batch failures reported (if any).

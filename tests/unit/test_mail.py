@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from crm.mailing.compose import InMemoryMailer, SendThrottled, compose, display, recipients_of
+from crm.mailing.compose import compose, display, recipients_of
+from crm.mailing.mailer import InMemoryMailer, SendThrottled
 from crm.platform import clock
 
 

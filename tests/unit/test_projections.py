@@ -1,5 +1,5 @@
 from crm.candidates.models import CandidateFilter
-from crm.candidates.projections import candidate_list_query, dimensions, projection_items
+from crm.candidates.repository.projections import candidate_list_query, dimensions, projection_items
 
 CANDIDATE = {
     "id": "c1",

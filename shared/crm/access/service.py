@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from crm.access.models import LoginRequest, Tokens
-from crm.api_keys.repository import ApiKeyRepository
+from crm.api_keys.service import ApiKeyService
 from crm.platform import identity
 from crm.platform.config import get_settings
 from crm.platform.errors import Forbidden, RateLimited, Unauthenticated
@@ -175,7 +175,7 @@ def authenticate(headers: Any) -> Principal | None:
         return verify_token(token.strip())
     api_key = headers.get("x-api-key")
     if api_key:
-        record = ApiKeyRepository().authenticate(api_key.strip())
+        record = ApiKeyService().authenticate(api_key.strip())
         if record is None:
             raise Unauthenticated("The API key is not valid.")
         return Principal(kind="api_key", subject=record.id, scope=record.scope)

@@ -14,12 +14,13 @@ from typing import Any
 
 from crm.platform import table
 from crm.platform.errors import NotFound
+from crm.platform.keys import person_partition
 
 SUBSCRIBERS_PARTITION = "ALERTSUBS"
 
 
 def subscription_key(candidate_id: str) -> tuple[str, str]:
-    return f"CAND#{candidate_id}", "ALERTSUB"
+    return person_partition(candidate_id), "ALERTSUB"
 
 
 def request_operation(

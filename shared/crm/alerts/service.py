@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from crm.alerts.models import JobAlertSubmission
 from crm.alerts.repository import AlertSubscriptionRepository, request_operation
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
 from crm.jobs.models import Job
 from crm.platform.config import get_settings
 from crm.platform.errors import NotFound
@@ -46,7 +46,7 @@ def subscribe(fields: dict[str, Any]) -> None:
             )
         ]
 
-    CandidateRepository().intake(submission, source=SOURCE, more_operations=subscription)
+    CandidateService().intake(submission, source=SOURCE, more_operations=subscription)
 
 
 def confirm_url(candidate_id: str, request_id: str) -> str:
@@ -63,7 +63,7 @@ def confirm(token: str | None) -> dict[str, Any]:
         raise InvalidLink("This link is not valid.")
     try:
         subscription = AlertSubscriptionRepository().confirm(candidate_id, request_id, now=utcnow())
-        repository = CandidateRepository()
+        repository = CandidateService()
         candidate = repository.get(candidate_id)
     except NotFound as exc:
         raise InvalidLink("This link is no longer valid. Subscribe again on the career site.") from exc
@@ -100,6 +100,11 @@ class AlertService:
 
     def get(self, candidate_id: str) -> dict[str, Any] | None:
         return self.repository.get(candidate_id)
+
+    def matching_subscribers_page(self, job: Job, cursor: str | None) -> tuple[list[str], str | None]:
+        """One page of the confirmed subscribers, as the ids of those whose criteria match ``job``."""
+        subscriptions, next_cursor = self.repository.subscribers_page(cursor)
+        return [s["candidate_id"] for s in subscriptions if matches(job, s)], next_cursor
 
     def subscribers_page(
         self, cursor: str | None, *, limit: int = 500

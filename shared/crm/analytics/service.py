@@ -12,12 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crm.campaigns.models import Campaign
-from crm.campaigns.repository import CampaignRepository
+from crm.campaigns.service import CampaignService
 from crm.candidates.models import CandidateCreate
-from crm.candidates.service import JOB_APPLICATION, TALENT_NETWORK
-from crm.platform import table
+from crm.candidates.service import JOB_APPLICATION, TALENT_NETWORK, CandidateService
 from crm.pools.models import Pool
-from crm.pools.repository import PoolRepository
+from crm.pools.service import PoolService
 
 # ------------------------------------------------------------------------------ what is read
 
@@ -101,27 +100,14 @@ def count_stages(pool_id: str, members: Iterable[Mapping[str, Any]]) -> dict[str
 
 
 def _pool_members(pool_id: str) -> tuple[dict[str, int], bool]:
-    """Stage counts of one pool's members (its gsi1 list projection, only the stage read)."""
-    members: list[dict[str, Any]] = []
-    items = table.query_all(
-        key_condition="gsi1pk = :pk",
-        values={":pk": {"S": f"CANDPOOL#{pool_id}"}},
-        index="gsi1",
-        projection="#pools.#pool",
-        names={"#pools": "pools", "#pool": pool_id},
-    )
-    truncated = False
-    for item in items:
-        if len(members) >= MEMBER_CAP:
-            truncated = True
-            break
-        members.append(table.from_item(item))
+    """Stage counts of one pool's members (its list projection, only the stage read)."""
+    members, truncated = CandidateService().pool_member_stages(pool_id, cap=MEMBER_CAP)
     return count_stages(pool_id, members), truncated
 
 
 def read_pipeline() -> Pipeline:
     pools: list[Pool]
-    pools, more = PoolRepository().list_page(limit=POOL_CAP, cursor=None)
+    pools, more = PoolService().list_page(limit=POOL_CAP, cursor=None)
     stages = []
     for pool in pools:
         counts, truncated = _pool_members(pool.id)
@@ -130,22 +116,8 @@ def read_pipeline() -> Pipeline:
 
 
 def _source_count(source: str) -> SourceCount:
-    params: dict[str, Any] = {
-        "TableName": table.table_name(),
-        "IndexName": "gsi1",
-        "KeyConditionExpression": "gsi1pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": f"CANDSOURCE#{source}"}},
-        "Select": "COUNT",
-    }
-    count = 0
-    for _ in range(SOURCE_PAGES):
-        response = table.query(**params)
-        count += int(response.get("Count", 0))
-        last = response.get("LastEvaluatedKey")
-        if not last:
-            return SourceCount(source, count)
-        params["ExclusiveStartKey"] = last
-    return SourceCount(source, count, at_least=True)
+    count, at_least = CandidateService().count_by_source(source, max_pages=SOURCE_PAGES)
+    return SourceCount(source, count, at_least=at_least)
 
 
 def read_sources(sources: Sequence[str] = KNOWN_SOURCES) -> list[SourceCount]:
@@ -155,7 +127,7 @@ def read_sources(sources: Sequence[str] = KNOWN_SOURCES) -> list[SourceCount]:
 
 
 def read_campaigns(limit: int = CAMPAIGNS) -> list[Campaign]:
-    campaigns, _ = CampaignRepository().list_page(limit=limit, cursor=None)
+    campaigns, _ = CampaignService().list_page(limit=limit, cursor=None)
     return campaigns
 
 

@@ -1,11 +1,16 @@
-"""CampaignRepository. Items: CAMPAIGN#<id>/CAMPAIGN, in gsi1 under CAMPAIGNS (newest first).
+"""CampaignRepository. Items: CAMPAIGN#<id>/CAMPAIGN, in gsi1 under CAMPAIGNS (newest first), and
+one *tally* per mail message, CAMPAIGN#<id>/TALLY#<digest of its recipients>.
 
-The campaign item carries its status, its dispatch progress (``crm.dispatch.repository``, with the
-``stat_recipients`` counter) and the SES engagement counters (``stat_delivered`` ...), each moved
-in a transaction that also marks the delivery record, so a repeated SES event never counts twice.
-Sent, suppressed and failed come from one *tally* item per mail message
-(``CAMPAIGN#<id>/TALLY#<digest>``), rewritten whole by every attempt at that message, so retries
-never count twice either; reading a campaign sums its tallies (one Query).
+The campaign item carries its status, its dispatch progress (``crm.dispatch``, with the
+``stat_recipients`` counter), the SES engagement counters (``stat_delivered`` ...) and, once the
+campaign is sent, its sent, suppressed and failed totals (``stat_sent`` ...), rolled up from the
+tallies. A tally is rewritten whole by every attempt at its message, so retries never count twice;
+an engagement counter moves in a transaction that also marks the event on the delivery record
+(``crm.mailing.deliveries``), so a repeated SES event never counts twice either.
+
+The audience is read from the candidate list projections (``crm.candidates.projections`` builds
+the key condition: the most selective dimension is the key, the other conditions filter), ids
+only, so a page of 500 is a few kilobytes. Never a Scan.
 """
 
 from __future__ import annotations
@@ -13,59 +18,42 @@ from __future__ import annotations
 from typing import Any
 
 from crm.campaigns.models import Campaign, CampaignCreate, CampaignStats
-from crm.dispatch.repository import DispatchProgress
-from crm.mailing.repository import delivery_key, message_digest
 from crm.platform import table
 from crm.platform.errors import NotFound
 from crm.platform.ids import iso, new_id, utcnow
 
 STAT_NAMES = tuple(CampaignStats.model_fields)
-ENGAGEMENT_EVENTS = ("delivered", "bounced", "complained", "opened", "clicked")
+#: What a campaign's tallies add up: the final states of its recipients.
+TALLIED = ("sent", "suppressed", "failed")
+Totals = dict[str, int]
 
 
 def campaign_key(campaign_id: str) -> tuple[str, str]:
     return f"CAMPAIGN#{campaign_id}", "CAMPAIGN"
 
 
-def scope(campaign_id: str) -> str:
-    return f"campaign#{campaign_id}"
-
-
-def _tallies(campaign_id: str) -> dict[str, int]:
-    """Sent, suppressed and failed: the sum of the campaign's per-message tallies."""
-    totals = {"sent": 0, "suppressed": 0, "failed": 0}
-    for item in table.query_all(
-        key_condition="pk = :pk AND begins_with(sk, :tally)",
-        values={":pk": {"S": campaign_key(campaign_id)[0]}, ":tally": {"S": "TALLY#"}},
-    ):
-        for name in totals:
-            totals[name] += int(item.get(name, {}).get("N", 0))
-    return totals
-
-
 def _campaign(item: dict[str, Any]) -> Campaign:
+    """The campaign as its item holds it (status as stored, stats from its counters)."""
     values = table.from_item(item)
-    counters = {name: int(values.get(f"stat_{name}", 0)) for name in STAT_NAMES}
-    if values.get("launched_at"):
-        counters.update(_tallies(values["id"]))
-    stats = CampaignStats(**counters)
-    status = values["status"]
-    finished = stats.sent + stats.suppressed + stats.failed >= stats.recipients
-    if status == "sending" and values.get("dispatched_at") and finished:
-        status = "sent"
+    stats = CampaignStats(**{name: int(values.get(f"stat_{name}", 0)) for name in STAT_NAMES})
     return Campaign(
         id=values["id"],
         name=values["name"],
         template_id=values["template_id"],
         audience=values.get("audience") or {},
         send_at=values.get("send_at"),
-        status=status,
+        status=values["status"],
         stats=stats,
         launched_at=values.get("launched_at"),
         dispatched_at=values.get("dispatched_at"),
         created_at=values["created_at"],
         updated_at=values["updated_at"],
     )
+
+
+def _add_tally(totals: Totals, item: dict[str, Any]) -> None:
+    for name in TALLIED:
+        totals[name] += int(item.get(name, {}).get("N", 0))
 
 
 class CampaignRepository:
@@ -105,6 +93,7 @@ class CampaignRepository:
         return str(item["template_id"]["S"])
 
     def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[Campaign], str | None]:
+        """One Query: the items alone, never their tallies."""
         items, next_cursor = table.query_page(
             key_condition="gsi1pk = :pk",
             values={":pk": {"S": "CAMPAIGNS"}},
@@ -115,25 +104,67 @@ class CampaignRepository:
         )
         return [_campaign(i) for i in items], next_cursor
 
-    def launch(self, campaign_id: str, *, status: str, now: str) -> tuple[Campaign, bool]:
-        """Move a draft to ``scheduled`` or ``sending``. Returns (campaign, whether this call launched it);
-        launching again changes nothing."""
+    # ------------------------------------------------------------------ tallies
+
+    def tallies(self, campaign_id: str) -> Totals:
+        """Sent, suppressed and failed: the sum of the campaign's per-message tallies (one Query a page)."""
+        totals = dict.fromkeys(TALLIED, 0)
+        for item in table.query_all(
+            key_condition="pk = :pk AND begins_with(sk, :tally)",
+            values={":pk": {"S": campaign_key(campaign_id)[0]}, ":tally": {"S": "TALLY#"}},
+        ):
+            _add_tally(totals, item)
+        return totals
+
+    def with_tallies(self, campaign_id: str) -> tuple[Campaign, Totals]:
+        """The campaign's item and the sum of its tallies in one strongly consistent Query of its
+        partition (more only for a campaign of more than a few thousand messages)."""
+        params: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": campaign_key(campaign_id)[0]}},
+            "ConsistentRead": True,
+        }
+        campaign: Campaign | None = None
+        totals = dict.fromkeys(TALLIED, 0)
+        while True:
+            response = table.query(**params)
+            for item in response.get("Items", []):
+                sort_key = item["sk"]["S"]
+                if sort_key == "CAMPAIGN":
+                    campaign = _campaign(item)
+                elif sort_key.startswith("TALLY#"):
+                    _add_tally(totals, item)
+            if not response.get("LastEvaluatedKey"):
+                break
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        if campaign is None:
+            raise NotFound(f"No campaign with id {campaign_id}.")
+        return campaign, totals
+
+    def write_tally(self, campaign_id: str, digest: str, totals: Totals) -> None:
+        """One mail message's final states (a rewrite of the same message's tally is harmless:
+        final states never change)."""
+        pk, _ = campaign_key(campaign_id)
+        item = {"pk": pk, "sk": f"TALLY#{digest}", "type": "campaign_tally", **totals}
+        table.put(table.to_item(item))
+
+    # ------------------------------------------------------------------ status
+
+    def launch(self, campaign_id: str, *, status: str, now: str) -> bool:
+        """Move a draft to ``scheduled`` or ``sending``; False when it is no longer a draft."""
         pk, sk = campaign_key(campaign_id)
-        try:
-            table.update(
-                table.key(pk, sk),
-                "SET #status = :status, launched_at = :now, updated_at = :now",
-                condition="attribute_exists(pk) AND #status = :draft",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":status": {"S": status},
-                    ":draft": {"S": "draft"},
-                    ":now": {"S": now},
-                },
-            )
-        except table.ConditionFailed:
-            return self.get(campaign_id), False
-        return self.get(campaign_id), True
+        return table.write_if(
+            "update_item",
+            Key=table.key(pk, sk),
+            UpdateExpression="SET #status = :status, launched_at = :now, updated_at = :now",
+            ConditionExpression="attribute_exists(pk) AND #status = :draft",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":status": {"S": status},
+                ":draft": {"S": "draft"},
+                ":now": {"S": now},
+            },
+        )
 
     def set_send_at(self, campaign_id: str, send_at: str | None, *, now: str) -> bool:
         """Set (or, with ``None``, clear) a draft's send time; False when it is no longer a draft."""
@@ -169,46 +200,31 @@ class CampaignRepository:
             },
         )
 
-    def progress(self, campaign_id: str) -> DispatchProgress:
-        return DispatchProgress(*campaign_key(campaign_id))
+    def mark_sent(self, campaign_id: str, totals: Totals) -> bool:
+        """A sending campaign becomes ``sent`` with its totals rolled up (False if it was already)."""
+        pk, sk = campaign_key(campaign_id)
+        values: dict[str, Any] = {f":{name}": {"N": str(totals[name])} for name in TALLIED}
+        values |= {":sent_status": {"S": "sent"}, ":sending": {"S": "sending"}}
+        return table.write_if(
+            "update_item",
+            Key=table.key(pk, sk),
+            UpdateExpression="SET #status = :sent_status, "
+            + ", ".join(f"stat_{name} = :{name}" for name in TALLIED),
+            ConditionExpression="#status = :sending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
 
-    def tally(self, campaign_id: str, recipients: list[str], states: dict[str, str]) -> None:
-        """The final states of one mail message's recipients, as one tally item (a rewrite of the
-        same message's tally is harmless: final states never change)."""
-        totals = {"sent": 0, "suppressed": 0, "failed": 0}
-        for state in states.values():
-            totals["suppressed" if state == "skipped" else state] += 1
-        pk, _ = campaign_key(campaign_id)
-        item = {"pk": pk, "sk": f"TALLY#{message_digest(recipients)}", "type": "campaign_tally", **totals}
-        table.put(table.to_item(item))
+    def progress_item(self, campaign_id: str) -> tuple[str, str]:
+        """The item the dispatcher keeps this campaign's progress on: the campaign's own."""
+        return campaign_key(campaign_id)
 
-    def record_event(self, campaign_id: str, recipient: str, event: str) -> bool:
-        """Count one SES engagement event (delivered, opened, ...) once per recipient."""
-        pk, sk = delivery_key(scope(campaign_id), recipient)
-        operations = [
-            {
-                "Update": {
-                    "Key": table.key(pk, sk),
-                    "UpdateExpression": "ADD events :event",
-                    "ConditionExpression": "attribute_exists(pk) AND NOT contains(events, :name)",
-                    "ExpressionAttributeValues": {
-                        ":event": table.string_set([event]),
-                        ":name": {"S": event},
-                    },
-                }
-            },
-            {
-                "Update": {
-                    "Key": table.key(*campaign_key(campaign_id)),
-                    "UpdateExpression": f"ADD stat_{event} :one",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}},
-                }
-            },
-        ]
-        try:
-            table.transact(operations)
-        except table.TransactionCancelled as cancelled:
-            if cancelled.only_first_failed:
-                return False
-            raise
-        return True
+    def engagement_counter(self, campaign_id: str, event: str) -> dict[str, Any]:
+        """A transaction operation counting one SES event (``delivered``, ``opened``...)."""
+        return {
+            "Update": {
+                "Key": table.key(*campaign_key(campaign_id)),
+                "UpdateExpression": f"ADD stat_{event} :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }

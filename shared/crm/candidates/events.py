@@ -8,6 +8,11 @@ from typing import Any
 from crm.platform.events import DomainEvent
 
 
+def is_application(keys: dict[str, Any]) -> bool:
+    """Whether a changed item (its keys) is one of a person's applications."""
+    return str(keys.get("sk", "")).startswith("APP#")
+
+
 def events_from_change(
     event_name: str,
     keys: dict[str, Any],

@@ -5,6 +5,7 @@ reaches a repository; every record the API returns is one of these.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -190,6 +191,10 @@ class CandidateSummary(Model):
     updated_at: str
 
 
+#: What a list shows of a candidate, and what each list projection carries.
+SUMMARY_FIELDS: tuple[str, ...] = tuple(CandidateSummary.model_fields)
+
+
 class CandidateFilter(Model):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
@@ -239,3 +244,18 @@ class ResumeLink(Model):
 
 class Received(Model):
     status: Literal["received"] = "received"
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    """What a public form changes on the person its email already names (the rules:
+    ``crm.candidates.service.merge_plan``). Each field of ``fill`` is written only where the
+    profile has no value, so a form never overwrites what is there; ``tags`` and ``sources`` are
+    added to the sets on the profile; ``consent`` is recorded when the form grants one (a form
+    never withdraws one); ``detail`` is what the timeline's ``merged`` entry says."""
+
+    fill: dict[str, str]
+    tags: list[str]
+    sources: list[str]
+    consent: Consent | None
+    detail: dict[str, Any] = field(default_factory=dict)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 
 from crm.platform.config import get_settings
 from crm.platform.errors import ValidationFailed
@@ -66,13 +67,28 @@ class ResumeStore:
         self.objects = objects or ObjectStore(get_settings().resume_bucket)
 
     def put(self, candidate_id: str, upload: Upload, kind: str) -> str:
-        key = f"resumes/{candidate_id}/{new_id()}.{kind}"
+        key = f"{self.prefix(candidate_id)}{new_id()}.{kind}"
         self.objects.put(key, upload.data, content_type=CONTENT_TYPES[kind], filename=f"resume.{kind}")
         return key
 
     def download_url(self, key: str, *, expires_in: int = 300) -> str:
         return self.objects.download_url(key, expires_in=expires_in)
 
-    def delete_all(self, candidate_id: str) -> int:
-        """Delete every version of every object under the candidate's prefix."""
-        return self.objects.delete_all_versions(f"resumes/{candidate_id}/")
+    def delete(self, key: str) -> int:
+        """Delete every version of one resume."""
+        return self.objects.delete_all_versions(key)
+
+    def delete_all(self, candidate_id: str, *, also: Iterable[str] = ()) -> int:
+        """Delete every version of every object under the candidate's prefix, and of each of
+        ``also`` (keys the candidate's applications name) that lies elsewhere: a form that lost
+        a race stored its resume before it knew whose it was."""
+        prefix = self.prefix(candidate_id)
+        deleted = self.objects.delete_all_versions(prefix)
+        for key in sorted(set(also)):
+            if not key.startswith(prefix):
+                deleted += self.delete(key)
+        return deleted
+
+    @staticmethod
+    def prefix(candidate_id: str) -> str:
+        return f"resumes/{candidate_id}/"

@@ -1,6 +1,12 @@
-"""Career-site intake: talent-network sign-ups and job applications.
+"""A person's rules: career-site intake (and the merge policy for a known email), a recruiter's
+changes, consent decisions, erasure; and what other slices (and the web layer) use of this slice.
 
-The answer is the same for a new and a known email, and for a honeypot hit, so the public
+The rules are plain functions of their input (:func:`merge_plan`, :func:`new_person`,
+:func:`recruiter_consent`, ...), so they are unit-tested without a table; ``CandidateService``
+applies them through its repository and ports, each a constructor argument with the real one as
+its default.
+
+Intake answers the same for a new and a known email, and for a honeypot hit, so the public
 endpoints never reveal who is known. An ``Idempotency-Key`` makes a retried POST a no-op
 (Powertools idempotency, persisted in the same table).
 """
@@ -9,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
-from typing import Any
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from crm.candidates.models import (
     Activity,
@@ -20,70 +28,143 @@ from crm.candidates.models import (
     CandidateFilter,
     CandidatePatch,
     CandidateSummary,
+    Consent,
+    MergePlan,
     Note,
     NoteCreate,
     PublicSubmission,
+    Topic,
 )
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.repository import CandidateRepository, LostRace, ProjectionRepository
+from crm.candidates.repository.candidates import Operations
 from crm.candidates.resumes import ResumeStore, validate_resume
-from crm.jobs.repository import JobRepository
+from crm.jobs.service import JobService
 from crm.platform.config import get_settings
-from crm.platform.errors import Conflict, ValidationFailed
+from crm.platform.errors import Conflict, NotFound, ValidationFailed, VersionConflict
 from crm.platform.forms import Upload, is_bot, parse_fields
 from crm.platform.idempotency import persistence_layer
+from crm.platform.ids import new_id, utcnow
 
 TALENT_NETWORK = "talent-network"
 JOB_APPLICATION = "job-application"
+#: How the timeline names a career-site form.
+INTAKE_ACTOR = "career-site"
+#: The fields a public form may fill on a known person (where the record has none).
+FORM_FILLS = ("first_name", "last_name", "phone", "location", "linkedin_url")
+#: The campaign fields of an application, kept with it when the form sends them.
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "referral_code")
+MAX_RACE_RETRIES = 10
+#: How long a resume download link works.
+RESUME_LINK_SECONDS = 300
+
+#: ``more_operations(candidate_id, now)``: writes another slice adds to an intake's transaction.
+MoreOperations = Callable[[str, str], Operations]
 
 
-def submit(
-    fields: dict[str, Any],
-    *,
-    resume: Upload | None = None,
-    job_id: str | None = None,
-    idempotency_key: str | None = None,
-    lambda_context: Any = None,
-) -> None:
-    """Validate and store one career-site submission. Raises domain errors; returns nothing
-    a caller could use to tell a new person from a known one."""
-    if job_id is not None:
-        JobRepository().get_open(job_id)
-    if is_bot(fields):
-        return  # the same answer as everyone, and nothing stored
-    submission = parse_fields(PublicSubmission, fields)
-    resume_kind = validate_resume(resume) if resume is not None else None
-    if idempotency_key:
-        _idempotent_store()(
-            lambda_context=lambda_context,
-            request={
-                "key": f"{job_id or TALENT_NETWORK}#{idempotency_key}",
-                "fingerprint": _fingerprint(submission, resume, job_id),
-            },
-            submission=submission,
-            resume=resume,
-            resume_kind=resume_kind,
-            job_id=job_id,
-        )
-    else:
-        _store(submission=submission, resume=resume, resume_kind=resume_kind, job_id=job_id)
+# ---------------------------------------------------------------------------------- the rules
 
 
-def _store(
-    *, submission: PublicSubmission, resume: Upload | None, resume_kind: str | None, job_id: str | None
-) -> dict[str, str]:
-    store = ResumeStore()
+def form_consents(marketing: bool | None, source: str, now: str) -> dict[str, Consent]:
+    """The consents a new record starts with: the marketing decision, when one was given."""
+    if marketing is None:
+        return {}
+    return {"marketing": Consent(topic="marketing", granted=marketing, at=now, source=source)}
 
-    def resume_key_for(candidate_id: str) -> str:
-        assert resume is not None and resume_kind is not None
-        return store.put(candidate_id, resume, resume_kind)
 
-    CandidateRepository().intake(
-        submission,
-        source=JOB_APPLICATION if job_id else TALENT_NETWORK,
-        job_id=job_id,
-        resume_key_for=resume_key_for if resume is not None else None,
+def new_candidate(data: CandidateCreate, *, candidate_id: str, now: str) -> Candidate:
+    """A person a recruiter or an integration adds; an explicit marketing yes or no is recorded."""
+    return Candidate(
+        id=candidate_id,
+        email=data.email,
+        first_name=data.first_name,
+        last_name=data.last_name,
+        phone=data.phone,
+        location=data.location,
+        linkedin_url=data.linkedin_url,
+        tags=data.tags,
+        source=data.source,
+        sources=[data.source],
+        consents=form_consents(data.marketing_consent, data.source, now),
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
-    return {"status": "received"}
+
+
+def new_person(submission: PublicSubmission, *, candidate_id: str, source: str, now: str) -> Candidate:
+    """A person a public form adds. Only a ticked consent box is recorded: an unticked one is no
+    decision at all."""
+    return Candidate(
+        id=candidate_id,
+        email=submission.email,
+        first_name=submission.first_name,
+        last_name=submission.last_name,
+        phone=submission.phone,
+        location=submission.location,
+        linkedin_url=submission.linkedin_url,
+        tags=submission.tags,
+        source=source,
+        sources=[source],
+        consents=form_consents(submission.marketing_consent or None, source, now),
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def merge_plan(submission: PublicSubmission, *, source: str, now: str) -> MergePlan:
+    """What a public form may change on a person already known by its email: it fills the
+    person's empty fields among :data:`FORM_FILLS` (never overwriting one), adds its tags and its
+    source, and grants the marketing consent only when its box is ticked (an unticked box never
+    withdraws one). The email, names a recruiter typed, pools and other consents stay as they are."""
+    fill = {name: value for name in FORM_FILLS if (value := getattr(submission, name))}
+    detail: dict[str, Any] = {"source": source, "tags_added": submission.tags}
+    consent = None
+    if submission.marketing_consent:
+        consent = Consent(topic="marketing", granted=True, at=now, source=source)
+        detail["marketing_consent"] = True
+    return MergePlan(fill=fill, tags=list(submission.tags), sources=[source], consent=consent, detail=detail)
+
+
+def application_for(
+    submission: PublicSubmission,
+    *,
+    candidate_id: str,
+    job_id: str,
+    source: str,
+    resume_key: str | None,
+    now: str,
+) -> Application:
+    """The application a form to ``job_id`` records, with the campaign fields it sent."""
+    utm = {name: value for name in UTM_FIELDS if (value := getattr(submission, name))}
+    return Application(
+        candidate_id=candidate_id,
+        job_id=job_id,
+        source=source,
+        applied_at=now,
+        resume_key=resume_key,
+        utm=utm,
+    )
+
+
+def patch_changes(current: Candidate, patch: CandidatePatch) -> dict[str, Any]:
+    """The fields a recruiter's patch really changes (``marketing_consent`` among them when sent)."""
+    return {k: v for k, v in patch.changes().items() if getattr(current, k, None) != v}
+
+
+def recruiter_consent(current: Candidate, wanted: bool | None, *, actor: str, now: str) -> Consent | None:
+    """The marketing decision a recruiter's patch records: only a real change (``None``: none)."""
+    if wanted is None:
+        return None
+    recorded = current.consents.get("marketing")
+    if recorded is not None and recorded.granted == wanted:
+        return None
+    return Consent(topic="marketing", granted=wanted, at=now, source=f"recruiter:{actor}")
+
+
+def consent_activity(granted: bool) -> str:
+    """The timeline's name for a consent decision."""
+    return "consent_given" if granted else "unsubscribed"
 
 
 def _fingerprint(submission: PublicSubmission, resume: Upload | None, job_id: str | None) -> str:
@@ -95,39 +176,60 @@ def _fingerprint(submission: PublicSubmission, resume: Upload | None, job_id: st
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-@lru_cache(maxsize=1)
-def _idempotent_store() -> Any:
-    """Built on first use so importing this module costs no AWS client."""
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+# ---------------------------------------------------------------------------------- ports
 
-    settings = get_settings()
-    persistence = persistence_layer()
-    config = IdempotencyConfig(
-        event_key_jmespath="key",
-        payload_validation_jmespath="fingerprint",
-        expires_after_seconds=settings.idempotency_ttl_seconds,
-        raise_on_no_idempotency_key=True,
-    )
 
-    def store(request: dict[str, str], **kwargs: Any) -> dict[str, str]:
-        return _store(**kwargs)
+class Idempotency(Protocol):
+    """Runs ``work`` once per ``request["key"]``: a repeat with the same ``fingerprint`` gets the
+    first answer; another fingerprint is a ``ValidationFailed``, one still running a ``Conflict``."""
 
-    wrapped = idempotent_function(
-        data_keyword_argument="request", persistence_store=persistence, config=config
-    )(store)
+    def once(
+        self, request: dict[str, str], work: Callable[[], dict[str, str]], *, lambda_context: Any = None
+    ) -> dict[str, str]: ...
 
-    def call(*, lambda_context: Any = None, **kwargs: Any) -> Any:
+
+class PowertoolsIdempotency:
+    """:class:`Idempotency` with Powertools' records in the stack's table, built on first use so
+    that importing this module costs no AWS client."""
+
+    def __init__(self) -> None:
+        self._built: tuple[Any, Any] | None = None
+
+    def _build(self) -> tuple[Any, Any]:
+        if self._built is None:
+            from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+            config = IdempotencyConfig(
+                event_key_jmespath="key",
+                payload_validation_jmespath="fingerprint",
+                expires_after_seconds=get_settings().idempotency_ttl_seconds,
+                raise_on_no_idempotency_key=True,
+            )
+
+            def run(request: dict[str, str], work: Callable[[], dict[str, str]]) -> dict[str, str]:
+                return work()
+
+            wrapped = idempotent_function(
+                data_keyword_argument="request", persistence_store=persistence_layer(), config=config
+            )(run)
+            self._built = (wrapped, config)
+        return self._built
+
+    def once(
+        self, request: dict[str, str], work: Callable[[], dict[str, str]], *, lambda_context: Any = None
+    ) -> dict[str, str]:
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
             IdempotencyValidationError,
         )
 
+        wrapped, config = self._build()
         if lambda_context is not None:
             # An in-progress record then expires with the invocation, so a retry after a
             # timed-out attempt is not refused as "already in progress".
             config.register_lambda_context(lambda_context)
         try:
-            return wrapped(**kwargs)
+            result: dict[str, str] = wrapped(request=request, work=work)
         except IdempotencyValidationError as exc:
             raise ValidationFailed(
                 "This Idempotency-Key was already used with a different body.",
@@ -135,18 +237,88 @@ def _idempotent_store() -> Any:
             ) from exc
         except IdempotencyAlreadyInProgressError as exc:
             raise Conflict("A request with this Idempotency-Key is still being processed.") from exc
+        return result
 
-    return call
+
+#: One per process, as Powertools' configuration is (it holds the invocation's context).
+POWERTOOLS_IDEMPOTENCY = PowertoolsIdempotency()
+
+
+# ---------------------------------------------------------------------------------- the service
 
 
 class CandidateService:
-    """What other slices (and the web layer) use of this slice; the repository stays private to it."""
+    """What other slices (and the web layer) use of this slice; the repository stays private to it.
 
-    def __init__(self, repository: CandidateRepository | None = None) -> None:
-        self.repository = repository or CandidateRepository()
+    ``resumes``: where resumes are stored; ``jobs``: which jobs take applications; ``idempotency``:
+    what makes a retried form a no-op; ``now`` and ``pause``: the clock and the back-off sleep of
+    racing intakes.
+    """
 
-    def add_note(self, candidate_id: str, note: NoteCreate, *, author: str) -> Note:
-        return self.repository.add_note(candidate_id, note, author=author)
+    def __init__(
+        self,
+        repository: CandidateRepository | None = None,
+        *,
+        resumes: ResumeStore | None = None,
+        jobs: JobService | None = None,
+        idempotency: Idempotency | None = None,
+        now: Callable[[], str] = utcnow,
+        pause: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.repository = repository if repository is not None else CandidateRepository()
+        self._resumes = resumes
+        self.jobs = jobs if jobs is not None else JobService()
+        self.idempotency = idempotency if idempotency is not None else POWERTOOLS_IDEMPOTENCY
+        self.now = now
+        self.pause = pause
+
+    @property
+    def resumes(self) -> ResumeStore:
+        """Built when first needed: most requests store no resume."""
+        if self._resumes is None:
+            self._resumes = ResumeStore()
+        return self._resumes
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, candidate_id: str) -> Candidate:
+        return self.repository.get(candidate_id)
+
+    def get_many(self, candidate_ids: list[str]) -> dict[str, Candidate]:
+        return self.repository.get_many(candidate_ids)
+
+    def find_id_by_email(self, email: str) -> str | None:
+        return self.repository.find_id_by_email(email)
+
+    def list_page(
+        self, flt: CandidateFilter, *, limit: int, cursor: str | None
+    ) -> tuple[list[CandidateSummary], str | None]:
+        return self.repository.list_page(flt, limit=limit, cursor=cursor)
+
+    def matching_ids_page(
+        self, flt: CandidateFilter, *, more_tags: Sequence[str] = (), cursor: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """Ids of one page of the candidates ``flt`` and each of ``more_tags`` match (an audience)."""
+        return self.repository.matching_ids_page(flt, more_tags=more_tags, cursor=cursor, limit=limit)
+
+    def count_matching(self, flt: CandidateFilter, *, more_tags: Sequence[str] = ()) -> int:
+        return self.repository.count_matching(flt, more_tags=more_tags)
+
+    def pool_member_stages(self, pool_id: str, *, cap: int) -> tuple[list[dict[str, Any]], bool]:
+        """Each member's ``pools`` map (at most ``cap`` members), and whether there were more."""
+        return ProjectionRepository().pool_member_stages(pool_id, cap=cap)
+
+    def count_by_source(self, source: str, *, max_pages: int) -> tuple[int, bool]:
+        """People who came from ``source`` (True: at least that many, the count stopped)."""
+        return ProjectionRepository().count_by_source(source, max_pages=max_pages)
+
+    def timeline(
+        self, candidate_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Activity], str | None]:
+        return self.repository.timeline(candidate_id, limit=limit, cursor=cursor)
+
+    def notes(self, candidate_id: str, *, limit: int, cursor: str | None) -> tuple[list[Note], str | None]:
+        return self.repository.notes(candidate_id, limit=limit, cursor=cursor)
 
     def application_page(
         self, candidate_id: str, *, limit: int, cursor: str | None
@@ -156,20 +328,126 @@ class CandidateService:
     def applications(self, candidate_id: str) -> list[Application]:
         return self.repository.applications(candidate_id)
 
+    def applications_for_job(
+        self, job_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Application], str | None]:
+        """A job's applications, newest first; ``NotFound`` for a job there is not."""
+        self.jobs.get(job_id)
+        return self.repository.applications_for_job(job_id, limit=limit, cursor=cursor)
+
+    def resume_key(self, candidate_id: str, job_id: str) -> str:
+        """The object key of the resume sent with one application (NotFound when there is none)."""
+        for application in self.repository.applications(candidate_id):
+            if application.job_id == job_id and application.resume_key:
+                return application.resume_key
+        raise NotFound("This application has no resume.")
+
+    def resume_url(self, candidate_id: str, job_id: str) -> str:
+        """A download link for one application's resume that works for :data:`RESUME_LINK_SECONDS`."""
+        return self.resumes.download_url(
+            self.resume_key(candidate_id, job_id), expires_in=RESUME_LINK_SECONDS
+        )
+
+    # ------------------------------------------------------------------ recruiters' changes
+
     def create(self, data: CandidateCreate, *, actor: str) -> Candidate:
-        return self.repository.create(data, actor=actor)
+        """A recruiter or integration adds a person. A known email is a 409 naming the existing id."""
+        return self.repository.insert(new_candidate(data, candidate_id=new_id(), now=self.now()), actor=actor)
 
-    def erase(self, candidate_id: str, *, actor: str) -> list[str]:
-        return self.repository.erase(candidate_id, actor=actor)
+    def update(self, candidate_id: str, patch: CandidatePatch, *, actor: str) -> Candidate:
+        """Save a recruiter's patch against the version they read (stale: ``VersionConflict``)."""
+        current = self.repository.get(candidate_id)
+        if patch.version != current.version:
+            raise VersionConflict(
+                "Someone else changed this candidate; reload and try again.",
+                current=current.model_dump(mode="json"),
+            )
+        changes = patch_changes(current, patch)
+        now = self.now()
+        consent = recruiter_consent(current, changes.pop("marketing_consent", None), actor=actor, now=now)
+        if not changes and consent is None:
+            return current
+        return self.repository.save_changes(current, changes, consent, actor=actor, now=now)
 
-    def find_id_by_email(self, email: str) -> str | None:
-        return self.repository.find_id_by_email(email)
+    def add_note(self, candidate_id: str, note: NoteCreate, *, author: str) -> Note:
+        return self.repository.add_note(candidate_id, note, author=author)
 
-    def get(self, candidate_id: str) -> Candidate:
-        return self.repository.get(candidate_id)
+    def set_pool_stage(self, candidate_id: str, pool_id: str, stage: str | None, *, actor: str) -> Candidate:
+        """Add to a pool / move to a stage (``stage``), or remove from the pool (``None``)."""
+        return self.repository.set_pool_stage(candidate_id, pool_id, stage, actor=actor)
 
-    def get_many(self, candidate_ids: list[str]) -> dict[str, Candidate]:
-        return self.repository.get_many(candidate_ids)
+    def set_consent(
+        self, candidate_id: str, topic: Topic | str, granted: bool, *, source: str, actor: str
+    ) -> Candidate:
+        """Record a consent decision for one topic, with its time and source."""
+        consent = Consent.model_validate(
+            {"topic": topic, "granted": granted, "at": self.now(), "source": source}
+        )
+        return self.repository.record_consent(
+            candidate_id, consent, activity=consent_activity(granted), actor=actor
+        )
+
+    # ------------------------------------------------------------------ intake
+
+    def submit(
+        self,
+        fields: dict[str, Any],
+        *,
+        resume: Upload | None = None,
+        job_id: str | None = None,
+        idempotency_key: str | None = None,
+        lambda_context: Any = None,
+    ) -> None:
+        """Validate and store one career-site submission. Raises domain errors; returns nothing
+        a caller could use to tell a new person from a known one."""
+        if job_id is not None:
+            self.jobs.get_open(job_id)
+        if is_bot(fields):
+            return  # the same answer as everyone, and nothing stored
+        submission = parse_fields(PublicSubmission, fields)
+        resume_kind = validate_resume(resume) if resume is not None else None
+
+        def store() -> dict[str, str]:
+            return self._store(submission, resume, resume_kind, job_id)
+
+        if idempotency_key:
+            request = {
+                "key": f"{job_id or TALENT_NETWORK}#{idempotency_key}",
+                "fingerprint": _fingerprint(submission, resume, job_id),
+            }
+            self.idempotency.once(request, store, lambda_context=lambda_context)
+        else:
+            store()
+
+    def _store(
+        self, submission: PublicSubmission, resume: Upload | None, resume_kind: str | None, job_id: str | None
+    ) -> dict[str, str]:
+        stored: dict[str, str] = {}  # the resume's key -> whose prefix it is under
+
+        def resume_key_for(candidate_id: str) -> str:
+            assert resume is not None and resume_kind is not None
+            key = self.resumes.put(candidate_id, resume, resume_kind)
+            stored[key] = candidate_id
+            return key
+
+        try:
+            candidate_id, _ = self.intake(
+                submission,
+                source=JOB_APPLICATION if job_id else TALENT_NETWORK,
+                job_id=job_id,
+                resume_key_for=resume_key_for if resume is not None else None,
+            )
+        except Conflict:
+            # Every attempt lost its race: nothing refers to the resume, so it goes too.
+            for key in stored:
+                self.resumes.delete(key)
+            raise
+        for key, owner in stored.items():
+            if job_id is None and owner != candidate_id:
+                # A sign-up that lost its race to another: no application names the resume and it
+                # is not under its person's prefix, so no erasure would find it.
+                self.resumes.delete(key)
+        return {"status": "received"}
 
     def intake(
         self,
@@ -177,40 +455,72 @@ class CandidateService:
         *,
         source: str,
         job_id: str | None = None,
-        resume_key_for: Any = None,
-        more_operations: Any = None,
+        resume_key_for: Callable[[str], str] | None = None,
+        more_operations: MoreOperations | None = None,
     ) -> tuple[str, bool]:
-        return self.repository.intake(
-            submission,
-            source=source,
-            job_id=job_id,
-            resume_key_for=resume_key_for,
-            more_operations=more_operations,
-        )
+        """A public form: create the person, or merge into the one with this email
+        (:func:`merge_plan`).
 
-    def list_page(
-        self, flt: CandidateFilter, *, limit: int, cursor: str | None
-    ) -> tuple[list[CandidateSummary], str | None]:
-        return self.repository.list_page(flt, limit=limit, cursor=cursor)
+        Two requests either way: a read of the email guard, then one transaction. Racing
+        submissions of one email lose the guard's condition and retry as a merge, so a person is
+        never created twice. ``resume_key_for`` stores the resume: it is called once, before the
+        first attempt, with the id of the person the email names (or of the person this form
+        would create), and returns the stored resume's key. ``more_operations(candidate_id, now)``
+        adds writes to the same transaction (a job-alert request). Returns (candidate id, created).
+        """
+        existing_id = self.repository.find_id_by_email(submission.email)
+        new_candidate_id = new_id()
+        resume_key = resume_key_for(existing_id or new_candidate_id) if resume_key_for else None
+        for attempt in range(MAX_RACE_RETRIES):
+            if attempt:
+                # Racing writers on one person: back off with jitter, then look again.
+                self.pause(random.uniform(0, 0.02 * 2 ** min(attempt, 5)))  # noqa: S311 - jitter, not crypto
+                existing_id = self.repository.find_id_by_email(submission.email)
+            now = self.now()
+            candidate_id = existing_id or new_candidate_id
+            application = (
+                application_for(
+                    submission,
+                    candidate_id=candidate_id,
+                    job_id=job_id,
+                    source=source,
+                    resume_key=resume_key,
+                    now=now,
+                )
+                if job_id
+                else None
+            )
+            more = more_operations(candidate_id, now) if more_operations is not None else ()
+            try:
+                if existing_id:
+                    self.repository.merge_intake(
+                        existing_id,
+                        submission.email,
+                        merge_plan(submission, source=source, now=now),
+                        actor=INTAKE_ACTOR,
+                        now=now,
+                        application=application,
+                        more=more,
+                    )
+                    return existing_id, False
+                person = new_person(submission, candidate_id=candidate_id, source=source, now=now)
+                self.repository.create_from_intake(
+                    person, actor=INTAKE_ACTOR, application=application, more=more
+                )
+                return candidate_id, True
+            except LostRace:
+                # The email was taken, a concurrent write conflicted, or the person was erased
+                # meanwhile: look again.
+                continue
+        raise Conflict("This email is being changed by another request; try again.")
 
-    def notes(self, candidate_id: str, *, limit: int, cursor: str | None) -> tuple[list[Note], str | None]:
-        return self.repository.notes(candidate_id, limit=limit, cursor=cursor)
+    # ------------------------------------------------------------------ erasure
 
-    def resume_key(self, candidate_id: str, job_id: str) -> str:
-        return self.repository.resume_key(candidate_id, job_id)
-
-    def set_consent(
-        self, candidate_id: str, topic: str, granted: bool, *, source: str, actor: str
-    ) -> Candidate:
-        return self.repository.set_consent(candidate_id, topic, granted, source=source, actor=actor)
-
-    def set_pool_stage(self, candidate_id: str, pool_id: str, stage: str | None, *, actor: str) -> Candidate:
-        return self.repository.set_pool_stage(candidate_id, pool_id, stage, actor=actor)
-
-    def timeline(
-        self, candidate_id: str, *, limit: int, cursor: str | None
-    ) -> tuple[list[Activity], str | None]:
-        return self.repository.timeline(candidate_id, limit=limit, cursor=cursor)
-
-    def update(self, candidate_id: str, patch: CandidatePatch, *, actor: str) -> Candidate:
-        return self.repository.update(candidate_id, patch, actor=actor)
+    def erase(self, candidate_id: str, *, actor: str) -> None:
+        """Remove every object and item that holds the person's data: resumes first, then the
+        items, so an interrupted erasure can be repeated to the end (while the profile exists
+        the erasure can be found and finished). ``NotFound`` when there is no such person."""
+        self.repository.get(candidate_id)
+        keys = [a.resume_key for a in self.repository.applications(candidate_id) if a.resume_key]
+        self.resumes.delete_all(candidate_id, also=keys)
+        self.repository.erase(candidate_id, actor=actor)

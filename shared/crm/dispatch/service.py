@@ -14,9 +14,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from crm.campaigns.audience import audience_page
-from crm.campaigns.repository import CampaignRepository
+from crm.alerts.service import AlertService
+from crm.campaigns.service import CampaignService
 from crm.dispatch.repository import DispatchProgress
+from crm.jobs.service import JobService
 from crm.mailing.messages import DispatchRequest, MailJob, MailKind, chunks
 from crm.platform import clock
 from crm.platform.config import get_settings
@@ -46,37 +47,31 @@ def dispatch(request: DispatchRequest, *, remaining_ms: Callable[[], int] | None
 
 
 def _dispatch_campaign(request: DispatchRequest, remaining_ms: Callable[[], int] | None) -> Audit:
-    repository = CampaignRepository()
-    try:
-        campaign = repository.get(request.id)
-    except NotFound:
-        log.warning("dispatch for a campaign that does not exist: %s", request.id)
+    campaigns = CampaignService()
+    campaign = campaigns.begin_dispatch(request.id)
+    if campaign is None:
+        log.warning("dispatch for campaign %s, which does not exist or was never launched", request.id)
         return Audit()
-    if campaign.status == "draft":
-        log.warning("dispatch for campaign %s, which was never launched", request.id)
-        return Audit()
-    if campaign.status == "scheduled":
-        repository.start_sending(request.id, now=iso(clock.now()))
 
     def pages(cursor: str | None) -> tuple[list[str], str | None]:
-        return audience_page(campaign.audience, cursor)
+        return campaigns.audience_page(campaign, cursor)
 
-    return _run(request, repository.progress(request.id), pages, "campaign", request.id, remaining_ms)
+    progress = DispatchProgress(*campaigns.progress_item(request.id))
+    return _run(request, progress, pages, "campaign", request.id, remaining_ms)
 
 
 def _dispatch_job_alerts(request: DispatchRequest, remaining_ms: Callable[[], int] | None) -> Audit:
-    from crm.alerts.service import matching_subscribers_page
-    from crm.jobs.repository import JobRepository
-
+    jobs = JobService()
     try:
-        job = JobRepository().get(request.id)
+        job = jobs.get(request.id)
     except NotFound:
         return Audit()
-    progress = DispatchProgress(f"JOB#{job.id}", f"ALERTS#{request.run or job.updated_at}")
+    progress = DispatchProgress(*jobs.alert_run_item(job.id, request.run or job.updated_at))
     progress.start({"job_id": job.id})
+    alerts = AlertService()
 
     def pages(cursor: str | None) -> tuple[list[str], str | None]:
-        return matching_subscribers_page(job, cursor)
+        return alerts.matching_subscribers_page(job, cursor)
 
     return _run(request, progress, pages, "job_alert", job.id, remaining_ms)
 

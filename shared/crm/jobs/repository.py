@@ -1,15 +1,14 @@
 """JobRepository. Items: JOB#<id>/JOB, in gsi1 under JOBS (newest first) and in gsi2 under
-JOBSTATUS#<status> (the career site lists open jobs)."""
+JOBSTATUS#<status> (the career site lists open jobs). A job's applications belong to the
+candidates (``CandidateService.applications_for_job``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from crm.candidates.models import Application
-from crm.jobs.models import Job, JobCreate, JobStatus, JobUpdate
+from crm.jobs.models import Job, JobStatus
 from crm.platform import table
 from crm.platform.errors import Conflict, NotFound
-from crm.platform.ids import new_id, utcnow
 
 
 def _item(job: Job) -> dict[str, Any]:
@@ -27,9 +26,12 @@ def _item(job: Job) -> dict[str, Any]:
 
 
 class JobRepository:
-    def create(self, data: JobCreate) -> Job:
-        now = utcnow()
-        job = Job(id=new_id(), created_at=now, updated_at=now, **data.model_dump())
+    def alert_run_item(self, job_id: str, run: str) -> tuple[str, str]:
+        """The item that keeps how far one alert run of the job (the time it opened) has got:
+        ``JOB#<id>/ALERTS#<run>``, beside the job, so each opening alerts its subscribers once."""
+        return f"JOB#{job_id}", f"ALERTS#{run}"
+
+    def insert(self, job: Job) -> Job:
         table.put(_item(job), condition="attribute_not_exists(pk)")
         return job
 
@@ -38,12 +40,6 @@ class JobRepository:
         if not item:
             raise NotFound(f"No job with id {job_id}.")
         return Job.model_validate(table.from_item(item))
-
-    def get_open(self, job_id: str) -> Job:
-        job = self.get(job_id)
-        if job.status != "open":
-            raise NotFound(f"Job {job_id} is not open for applications.")
-        return job
 
     def list_page(
         self, *, status: JobStatus | None, limit: int, cursor: str | None
@@ -68,33 +64,14 @@ class JobRepository:
             )
         return [Job.model_validate(table.from_item(i)) for i in items], next_cursor
 
-    def update(self, job_id: str, data: JobUpdate) -> Job:
-        current = self.get(job_id)
-        changes = data.model_dump(exclude_unset=True)
-        if not changes:
-            return current
-        updated = current.model_copy(update={**changes, "updated_at": utcnow()})
-        updated = Job.model_validate(updated.model_dump())
+    def replace(self, job: Job, *, seen: str) -> Job:
+        """Store ``job`` over the one last updated at ``seen`` (changed meanwhile: a ``Conflict``)."""
         try:
             table.put(
-                _item(updated),
+                _item(job),
                 condition="updated_at = :seen",
-                ExpressionAttributeValues={":seen": {"S": current.updated_at}},
+                ExpressionAttributeValues={":seen": {"S": seen}},
             )
         except table.ConditionFailed as exc:
             raise Conflict("The job changed while saving; try again.") from exc
-        return updated
-
-    def applicants(
-        self, job_id: str, *, limit: int, cursor: str | None
-    ) -> tuple[list[Application], str | None]:
-        self.get(job_id)
-        items, next_cursor = table.query_page(
-            key_condition="gsi1pk = :pk",
-            values={":pk": {"S": f"JOBAPPS#{job_id}"}},
-            index="gsi1",
-            limit=limit,
-            cursor=cursor,
-            forward=False,
-        )
-        return [Application.model_validate(table.from_item(i)) for i in items], next_cursor
+        return job

@@ -14,18 +14,12 @@ start of an RFC 2047 encoded word) is sent as RFC 2047 encoded words, so a name 
 decode to (which may be a line break and a ``Bcc:`` header). In a display name, runs of
 whitespace (tabs and Unicode line separators included) become one space.
 
-``SesMailer`` sends the raw bytes with SESv2 ``SendEmail`` (``Content.Raw``): raw, so
-both parts and our own headers reach the recipient exactly as built (SES's simple
-content has no List-Unsubscribe headers, and SESv2 stored templates are not used:
-templates are rendered here). Throttling becomes :class:`SendThrottled` (try again
-later), a refused message :class:`SendRejected` (do not retry).
+Sending them is ``crm.mailing.mailer``'s.
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
-import uuid
 from collections.abc import Mapping, Sequence
 from email.charset import QP, Charset
 from email.headerregistry import Address
@@ -34,13 +28,8 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid
-from typing import Any, Protocol
 
-from crm.platform import clock, ses
-from crm.platform.config import get_settings
-from crm.platform.ses import MailError as MailError  # the mailer's errors, where they were
-from crm.platform.ses import SendRejected as SendRejected
-from crm.platform.ses import SendThrottled as SendThrottled
+from crm.platform import clock
 
 #: How messages are written: classic string headers, CRLF line ends (as SMTP and SES want), and
 #: no folding of long headers (a List-Unsubscribe URL stays whole; RFC 5322 allows 998 octets).
@@ -244,44 +233,3 @@ def display(name: str, address: str) -> str:
     exactly so."""
     local, _, domain = address.partition("@")
     return str(Address(display_name=_clean("name", name), username=local, domain=domain))
-
-
-class Mailer(Protocol):
-    def send(self, message: Message) -> str:
-        """Send one message; returns the provider's message id."""
-        ...
-
-
-class SesMailer:
-    """Sends raw MIME through SESv2 ``SendEmail`` (``crm.platform.ses``)."""
-
-    def __init__(self, *, client: Any = None, configuration_set: str | None = None) -> None:
-        self._client = client
-        settings = get_settings()
-        self.configuration_set = (
-            configuration_set if configuration_set is not None else settings.ses_configuration_set
-        )
-
-    def send(self, message: Message) -> str:
-        return ses.send_raw(message.as_bytes(), configuration_set=self.configuration_set, client=self._client)
-
-
-class InMemoryMailer:
-    """A fake for unit tests: keeps what was sent; ``fail_with`` makes the next sends fail."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Message]] = []
-        self.fail_with: MailError | None = None
-        self._lock = threading.Lock()
-
-    def send(self, message: Message) -> str:
-        if self.fail_with is not None:
-            raise self.fail_with
-        message_id = f"inmemory-{uuid.uuid4()}"
-        with self._lock:
-            self.sent.append((message_id, message))
-        return message_id
-
-    @property
-    def messages(self) -> list[Message]:
-        return [message for _, message in self.sent]

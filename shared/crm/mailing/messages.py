@@ -1,7 +1,9 @@
-"""What the engagement queues carry (message bodies are JSON of these models)."""
+"""What the engagement queues carry (message bodies are JSON of these models), and how one mail
+message is named: the digest of its recipients (its lock, its campaign tally)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
@@ -37,3 +39,9 @@ class MailJob(Model):
 
 def chunks(values: list[str], size: int = RECIPIENTS_PER_MESSAGE) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def message_digest(recipients: list[str]) -> str:
+    """One mail message's name: the same recipients (in any order) give the same digest, so every
+    delivery and retry of a message finds the same lock and writes the same tally."""
+    return hashlib.sha256("\n".join(sorted(recipients)).encode()).hexdigest()[:32]

@@ -1,18 +1,23 @@
-"""The delivery ledger: what makes every email go out once per recipient and mailing.
+"""The mail engine's items: the delivery ledger, the message locks and the suppression list.
 
 A *scope* names one mailing: a campaign (``campaign#<id>``), one step of a sequence
 (``seq#<id>#<step>``), a job's alerts (``alert#<job>``), an alert confirmation
-(``confirm#<request>``) or a reminder (``reminder``).
+(``confirm#<request>``), a portal link (``portal#<request>``) or a reminder (``reminder``). The
+engine never reads what a scope means: the slice that built the plan does.
 
 * A **delivery record** per recipient, ``DELIVERY#<scope>#<recipient>`` / ``DELIVERY``, written
-  once the recipient is final: ``sent`` (with the SES message id, which also finds the record
-  when SES reports on it), ``skipped`` (no consent, suppressed, erased, ...) or ``failed``.
-  One partition per recipient, so a large campaign spreads its writes.
-* A **message lock** per mail-queue message, ``MAILLOCK#<scope>#<digest of its recipients>``:
-  a lease that keeps two deliveries of the same message (SQS delivers at least once, sometimes
-  twice at the same time) from working on it together. A worker that dies leaves a lock that
-  expires before SQS redelivers the message (the lease is shorter than the visibility timeout),
-  and the redelivery skips every recipient already recorded.
+  once the recipient is final: ``sent`` (with the SES message id, in gsi2 under
+  ``SESMSG#<message id>``, which finds the record when SES reports on it), ``skipped`` (no consent,
+  suppressed, erased, ...) or ``failed``. One partition per recipient, so a large campaign spreads
+  its writes. SES events (delivered, opened, ...) are marked on it (``events``, a string set), each
+  once, in the same transaction as whatever counts them.
+* A **message lock** per mail-queue message, ``MAILLOCK#<scope>#<digest of its recipients>`` /
+  ``LOCK``: a lease that keeps two deliveries of the same message (SQS delivers at least once,
+  sometimes twice at the same time) from working on it together. A worker that dies leaves a lock
+  that expires before SQS redelivers the message (the lease is shorter than the visibility
+  timeout), and the redelivery skips every recipient already recorded.
+* A **suppression** per address, ``SUPPRESS#<normalised email>`` / ``SUPPRESS``, with the reasons
+  (unsubscribed, bounced, complained) as a string set, so repeated notifications only add reasons.
 
 A worker holding the lock reads the records, sends to the recipients not yet final and records
 each send at once (one conditional write). The one window in which an email can go out twice
@@ -21,22 +26,26 @@ is a crash between SES accepting it and that write: SES has no idempotency key t
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from crm.mailing.messages import message_digest
 from crm.platform import table
+from crm.platform.fields import normalise_email
+from crm.platform.ids import utcnow
 
 FINAL_STATES = frozenset({"sent", "skipped", "failed"})
 
+Reason = Literal["unsubscribed", "bounced", "complained"]
 
-def delivery_key(scope: str, recipient: str) -> tuple[str, str]:
+
+def _delivery_key(scope: str, recipient: str) -> tuple[str, str]:
     return f"DELIVERY#{scope}#{recipient}", "DELIVERY"
 
 
-def message_digest(recipients: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(recipients)).encode()).hexdigest()[:32]
+def _suppression_key(email: str) -> tuple[str, str]:
+    return f"SUPPRESS#{normalise_email(email)}", "SUPPRESS"
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class Delivery:
     recipient: str
     state: str
     reason: str | None = None
+    scope: str = ""
 
 
 class DuplicateSend(Exception):
@@ -51,25 +61,24 @@ class DuplicateSend(Exception):
 
 
 class DeliveryLedger:
-    def __init__(self, scope: str) -> None:
-        self.scope = scope
+    """One record per recipient and mailing."""
 
-    def read(self, recipients: Iterable[str]) -> dict[str, Delivery]:
-        wanted = {delivery_key(self.scope, r): r for r in recipients}
+    def read(self, scope: str, recipients: Iterable[str]) -> dict[str, Delivery]:
+        wanted = {_delivery_key(scope, r): r for r in recipients}
         found = table.batch_get(list(wanted))
         out = {}
         for key_, item in found.items():
             values = table.from_item(item)
-            out[wanted[key_]] = Delivery(wanted[key_], str(values.get("state")), values.get("reason"))
+            out[wanted[key_]] = Delivery(wanted[key_], str(values.get("state")), values.get("reason"), scope)
         return out
 
-    def record_sent(self, recipient: str, *, message_id: str, sent_at: str) -> None:
-        pk, sk = delivery_key(self.scope, recipient)
+    def record_sent(self, scope: str, recipient: str, *, message_id: str, sent_at: str) -> None:
+        pk, sk = _delivery_key(scope, recipient)
         item = {
             "pk": pk,
             "sk": sk,
             "type": "delivery",
-            "scope": self.scope,
+            "scope": scope,
             "recipient": recipient,
             "state": "sent",
             "sent_at": sent_at,
@@ -82,18 +91,18 @@ class DeliveryLedger:
         except table.ConditionFailed as exc:
             raise DuplicateSend(recipient) from exc
 
-    def record_final(self, outcomes: dict[str, tuple[str, str]]) -> None:
+    def record_final(self, scope: str, outcomes: dict[str, tuple[str, str]]) -> None:
         """Recipients that were not mailed: ``recipient -> (skipped | failed, reason)``."""
         items = []
         for recipient, (state, reason) in outcomes.items():
-            pk, sk = delivery_key(self.scope, recipient)
+            pk, sk = _delivery_key(scope, recipient)
             items.append(
                 table.to_item(
                     {
                         "pk": pk,
                         "sk": sk,
                         "type": "delivery",
-                        "scope": self.scope,
+                        "scope": scope,
                         "recipient": recipient,
                         "state": state,
                         "reason": reason,
@@ -102,16 +111,60 @@ class DeliveryLedger:
             )
         table.batch_put(items)
 
+    def find_by_message_id(self, message_id: str) -> Delivery | None:
+        """The delivery an SES message id names (SES events name only the message id)."""
+        response = table.query(
+            IndexName="gsi2",
+            KeyConditionExpression="gsi2pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"SESMSG#{message_id}"}},
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        if not items:
+            return None
+        values = table.from_item(items[0])
+        return Delivery(
+            recipient=str(values.get("recipient", "")),
+            state=str(values.get("state", "")),
+            reason=values.get("reason"),
+            scope=str(values.get("scope", "")),
+        )
 
-class MessageLock:
-    """A lease on one mail-queue message (its scope and recipients)."""
+    def mark_event(self, scope: str, recipient: str, event: str, *, along_with: list[dict[str, Any]]) -> bool:
+        """Mark an SES event on a delivery record once, in one transaction with ``along_with``
+        (the operations that count it); False, and nothing written, when it was marked already or
+        the record does not exist."""
+        pk, sk = _delivery_key(scope, recipient)
+        mark = {
+            "Update": {
+                "Key": table.key(pk, sk),
+                "UpdateExpression": "ADD events :event",
+                "ConditionExpression": "attribute_exists(pk) AND NOT contains(events, :name)",
+                "ExpressionAttributeValues": {
+                    ":event": table.string_set([event]),
+                    ":name": {"S": event},
+                },
+            }
+        }
+        try:
+            table.transact([mark, *along_with])
+        except table.TransactionCancelled as cancelled:
+            if cancelled.only_first_failed:
+                return False
+            raise
+        return True
 
-    def __init__(self, scope: str, recipients: list[str]) -> None:
-        self.key = (f"MAILLOCK#{scope}#{message_digest(recipients)}", "LOCK")
 
-    def acquire(self, *, owner: str, now: str, lease_until: str) -> bool:
-        item = {"pk": self.key[0], "sk": self.key[1], "type": "mail_lock", "owner": owner}
-        item["lease_until"] = lease_until
+class MessageLocks:
+    """A lease per mail-queue message (its scope and recipients)."""
+
+    @staticmethod
+    def _key(scope: str, recipients: list[str]) -> tuple[str, str]:
+        return f"MAILLOCK#{scope}#{message_digest(recipients)}", "LOCK"
+
+    def acquire(self, scope: str, recipients: list[str], *, owner: str, now: str, lease_until: str) -> bool:
+        pk, sk = self._key(scope, recipients)
+        item = {"pk": pk, "sk": sk, "type": "mail_lock", "owner": owner, "lease_until": lease_until}
         return table.write_if(
             "put_item",
             Item=table.to_item(item),
@@ -119,23 +172,40 @@ class MessageLock:
             ExpressionAttributeValues={":now": {"S": now}},
         )
 
-    def release(self, *, owner: str) -> None:
+    def release(self, scope: str, recipients: list[str], *, owner: str) -> None:
         table.write_if(
             "delete_item",
-            Key=table.key(*self.key),
+            Key=table.key(*self._key(scope, recipients)),
             ConditionExpression="#owner = :owner",
             ExpressionAttributeNames={"#owner": "owner"},
             ExpressionAttributeValues={":owner": {"S": owner}},
         )
 
 
-def find_by_message_id(message_id: str) -> dict[str, Any] | None:
-    """The delivery record of an SES message id (SES events name only the message id)."""
-    response = table.query(
-        IndexName="gsi2",
-        KeyConditionExpression="gsi2pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"SESMSG#{message_id}"}},
-        Limit=1,
-    )
-    items = response.get("Items", [])
-    return table.from_item(items[0]) if items else None
+class SuppressionRepository:
+    """Addresses never mailed again by campaigns, sequences or alerts."""
+
+    def suppress(self, email: str, reason: Reason, *, source: str) -> None:
+        table.update(
+            table.key(*_suppression_key(email)),
+            (
+                "ADD reasons :reason SET #type = :type, first_at = if_not_exists(first_at, :now), "
+                "last_at = :now, last_source = :source"
+            ),
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues={
+                ":reason": table.string_set([reason]),
+                ":type": {"S": "suppression"},
+                ":now": {"S": utcnow()},
+                ":source": {"S": source},
+            },
+        )
+
+    def reasons(self, email: str) -> list[str]:
+        item = table.get_item(*_suppression_key(email), consistent=False)
+        return sorted(item["reasons"]["SS"]) if item and "reasons" in item else []
+
+    def suppressed_among(self, emails: Iterable[str]) -> set[str]:
+        """The normalised addresses of ``emails`` that are suppressed (100 a request)."""
+        found = table.batch_get([_suppression_key(e) for e in emails], consistent=False)
+        return {pk.removeprefix("SUPPRESS#") for pk, _ in found}

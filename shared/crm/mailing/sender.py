@@ -1,14 +1,22 @@
-"""The mail worker: one mail-queue message -> at most one email per recipient, ever.
+"""The mail engine: one mail-queue message -> at most one email per recipient, ever.
 
-For a message it takes the message's lock, reads the recipients' delivery records, resolves the
-unfinished ones each to an address (or a reason not to mail: no consent, suppressed, erased,
-stopped), sends through SES and records each send at once. What to send is a *plan* per message kind.
+For a message it asks the registry (``plan_for``, ``crm.workflows.mail_kinds``) for the message's
+plan (``crm.mailing.plans``), takes the message's lock, reads the recipients' delivery records,
+asks the plan who the unfinished ones are, and applies the rules every mail obeys: marketing mail
+(a plan with a consent ``topic``) goes only to someone who granted that topic and carries their
+unsubscribe link; nobody on the suppression list is mailed (transactional mail needs no consent,
+but suppression still applies). Then the plan's own rules (``screened``), and each email is
+rendered, sent through the mailer and recorded at once. Once the recipients are final the plan
+records what it wants (``finished``).
 
 Faults: a throttled send fails the message, which SQS redelivers later (the handler backs it
 off), and the redelivery skips every recipient already recorded; a crash leaves the message's
 lock to expire, and the redelivered message finishes the job; a message whose lock a live worker
-holds (a duplicate delivery) fails and is retried until it finds every recipient final. Campaign
-stats are a tally per message, rewritten by every attempt (``CampaignRepository.tally``).
+holds (a duplicate delivery) fails and is retried until it finds every recipient final.
+
+Every port is a constructor argument (mailer, ledger, locks, suppression list, pacer, clock,
+unsubscribe links), with
+the real one as the default, so the rules run in unit tests with in-memory fakes.
 """
 
 from __future__ import annotations
@@ -17,27 +25,27 @@ import logging
 import threading
 import time
 import uuid
-from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import Message
-from typing import Any
-from urllib.parse import urlencode
+from typing import Protocol
 
-from crm.candidates.models import Topic
-from crm.mailing.compose import Mailer, SendRejected, SendThrottled, compose, display
+from crm.mailing.compose import compose, display
+from crm.mailing.links import unsubscribe_url
+from crm.mailing.mailer import Mailer, SendRejected, SendThrottled, SesMailer
 from crm.mailing.messages import MailJob
-from crm.mailing.repository import DeliveryLedger, DuplicateSend, MessageLock
-from crm.mailing.templating import RenderedEmail, render, render_builtin
-from crm.platform import clock, table
+from crm.mailing.plans import Plan, Skip, Target, Verdicts
+from crm.mailing.repository import Delivery, DeliveryLedger, DuplicateSend, MessageLocks
+from crm.mailing.suppression import SuppressionList
+from crm.platform import clock
 from crm.platform.config import get_settings
 from crm.platform.fields import normalise_email
 from crm.platform.ids import iso
-from crm.platform.signing import sign
-from crm.portal.unsubscribe import unsubscribe_url
-from crm.templates import builtin as builtin_templates
 
 log = logging.getLogger(__name__)
+
+PlanFor = Callable[[MailJob], Plan]
 
 
 class Throttled(Exception):
@@ -46,18 +54,6 @@ class Throttled(Exception):
 
 class RecipientsBusy(Exception):
     """Another worker holds some recipients; the message is retried until they are final."""
-
-
-@dataclass(frozen=True)
-class Target:
-    email: str
-    name: str
-    context: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Skip:
-    reason: str
 
 
 @dataclass
@@ -72,288 +68,6 @@ class Outcome:
         states.update(dict.fromkeys(self.skipped, "skipped"))
         states.update(dict.fromkeys(self.failed, "failed"))
         return states
-
-
-# ------------------------------------------------------------------------------- recipients
-
-
-def portal_url(candidate_id: str) -> str:
-    """The portal's front door. Marketing mail lives long and gets forwarded, so it carries no
-    credential: the portal emails a one-hour link to the address on file (``crm.portal.service``)."""
-    return get_settings().public_base_url.rstrip("/") + "/portal"
-
-
-def signed_portal_url(candidate_id: str) -> str:
-    """The one-hour link to one's own data, sent only to the address on file (``PortalLinkPlan``)."""
-    base = get_settings().public_base_url.rstrip("/")
-    return f"{base}/portal?{urlencode({'token': sign('portal', {'c': candidate_id})})}"
-
-
-def suppressed_addresses(emails: list[str]) -> set[str]:
-    keys = [(f"SUPPRESS#{normalise_email(e)}", "SUPPRESS") for e in emails]
-    found = table.batch_get(keys, consistent=False)
-    return {pk.removeprefix("SUPPRESS#") for pk, _ in found}
-
-
-def candidate_targets(
-    candidate_ids: list[str], topic: Topic | None, extra: dict[str, Any] | None = None
-) -> dict[str, Target | Skip]:
-    """Each candidate as an address with its template context, or the reason not to mail them."""
-    found = table.batch_get([(f"CAND#{c}", "PROFILE") for c in candidate_ids])
-    profiles = {pk.removeprefix("CAND#"): table.from_item(item) for (pk, _), item in found.items()}
-    suppressed = suppressed_addresses([p["email"] for p in profiles.values()])
-    targets: dict[str, Target | Skip] = {}
-    for candidate_id in candidate_ids:
-        profile = profiles.get(candidate_id)
-        if profile is None:
-            targets[candidate_id] = Skip("erased")
-            continue
-        consent = (profile.get("consents") or {}).get(topic) if topic else None
-        if topic and not (consent and consent.get("granted")):
-            targets[candidate_id] = Skip("no_consent")
-        elif normalise_email(profile["email"]) in suppressed:
-            targets[candidate_id] = Skip("suppressed")
-        else:
-            context = dict(profile)
-            if topic:
-                context["unsubscribe_url"] = unsubscribe_url(candidate_id, topic)
-            context["portal_url"] = portal_url(candidate_id)
-            context.update(extra or {})
-            name = f"{profile.get('first_name', '')} {profile.get('last_name', '')}".strip()
-            targets[candidate_id] = Target(email=profile["email"], name=name, context=context)
-    return targets
-
-
-# ------------------------------------------------------------------------------- plans
-
-
-class Plan(ABC):
-    """What one kind of mailing sends, to whom, and what happens once recipients are final."""
-
-    scope: str
-    topic: Topic | None
-
-    @abstractmethod
-    def targets(self, recipients: list[str]) -> dict[str, Target | Skip]: ...
-
-    @abstractmethod
-    def render(self, target: Target) -> RenderedEmail: ...
-
-    def finished(self, recipients: list[str], states: dict[str, str]) -> None:  # noqa: B027 - optional
-        """The message's recipients and the final state of each that has one."""
-
-
-class CampaignPlan(Plan):
-    topic: Topic | None = "marketing"
-
-    def __init__(self, campaign_id: str) -> None:
-        from crm.campaigns.repository import CampaignRepository, scope
-        from crm.templates.repository import TemplateRepository
-
-        self.campaign_id = campaign_id
-        self.scope = scope(campaign_id)
-        self.repository = CampaignRepository()
-        template = TemplateRepository().get(self.repository.template_id(campaign_id))
-        self.parts = {"subject": template.subject, "html": template.html, "text": template.text}
-
-    def targets(self, recipients: list[str]) -> dict[str, Target | Skip]:
-        return candidate_targets(recipients, self.topic)
-
-    def render(self, target: Target) -> RenderedEmail:
-        return render(self.parts, target.context)
-
-    def finished(self, recipients: list[str], states: dict[str, str]) -> None:
-        self.repository.tally(self.campaign_id, recipients, states)
-
-
-class SequencePlan(Plan):
-    topic: Topic | None = "marketing"
-
-    def __init__(self, sequence_id: str, step: int) -> None:
-        from crm.sequences.repository import SequenceRepository
-        from crm.templates.repository import TemplateRepository
-
-        self.sequences = SequenceRepository()
-        self.sequence = self.sequences.get(sequence_id)
-        if not 0 <= step < len(self.sequence.steps):
-            raise ValueError(f"sequence {sequence_id} has no step {step}")
-        self.scope = f"seq#{sequence_id}#{step}"
-        template = TemplateRepository().get(self.sequence.steps[step].template_id)
-        self.parts = {"subject": template.subject, "html": template.html, "text": template.text}
-
-    def targets(self, recipients: list[str]) -> dict[str, Target | Skip]:
-        from crm.sequences.repository import enrollment_key
-
-        targets = candidate_targets(recipients, self.topic)
-        enrolments = table.batch_get([enrollment_key(c, self.sequence.id) for c in recipients])
-        for candidate_id in recipients:
-            item = enrolments.get(enrollment_key(candidate_id, self.sequence.id))
-            state = table.from_item(item).get("state") if item else None
-            if state == "stopped":
-                targets[candidate_id] = Skip("stopped")
-            elif isinstance(targets[candidate_id], Skip) and state == "active":
-                reason = "erased" if targets[candidate_id] == Skip("erased") else "unsubscribed"
-                self.sequences.stop(candidate_id, self.sequence.id, reason=reason, now=iso(clock.now()))
-        return targets
-
-    def render(self, target: Target) -> RenderedEmail:
-        return render(self.parts, target.context)
-
-
-class JobAlertPlan(Plan):
-    topic: Topic | None = "job_alerts"
-
-    def __init__(self, job_id: str) -> None:
-        from crm.jobs.repository import JobRepository
-
-        self.job = JobRepository().get(job_id)
-        self.scope = f"alert#{job_id}"
-        base = get_settings().public_base_url.rstrip("/")
-        self.job_context = {
-            "id": self.job.id,
-            "title": self.job.title,
-            "location": self.job.location,
-            "department": self.job.department,
-            "url": f"{base}/careers?{urlencode({'job': self.job.id})}",
-        }
-
-    def targets(self, recipients: list[str]) -> dict[str, Target | Skip]:
-        if self.job.status != "open":
-            return dict.fromkeys(recipients, Skip("job_closed"))
-        return candidate_targets(recipients, self.topic, {"job": self.job_context})
-
-    def render(self, target: Target) -> RenderedEmail:
-        return render_builtin(builtin_templates.JOB_ALERT, target.context)
-
-
-class AlertConfirmationPlan(Plan):
-    topic: Topic | None = None
-
-    def __init__(self, request_id: str) -> None:
-        self.request_id = request_id
-        self.scope = f"confirm#{request_id}"
-
-    def targets(self, recipients: list[str]) -> dict[str, Target | Skip]:
-        from crm.alerts.repository import AlertSubscriptionRepository
-        from crm.alerts.service import confirm_url
-
-        targets = candidate_targets(recipients, None)
-        for candidate_id, target in list(targets.items()):
-            if isinstance(target, Skip):
-                continue
-            subscription = AlertSubscriptionRepository().get(candidate_id) or {}
-            pending = subscription.get("pending") or {}
-            if pending.get("request_id") != self.request_id:
-                targets[candidate_id] = Skip("superseded")
-                continue
-            target.context.update(
-                confirm_url=confirm_url(candidate_id, self.request_id),
-                tags=pending.get("tags") or [],
-                location=pending.get("location"),
-            )
-        return targets
-
-    def render(self, target: Target) -> RenderedEmail:
-        return render_builtin(builtin_templates.ALERT_CONFIRMATION, target.context)
-
-
-class PortalLinkPlan(Plan):
-    """A person asked for a link to the portal: transactional (no consent needed; suppression
-    still applies). The message of an address nobody has names ``crm.portal.service.NOBODY``: no email."""
-
-    topic: Topic | None = None
-
-    def __init__(self, request_id: str) -> None:
-        self.scope = f"portal#{request_id}"
-
-    def targets(self, recipients: list[str]) -> dict[str, Target | Skip]:
-        from crm.portal.service import NOBODY
-
-        known = [r for r in recipients if r != NOBODY]
-        targets = candidate_targets(known, None) if known else {}
-        for candidate_id, target in targets.items():
-            if isinstance(target, Target):
-                target.context["portal_url"] = signed_portal_url(candidate_id)
-        return {r: targets.get(r, Skip("unknown")) for r in recipients}
-
-    def render(self, target: Target) -> RenderedEmail:
-        return render_builtin(builtin_templates.PORTAL_LINK, target.context)
-
-
-class ReminderPlan(Plan):
-    """Recipients are ``<candidate id>/<reminder id>``; the email goes to the recruiter who set it."""
-
-    topic: Topic | None = None
-    scope = "reminder"
-
-    def __init__(self) -> None:
-        from crm.reminders.repository import ReminderRepository
-
-        self.reminders = ReminderRepository()
-
-    def targets(self, recipients: list[str]) -> dict[str, Target | Skip]:
-        from crm.reminders.repository import reminder_key
-
-        base = get_settings().public_base_url.rstrip("/")
-        pairs = {r: tuple(r.split("/", 1)) for r in recipients}
-        keys = [reminder_key(*p) for p in pairs.values() if len(p) == 2]
-        keys += [(f"CAND#{p[0]}", "PROFILE") for p in pairs.values() if len(p) == 2]
-        found = table.batch_get(keys)
-        owners = [table.from_item(i)["owner"] for (pk, sk), i in found.items() if sk.startswith("REMINDER#")]
-        suppressed = suppressed_addresses(owners)
-        targets: dict[str, Target | Skip] = {}
-        for recipient, pair in pairs.items():
-            if len(pair) != 2:
-                targets[recipient] = Skip("malformed")
-                continue
-            reminder_item = found.get(reminder_key(*pair))
-            profile_item = found.get((f"CAND#{pair[0]}", "PROFILE"))
-            if reminder_item is None or profile_item is None:
-                targets[recipient] = Skip("removed")
-                continue
-            reminder, profile = table.from_item(reminder_item), table.from_item(profile_item)
-            if normalise_email(reminder["owner"]) in suppressed:
-                targets[recipient] = Skip("suppressed")
-                continue
-            candidate_name = f"{profile.get('first_name', '')} {profile.get('last_name', '')}".strip()
-            targets[recipient] = Target(
-                email=reminder["owner"],
-                name="",
-                context={
-                    "candidate_name": candidate_name,
-                    "candidate_url": f"{base}/ui/candidates/{pair[0]}",
-                    "note": reminder["note"],
-                    "due_at": reminder["due_at"],
-                },
-            )
-        return targets
-
-    def render(self, target: Target) -> RenderedEmail:
-        return render_builtin(builtin_templates.REMINDER, target.context)
-
-    def finished(self, recipients: list[str], states: dict[str, str]) -> None:
-        now = iso(clock.now())
-        for recipient, state in states.items():
-            if state == "sent":
-                candidate_id, _, reminder_id = recipient.partition("/")
-                self.reminders.mark_notified(candidate_id, reminder_id, now=now)
-
-
-def plan_for(job: MailJob) -> Plan:
-    if job.kind == "campaign":
-        return CampaignPlan(job.ref)
-    if job.kind == "sequence":
-        return SequencePlan(job.ref, job.step or 0)
-    if job.kind == "job_alert":
-        return JobAlertPlan(job.ref)
-    if job.kind == "alert_confirm":
-        return AlertConfirmationPlan(job.ref)
-    if job.kind == "portal_link":
-        return PortalLinkPlan(job.ref)
-    return ReminderPlan()
-
-
-# ------------------------------------------------------------------------------- sending
 
 
 class Pacer:
@@ -375,33 +89,27 @@ class Pacer:
             time.sleep(delay)
 
 
-_mailer: Mailer | None = None
-_pacer: Pacer | None = None
+# ------------------------------------------------------------------------------- ports
 
 
-def mailer() -> Mailer:
-    global _mailer
-    if _mailer is None:
-        from crm.mailing.compose import SesMailer
-
-        _mailer = SesMailer()
-    return _mailer
+class Ledger(Protocol):
+    def read(self, scope: str, recipients: Iterable[str]) -> dict[str, Delivery]: ...
+    def record_sent(self, scope: str, recipient: str, *, message_id: str, sent_at: str) -> None: ...
+    def record_final(self, scope: str, outcomes: dict[str, tuple[str, str]]) -> None: ...
 
 
-def set_mailer(replacement: Mailer | None) -> None:
-    global _mailer
-    _mailer = replacement
+class Locks(Protocol):
+    def acquire(
+        self, scope: str, recipients: list[str], *, owner: str, now: str, lease_until: str
+    ) -> bool: ...
+    def release(self, scope: str, recipients: list[str], *, owner: str) -> None: ...
 
 
-def pacer() -> Pacer:
-    global _pacer
-    if _pacer is None:
-        _pacer = Pacer(get_settings().mail_send_rate)
-    return _pacer
+class Suppressions(Protocol):
+    def suppressed_among(self, emails: Iterable[str]) -> set[str]: ...
 
 
-def lease_seconds() -> int:
-    return get_settings().mail_claim_lease_seconds
+# ------------------------------------------------------------------------------- one email
 
 
 def build_message(plan: Plan, target: Target, sender: str) -> Message | None:
@@ -423,18 +131,117 @@ def build_message(plan: Plan, target: Target, sender: str) -> Message | None:
         return None
 
 
-@dataclass
-class Attempt:
+# ------------------------------------------------------------------------------- the engine
+
+
+class MailSender:
+    """Carries out the plan of each mail-queue message, exactly once per recipient."""
+
+    def __init__(
+        self,
+        plan_for: PlanFor,
+        *,
+        mailer: Mailer | None = None,
+        ledger: Ledger | None = None,
+        locks: Locks | None = None,
+        suppressions: Suppressions | None = None,
+        pacer: Pacer | None = None,
+        now: Callable[[], datetime] = clock.now,
+        sender: str | None = None,
+        lease_seconds: int | None = None,
+        unsubscribe_link: Callable[[str, str], str] = unsubscribe_url,
+    ) -> None:
+        self.plan_for = plan_for
+        self.unsubscribe_link = unsubscribe_link
+        self.ledger: Ledger = ledger or DeliveryLedger()
+        self.locks: Locks = locks or MessageLocks()
+        self.suppressions: Suppressions = suppressions or SuppressionList()
+        self.now = now
+        self._mailer = mailer
+        self._pacer = pacer
+        self._sender = sender
+        self._lease_seconds = lease_seconds
+
+    # The real mailer and pacer are made on first use (SES's configuration set and the send rate
+    # come from the settings, which a test or the local stack may change before that).
+    @property
+    def mailer(self) -> Mailer:
+        if self._mailer is None:
+            self._mailer = SesMailer()
+        return self._mailer
+
+    @property
+    def pacer(self) -> Pacer:
+        if self._pacer is None:
+            self._pacer = Pacer(get_settings().mail_send_rate)
+        return self._pacer
+
+    @property
+    def sender(self) -> str:
+        """The From of every email."""
+        return self._sender or get_settings().mail_from
+
+    def process(self, job: MailJob) -> Outcome:
+        """Send one mail-queue message. Raises ``Throttled`` or ``RecipientsBusy`` when it must be retried."""
+        plan = self.plan_for(job)
+        recipients = list(dict.fromkeys(job.recipients))
+        attempt = _Attempt(self, plan)
+        now = self.now()
+        lease = self._lease_seconds or get_settings().mail_claim_lease_seconds
+        lease_until = iso(now + timedelta(seconds=lease))
+        if not self.locks.acquire(
+            plan.scope, recipients, owner=attempt.owner, now=iso(now), lease_until=lease_until
+        ):
+            raise RecipientsBusy(f"another worker holds this message of {plan.scope}")
+        try:
+            completed = attempt.send_all(attempt.unfinished(recipients))
+            attempt.record(recipients)
+        finally:
+            self.locks.release(plan.scope, recipients, owner=attempt.owner)
+        if not completed:
+            raise Throttled(f"SES throttled sends of {plan.scope}")
+        return attempt.outcome
+
+    def screen(self, plan: Plan, verdicts: Verdicts) -> Verdicts:
+        """The rules every mail obeys, then the plan's own: consent for marketing mail, the
+        suppression list for all; marketing mail carries the recipient's unsubscribe link."""
+        topic = plan.topic
+        consented = {
+            r: t
+            for r, t in verdicts.items()
+            if isinstance(t, Target) and (topic is None or topic in t.consents)
+        }
+        suppressed = self.suppressions.suppressed_among([t.email for t in consented.values()])
+        screened: Verdicts = {}
+        for recipient, verdict in verdicts.items():
+            if isinstance(verdict, Skip):
+                screened[recipient] = verdict
+            elif recipient not in consented:
+                screened[recipient] = Skip("no_consent")
+            elif normalise_email(verdict.email) in suppressed:
+                screened[recipient] = Skip("suppressed")
+            else:
+                screened[recipient] = verdict
+        screened = plan.screened(screened)
+        if topic:
+            for recipient, verdict in screened.items():
+                if isinstance(verdict, Target):
+                    verdict.context["unsubscribe_url"] = self.unsubscribe_link(recipient, topic)
+        return screened
+
+
+class _Attempt:
     """One worker's pass over one message, under the message's lock."""
 
-    plan: Plan
-    ledger: DeliveryLedger
-    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
-    outcome: Outcome = field(default_factory=Outcome)
-    earlier: dict[str, str] = field(default_factory=dict)  # recipients final before this attempt
+    def __init__(self, engine: MailSender, plan: Plan) -> None:
+        self.engine = engine
+        self.plan = plan
+        self.owner = uuid.uuid4().hex
+        self.outcome = Outcome()
+        self.earlier: dict[str, str] = {}  # recipients final before this attempt
 
     def unfinished(self, recipients: list[str]) -> list[str]:
-        records = self.ledger.read(recipients)
+        records = self.engine.ledger.read(self.plan.scope, recipients)
         for recipient, record in records.items():
             self.earlier[recipient] = record.state
         self.outcome.already_done = len(records)
@@ -442,29 +249,32 @@ class Attempt:
 
     def send_all(self, recipients: list[str]) -> bool:
         """Send in order; False when SES throttled (the rest wait for the retried message)."""
-        targets = self.plan.targets(recipients) if recipients else {}
-        sender = get_settings().mail_from
+        engine, plan = self.engine, self.plan
+        targets = engine.screen(plan, plan.targets(recipients)) if recipients else {}
+        sender = engine.sender
         for recipient in recipients:
             target = targets[recipient]
             if isinstance(target, Skip):
                 self.outcome.skipped[recipient] = target.reason
                 continue
-            message = build_message(self.plan, target, sender)
+            message = build_message(plan, target, sender)
             if message is None:
                 self.outcome.failed[recipient] = "render"
                 continue
-            pacer().wait()
+            engine.pacer.wait()
             try:
-                message_id = mailer().send(message)
+                message_id = engine.mailer.send(message)
             except SendThrottled:
                 return False
             except SendRejected as exc:
                 self.outcome.failed[recipient] = exc.code or "rejected"
                 continue
             try:
-                self.ledger.record_sent(recipient, message_id=message_id, sent_at=iso(clock.now()))
+                engine.ledger.record_sent(
+                    plan.scope, recipient, message_id=message_id, sent_at=iso(engine.now())
+                )
             except DuplicateSend:
-                log.warning("a recipient of %s was mailed by another worker too", self.plan.scope)
+                log.warning("a recipient of %s was mailed by another worker too", plan.scope)
             self.outcome.sent.append(recipient)
         return True
 
@@ -474,27 +284,7 @@ class Attempt:
         finals = {r: ("skipped", reason) for r, reason in outcome.skipped.items()}
         finals |= {r: ("failed", reason) for r, reason in outcome.failed.items()}
         if finals:
-            self.ledger.record_final(finals)
+            self.engine.ledger.record_final(self.plan.scope, finals)
         states = {**self.earlier, **outcome.final_states()}
         if states:
             self.plan.finished(recipients, states)
-
-
-def process(job: MailJob) -> Outcome:
-    """Send one mail-queue message. Raises ``Throttled`` or ``RecipientsBusy`` when it must be retried."""
-    plan = plan_for(job)
-    recipients = list(dict.fromkeys(job.recipients))
-    attempt = Attempt(plan=plan, ledger=DeliveryLedger(plan.scope))
-    lock = MessageLock(plan.scope, recipients)
-    now = clock.now()
-    lease_until = iso(now + timedelta(seconds=lease_seconds()))
-    if not lock.acquire(owner=attempt.owner, now=iso(now), lease_until=lease_until):
-        raise RecipientsBusy(f"another worker holds this message of {plan.scope}")
-    try:
-        completed = attempt.send_all(attempt.unfinished(recipients))
-        attempt.record(recipients)
-    finally:
-        lock.release(owner=attempt.owner)
-    if not completed:
-        raise Throttled(f"SES throttled sends of {plan.scope}")
-    return attempt.outcome

@@ -1,40 +1,34 @@
-"""SuppressionRepository: addresses never mailed again by campaigns, sequences or alerts.
-
-Items: SUPPRESS#<normalised email>/SUPPRESS with the reasons (unsubscribed, bounced,
-complained) as a string set, so repeated notifications only add reasons.
-"""
+"""The suppression list as other slices use it: addresses never mailed again by campaigns,
+sequences or alerts (unsubscribed from everything, bounced, complained). The mail engine checks it
+before every send; the unsubscribe page and SES feedback add to it."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
 
-from crm.platform import table
-from crm.platform.fields import normalise_email
-from crm.platform.ids import utcnow
-
-Reason = Literal["unsubscribed", "bounced", "complained"]
+from crm.mailing.repository import Reason as Reason
+from crm.mailing.repository import SuppressionRepository as _Store
 
 
-class SuppressionRepository:
+class SuppressionList:
+    """Suppress an address (idempotent: a reason is added to a set) and ask about addresses."""
+
+    def __init__(self, repository: _Store | None = None) -> None:
+        self.repository = repository or _Store()
+
     def suppress(self, email: str, reason: Reason, *, source: str) -> None:
-        table.update(
-            table.key(f"SUPPRESS#{normalise_email(email)}", "SUPPRESS"),
-            (
-                "ADD reasons :reason SET #type = :type, first_at = if_not_exists(first_at, :now), "
-                "last_at = :now, last_source = :source"
-            ),
-            ExpressionAttributeNames={"#type": "type"},
-            ExpressionAttributeValues={
-                ":reason": table.string_set([reason]),
-                ":type": {"S": "suppression"},
-                ":now": {"S": utcnow()},
-                ":source": {"S": source},
-            },
-        )
+        self.repository.suppress(email, reason, source=source)
 
     def reasons(self, email: str) -> list[str]:
-        item = table.get_item(f"SUPPRESS#{normalise_email(email)}", "SUPPRESS", consistent=False)
-        return sorted(item["reasons"]["SS"]) if item and "reasons" in item else []
+        return self.repository.reasons(email)
 
     def is_suppressed(self, email: str) -> bool:
         return bool(self.reasons(email))
+
+    def suppressed_among(self, emails: Iterable[str]) -> set[str]:
+        """The normalised addresses of ``emails`` that are suppressed."""
+        return self.repository.suppressed_among(emails)
+
+
+#: The name this class had before the re-cut (``crm.portal.unsubscribe`` and two tests use it).
+SuppressionRepository = SuppressionList

@@ -1,18 +1,17 @@
 """PoolRepository. Items: POOL#<id>/POOL, in gsi1 under POOLS sorted by name. Membership and the
-pipeline stage live on the candidate (``pools`` map) so a member list is one projection query."""
+pipeline stage live on the candidate (``pools`` map, written through ``CandidateService``) so a
+member list is one projection query."""
 
 from __future__ import annotations
 
 from crm.platform import table
 from crm.platform.errors import NotFound
 from crm.platform.fields import search_term
-from crm.platform.ids import new_id, utcnow
-from crm.pools.models import Pool, PoolCreate
+from crm.pools.models import Pool
 
 
 class PoolRepository:
-    def create(self, data: PoolCreate) -> Pool:
-        pool = Pool(id=new_id(), name=data.name, description=data.description, created_at=utcnow())
+    def insert(self, pool: Pool) -> Pool:
         item = pool.model_dump()
         item.update(
             pk=f"POOL#{pool.id}",

@@ -1,4 +1,5 @@
-"""A pool's pipeline board: its members grouped by stage, read as the JSON API reads them.
+"""Pools and their pipeline boards: create and list pools, add, move and remove members, and a
+pool's members grouped by stage.
 
 A stage is free text on the member (``Candidate.pools``: pool id -> stage, see ``PoolMemberAdd``);
 a board shows the usual stages in pipeline order, then any other stage a member is in. The member
@@ -8,13 +9,16 @@ their profile (strongly consistent), so a move shows on the board at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crm.candidates.models import Candidate, CandidateFilter
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
+from crm.platform.errors import NotFound
 from crm.platform.fields import Email, Stage
+from crm.platform.ids import new_id, utcnow
 from crm.platform.models import Input
-from crm.pools.models import Pool, PoolCreate
+from crm.pools.models import Pool, PoolCreate, PoolMember
 from crm.pools.repository import PoolRepository
 
 #: The columns every board shows, in pipeline order (``sourced`` is the API's default stage).
@@ -58,7 +62,8 @@ class Board:
 
 
 def columns_for(members: list[Candidate], pool_id: str) -> list[Column]:
-    """Members grouped by their stage in ``pool_id``: the usual stages first, then others by name."""
+    """Members grouped by their stage in ``pool_id``: the usual stages first, then others by name;
+    within a column by first name, last name, id."""
     extra = sorted({m.pools[pool_id] for m in members} - set(STAGES), key=str.casefold)
     columns = {stage: Column(stage) for stage in (*STAGES, *extra)}
     for member in sorted(members, key=lambda m: (m.first_name.casefold(), m.last_name.casefold(), m.id)):
@@ -66,35 +71,86 @@ def columns_for(members: list[Candidate], pool_id: str) -> list[Column]:
     return list(columns.values())
 
 
-def board(pool_id: str, *, also: tuple[str, ...] = ()) -> Board:
-    """The board of a pool that exists. ``also``: candidates just added or moved, read even when the
-    list projection has not caught up with them yet."""
-    repository = CandidateRepository()
-    ids: list[str] = []
-    cursor: str | None = None
-    while len(ids) < BOARD_LIMIT:
-        items, cursor = repository.list_page(CandidateFilter(pool=pool_id), limit=_PAGE, cursor=cursor)
-        ids.extend(i.id for i in items)
-        if cursor is None:
-            break
-    truncated = cursor is not None
-    ids = list(dict.fromkeys([*ids[:BOARD_LIMIT], *also]))
-    profiles = repository.get_many(ids)
-    members = [profiles[i] for i in ids if i in profiles and pool_id in profiles[i].pools]
-    return Board(columns=columns_for(members, pool_id), truncated=truncated)
-
-
 class PoolService:
-    """What other slices (and the web layer) use of this slice; the repository stays private to it."""
+    """What other slices (and the web layer) use of this slice; the repository stays private to it.
+    Members are written through ``candidates`` (the stage lives on the candidate)."""
 
-    def __init__(self, repository: PoolRepository | None = None) -> None:
-        self.repository = repository or PoolRepository()
+    def __init__(
+        self,
+        repository: PoolRepository | None = None,
+        *,
+        candidates: CandidateService | None = None,
+        now: Callable[[], str] = utcnow,
+    ) -> None:
+        self.repository = repository if repository is not None else PoolRepository()
+        self.candidates = candidates if candidates is not None else CandidateService()
+        self.now = now
 
     def create(self, data: PoolCreate) -> Pool:
-        return self.repository.create(data)
+        return self.repository.insert(
+            Pool(id=new_id(), name=data.name, description=data.description, created_at=self.now())
+        )
 
     def get(self, pool_id: str) -> Pool:
         return self.repository.get(pool_id)
 
     def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[Pool], str | None]:
         return self.repository.list_page(limit=limit, cursor=cursor)
+
+    # ------------------------------------------------------------------ members
+
+    def members_page(
+        self, pool_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[PoolMember], str | None]:
+        """One page of a pool's members with their stage (``NotFound`` for no such pool)."""
+        self.repository.get(pool_id)
+        items, next_cursor = self.candidates.list_page(
+            CandidateFilter(pool=pool_id), limit=limit, cursor=cursor
+        )
+        return [PoolMember(candidate=c, stage=c.pools.get(pool_id, "")) for c in items], next_cursor
+
+    def add_member(self, pool_id: str, candidate_id: str, stage: str, *, actor: str) -> Candidate:
+        """Add a candidate to a pool that exists, or move them to ``stage``."""
+        self.repository.get(pool_id)
+        return self.candidates.set_pool_stage(candidate_id, pool_id, stage, actor=actor)
+
+    def remove_member(self, pool_id: str, candidate_id: str, *, actor: str) -> None:
+        """Take a member out of a pool that exists (``NotFound`` when they are not in it)."""
+        self.repository.get(pool_id)
+        self.candidates.set_pool_stage(candidate_id, pool_id, None, actor=actor)
+
+    def add_member_by_email(self, pool: Pool, email: str, stage: str, *, actor: str) -> str | None:
+        """Add the candidate with this email to ``pool``; their id, or None when nobody has it."""
+        candidate_id = self.candidates.find_id_by_email(email)
+        if candidate_id is not None:
+            self.candidates.set_pool_stage(candidate_id, pool.id, stage, actor=actor)
+        return candidate_id
+
+    def member(self, pool: Pool, candidate_id: str) -> Candidate:
+        """A member of ``pool`` (``NotFound`` for no such candidate, or one not in the pool)."""
+        candidate = self.candidates.get(candidate_id)
+        if pool.id not in candidate.pools:
+            raise NotFound(f"Candidate {candidate_id} is not in pool {pool.id}.")
+        return candidate
+
+    def move_member(self, pool: Pool, candidate_id: str, stage: str, *, actor: str) -> Candidate:
+        """Move a member of ``pool`` (see :meth:`member`) to ``stage``."""
+        return self.candidates.set_pool_stage(candidate_id, pool.id, stage, actor=actor)
+
+    def board(self, pool_id: str, *, also: tuple[str, ...] = ()) -> Board:
+        """The board of a pool that exists. ``also``: candidates just added or moved, read even when
+        the list projection has not caught up with them yet."""
+        ids: list[str] = []
+        cursor: str | None = None
+        while len(ids) < BOARD_LIMIT:
+            items, cursor = self.candidates.list_page(
+                CandidateFilter(pool=pool_id), limit=_PAGE, cursor=cursor
+            )
+            ids.extend(i.id for i in items)
+            if cursor is None:
+                break
+        truncated = cursor is not None
+        ids = list(dict.fromkeys([*ids[:BOARD_LIMIT], *also]))
+        profiles = self.candidates.get_many(ids)
+        members = [profiles[i] for i in ids if i in profiles and pool_id in profiles[i].pools]
+        return Board(columns=columns_for(members, pool_id), truncated=truncated)

@@ -14,8 +14,10 @@ from typing import Any
 
 from pydantic import ConfigDict
 
+from crm.alerts.service import AlertService
 from crm.candidates.models import TOPICS, Candidate, CandidatePatch, Topic
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
+from crm.jobs.service import JobService
 from crm.mailing.messages import MailJob
 from crm.platform.config import get_settings
 from crm.platform.errors import NotFound
@@ -55,7 +57,7 @@ def request_link(fields: dict[str, Any]) -> None:
     if is_bot(fields):
         return
     wanted = parse_fields(PortalLinkRequest, fields)
-    candidate_id = CandidateRepository().find_id_by_email(wanted.email)
+    candidate_id = CandidateService().find_id_by_email(wanted.email)
     job = MailJob(kind="portal_link", ref=new_id(), recipients=[candidate_id or NOBODY])
     send_message(get_settings().mail_queue_url, job.model_dump_json(exclude_none=True))
 
@@ -67,7 +69,7 @@ def open_portal(token: str | None) -> Candidate:
     if not isinstance(candidate_id, str) or not candidate_id or candidate_id == NOBODY:
         raise InvalidLink("This link is not valid.")
     try:
-        return CandidateRepository().get(candidate_id)
+        return CandidateService().get(candidate_id)
     except NotFound as exc:
         raise InvalidLink("This link no longer works: there is no record for it any more.") from exc
 
@@ -87,7 +89,7 @@ def update_details(candidate: Candidate, fields: dict[str, Any]) -> Candidate:
         text = field_text(fields.get(name))
         data[name] = (text or None) if name in OPTIONAL_FIELDS else text
     patch = parse_fields(CandidatePatch, data)
-    return CandidateRepository().update(candidate.id, patch, actor=ACTOR)
+    return CandidateService().update(candidate.id, patch, actor=ACTOR)
 
 
 def checked(value: Any) -> bool:
@@ -99,7 +101,7 @@ def checked(value: Any) -> bool:
 def set_preferences(candidate: Candidate, fields: dict[str, Any]) -> Candidate:
     """Grant each checked topic and withdraw each unchecked one that was granted (source ``portal``).
     A topic never asked about and left unchecked records nothing."""
-    repository = CandidateRepository()
+    repository = CandidateService()
     for topic in TOPICS:
         wanted = checked(fields.get(topic))
         consent = candidate.consents.get(topic)
@@ -112,15 +114,13 @@ def set_preferences(candidate: Candidate, fields: dict[str, Any]) -> Candidate:
 def export(candidate: Candidate) -> dict[str, Any]:
     """Everything the product holds about the person themselves: profile, consents,
     applications, timeline and job-alert subscription (never recruiters' notes)."""
-    from crm.alerts.repository import AlertSubscriptionRepository
-    from crm.jobs.repository import JobRepository
-
-    repository = CandidateRepository()
+    repository = CandidateService()
+    jobs = JobService()
     profile = candidate.model_dump(mode="json", exclude={"consents", "pools", "version"})
     applications = []
     for application in repository.applications(candidate.id):
         try:
-            title: str | None = JobRepository().get(application.job_id).title
+            title: str | None = jobs.get(application.job_id).title
         except NotFound:
             title = None
         applications.append(
@@ -144,7 +144,7 @@ def export(candidate: Candidate) -> dict[str, Any]:
         ]
         if not cursor:
             break
-    subscription = AlertSubscriptionRepository().get(candidate.id)
+    subscription = AlertService().get(candidate.id)
     alerts = None
     if subscription:
         alerts = {
@@ -163,6 +163,4 @@ def export(candidate: Candidate) -> dict[str, Any]:
 
 def erase(candidate: Candidate) -> None:
     """The same complete erasure an admin does; the portal link stops working with it."""
-    from crm.candidates.erasure import erase_candidate
-
-    erase_candidate(candidate.id, actor="candidate:portal")
+    CandidateService().erase(candidate.id, actor="candidate:portal")

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from crm.candidates.models import TOPICS
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
 from crm.mailing.suppression import SuppressionRepository
 from crm.platform.config import get_settings
 from crm.platform.errors import NotFound
@@ -48,7 +48,7 @@ def read_link(token: str | None) -> dict[str, Any]:
 def unsubscribe(token: str | None, *, source: str) -> dict[str, Any]:
     """Follow a link: withdraw consent (idempotent). An erased person is already unsubscribed."""
     link = read_link(token)
-    repository = CandidateRepository()
+    repository = CandidateService()
     try:
         candidate = repository.get(link["candidate_id"])
     except NotFound:

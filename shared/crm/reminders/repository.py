@@ -9,12 +9,12 @@ from typing import Any
 from crm.platform import table
 from crm.platform.errors import NotFound
 from crm.platform.ids import iso, new_id, utcnow
+from crm.platform.keys import DUE_PARTITION, due_sort_key, person_partition
 from crm.reminders.models import Reminder, ReminderCreate
-from crm.sequences.repository import DUE_PARTITION, due_sort_key
 
 
 def reminder_key(candidate_id: str, reminder_id: str) -> tuple[str, str]:
-    return f"CAND#{candidate_id}", f"REMINDER#{reminder_id}"
+    return person_partition(candidate_id), f"REMINDER#{reminder_id}"
 
 
 def _reminder(item: dict[str, Any], now: str) -> Reminder:
@@ -97,7 +97,7 @@ class ReminderRepository:
     def of_candidate(self, candidate_id: str, *, now: str) -> list[Reminder]:
         items = table.query_all(
             key_condition="pk = :pk AND begins_with(sk, :r)",
-            values={":pk": {"S": f"CAND#{candidate_id}"}, ":r": {"S": "REMINDER#"}},
+            values={":pk": {"S": person_partition(candidate_id)}, ":r": {"S": "REMINDER#"}},
         )
         return sorted((_reminder(i, now) for i in items), key=lambda r: r.due_at)
 

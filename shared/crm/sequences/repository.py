@@ -11,17 +11,12 @@ from typing import Any
 from crm.platform import table
 from crm.platform.errors import NotFound
 from crm.platform.ids import new_id, utcnow
+from crm.platform.keys import DUE_PARTITION, due_sort_key, person_partition
 from crm.sequences.models import Enrollment, EnrollmentResult, Sequence, SequenceCreate
-
-DUE_PARTITION = "DUE"
 
 
 def enrollment_key(candidate_id: str, sequence_id: str) -> tuple[str, str]:
-    return f"CAND#{candidate_id}", f"ENROLL#{sequence_id}"
-
-
-def due_sort_key(due_at: str, kind: str, *parts: str) -> str:
-    return "#".join([due_at, kind, *parts])
+    return person_partition(candidate_id), f"ENROLL#{sequence_id}"
 
 
 class SequenceRepository:
@@ -133,12 +128,18 @@ class SequenceRepository:
         item = table.get_item(*enrollment_key(candidate_id, sequence_id))
         return Enrollment.model_validate(table.from_item(item)) if item else None
 
+    def enrollments(self, sequence_id: str, candidate_ids: list[str]) -> dict[str, Enrollment]:
+        """The enrolments in ``sequence_id`` of those of ``candidate_ids`` who have one (one batch read)."""
+        found = table.batch_get([enrollment_key(c, sequence_id) for c in candidate_ids])
+        enrolments = (Enrollment.model_validate(table.from_item(item)) for item in found.values())
+        return {e.candidate_id: e for e in enrolments}
+
     def enrollments_of(self, candidate_id: str) -> list[dict[str, Any]]:
         return [
             table.from_item(i)
             for i in table.query_all(
                 key_condition="pk = :pk AND begins_with(sk, :e)",
-                values={":pk": {"S": f"CAND#{candidate_id}"}, ":e": {"S": "ENROLL#"}},
+                values={":pk": {"S": person_partition(candidate_id)}, ":e": {"S": "ENROLL#"}},
             )
         ]
 

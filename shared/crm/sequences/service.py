@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from crm.campaigns.service import check_references
 from crm.candidates.models import Candidate, CandidateFilter
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
 from crm.platform import clock
 from crm.platform.errors import NotFound, ValidationFailed
 from crm.platform.ids import iso
+from crm.pools.service import PoolService
 from crm.sequences.models import Enrollment, EnrollmentRequest, EnrollmentResult, Sequence, SequenceCreate
 from crm.sequences.repository import SequenceRepository
-from crm.templates.repository import TemplateRepository
+from crm.templates.service import TemplateService
 
 #: A pool enrolment is done in the request; larger pools are enrolled by candidate ids in pages.
 MAX_POOL_ENROLMENT = 2000
@@ -25,7 +25,7 @@ MAX_POOL_ENROLMENT = 2000
 def create_sequence(data: SequenceCreate) -> Sequence:
     """Store the sequence; 422 naming every step (``steps.<i>.template_id``) whose template is missing."""
     errors = []
-    templates = TemplateRepository()
+    templates = TemplateService()
     for index, step in enumerate(data.steps):
         try:
             templates.get(step.template_id)
@@ -40,13 +40,18 @@ def create_sequence(data: SequenceCreate) -> Sequence:
 
 def pool_member_ids(pool_id: str) -> list[str]:
     """The ids of a pool's members (at most ``MAX_POOL_ENROLMENT``, else 422 on ``pool``)."""
-    check_references(pool=pool_id)
+    try:
+        PoolService().get(pool_id)
+    except NotFound:
+        raise ValidationFailed(
+            "The sequence refers to something that does not exist.",
+            errors=[{"field": "audience.pool", "message": f"no pool with id {pool_id}"}],
+        ) from None
+    candidates = CandidateService()
     candidate_ids: list[str] = []
     cursor = None
     while True:
-        members, cursor = CandidateRepository().list_page(
-            CandidateFilter(pool=pool_id), limit=100, cursor=cursor
-        )
+        members, cursor = candidates.list_page(CandidateFilter(pool=pool_id), limit=100, cursor=cursor)
         candidate_ids += [m.id for m in members]
         if len(candidate_ids) > MAX_POOL_ENROLMENT:
             raise ValidationFailed(
@@ -59,7 +64,7 @@ def pool_member_ids(pool_id: str) -> list[str]:
 
 def ids_by_email(emails: list[str]) -> tuple[list[str], list[str]]:
     """The candidate ids of these emails (each once, in order), and the emails no candidate has."""
-    repository = CandidateRepository()
+    repository = CandidateService()
     ids: list[str] = []
     unknown: list[str] = []
     for email in dict.fromkeys(emails):
@@ -95,7 +100,7 @@ class Progress:
 def progress_page(sequence_id: str, *, limit: int, cursor: str | None) -> tuple[list[Progress], str | None]:
     """A page of the sequence's enrolments, newest first, each with its candidate."""
     enrollments, next_cursor = SequenceRepository().enrollments_page(sequence_id, limit=limit, cursor=cursor)
-    candidates = CandidateRepository().get_many([e.candidate_id for e in enrollments])
+    candidates = CandidateService().get_many([e.candidate_id for e in enrollments])
     return [Progress(e, candidates.get(e.candidate_id)) for e in enrollments], next_cursor
 
 
@@ -118,6 +123,9 @@ class SequenceService:
 
     def enrollment(self, candidate_id: str, sequence_id: str) -> Enrollment | None:
         return self.repository.enrollment(candidate_id, sequence_id)
+
+    def enrollments(self, sequence_id: str, candidate_ids: list[str]) -> dict[str, Enrollment]:
+        return self.repository.enrollments(sequence_id, candidate_ids)
 
     def enrollments_of(self, candidate_id: str) -> list[dict[str, Any]]:
         return self.repository.enrollments_of(candidate_id)

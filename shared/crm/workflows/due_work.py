@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crm.mailing.messages import MailJob, chunks
-from crm.platform import clock, table
+from crm.platform import clock
 from crm.platform.config import get_settings
+from crm.platform.due import due_pages
 from crm.platform.errors import NotFound
 from crm.platform.ids import iso
 from crm.platform.queues import send_messages
-from crm.reminders.repository import ReminderRepository
+from crm.reminders.service import ReminderService
 from crm.sequences.models import Sequence
-from crm.sequences.repository import DUE_PARTITION, SequenceRepository
+from crm.sequences.service import SequenceService
 
 #: Leave this much of the invocation unused; the next tick picks up the rest.
 SAFETY_MARGIN_MS = 10_000
@@ -37,32 +38,23 @@ class TickResult:
 def run_due_work(*, now: datetime | None = None, remaining_ms: Callable[[], int] | None = None) -> TickResult:
     now = now or clock.now()
     cutoff = iso(now) + "~"  # every sort key that starts with a time up to now
-    params = {
-        "TableName": table.table_name(),
-        "IndexName": "gsi2",
-        "KeyConditionExpression": "gsi2pk = :due AND gsi2sk <= :cutoff",
-        "ExpressionAttributeValues": {":due": {"S": DUE_PARTITION}, ":cutoff": {"S": cutoff}},
-        "Limit": 500,
-    }
     steps = reminders = 0
-    sequences = SequenceRepository()
+    sequences = SequenceService()
     cache: dict[str, Sequence | None] = {}
+    pages = due_pages(cutoff)
     while True:
         if remaining_ms is not None and remaining_ms() < SAFETY_MARGIN_MS:
             break
-        response = table.query(**params)
-        items = [table.from_item(i) for i in response.get("Items", [])]
+        items = next(pages, None)
+        if items is None:
+            break
         steps += _sequence_steps([i for i in items if i.get("type") == "enrollment"], sequences, cache, now)
         reminders += _reminders([i for i in items if i.get("type") == "reminder"])
-        last = response.get("LastEvaluatedKey")
-        if not last:
-            break
-        params["ExclusiveStartKey"] = last
     return TickResult(sequence_steps=steps, reminders=reminders)
 
 
 def _sequence(
-    sequences: SequenceRepository, cache: dict[str, Sequence | None], sequence_id: str
+    sequences: SequenceService, cache: dict[str, Sequence | None], sequence_id: str
 ) -> Sequence | None:
     if sequence_id not in cache:
         try:
@@ -74,7 +66,7 @@ def _sequence(
 
 def _sequence_steps(
     enrolments: list[dict[str, object]],
-    sequences: SequenceRepository,
+    sequences: SequenceService,
     cache: dict[str, Sequence | None],
     now: datetime,
 ) -> int:
@@ -119,7 +111,7 @@ def _reminders(items: list[dict[str, object]]) -> int:
             for chunk in chunks(recipients)
         ],
     )
-    repository = ReminderRepository()
+    repository = ReminderService()
     for item in items:
         repository.dequeue(str(item["candidate_id"]), str(item["id"]))
     return len(items)

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm.candidates.events import is_application
 from crm.mailing.messages import DispatchRequest, MailJob
+from crm.platform import clock
 from crm.platform.config import get_settings
+from crm.platform.ids import iso
 from crm.platform.queues import send_message
+from crm.sequences.service import SequenceService
 
 
 def react(
@@ -33,7 +37,7 @@ def react(
         if new.get("status") == "open" and (old or {}).get("status") != "open":
             request = DispatchRequest(kind="job_alert", id=str(new["id"]), run=str(new.get("updated_at", "")))
             send_message(get_settings().dispatch_queue_url, request.model_dump_json(exclude_none=True))
-    elif sk.startswith("APP#") and event_name == "INSERT":
+    elif is_application(keys) and event_name == "INSERT":
         _stop(str(new["candidate_id"]), "applied")
     elif (
         sk == "PROFILE" and old is not None and _granted(old, "marketing") and not _granted(new, "marketing")
@@ -51,8 +55,4 @@ def _granted(profile: dict[str, Any], topic: str) -> bool:
 
 
 def _stop(candidate_id: str, reason: str) -> None:
-    from crm.platform import clock
-    from crm.platform.ids import iso
-    from crm.sequences.repository import SequenceRepository
-
-    SequenceRepository().stop_all(candidate_id, reason=reason, now=iso(clock.now()))
+    SequenceService().stop_all(candidate_id, reason=reason, now=iso(clock.now()))

@@ -15,6 +15,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crm.campaigns.service import CampaignService
+from crm.mailing.deliveries import Deliveries
 from crm.mailing.suppression import Reason, SuppressionRepository
 
 BOUNCED = "Email Bounced"
@@ -143,17 +145,11 @@ def engagement_of(body: str | dict[str, Any]) -> tuple[str, str] | None:
 
 def record_engagement(body: str | dict[str, Any]) -> bool:
     """Count a delivery, bounce, complaint, open or click towards its campaign (once per recipient)."""
-    from crm.campaigns.repository import CampaignRepository
-    from crm.mailing.repository import find_by_message_id
-
     found = engagement_of(body)
     if found is None:
         return False
     event, message_id = found
-    delivery = find_by_message_id(message_id)
-    scope = str((delivery or {}).get("scope", ""))
-    if not delivery or not scope.startswith("campaign#"):
+    delivery = Deliveries().find_by_message_id(message_id)
+    if delivery is None:
         return False
-    return CampaignRepository().record_event(
-        scope.removeprefix("campaign#"), str(delivery["recipient"]), event
-    )
+    return CampaignService().count_engagement(delivery, event)

@@ -581,7 +581,7 @@ class DevStack:
         written, conditioned on the profile's version as the stream function writes them."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from crm.candidates.projections import delete_orphans, plan_rebuild, write_diff
+        from crm.candidates.repository.projections import delete_orphans, plan_rebuild, write_diff
         from crm.platform.config import get_settings
 
         name = get_settings().table_name

@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.api_keys.models import ApiKey, ApiKeyCreate, ApiKeyCreated
-from crm.api_keys.repository import ApiKeyRepository
+from crm.api_keys.service import ApiKeyService
 
 bp = Blueprint(__name__)
 
@@ -25,7 +25,7 @@ bp = Blueprint(__name__)
     paginated=True,
 )
 def list_keys(call: Call) -> dict[str, Any]:
-    items, next_cursor = ApiKeyRepository().list_page(limit=call.query.limit, cursor=call.query.cursor)
+    items, next_cursor = ApiKeyService().list_page(limit=call.query.limit, cursor=call.query.cursor)
     return page(items, next_cursor)
 
 
@@ -41,7 +41,7 @@ def list_keys(call: Call) -> dict[str, Any]:
     status=201,
 )
 def create_key(call: Call) -> ApiKeyCreated:
-    return ApiKeyRepository().create(call.body, created_by=call.actor)
+    return ApiKeyService().create(call.body, created_by=call.actor)
 
 
 @endpoint(
@@ -55,4 +55,4 @@ def create_key(call: Call) -> ApiKeyCreated:
     errors=(404,),
 )
 def revoke_key(call: Call, key_id: str) -> None:
-    ApiKeyRepository().revoke(key_id)
+    ApiKeyService().revoke(key_id)

@@ -7,10 +7,8 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
-from crm.campaigns.audience import audience_size
 from crm.campaigns.models import AudienceSize, Campaign, CampaignCreate
-from crm.campaigns.repository import CampaignRepository
-from crm.campaigns.service import create_campaign, launch
+from crm.campaigns.service import CampaignService
 
 bp = Blueprint(__name__)
 
@@ -27,7 +25,7 @@ bp = Blueprint(__name__)
     paginated=True,
 )
 def list_campaigns(call: Call) -> dict[str, Any]:
-    items, next_cursor = CampaignRepository().list_page(limit=call.query.limit, cursor=call.query.cursor)
+    items, next_cursor = CampaignService().list_page(limit=call.query.limit, cursor=call.query.cursor)
     return page(items, next_cursor)
 
 
@@ -43,7 +41,7 @@ def list_campaigns(call: Call) -> dict[str, Any]:
     status=201,
 )
 def create(call: Call) -> Campaign:
-    return create_campaign(call.body)
+    return CampaignService().create(call.body)
 
 
 @endpoint(
@@ -57,7 +55,7 @@ def create(call: Call) -> Campaign:
     errors=(404,),
 )
 def get_campaign(call: Call, campaign_id: str) -> Campaign:
-    return CampaignRepository().get(campaign_id)
+    return CampaignService().get(campaign_id)
 
 
 @endpoint(
@@ -71,8 +69,8 @@ def get_campaign(call: Call, campaign_id: str) -> Campaign:
     errors=(404,),
 )
 def get_audience(call: Call, campaign_id: str) -> AudienceSize:
-    campaign = CampaignRepository().get(campaign_id)
-    return AudienceSize(audience=campaign.audience, candidates=audience_size(campaign.audience))
+    campaign = CampaignService().get(campaign_id)
+    return AudienceSize(audience=campaign.audience, candidates=CampaignService().audience_size(campaign))
 
 
 @endpoint(
@@ -87,4 +85,4 @@ def get_audience(call: Call, campaign_id: str) -> AudienceSize:
     errors=(404,),
 )
 def launch_campaign(call: Call, campaign_id: str) -> Campaign:
-    return launch(campaign_id)
+    return CampaignService().launch(campaign_id).campaign

@@ -7,7 +7,6 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
-from crm.candidates.erasure import erase_candidate
 from crm.candidates.models import (
     Activity,
     Application,
@@ -20,8 +19,8 @@ from crm.candidates.models import (
     NoteCreate,
     ResumeLink,
 )
-from crm.candidates.repository import CandidateRepository
 from crm.candidates.resumes import ResumeStore
+from crm.candidates.service import CandidateService
 
 bp = Blueprint(__name__)
 
@@ -47,7 +46,7 @@ class CandidateListQuery(PageQuery, CandidateFilter):
 )
 def list_candidates(call: Call) -> dict[str, Any]:
     q: CandidateListQuery = call.query
-    items, next_cursor = CandidateRepository().list_page(q, limit=q.limit, cursor=q.cursor)
+    items, next_cursor = CandidateService().list_page(q, limit=q.limit, cursor=q.cursor)
     return page(items, next_cursor)
 
 
@@ -64,7 +63,7 @@ def list_candidates(call: Call) -> dict[str, Any]:
     errors=(409,),
 )
 def create_candidate(call: Call) -> Candidate:
-    return CandidateRepository().create(call.body, actor=call.actor)
+    return CandidateService().create(call.body, actor=call.actor)
 
 
 @endpoint(
@@ -78,7 +77,7 @@ def create_candidate(call: Call) -> Candidate:
     errors=(404,),
 )
 def get_candidate(call: Call, candidate_id: str) -> Candidate:
-    return CandidateRepository().get(candidate_id)
+    return CandidateService().get(candidate_id)
 
 
 @endpoint(
@@ -93,7 +92,7 @@ def get_candidate(call: Call, candidate_id: str) -> Candidate:
     errors=(404, 409),
 )
 def update_candidate(call: Call, candidate_id: str) -> Candidate:
-    return CandidateRepository().update(candidate_id, call.body, actor=call.actor)
+    return CandidateService().update(candidate_id, call.body, actor=call.actor)
 
 
 @endpoint(
@@ -107,7 +106,7 @@ def update_candidate(call: Call, candidate_id: str) -> Candidate:
     errors=(404,),
 )
 def delete_candidate(call: Call, candidate_id: str) -> None:
-    erase_candidate(candidate_id, actor=call.actor)
+    CandidateService().erase(candidate_id, actor=call.actor)
 
 
 @endpoint(
@@ -123,7 +122,7 @@ def delete_candidate(call: Call, candidate_id: str) -> None:
     errors=(404,),
 )
 def candidate_timeline(call: Call, candidate_id: str) -> dict[str, Any]:
-    items, next_cursor = CandidateRepository().timeline(
+    items, next_cursor = CandidateService().timeline(
         candidate_id, limit=call.query.limit, cursor=call.query.cursor
     )
     return page(items, next_cursor)
@@ -142,7 +141,7 @@ def candidate_timeline(call: Call, candidate_id: str) -> dict[str, Any]:
     errors=(404,),
 )
 def add_note(call: Call, candidate_id: str) -> Note:
-    return CandidateRepository().add_note(candidate_id, call.body, author=call.actor)
+    return CandidateService().add_note(candidate_id, call.body, author=call.actor)
 
 
 @endpoint(
@@ -158,7 +157,7 @@ def add_note(call: Call, candidate_id: str) -> Note:
     errors=(404,),
 )
 def list_notes(call: Call, candidate_id: str) -> dict[str, Any]:
-    items, next_cursor = CandidateRepository().notes(
+    items, next_cursor = CandidateService().notes(
         candidate_id, limit=call.query.limit, cursor=call.query.cursor
     )
     return page(items, next_cursor)
@@ -177,7 +176,7 @@ def list_notes(call: Call, candidate_id: str) -> dict[str, Any]:
     errors=(404,),
 )
 def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
-    items, next_cursor = CandidateRepository().application_page(
+    items, next_cursor = CandidateService().application_page(
         candidate_id, limit=call.query.limit, cursor=call.query.cursor
     )
     return page(items, next_cursor)
@@ -194,5 +193,5 @@ def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
     errors=(404,),
 )
 def resume_link(call: Call, candidate_id: str, job_id: str) -> ResumeLink:
-    key = CandidateRepository().resume_key(candidate_id, job_id)
+    key = CandidateService().resume_key(candidate_id, job_id)
     return ResumeLink(url=ResumeStore().download_url(key), expires_in=300)

@@ -8,8 +8,9 @@ from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.candidates.models import Application
+from crm.candidates.service import CandidateService
 from crm.jobs.models import Job, JobCreate, JobUpdate
-from crm.jobs.repository import JobRepository
+from crm.jobs.service import JobService
 
 bp = Blueprint(__name__)
 
@@ -31,7 +32,7 @@ class JobListQuery(PageQuery):
 )
 def list_jobs(call: Call) -> dict[str, Any]:
     q: JobListQuery = call.query
-    items, next_cursor = JobRepository().list_page(status=q.status, limit=q.limit, cursor=q.cursor)
+    items, next_cursor = JobService().list_page(status=q.status, limit=q.limit, cursor=q.cursor)
     return page(items, next_cursor)
 
 
@@ -47,7 +48,7 @@ def list_jobs(call: Call) -> dict[str, Any]:
     status=201,
 )
 def create_job(call: Call) -> Job:
-    return JobRepository().create(call.body)
+    return JobService().create(call.body)
 
 
 @endpoint(
@@ -61,7 +62,7 @@ def create_job(call: Call) -> Job:
     errors=(404,),
 )
 def get_job(call: Call, job_id: str) -> Job:
-    return JobRepository().get(job_id)
+    return JobService().get(job_id)
 
 
 @endpoint(
@@ -76,7 +77,7 @@ def get_job(call: Call, job_id: str) -> Job:
     errors=(404, 409),
 )
 def update_job(call: Call, job_id: str) -> Job:
-    return JobRepository().update(job_id, call.body)
+    return JobService().update(job_id, call.body)
 
 
 @endpoint(
@@ -92,5 +93,7 @@ def update_job(call: Call, job_id: str) -> Job:
     errors=(404,),
 )
 def list_applicants(call: Call, job_id: str) -> dict[str, Any]:
-    items, next_cursor = JobRepository().applicants(job_id, limit=call.query.limit, cursor=call.query.cursor)
+    items, next_cursor = CandidateService().applications_for_job(
+        job_id, limit=call.query.limit, cursor=call.query.cursor
+    )
     return page(items, next_cursor)

@@ -8,9 +8,9 @@ from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.candidates.models import Candidate, CandidateFilter
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
 from crm.pools.models import Pool, PoolCreate, PoolMember, PoolMemberAdd
-from crm.pools.repository import PoolRepository
+from crm.pools.service import PoolService
 
 bp = Blueprint(__name__)
 
@@ -27,7 +27,7 @@ bp = Blueprint(__name__)
     paginated=True,
 )
 def list_pools(call: Call) -> dict[str, Any]:
-    items, next_cursor = PoolRepository().list_page(limit=call.query.limit, cursor=call.query.cursor)
+    items, next_cursor = PoolService().list_page(limit=call.query.limit, cursor=call.query.cursor)
     return page(items, next_cursor)
 
 
@@ -43,7 +43,7 @@ def list_pools(call: Call) -> dict[str, Any]:
     status=201,
 )
 def create_pool(call: Call) -> Pool:
-    return PoolRepository().create(call.body)
+    return PoolService().create(call.body)
 
 
 @endpoint(
@@ -57,7 +57,7 @@ def create_pool(call: Call) -> Pool:
     errors=(404,),
 )
 def get_pool(call: Call, pool_id: str) -> Pool:
-    return PoolRepository().get(pool_id)
+    return PoolService().get(pool_id)
 
 
 @endpoint(
@@ -73,8 +73,8 @@ def get_pool(call: Call, pool_id: str) -> Pool:
     errors=(404,),
 )
 def list_members(call: Call, pool_id: str) -> dict[str, Any]:
-    PoolRepository().get(pool_id)
-    items, next_cursor = CandidateRepository().list_page(
+    PoolService().get(pool_id)
+    items, next_cursor = CandidateService().list_page(
         CandidateFilter(pool=pool_id), limit=call.query.limit, cursor=call.query.cursor
     )
     members = [PoolMember(candidate=c, stage=c.pools.get(pool_id, "")) for c in items]
@@ -94,9 +94,9 @@ def list_members(call: Call, pool_id: str) -> dict[str, Any]:
     errors=(404,),
 )
 def add_member(call: Call, pool_id: str) -> Candidate:
-    PoolRepository().get(pool_id)
+    PoolService().get(pool_id)
     body: PoolMemberAdd = call.body
-    return CandidateRepository().set_pool_stage(body.candidate_id, pool_id, body.stage, actor=call.actor)
+    return CandidateService().set_pool_stage(body.candidate_id, pool_id, body.stage, actor=call.actor)
 
 
 @endpoint(
@@ -110,5 +110,5 @@ def add_member(call: Call, pool_id: str) -> Candidate:
     errors=(404,),
 )
 def remove_member(call: Call, pool_id: str, candidate_id: str) -> None:
-    PoolRepository().get(pool_id)
-    CandidateRepository().set_pool_stage(candidate_id, pool_id, None, actor=call.actor)
+    PoolService().get(pool_id)
+    CandidateService().set_pool_stage(candidate_id, pool_id, None, actor=call.actor)

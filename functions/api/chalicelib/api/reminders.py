@@ -11,7 +11,7 @@ from crm.platform import clock
 from crm.platform.errors import Forbidden
 from crm.platform.ids import iso
 from crm.reminders.models import Reminder, ReminderCreate, ReminderQuery
-from crm.reminders.repository import ReminderRepository
+from crm.reminders.service import ReminderService
 
 bp = Blueprint(__name__)
 
@@ -35,7 +35,7 @@ def _owner(call: Call) -> str:
     errors=(403, 404),
 )
 def create_reminder(call: Call) -> Reminder:
-    return ReminderRepository().create(call.body, owner=_owner(call))
+    return ReminderService().create(call.body, owner=_owner(call))
 
 
 @endpoint(
@@ -52,7 +52,7 @@ def create_reminder(call: Call) -> Reminder:
 )
 def list_reminders(call: Call) -> dict[str, Any]:
     query: ReminderQuery = call.query
-    items, next_cursor = ReminderRepository().list_page(
+    items, next_cursor = ReminderService().list_page(
         owner=_owner(call),
         due_only=bool(query.due),
         now=iso(clock.now()),
@@ -72,4 +72,4 @@ def list_reminders(call: Call) -> dict[str, Any]:
     response=list[Reminder],
 )
 def candidate_reminders(call: Call, candidate_id: str) -> dict[str, Any]:
-    return {"items": ReminderRepository().of_candidate(candidate_id, now=iso(clock.now()))}
+    return {"items": ReminderService().of_candidate(candidate_id, now=iso(clock.now()))}

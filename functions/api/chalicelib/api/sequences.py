@@ -9,7 +9,7 @@ from chalice import Blueprint
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.sequences import service as sequences
 from crm.sequences.models import EnrollmentRequest, EnrollmentResult, Sequence, SequenceCreate
-from crm.sequences.repository import SequenceRepository
+from crm.sequences.service import SequenceService
 
 bp = Blueprint(__name__)
 
@@ -26,7 +26,7 @@ bp = Blueprint(__name__)
     paginated=True,
 )
 def list_sequences(call: Call) -> dict[str, Any]:
-    items, next_cursor = SequenceRepository().list_page(limit=call.query.limit, cursor=call.query.cursor)
+    items, next_cursor = SequenceService().list_page(limit=call.query.limit, cursor=call.query.cursor)
     return page(items, next_cursor)
 
 
@@ -56,7 +56,7 @@ def create_sequence(call: Call) -> Sequence:
     errors=(404,),
 )
 def get_sequence(call: Call, sequence_id: str) -> Sequence:
-    return SequenceRepository().get(sequence_id, with_progress=True)
+    return SequenceService().get(sequence_id, with_progress=True)
 
 
 @endpoint(

@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
 from crm.mailing.templating import check_template, preview_context, render_checked
 from crm.templates.models import (
     EmailTemplate,
@@ -16,7 +16,7 @@ from crm.templates.models import (
     TemplateCreate,
     TemplateUpdate,
 )
-from crm.templates.repository import TemplateRepository
+from crm.templates.service import TemplateService
 
 bp = Blueprint(__name__)
 
@@ -33,7 +33,7 @@ bp = Blueprint(__name__)
     paginated=True,
 )
 def list_templates(call: Call) -> dict[str, Any]:
-    items, next_cursor = TemplateRepository().list_page(limit=call.query.limit, cursor=call.query.cursor)
+    items, next_cursor = TemplateService().list_page(limit=call.query.limit, cursor=call.query.cursor)
     return page(items, next_cursor)
 
 
@@ -51,7 +51,7 @@ def list_templates(call: Call) -> dict[str, Any]:
 def create_template(call: Call) -> EmailTemplate:
     body: TemplateCreate = call.body
     check_template({"subject": body.subject, "html": body.html, "text": body.text})
-    return TemplateRepository().create(body)
+    return TemplateService().create(body)
 
 
 @endpoint(
@@ -65,7 +65,7 @@ def create_template(call: Call) -> EmailTemplate:
     errors=(404,),
 )
 def get_template(call: Call, template_id: str) -> EmailTemplate:
-    return TemplateRepository().get(template_id)
+    return TemplateService().get(template_id)
 
 
 @endpoint(
@@ -81,7 +81,7 @@ def get_template(call: Call, template_id: str) -> EmailTemplate:
 )
 def update_template(call: Call, template_id: str) -> EmailTemplate:
     body: TemplateUpdate = call.body
-    repository = TemplateRepository()
+    repository = TemplateService()
     current = repository.get(template_id)
     merged = {
         part: getattr(current, part) if getattr(body, part) is None else getattr(body, part)
@@ -103,8 +103,8 @@ def update_template(call: Call, template_id: str) -> EmailTemplate:
     errors=(404,),
 )
 def preview_template(call: Call, template_id: str) -> RenderedEmailOut:
-    template = TemplateRepository().get(template_id)
-    candidate = CandidateRepository().get(call.body.candidate_id)
+    template = TemplateService().get(template_id)
+    candidate = CandidateService().get(call.body.candidate_id)
     rendered = render_checked(
         {"subject": template.subject, "html": template.html, "text": template.text},
         preview_context(candidate.model_dump()),

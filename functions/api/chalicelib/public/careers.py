@@ -18,7 +18,7 @@ from chalicelib.web.endpoint import Call, endpoint, request_form
 from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.candidates.models import Received
 from crm.jobs.models import PublicJob
-from crm.jobs.repository import JobRepository
+from crm.jobs.service import JobService
 from crm.platform.errors import DomainError, ValidationFailed
 from crm.platform.forms import media_type
 
@@ -148,7 +148,7 @@ def _error_page(status: int, title: str, detail: str) -> Response:
 def _form_page(form: str, state: dict[str, Any], job_id: str | None, *, status: int) -> Response:
     if form == "application" and job_id is not None:
         try:
-            job = JobRepository().get_open(job_id)
+            job = JobService().get_open(job_id)
         except DomainError as error:
             return _error_page(error_page(error).status, error_page(error).title, error.detail)
         return _page("careers_job.html", status, job=_public(job), state=state)
@@ -169,7 +169,7 @@ def _public(job: Any) -> PublicJob:
     answers="page",
 )
 def careers_page(call: Call) -> Response:
-    jobs, _ = JobRepository().list_page(status="open", limit=100, cursor=None)
+    jobs, _ = JobService().list_page(status="open", limit=100, cursor=None)
     return _page("careers.html", jobs=[_public(j) for j in jobs], state=form_state())
 
 
@@ -185,7 +185,7 @@ def careers_page(call: Call) -> Response:
 )
 def careers_job_page(call: Call, job_id: str) -> Response:
     try:
-        job = JobRepository().get_open(job_id)
+        job = JobService().get_open(job_id)
     except DomainError as error:
         return _error_page(error_page(error).status, error_page(error).title, error.detail)
     return _page("careers_job.html", job=_public(job), state=form_state())

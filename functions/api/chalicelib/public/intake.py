@@ -9,9 +9,9 @@ from chalice import Blueprint, Response
 from chalicelib.public.careers import browser_form
 from chalicelib.web.endpoint import Call, endpoint, preflight, request_form
 from crm.candidates.models import Received
-from crm.candidates.service import submit
+from crm.candidates.service import CandidateService
 from crm.jobs.models import PublicJob
-from crm.jobs.repository import JobRepository
+from crm.jobs.service import JobService
 
 bp = Blueprint(__name__)
 
@@ -30,13 +30,13 @@ for _path in ("/public/jobs", "/public/talent-network", "/public/jobs/{job_id}/a
     cors=True,
 )
 def list_open_jobs(call: Call) -> dict[str, Any]:
-    jobs, _ = JobRepository().list_page(status="open", limit=100, cursor=None)
+    jobs, _ = JobService().list_page(status="open", limit=100, cursor=None)
     return {"items": [PublicJob.model_validate(j.model_dump()) for j in jobs]}
 
 
 def _accept(call: Call, job_id: str | None) -> Received:
     decoded = request_form(call.request)
-    submit(
+    CandidateService().submit(
         decoded.fields,
         resume=decoded.files.get("resume"),
         job_id=job_id,

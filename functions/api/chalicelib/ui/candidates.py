@@ -1,8 +1,9 @@
 """The recruiter web UI (server-rendered, plain forms, no JavaScript) under ``/ui``.
 
-Sign-in is the same Cognito login as ``POST /auth/login``; the ID token becomes an HttpOnly,
-Secure, SameSite=Lax session cookie (``chalicelib.web.session``) and every request verifies it as the API
-verifies a bearer token. Without a valid session a page answers 303 to ``/ui/login?next=...``.
+Sign-in (``chalicelib.ui.session``) is the same Cognito login as ``POST /auth/login``; the ID
+token becomes an HttpOnly, Secure, SameSite=Lax session cookie (``chalicelib.web.session``) and
+every request verifies it as the API verifies a bearer token. Without a valid session a page
+answers 303 to ``/ui/login?next=...``.
 Every POST carries a CSRF token tied to the session (sign-in: a double-submit cookie); a missing
 or wrong one is a 403 page and changes nothing. Routes are declared with ``endpoint`` (public, as
 far as bearer credentials go) so the OpenAPI document lists them.
@@ -20,36 +21,30 @@ from pydantic import ValidationError
 from chalicelib.web import session as web
 from chalicelib.web import ui as web_ui
 from chalicelib.web.endpoint import Call
-from chalicelib.web.ui import (  # noqa: F401 - re-exported to the other UI modules
-    UI_HEADERS,
+from chalicelib.web.ui import (
     Session,
+    display_names,
     field_errors,
     page,
     paging,
-    query_value,
     see_other,
     text,
 )
-from crm.access.models import LoginRequest
-from crm.access.service import login
 from crm.analytics import service as dashboard
 from crm.candidates.models import Candidate, CandidateFilter, CandidatePatch, NoteCreate
-from crm.candidates.repository import CandidateRepository
 from crm.candidates.resumes import ResumeStore
-from crm.jobs.repository import JobRepository
+from crm.candidates.service import CandidateService
+from crm.jobs.service import JobService
 from crm.platform import clock
 from crm.platform.errors import (
     Conflict,
-    NotFound,
-    RateLimited,
-    Unauthenticated,
     VersionConflict,
     validation_errors_from_pydantic,
 )
 from crm.platform.ids import iso
-from crm.pools.repository import PoolRepository
+from crm.pools.service import PoolService
 from crm.reminders.models import ReminderCreate
-from crm.reminders.repository import ReminderRepository
+from crm.reminders.service import ReminderService
 
 bp = Blueprint(__name__)
 
@@ -74,75 +69,8 @@ NOTICES = {
 def ui_route(
     path: str, method: str, summary: str, **options: Any
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """``chalicelib.web.ui.ui_route`` on this module's blueprint (unless ``blueprint`` says another)."""
-    options.setdefault("blueprint", bp)
-    return web_ui.ui_route(path, method, summary, **options)
-
-
-# ------------------------------------------------------------------------------- sign-in
-
-
-def _login_page(
-    nonce: str, *, status: int = 200, next_url: str, username: str = "", error: str = ""
-) -> Response:
-    return page(
-        "ui_login.html",
-        status=status,
-        headers={"Set-Cookie": web.set_cookie(web.LOGIN_COOKIE, nonce, max_age=3600)},
-        nonce=nonce,
-        next_url=next_url,
-        username=username,
-        error=error,
-        session=None,
-    )
-
-
-@ui_route("/ui/login", "GET", "Recruiter UI: the sign-in form", signed_in=False)
-def ui_login_form(call: Call, session: None, fields: dict[str, Any]) -> Response:
-    nonce = web.cookies(call.request.headers.get("cookie")).get(web.LOGIN_COOKIE) or web.login_nonce()
-    next_url = web.safe_next((call.request.query_params or {}).get("next"))
-    return _login_page(nonce, next_url=next_url)
-
-
-@ui_route(
-    "/ui/login",
-    "POST",
-    "Recruiter UI: sign in (form: username, password, login_csrf, next); sets the session cookie",
-    signed_in=False,
-    errors=(401, 403, 429),
-)
-def ui_login(call: Call, session: None, fields: dict[str, Any]) -> Response:
-    nonce = web.cookies(call.request.headers.get("cookie")).get(web.LOGIN_COOKIE)
-    if not web.same_value(nonce, text(fields.get("login_csrf"))):
-        return web_ui.forbidden()
-    username, password = text(fields.get("username")), fields.get("password")
-    next_url = web.safe_next(text(fields.get("next")))
-    password_text = password[0] if isinstance(password, list) and password else password
-    try:
-        request = LoginRequest.model_validate({"username": username, "password": password_text})
-        tokens = login(request)
-    except ValidationError:
-        error, status = "Enter your username (email) and password.", 401
-    except Unauthenticated:
-        error, status = "The username or password is wrong.", 401
-    except RateLimited:
-        error, status = "Too many sign-in attempts; wait a moment and try again.", 429
-    else:
-        cookie = web.set_cookie(web.SESSION_COOKIE, tokens.id_token, max_age=tokens.expires_in)
-        return see_other(next_url, {"Set-Cookie": cookie})
-    return _login_page(
-        nonce or web.login_nonce(), status=status, next_url=next_url, username=username, error=error
-    )
-
-
-@ui_route(
-    "/ui/logout", "POST", "Recruiter UI: sign out (form: csrf); clears the session cookie", signed_in=False
-)
-def ui_logout(call: Call, session: None, fields: dict[str, Any]) -> Response:
-    token = web.cookies(call.request.headers.get("cookie")).get(web.SESSION_COOKIE)
-    if token and not web.csrf_ok(token, text(fields.get("csrf")) or None):
-        return web_ui.forbidden()
-    return see_other("/ui/login", {"Set-Cookie": web.clear_cookie(web.SESSION_COOKIE)})
+    """``chalicelib.web.ui.ui_route`` on this module's blueprint."""
+    return web_ui.ui_route(path, method, summary, blueprint=bp, **options)
 
 
 # ------------------------------------------------------------------------------- pages
@@ -171,7 +99,7 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
             next_url=None,
             **_filter_choices(),
         )
-    items, next_cursor = CandidateRepository().list_page(flt, limit=PAGE_SIZE, cursor=cursor)
+    items, next_cursor = CandidateService().list_page(flt, limit=PAGE_SIZE, cursor=cursor)
     given = {k: v for k, v in values.items() if v}
     return page(
         "ui_candidates.html",
@@ -186,7 +114,7 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
 
 def _filter_choices() -> dict[str, Any]:
     """The pools to pick from by name (the first page of them) and the usual sources."""
-    pools, more = PoolRepository().list_page(limit=100, cursor=None)
+    pools, more = PoolService().list_page(limit=100, cursor=None)
     return {"pools": pools, "more_pools": bool(more), "sources": dashboard.KNOWN_SOURCES}
 
 
@@ -194,19 +122,6 @@ def _form_of(candidate: Candidate) -> dict[str, str]:
     form = {f["name"]: str(getattr(candidate, f["name"]) or "") for f in EDIT_FIELDS if f["name"] != "tags"}
     form["tags"] = ", ".join(candidate.tags)
     return form
-
-
-def display_names(get: Callable[[str], Any], ids: list[str]) -> dict[str, str]:
-    """Display names (title or name) of a few jobs, pools or templates by id; one that no longer
-    exists is left out (pages show its id)."""
-    names: dict[str, str] = {}
-    for item_id in dict.fromkeys(ids):
-        try:
-            item = get(item_id)
-        except NotFound:
-            continue
-        names[item_id] = str(getattr(item, "title", None) or getattr(item, "name", item_id))
-    return names
 
 
 def _profile(
@@ -224,7 +139,7 @@ def _profile(
     reminder_error: str | None = None,
     reminder_values: dict[str, str] | None = None,
 ) -> Response:
-    repository = CandidateRepository()
+    repository = CandidateService()
     candidate = repository.get(candidate_id)
     notes, _ = repository.notes(candidate_id, limit=50, cursor=None)
     applications = repository.applications(candidate_id)
@@ -239,9 +154,9 @@ def _profile(
         notes=notes,
         timeline=timeline,
         applications=applications,
-        job_titles=display_names(JobRepository().get, [a.job_id for a in applications]),
-        pool_names=display_names(PoolRepository().get, list(candidate.pools)),
-        reminders=ReminderRepository().of_candidate(candidate_id, now=iso(clock.now())),
+        job_titles=display_names(JobService().get, [a.job_id for a in applications]),
+        pool_names=display_names(PoolService().get, list(candidate.pools)),
+        reminders=ReminderService().of_candidate(candidate_id, now=iso(clock.now())),
         fields=EDIT_FIELDS,
         form=form if form is not None else _form_of(candidate),
         errors=errors or {},
@@ -293,7 +208,7 @@ def ui_edit_candidate(call: Call, session: Session, fields: dict[str, Any], cand
             version=version,
         )
     try:
-        CandidateRepository().update(candidate_id, patch, actor=session.principal.actor)
+        CandidateService().update(candidate_id, patch, actor=session.principal.actor)
     except VersionConflict:
         return _profile(
             call,
@@ -329,7 +244,7 @@ def ui_resume(
     call: Call, session: Session, fields: dict[str, Any], candidate_id: str, job_id: str
 ) -> Response:
     # The link is minted at the click, not when the profile was rendered, so it never goes stale.
-    return see_other(ResumeStore().download_url(CandidateRepository().resume_key(candidate_id, job_id)))
+    return see_other(ResumeStore().download_url(CandidateService().resume_key(candidate_id, job_id)))
 
 
 @ui_route(
@@ -351,7 +266,7 @@ def ui_add_note(call: Call, session: Session, fields: dict[str, Any], candidate_
             note_error="Write the note (at most 10,000 characters).",
             note_text=body,
         )
-    CandidateRepository().add_note(candidate_id, note, author=session.principal.actor)
+    CandidateService().add_note(candidate_id, note, author=session.principal.actor)
     return see_other(f"/ui/candidates/{candidate_id}?done=note#notes")
 
 
@@ -388,5 +303,5 @@ def ui_add_reminder(call: Call, session: Session, fields: dict[str, Any], candid
             reminder_error="Your account has no email address to remind you at.",
             reminder_values=values,
         )
-    ReminderRepository().create(data, owner=session.principal.email)
+    ReminderService().create(data, owner=session.principal.email)
     return see_other(f"/ui/candidates/{candidate_id}?done=reminder#reminders")

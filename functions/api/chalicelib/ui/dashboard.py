@@ -11,12 +11,12 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.ui import charts
-from chalicelib.ui.candidates import Session, page, ui_route
 from chalicelib.web.endpoint import Call
+from chalicelib.web.ui import Session, page, ui_route
 from crm.analytics import service as dashboard
 from crm.platform import clock
 from crm.platform.ids import iso
-from crm.reminders.repository import ReminderRepository
+from crm.reminders.service import ReminderService
 
 bp = Blueprint(__name__)
 
@@ -26,7 +26,7 @@ bp = Blueprint(__name__)
 )
 def ui_home(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     now = clock.now()
-    reminders = ReminderRepository()
+    reminders = ReminderService()
     due, more = reminders.list_page(owner=session.who, due_only=True, now=iso(now), limit=100, cursor=None)
     pending = [r for r in due if r.state == "pending" or r.due]
     upcoming, more_upcoming = reminders.list_page(

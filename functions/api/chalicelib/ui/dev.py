@@ -15,9 +15,9 @@ from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.api import dev
-from chalicelib.ui.candidates import Session, page, see_other, text, ui_route
 from chalicelib.web.endpoint import Call
 from chalicelib.web.session import http_url
+from chalicelib.web.ui import Session, page, see_other, text, ui_route
 from crm.platform import clock
 
 bp = Blueprint(__name__)

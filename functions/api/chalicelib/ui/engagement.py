@@ -22,24 +22,21 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from chalicelib.ui.candidates import UI_HEADERS, Session, page, paging, query_value, see_other, text, ui_route
 from chalicelib.web.endpoint import SECURITY_HEADERS, Call, endpoint
 from chalicelib.web.pages import render_page
-from crm.campaigns.audience import audience_size
+from chalicelib.web.ui import UI_HEADERS, Session, page, paging, query_value, see_other, text, ui_route
 from crm.campaigns.models import Campaign, CampaignCreate
-from crm.campaigns.repository import CampaignRepository
-from crm.campaigns.service import create_campaign, launch_at
+from crm.campaigns.service import CampaignService
 from crm.mailing.templating import SAMPLE_CONTEXT, check_template, render_checked
 from crm.platform.errors import (
-    Conflict,
     NotFound,
     ValidationFailed,
     VersionConflict,
     validation_errors_from_pydantic,
 )
-from crm.pools.repository import PoolRepository
+from crm.pools.service import PoolService
 from crm.templates.models import EmailTemplate, TemplateCreate, TemplateUpdate
-from crm.templates.repository import TemplateRepository
+from crm.templates.service import TemplateService
 
 bp = Blueprint(__name__)
 
@@ -122,7 +119,7 @@ def ui_static(call: Call, name: str) -> Response:
 @ui_route("/ui/templates", "GET", "Recruiter UI: email templates (?cursor)", blueprint=bp)
 def ui_templates(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     cursor = query_value(call, "cursor") or None
-    items, next_cursor = TemplateRepository().list_page(limit=PAGE_SIZE, cursor=cursor)
+    items, next_cursor = TemplateService().list_page(limit=PAGE_SIZE, cursor=cursor)
     return page(
         "ui_templates.html", session=session, items=items, **paging("/ui/templates", cursor, next_cursor)
     )
@@ -208,7 +205,7 @@ def ui_create_template(call: Call, session: Session, fields: dict[str, Any]) -> 
     except (ValidationError, ValidationFailed) as exc:
         errors = _invalid(exc)
         return _editor(session, template=None, form=form, status=422, errors=errors, problem=PROBLEM)
-    created = TemplateRepository().create(data)
+    created = TemplateService().create(data)
     return see_other(f"/ui/templates/{created.id}?done=created")
 
 
@@ -227,7 +224,7 @@ def ui_preview_template(call: Call, session: Session, fields: dict[str, Any]) ->
     if (call.request.headers.get("x-preview") or "").strip().lower() == "fragment":
         return _fragment("ui_template_preview.html", preview=preview, sample=SAMPLE_CONTEXT)
     template_id = text(fields.get("template_id"))
-    template = TemplateRepository().get(_id(template_id, "template")) if template_id else None
+    template = TemplateService().get(_id(template_id, "template")) if template_id else None
     return _editor(
         session,
         template=template,
@@ -243,7 +240,7 @@ def ui_preview_template(call: Call, session: Session, fields: dict[str, Any]) ->
     "/ui/templates/{template_id}", "GET", "Recruiter UI: edit an email template", blueprint=bp, errors=(404,)
 )
 def ui_template(call: Call, session: Session, fields: dict[str, Any], template_id: str) -> Response:
-    template = TemplateRepository().get(_id(template_id, "template"))
+    template = TemplateService().get(_id(template_id, "template"))
     form = _form_of(template)
     return _editor(
         session,
@@ -264,7 +261,7 @@ def ui_template(call: Call, session: Session, fields: dict[str, Any], template_i
     max_form_bytes=TEMPLATE_FORM_BYTES,
 )
 def ui_save_template(call: Call, session: Session, fields: dict[str, Any], template_id: str) -> Response:
-    repository = TemplateRepository()
+    repository = TemplateService()
     template = repository.get(_id(template_id, "template"))
     form = _typed(fields)
     version = text(fields.get("version"))
@@ -304,7 +301,7 @@ def ui_save_template(call: Call, session: Session, fields: dict[str, Any], templ
 @ui_route("/ui/campaigns", "GET", "Recruiter UI: campaigns, newest first (?cursor)", blueprint=bp)
 def ui_campaigns(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     cursor = query_value(call, "cursor") or None
-    items, next_cursor = CampaignRepository().list_page(limit=PAGE_SIZE, cursor=cursor)
+    items, next_cursor = CampaignService().list_page(limit=PAGE_SIZE, cursor=cursor)
     return page(
         "ui_campaigns.html",
         session=session,
@@ -322,13 +319,13 @@ def _campaign_form(
     errors: dict[str, str] | None = None,
     problem: str | None = None,
 ) -> Response:
-    repository = TemplateRepository()
+    repository = TemplateService()
     templates, _ = repository.list_page(limit=CHOICES, cursor=None)
     chosen = form.get("template_id") or ""
     if ID.match(chosen) and chosen not in {t.id for t in templates}:
         with contextlib.suppress(NotFound):  # beyond the first page of choices: still offered, chosen
             templates.insert(0, repository.get(chosen))
-    pools, _ = PoolRepository().list_page(limit=CHOICES, cursor=None)
+    pools, _ = PoolService().list_page(limit=CHOICES, cursor=None)
     return page(
         "ui_campaign_new.html",
         status=status,
@@ -362,7 +359,7 @@ def ui_create_campaign(call: Call, session: Session, fields: dict[str, Any]) -> 
         data = CampaignCreate.model_validate(
             {"name": form["name"], "template_id": form["template_id"], "audience": audience}
         )
-        created = create_campaign(data)
+        created = CampaignService().create(data)
     except ValidationError as exc:
         errors = _field_errors(validation_errors_from_pydantic(exc), CAMPAIGN_FIELDS)
     except ValidationFailed as error:
@@ -375,7 +372,7 @@ def ui_create_campaign(call: Call, session: Session, fields: dict[str, Any]) -> 
 
 def _template_of(campaign: Campaign) -> EmailTemplate | None:
     try:
-        return TemplateRepository().get(campaign.template_id)
+        return TemplateService().get(campaign.template_id)
     except NotFound:
         return None
 
@@ -390,13 +387,13 @@ def _campaign_page(
     launch_error: str | None = None,
     launch_values: dict[str, str] | None = None,
 ) -> Response:
-    campaign = CampaignRepository().get(_id(campaign_id, "campaign"))
+    campaign = CampaignService().get(_id(campaign_id, "campaign"))
     if (call.request.headers.get("x-fragment") or "").strip().lower() == "stats":
         return _fragment("ui_campaign_stats.html", campaign=campaign, stats=STATS)
     pool = None
     if campaign.audience.pool:
         try:
-            pool = PoolRepository().get(campaign.audience.pool)
+            pool = PoolService().get(campaign.audience.pool)
         except NotFound:
             pool = None
     return page(
@@ -406,7 +403,7 @@ def _campaign_page(
         campaign=campaign,
         template=_template_of(campaign),
         pool=pool,
-        audience=audience_size(campaign.audience) if campaign.status == "draft" else None,
+        audience=CampaignService().audience_size(campaign) if campaign.status == "draft" else None,
         stats=STATS,
         notice=_notice(call) if status == 200 else None,
         problem=problem,
@@ -460,7 +457,7 @@ def ui_launch_campaign(call: Call, session: Session, fields: dict[str, Any], cam
             launch_values=values,
         )
     try:
-        campaign = launch_at(campaign_id, send_at)
+        launched = CampaignService().launch(campaign_id, at=send_at, now=send_at is None)
     except ValidationFailed:
         return _campaign_page(
             call,
@@ -470,7 +467,9 @@ def ui_launch_campaign(call: Call, session: Session, fields: dict[str, Any], cam
             launch_error="That time has passed: choose a time in the future (UTC).",
             launch_values=values,
         )
-    except Conflict as error:
-        return _campaign_page(call, session, campaign_id, status=409, problem=error.detail)
+    campaign = launched.campaign
+    if not launched.launched:
+        problem = f"The campaign was already launched (it is {campaign.status})."
+        return _campaign_page(call, session, campaign_id, status=409, problem=problem)
     done = "scheduled" if campaign.status == "scheduled" else "launched"
     return see_other(f"/ui/campaigns/{campaign_id}?done={done}")

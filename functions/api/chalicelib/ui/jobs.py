@@ -12,7 +12,8 @@ from urllib.parse import quote
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from chalicelib.ui.candidates import (
+from chalicelib.web.endpoint import Call
+from chalicelib.web.ui import (
     Session,
     field_errors,
     page,
@@ -22,10 +23,9 @@ from chalicelib.ui.candidates import (
     text,
     ui_route,
 )
-from chalicelib.web.endpoint import Call
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
 from crm.jobs.models import JobCreate, JobUpdate
-from crm.jobs.repository import JobRepository
+from crm.jobs.service import JobService
 
 bp = Blueprint(__name__)
 
@@ -53,7 +53,7 @@ def _jobs_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     cursor = query_value(call, "cursor") or None
-    items, next_cursor = JobRepository().list_page(status=None, limit=PAGE_SIZE, cursor=cursor)
+    items, next_cursor = JobService().list_page(status=None, limit=PAGE_SIZE, cursor=cursor)
     return page(
         "ui_jobs.html",
         status=status,
@@ -92,7 +92,7 @@ def ui_create_job(call: Call, session: Session, fields: dict[str, Any]) -> Respo
         "status": form["status"],
     }
     try:
-        job = JobRepository().create(JobCreate.model_validate(data))
+        job = JobService().create(JobCreate.model_validate(data))
     except ValidationError as exc:
         return _jobs_page(call, session, status=422, form=form, errors=field_errors(exc))
     return see_other(f"/ui/jobs/{quote(job.id)}?done=created")
@@ -110,11 +110,12 @@ def ui_job(call: Call, session: Session, fields: dict[str, Any], job_id: str) ->
 
 
 def _job_page(call: Call, session: Session, job_id: str, *, status: int = 200, problem: str = "") -> Response:
-    jobs = JobRepository()
+    jobs = JobService()
     job = jobs.get(job_id)
     cursor = query_value(call, "cursor") or None
-    applications, next_cursor = jobs.applicants(job_id, limit=PAGE_SIZE, cursor=cursor)
-    people = CandidateRepository().get_many([a.candidate_id for a in applications])
+    candidates = CandidateService()
+    applications, next_cursor = candidates.applications_for_job(job_id, limit=PAGE_SIZE, cursor=cursor)
+    people = candidates.get_many([a.candidate_id for a in applications])
     applicants = [{"application": a, "candidate": people.get(a.candidate_id)} for a in applications]
     here = f"/ui/jobs/{quote(job.id)}"
     return page(
@@ -140,7 +141,7 @@ def ui_job_status(call: Call, session: Session, fields: dict[str, Any], job_id: 
     try:
         update = JobUpdate.model_validate({"status": text(fields.get("status"))})
     except ValidationError:
-        JobRepository().get(job_id)  # an unknown job is a 404 whatever the form says
+        JobService().get(job_id)  # an unknown job is a 404 whatever the form says
         return _job_page(call, session, job_id, status=422, problem="Choose to open or to close the job.")
-    job = JobRepository().update(job_id, update)
+    job = JobService().update(job_id, update)
     return see_other(f"/ui/jobs/{quote(job.id)}?done={job.status}")

@@ -13,7 +13,8 @@ from urllib.parse import quote, urlencode
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from chalicelib.ui.candidates import (
+from chalicelib.web.endpoint import Call
+from chalicelib.web.ui import (
     Session,
     field_errors,
     page,
@@ -23,12 +24,11 @@ from chalicelib.ui.candidates import (
     text,
     ui_route,
 )
-from chalicelib.web.endpoint import Call
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
 from crm.platform.errors import NotFound
 from crm.pools import service as pipeline
 from crm.pools.models import PoolCreate
-from crm.pools.repository import PoolRepository
+from crm.pools.service import PoolService
 
 bp = Blueprint(__name__)
 
@@ -53,7 +53,7 @@ def _pools_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     cursor = query_value(call, "cursor") or None
-    items, next_cursor = PoolRepository().list_page(limit=PAGE_SIZE, cursor=cursor)
+    items, next_cursor = PoolService().list_page(limit=PAGE_SIZE, cursor=cursor)
     return page(
         "ui_pools.html",
         status=status,
@@ -83,7 +83,7 @@ def ui_create_pool(call: Call, session: Session, fields: dict[str, Any]) -> Resp
         data = PoolCreate.model_validate(form)
     except ValidationError as exc:
         return _pools_page(call, session, status=422, form=form, errors=field_errors(exc))
-    pool = PoolRepository().create(data)
+    pool = PoolService().create(data)
     return see_other(f"/ui/pools/{quote(pool.id)}?done=created")
 
 
@@ -100,10 +100,10 @@ def _board_page(
     add_errors: dict[str, str] | None = None,
     move_errors: dict[str, str] | None = None,
 ) -> Response:
-    pool = PoolRepository().get(pool_id)
+    pool = PoolService().get(pool_id)
     focus = query_value(call, "candidate")
     also = tuple(i for i in (focus, *(move_errors or {})) if ID.match(i))
-    board = pipeline.board(pool_id, also=also)
+    board = PoolService().board(pool_id, also=also)
     notice = NOTICES.get(query_value(call, "done")) if status == 200 else None
     return page(
         "ui_pool.html",
@@ -141,17 +141,17 @@ def _board_url(pool_id: str, done: str, candidate_id: str) -> str:
     errors=(403, 404, 422),
 )
 def ui_add_member(call: Call, session: Session, fields: dict[str, Any], pool_id: str) -> Response:
-    PoolRepository().get(pool_id)
+    PoolService().get(pool_id)
     form = {"email": text(fields.get("email")), "stage": text(fields.get("stage")) or "sourced"}
     try:
         data = pipeline.MemberByEmail.model_validate(form)
     except ValidationError as exc:
         return _board_page(call, session, pool_id, status=422, add_form=form, add_errors=field_errors(exc))
-    candidate_id = CandidateRepository().find_id_by_email(data.email)
+    candidate_id = CandidateService().find_id_by_email(data.email)
     if candidate_id is None:
         errors = {"email": "No candidate has this email; add them on the Candidates page first."}
         return _board_page(call, session, pool_id, status=422, add_form=form, add_errors=errors)
-    CandidateRepository().set_pool_stage(candidate_id, pool_id, data.stage, actor=session.principal.actor)
+    CandidateService().set_pool_stage(candidate_id, pool_id, data.stage, actor=session.principal.actor)
     return see_other(_board_url(pool_id, "added", candidate_id))
 
 
@@ -165,8 +165,8 @@ def ui_add_member(call: Call, session: Session, fields: dict[str, Any], pool_id:
 def ui_move_member(
     call: Call, session: Session, fields: dict[str, Any], pool_id: str, candidate_id: str
 ) -> Response:
-    PoolRepository().get(pool_id)
-    candidate = CandidateRepository().get(candidate_id)
+    PoolService().get(pool_id)
+    candidate = CandidateService().get(candidate_id)
     if pool_id not in candidate.pools:
         raise NotFound(f"Candidate {candidate_id} is not in pool {pool_id}.")
     try:
@@ -174,5 +174,5 @@ def ui_move_member(
     except ValidationError:
         error = "Choose a stage (letters, digits, spaces, - and _; at most 40)."
         return _board_page(call, session, pool_id, status=422, move_errors={candidate_id: error})
-    CandidateRepository().set_pool_stage(candidate_id, pool_id, choice.stage, actor=session.principal.actor)
+    CandidateService().set_pool_stage(candidate_id, pool_id, choice.stage, actor=session.principal.actor)
     return see_other(_board_url(pool_id, "moved", candidate_id))

@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from chalicelib.ui.candidates import (
+from chalicelib.web.endpoint import Call
+from chalicelib.web.ui import (
     Session,
     display_names,
     page,
@@ -25,20 +26,19 @@ from chalicelib.ui.candidates import (
     text,
     ui_route,
 )
-from chalicelib.web.endpoint import Call
-from crm.candidates.repository import CandidateRepository
+from crm.candidates.service import CandidateService
 from crm.platform import clock
 from crm.platform.errors import ValidationFailed, validation_errors_from_pydantic
 from crm.platform.ids import iso
 from crm.pools.models import Pool
-from crm.pools.repository import PoolRepository
+from crm.pools.service import PoolService
 from crm.reminders.models import Reminder
-from crm.reminders.repository import ReminderRepository
+from crm.reminders.service import ReminderService
 from crm.sequences import service as sequences
 from crm.sequences.models import STOP_EVENTS, EnrollmentRequest, Sequence, SequenceCreate
-from crm.sequences.repository import SequenceRepository
+from crm.sequences.service import SequenceService
 from crm.templates.models import EmailTemplate
-from crm.templates.repository import TemplateRepository
+from crm.templates.service import TemplateService
 
 bp = Blueprint(__name__)
 
@@ -76,11 +76,11 @@ def _all(list_page: Any, limit: int = 100, pages: int = 5) -> list[Any]:
 
 
 def _templates() -> list[EmailTemplate]:
-    return _all(TemplateRepository().list_page)
+    return _all(TemplateService().list_page)
 
 
 def _pools() -> list[Pool]:
-    return _all(PoolRepository().list_page)
+    return _all(PoolService().list_page)
 
 
 def when(value: str | None) -> str:
@@ -110,7 +110,7 @@ def delay_text(days: float) -> str:
 @ui_route("/ui/sequences", "GET", "Recruiter UI: nurture sequences", blueprint=bp)
 def ui_sequences(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     cursor = query_value(call, "cursor") or None
-    items, next_cursor = SequenceRepository().list_page(limit=PAGE_SIZE, cursor=cursor)
+    items, next_cursor = SequenceService().list_page(limit=PAGE_SIZE, cursor=cursor)
     return page(
         "ui_sequences.html",
         when=when,
@@ -295,11 +295,11 @@ def _sequence_page(
     errors: dict[str, str] | None = None,
     problem: str | None = None,
 ) -> Response:
-    sequence: Sequence = SequenceRepository().get(sequence_id, with_progress=True)
+    sequence: Sequence = SequenceService().get(sequence_id, with_progress=True)
     query = dict(call.request.query_params or {})
     cursor = query.get("cursor") or None
     rows, next_cursor = sequences.progress_page(sequence_id, limit=PAGE_SIZE, cursor=cursor)
-    templates = TemplateRepository()
+    templates = TemplateService()
     ids = [s.template_id for s in sequence.steps]
     names = {i: i for i in ids} | display_names(templates.get, ids)  # a template removed since: its id
     here = f"/ui/sequences/{sequence_id}"
@@ -400,7 +400,7 @@ def ui_enroll(call: Call, session: Session, fields: dict[str, Any], sequence_id:
 def ui_reminders(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     query = call.request.query_params or {}
     due_cursor, cursor = query.get("due_cursor") or None, query.get("cursor") or None
-    repository, now = ReminderRepository(), iso(clock.now())
+    repository, now = ReminderService(), iso(clock.now())
     due: list[Reminder] = []
     next_due = next_upcoming = None
     if not cursor:
@@ -412,9 +412,7 @@ def ui_reminders(call: Call, session: Session, fields: dict[str, Any]) -> Respon
         upcoming, next_upcoming = repository.upcoming_page(
             owner=session.who, now=now, limit=PAGE_SIZE, cursor=cursor
         )
-    candidates = CandidateRepository().get_many(
-        list(dict.fromkeys(r.candidate_id for r in [*due, *upcoming]))
-    )
+    candidates = CandidateService().get_many(list(dict.fromkeys(r.candidate_id for r in [*due, *upcoming])))
     return page(
         "ui_reminders.html",
         when=when,

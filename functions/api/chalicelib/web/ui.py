@@ -18,7 +18,7 @@ from chalicelib.web.endpoint import Call, endpoint, request_form
 from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.access.service import Principal, verify_token
 from crm.platform.config import get_settings
-from crm.platform.errors import DomainError, Unauthenticated, validation_errors_from_pydantic
+from crm.platform.errors import DomainError, NotFound, Unauthenticated, validation_errors_from_pydantic
 
 UI_HEADERS = {
     **PAGE_HEADERS,
@@ -201,3 +201,16 @@ def forbidden() -> Response:
         "go back, reload the page and try again.",
         session=None,
     )
+
+
+def display_names(get: Callable[[str], Any], ids: list[str]) -> dict[str, str]:
+    """Display names (title or name) of a few jobs, pools or templates by id; one that no longer
+    exists is left out (pages show its id)."""
+    names: dict[str, str] = {}
+    for item_id in dict.fromkeys(ids):
+        try:
+            item = get(item_id)
+        except NotFound:
+            continue
+        names[item_id] = str(getattr(item, "title", None) or getattr(item, "name", item_id))
+    return names

@@ -1,51 +1,51 @@
-"""CandidateRepository: one person, their timeline, notes, applications and pool stages.
-
-Item layout (see docs/data-model.md):
-  CAND#<id> / PROFILE            the candidate (version for optimistic concurrency)
-  EMAIL#<normalised> / EMAIL     uniqueness guard -> candidate_id, written in the same transaction
-  CAND#<id> / ACT#<at>#<n>       timeline activity
-  CAND#<id> / NOTE#<at>#<id>     recruiter note
-  CAND#<id> / APP#<job_id>       application (gsi1: JOBAPPS#<job_id>)
-  CAND#<id> / LIST#...           list projections, maintained from the stream (see projections.py)
+"""CandidateRepository: one person's items (profile, email guard, timeline, notes, applications)
+and the writes that keep them together. It stores what ``crm.candidates.service`` decided (a new
+person, a merge plan, a consent, a recruiter's changes); every write carries its condition, and a
+refused one becomes a domain error or :class:`LostRace`. The keys are in ``keys``.
 """
 
 from __future__ import annotations
 
-import random
-import time
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from crm.candidates.models import (
+    SUMMARY_FIELDS,
     Activity,
     Application,
     Candidate,
-    CandidateCreate,
     CandidateFilter,
-    CandidatePatch,
     CandidateSummary,
+    Consent,
+    MergePlan,
     Note,
     NoteCreate,
-    PublicSubmission,
 )
-from crm.candidates.projections import SUMMARY_FIELDS, candidate_list_query
+from crm.candidates.repository.keys import (
+    EMAIL_GUARD,
+    PROFILE,
+    application_sk,
+    candidate_pk,
+    email_pk,
+    erasure_pk,
+    job_applications_pk,
+)
+from crm.candidates.repository.projections import candidate_list_query
 from crm.platform import table
 from crm.platform.errors import Conflict, NotFound, VersionConflict
-from crm.platform.fields import normalise_email, search_term
+from crm.platform.fields import search_term
 from crm.platform.ids import new_id, utcnow
 
-PROFILE = "PROFILE"
 M = TypeVar("M", bound=BaseModel)
-MAX_RACE_RETRIES = 10
+#: Raw transaction operations another slice adds to an intake (a job-alert request).
+Operations = Sequence[dict[str, Any]]
 
 
-def candidate_pk(candidate_id: str) -> str:
-    return f"CAND#{candidate_id}"
-
-
-def email_pk(email: str) -> str:
-    return f"EMAIL#{normalise_email(email)}"
+class LostRace(Exception):
+    """An intake's transaction was cancelled: the email was taken, a concurrent write conflicted,
+    or the person was erased meanwhile. Nothing was written; the caller looks again."""
 
 
 def activity_put(
@@ -75,6 +75,12 @@ def _candidate_from_item(item: dict[str, Any]) -> Candidate:
     return Candidate.model_validate(table.from_item(item))
 
 
+def _guard_item(email: str, candidate_id: str) -> dict[str, Any]:
+    return table.to_item(
+        {"pk": email_pk(email), "sk": EMAIL_GUARD, "type": "email", "candidate_id": candidate_id}
+    )
+
+
 class CandidateRepository:
     """Data access for the candidate aggregate. Every write carries its condition."""
 
@@ -87,7 +93,7 @@ class CandidateRepository:
         return _candidate_from_item(item)
 
     def find_id_by_email(self, email: str) -> str | None:
-        item = table.get_item(email_pk(email), "EMAIL")
+        item = table.get_item(email_pk(email), EMAIL_GUARD)
         return str(item["candidate_id"]["S"]) if item else None
 
     def list_page(
@@ -122,6 +128,54 @@ class CandidateRepository:
         if not matches_filter(candidate, flt):
             return []
         return [CandidateSummary.model_validate(candidate.model_dump(include=set(SUMMARY_FIELDS)))]
+
+    def _audience_query(self, flt: CandidateFilter, more_tags: Sequence[str]) -> dict[str, Any]:
+        query = candidate_list_query(flt)
+        filters = [query["filter_expression"]] if "filter_expression" in query else []
+        for i, tag in enumerate(more_tags):
+            filters.append(f"contains(tags, :xtag{i})")
+            query["values"][f":xtag{i}"] = {"S": tag}
+        params: dict[str, Any] = {
+            "TableName": table.table_name(),
+            "IndexName": "gsi1",
+            "KeyConditionExpression": query["key_condition"],
+            "ExpressionAttributeValues": query["values"],
+            "ProjectionExpression": "id",
+        }
+        if filters:
+            params["FilterExpression"] = " AND ".join(filters)
+        if query.get("names"):
+            params["ExpressionAttributeNames"] = query["names"]
+        return params
+
+    def matching_ids_page(
+        self, flt: CandidateFilter, *, more_tags: Sequence[str] = (), cursor: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """Ids of one Query page of the candidates a filter (and every one of ``more_tags``)
+        matches, read from the projections (only ids: a page of 500 is a few kilobytes), and
+        the cursor of the next page (``None``: no more)."""
+        params = self._audience_query(flt, more_tags)
+        params["Limit"] = limit
+        start = table.decode_cursor(cursor, {"pk", "sk", "gsi1pk", "gsi1sk"})
+        if start:
+            params["ExclusiveStartKey"] = start
+        response = table.query(**params)
+        ids = [item["id"]["S"] for item in response.get("Items", [])]
+        return ids, table.encode_cursor(response.get("LastEvaluatedKey"))
+
+    def count_matching(self, flt: CandidateFilter, *, more_tags: Sequence[str] = ()) -> int:
+        """How many candidates :meth:`matching_ids_page` would list (a count-only Query, page by page)."""
+        params = self._audience_query(flt, more_tags)
+        params.pop("ProjectionExpression")
+        params["Select"] = "COUNT"
+        total = 0
+        while True:
+            response = table.query(**params)
+            total += int(response.get("Count", 0))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return total
+            params["ExclusiveStartKey"] = last
 
     def _child_page(
         self,
@@ -166,12 +220,19 @@ class CandidateRepository:
         )
         return [Application.model_validate(table.from_item(i)) for i in items]
 
-    def resume_key(self, candidate_id: str, job_id: str) -> str:
-        """The object key of the resume sent with one application (NotFound when there is none)."""
-        for application in self.applications(candidate_id):
-            if application.job_id == job_id and application.resume_key:
-                return application.resume_key
-        raise NotFound("This application has no resume.")
+    def applications_for_job(
+        self, job_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Application], str | None]:
+        """One page of a job's applications, newest first (index ``gsi1``)."""
+        items, next_cursor = table.query_page(
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": job_applications_pk(job_id)}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+            forward=False,
+        )
+        return [Application.model_validate(table.from_item(i)) for i in items], next_cursor
 
     def get_many(self, candidate_ids: list[str]) -> dict[str, Candidate]:
         """Profiles by id (strongly consistent, 100 a request); ids with no profile are absent."""
@@ -184,36 +245,19 @@ class CandidateRepository:
 
     # ------------------------------------------------------------------ creation and intake
 
-    def create(self, data: CandidateCreate, *, actor: str) -> Candidate:
-        """A recruiter or integration adds a person. A known email is a 409 naming the existing id."""
-        now = utcnow()
-        candidate = Candidate(
-            id=new_id(),
-            email=data.email,
-            first_name=data.first_name,
-            last_name=data.last_name,
-            phone=data.phone,
-            location=data.location,
-            linkedin_url=data.linkedin_url,
-            tags=data.tags,
-            source=data.source,
-            sources=[data.source],
-            consents=_consents(data.marketing_consent, data.source, now),
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
+    def insert(self, candidate: Candidate, *, actor: str) -> Candidate:
+        """Store a new person. A known email is a ``Conflict`` on ``email`` naming the existing id."""
         try:
-            table.transact(self._create_operations(candidate, actor, now, extra=[]))
+            table.transact(self._create_operations(candidate, actor, extra=[]))
         except table.TransactionCancelled as exc:
-            existing = self.find_id_by_email(data.email)
+            existing = self.find_id_by_email(candidate.email)
             raise Conflict(
                 "A candidate with this email already exists.", field="email", existing_id=existing
             ) from exc
         return candidate
 
     def _create_operations(
-        self, candidate: Candidate, actor: str, now: str, *, extra: list[dict[str, Any]]
+        self, candidate: Candidate, actor: str, *, extra: Operations
     ) -> list[dict[str, Any]]:
         profile = candidate.model_dump()
         profile.update(
@@ -223,102 +267,61 @@ class CandidateRepository:
             {"Put": {"Item": table.to_item(profile), "ConditionExpression": "attribute_not_exists(pk)"}},
             {
                 "Put": {
-                    "Item": table.to_item(
-                        {
-                            "pk": email_pk(candidate.email),
-                            "sk": "EMAIL",
-                            "type": "email",
-                            "candidate_id": candidate.id,
-                        }
-                    ),
+                    "Item": _guard_item(candidate.email, candidate.id),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            activity_put(candidate.id, "created", actor, now, {"source": candidate.source}),
+            activity_put(candidate.id, "created", actor, candidate.created_at, {"source": candidate.source}),
             *extra,
         ]
 
-    def intake(
+    def create_from_intake(
         self,
-        submission: PublicSubmission,
+        candidate: Candidate,
         *,
-        source: str,
-        job_id: str | None = None,
-        resume_key_for: Any = None,
-        more_operations: Any = None,
-    ) -> tuple[str, bool]:
-        """A career-site form: create the person, or merge into the one with this email.
+        actor: str,
+        application: Application | None = None,
+        more: Operations = (),
+    ) -> None:
+        """A form's new person, with their application and ``more`` writes, in one transaction
+        conditioned on the email being free (``LostRace`` when it is not)."""
+        extra = [*self._application_operations(application, actor), *more]
+        try:
+            table.transact(self._create_operations(candidate, actor, extra=extra))
+        except table.TransactionCancelled as exc:
+            raise LostRace from exc
 
-        Two requests either way: a read of the email guard, then one transaction. Racing
-        submissions of one email lose the guard's condition and retry as a merge, so a
-        person is never created twice. A merge fills only missing fields, unions tags and
-        sources and never overwrites what a recruiter entered. ``resume_key_for`` is called
-        with the candidate id once it is known, and returns the stored resume's key;
-        ``more_operations(candidate_id, now)`` adds writes to the same transaction (a job-alert
-        request). Returns (candidate id, created).
-        """
-        for attempt in range(MAX_RACE_RETRIES):
-            if attempt:
-                # Racing writers on one person: back off with jitter, then look again.
-                time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 5)))  # noqa: S311 - jitter, not crypto
-            now = utcnow()
-            existing_id = self.find_id_by_email(submission.email)
-            candidate_id = existing_id or new_id()
-            resume_key = resume_key_for(candidate_id) if resume_key_for else None
-            extra = self._application_operations(candidate_id, submission, source, job_id, resume_key, now)
-            if more_operations is not None:
-                extra += more_operations(candidate_id, now)
-            try:
-                if existing_id:
-                    table.transact(self._merge_operations(existing_id, submission, source, now, extra))
-                    return existing_id, False
-                candidate = Candidate(
-                    id=candidate_id,
-                    email=submission.email,
-                    first_name=submission.first_name,
-                    last_name=submission.last_name,
-                    phone=submission.phone,
-                    location=submission.location,
-                    linkedin_url=submission.linkedin_url,
-                    tags=submission.tags,
-                    source=source,
-                    sources=[source],
-                    consents=_consents(submission.marketing_consent or None, source, now),
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                )
-                table.transact(self._create_operations(candidate, "career-site", now, extra=extra))
-                return candidate_id, True
-            except table.TransactionCancelled:
-                # Lost a race (the email was taken, a concurrent write conflicted, or the
-                # person was erased meanwhile): look again.
-                continue
-        raise Conflict("This email is being changed by another request; try again.")
-
-    def _merge_operations(
-        self, candidate_id: str, sub: PublicSubmission, source: str, now: str, extra: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    def merge_intake(
+        self,
+        candidate_id: str,
+        email: str,
+        plan: MergePlan,
+        *,
+        actor: str,
+        now: str,
+        application: Application | None = None,
+        more: Operations = (),
+    ) -> None:
+        """Apply a form's merge plan to the person ``email`` names, in one transaction conditioned
+        on the guard still naming ``candidate_id`` and the profile existing (``LostRace`` else)."""
         sets = ["updated_at = :now"]
-        values: dict[str, Any] = {":now": {"S": now}, ":one": {"N": "1"}, ":src": table.string_set([source])}
+        values: dict[str, Any] = {
+            ":now": {"S": now},
+            ":one": {"N": "1"},
+            ":src": table.string_set(plan.sources),
+        }
         names: dict[str, str] = {}
-        filled = []
-        for field in ("first_name", "last_name", "phone", "location", "linkedin_url"):
-            val = getattr(sub, field)
-            if val:
-                names[f"#{field}"] = field
-                sets.append(f"#{field} = if_not_exists(#{field}, :{field})")
-                values[f":{field}"] = {"S": val}
-                filled.append(field)
+        for field, val in plan.fill.items():
+            names[f"#{field}"] = field
+            sets.append(f"#{field} = if_not_exists(#{field}, :{field})")
+            values[f":{field}"] = {"S": val}
         adds = ["version :one", "sources :src"]
-        if sub.tags:
+        if plan.tags:
             adds.append("tags :tags")
-            values[":tags"] = table.string_set(sub.tags)
-        if sub.marketing_consent:
-            sets.append("consents.marketing = :consent")
-            values[":consent"] = table.value(
-                {"topic": "marketing", "granted": True, "at": now, "source": source}
-            )
+            values[":tags"] = table.string_set(plan.tags)
+        if plan.consent is not None:
+            sets.append(f"consents.{plan.consent.topic} = :consent")
+            values[":consent"] = table.value(plan.consent.model_dump())
         update: dict[str, Any] = {
             "Key": table.key(candidate_pk(candidate_id), PROFILE),
             "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}",
@@ -327,106 +330,81 @@ class CandidateRepository:
         }
         if names:
             update["ExpressionAttributeNames"] = names
-        detail: dict[str, Any] = {"source": source, "tags_added": sub.tags}
-        if sub.marketing_consent:
-            detail["marketing_consent"] = True
-        return [
+        operations = [
             {"Update": update},
             {
                 "ConditionCheck": {
-                    "Key": table.key(email_pk(sub.email), "EMAIL"),
+                    "Key": table.key(email_pk(email), EMAIL_GUARD),
                     "ConditionExpression": "candidate_id = :cid",
                     "ExpressionAttributeValues": {":cid": {"S": candidate_id}},
                 }
             },
-            activity_put(candidate_id, "merged", "career-site", now, detail),
-            *extra,
+            activity_put(candidate_id, "merged", actor, now, plan.detail),
+            *self._application_operations(application, actor),
+            *more,
         ]
+        try:
+            table.transact(operations)
+        except table.TransactionCancelled as exc:
+            raise LostRace from exc
 
-    def _application_operations(
-        self,
-        candidate_id: str,
-        sub: PublicSubmission,
-        source: str,
-        job_id: str | None,
-        resume_key: str | None,
-        now: str,
-    ) -> list[dict[str, Any]]:
-        if not job_id:
+    def _application_operations(self, application: Application | None, actor: str) -> list[dict[str, Any]]:
+        if application is None:
             return []
-        utm = {
-            k: v
-            for k, v in {
-                "utm_source": sub.utm_source,
-                "utm_medium": sub.utm_medium,
-                "utm_campaign": sub.utm_campaign,
-                "referral_code": sub.referral_code,
-            }.items()
-            if v
-        }
-        application = Application(
-            candidate_id=candidate_id,
-            job_id=job_id,
-            source=source,
-            applied_at=now,
-            resume_key=resume_key,
-            utm=utm,
-        )
+        candidate_id, job_id, now = application.candidate_id, application.job_id, application.applied_at
         item = application.model_dump()
         item.update(
             pk=candidate_pk(candidate_id),
-            sk=f"APP#{job_id}",
+            sk=application_sk(job_id),
             type="application",
-            gsi1pk=f"JOBAPPS#{job_id}",
+            gsi1pk=job_applications_pk(job_id),
             gsi1sk=f"{now}#{candidate_id}",
         )
         return [
             {"Put": {"Item": table.to_item(item)}},
             activity_put(
-                candidate_id, "applied", "career-site", now, {"job_id": job_id, "resume": bool(resume_key)}
+                candidate_id,
+                "applied",
+                actor,
+                now,
+                {"job_id": job_id, "resume": bool(application.resume_key)},
             ),
         ]
 
     # ------------------------------------------------------------------ updates
 
-    def update(self, candidate_id: str, patch: CandidatePatch, *, actor: str) -> Candidate:
-        current = self.get(candidate_id)
-        if patch.version != current.version:
-            raise VersionConflict(
-                "Someone else changed this candidate; reload and try again.",
-                current=current.model_dump(mode="json"),
-            )
-        changes = {k: v for k, v in patch.changes().items() if getattr(current, k, None) != v}
-        consent_change = changes.pop("marketing_consent", None)
-        now = utcnow()
-        update = _profile_update(current, changes, consent_change, actor, now)
-        if update is None:
-            return current
-        operations: list[dict[str, Any]] = [{"Update": update}]
+    def save_changes(
+        self,
+        current: Candidate,
+        changes: dict[str, Any],
+        consent: Consent | None,
+        *,
+        actor: str,
+        now: str,
+    ) -> Candidate:
+        """Write a recruiter's ``changes`` (field -> new value; ``None`` or no tags clears) and a
+        consent decision, conditioned on the version ``current`` was read at. A moved-on record
+        is a ``VersionConflict``; an email another person has is a ``Conflict`` on ``email``."""
+        candidate_id = current.id
+        operations: list[dict[str, Any]] = [{"Update": _profile_update(current, changes, consent, now)}]
         if "email" in changes:
             operations += [
                 {
                     "Delete": {
-                        "Key": table.key(email_pk(current.email), "EMAIL"),
+                        "Key": table.key(email_pk(current.email), EMAIL_GUARD),
                         "ConditionExpression": "candidate_id = :cid",
                         "ExpressionAttributeValues": {":cid": {"S": candidate_id}},
                     }
                 },
                 {
                     "Put": {
-                        "Item": table.to_item(
-                            {
-                                "pk": email_pk(changes["email"]),
-                                "sk": "EMAIL",
-                                "type": "email",
-                                "candidate_id": candidate_id,
-                            }
-                        ),
+                        "Item": _guard_item(changes["email"], candidate_id),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
             ]
-        operations.append(activity_put(candidate_id, "updated", actor, now, {"fields": sorted(changes)}))
+        fields = sorted([*changes, *(["marketing_consent"] if consent is not None else [])])
+        operations.append(activity_put(candidate_id, "updated", actor, now, {"fields": fields}))
         try:
             table.transact(operations)
         except table.TransactionCancelled as exc:
@@ -500,12 +478,8 @@ class CandidateRepository:
         )
         return self.get(candidate_id)
 
-    def set_consent(
-        self, candidate_id: str, topic: str, granted: bool, *, source: str, actor: str
-    ) -> Candidate:
-        """Record a consent decision for one topic, with its time and source."""
-        now = utcnow()
-        consent = {"topic": topic, "granted": granted, "at": now, "source": source}
+    def record_consent(self, candidate_id: str, consent: Consent, *, activity: str, actor: str) -> Candidate:
+        """Store a consent decision for its topic, with a timeline entry of kind ``activity``."""
         table.transact(
             [
                 {
@@ -515,20 +489,20 @@ class CandidateRepository:
                             "SET consents.#topic = :consent, updated_at = :now ADD version :one"
                         ),
                         "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeNames": {"#topic": topic},
+                        "ExpressionAttributeNames": {"#topic": consent.topic},
                         "ExpressionAttributeValues": {
-                            ":consent": table.value(consent),
-                            ":now": {"S": now},
+                            ":consent": table.value(consent.model_dump()),
+                            ":now": {"S": consent.at},
                             ":one": {"N": "1"},
                         },
                     }
                 },
                 activity_put(
                     candidate_id,
-                    "consent_given" if granted else "unsubscribed",
+                    activity,
                     actor,
-                    now,
-                    {"topic": topic, "source": source},
+                    consent.at,
+                    {"topic": consent.topic, "source": consent.source},
                 ),
             ],
             cancelled=NotFound(f"No candidate with id {candidate_id}."),
@@ -538,7 +512,8 @@ class CandidateRepository:
     # ------------------------------------------------------------------ erasure
 
     def erase(self, candidate_id: str, *, actor: str) -> list[str]:
-        """Remove every item that holds the person's data. Returns the resume keys to delete.
+        """Remove every item in the person's partition, then the profile and its email guard.
+        Returns the resume keys the items named.
 
         Safe to repeat: a retried erasure finishes what an interrupted one began. The
         profile and its email guard go last, in one transaction, so a half-done erasure
@@ -562,7 +537,7 @@ class CandidateRepository:
                 {"Delete": {"Key": table.key(pk, PROFILE)}},
                 {
                     "Delete": {
-                        "Key": table.key(email_pk(current.email), "EMAIL"),
+                        "Key": table.key(email_pk(current.email), EMAIL_GUARD),
                         "ConditionExpression": "attribute_not_exists(pk) OR candidate_id = :cid",
                         "ExpressionAttributeValues": {":cid": {"S": candidate_id}},
                     }
@@ -571,7 +546,7 @@ class CandidateRepository:
                     "Put": {
                         "Item": table.to_item(
                             {
-                                "pk": f"ERASURE#{candidate_id}",
+                                "pk": erasure_pk(candidate_id),
                                 "sk": "ERASURE",
                                 "type": "erasure",
                                 "candidate_id": candidate_id,
@@ -605,17 +580,10 @@ def matches_filter(candidate: Candidate, flt: CandidateFilter) -> bool:
     return True
 
 
-def _consents(marketing: bool | None, source: str, now: str) -> dict[str, Any]:
-    if marketing is None:
-        return {}
-    return {"marketing": {"topic": "marketing", "granted": marketing, "at": now, "source": source}}
-
-
 def _profile_update(
-    current: Candidate, changes: dict[str, Any], consent_change: bool | None, actor: str, now: str
-) -> dict[str, Any] | None:
-    """The conditional UpdateItem for a recruiter's patch (None when nothing changes).
-    ``changes`` gains ``marketing_consent`` when the consent really changes."""
+    current: Candidate, changes: dict[str, Any], consent: Consent | None, now: str
+) -> dict[str, Any]:
+    """The UpdateItem for a recruiter's changes, conditioned on the version ``current`` was read at."""
     sets = ["updated_at = :now", "version = :next"]
     removes: list[str] = []
     values: dict[str, Any] = {
@@ -636,16 +604,9 @@ def _profile_update(
             values[f":{field}"] = table.value(val)
     if "email" in changes:
         sets.append("email_normalised = :email")
-    if consent_change is not None and (
-        current.consents.get("marketing") is None or current.consents["marketing"].granted != consent_change
-    ):
-        sets.append("consents.marketing = :consent")
-        values[":consent"] = table.value(
-            {"topic": "marketing", "granted": consent_change, "at": now, "source": f"recruiter:{actor}"}
-        )
-        changes["marketing_consent"] = consent_change
-    if not changes:
-        return None
+    if consent is not None:
+        sets.append(f"consents.{consent.topic} = :consent")
+        values[":consent"] = table.value(consent.model_dump())
     expression = f"SET {', '.join(sets)}" + (f" REMOVE {', '.join(removes)}" if removes else "")
     update: dict[str, Any] = {
         "Key": table.key(candidate_pk(current.id), PROFILE),

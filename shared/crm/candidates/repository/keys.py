@@ -1,0 +1,40 @@
+"""The keys of a person's own items (see docs/data-model.md):
+
+CAND#<id> / PROFILE            the candidate (version for optimistic concurrency)
+EMAIL#<normalised> / EMAIL     uniqueness guard -> candidate_id, written in the same transaction
+CAND#<id> / ACT#<at>#<n>       timeline activity
+CAND#<id> / NOTE#<at>#<id>     recruiter note
+CAND#<id> / APP#<job_id>       application (gsi1: JOBAPPS#<job_id>)
+CAND#<id> / LIST#...           list projections (``projections``)
+ERASURE#<id> / ERASURE         the record that a person was erased (ids only)
+"""
+
+from __future__ import annotations
+
+from crm.platform.fields import normalise_email
+from crm.platform.keys import person_partition
+
+PROFILE = "PROFILE"
+EMAIL_GUARD = "EMAIL"
+LIST_PREFIX = "LIST#"
+
+
+def candidate_pk(candidate_id: str) -> str:
+    return person_partition(candidate_id)
+
+
+def email_pk(email: str) -> str:
+    return f"EMAIL#{normalise_email(email)}"
+
+
+def application_sk(job_id: str) -> str:
+    return f"APP#{job_id}"
+
+
+def job_applications_pk(job_id: str) -> str:
+    """Where a job's applications sit in ``gsi1``, newest first."""
+    return f"JOBAPPS#{job_id}"
+
+
+def erasure_pk(candidate_id: str) -> str:
+    return f"ERASURE#{candidate_id}"

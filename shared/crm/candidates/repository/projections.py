@@ -1,0 +1,315 @@
+"""The list projections' items: how each is keyed, the list query over them, and their writes.
+
+A candidate ``CAND#<id>/PROFILE`` is projected into items ``CAND#<id>/LIST#<dimension>`` that
+sit in index ``gsi1`` under ``gsi1pk = <dimension>``, each carrying the summary a list shows. A
+filtered page is then one Query that reads only the page (plus one item to know whether there is
+a next page), whatever the size of the table.
+
+The functions at the top are pure (what a profile projects to, the Query a filter reads, the
+difference between wanted and found items): unit-testable without a table.
+:class:`ProjectionRepository` writes them, every write in a transaction conditioned on the profile
+(its version, or its absence for an erased candidate's left-overs), so a replayed or out-of-order
+stream record never writes stale data and an erased candidate is never resurrected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm.candidates.models import SUMMARY_FIELDS, CandidateFilter
+from crm.candidates.repository.keys import LIST_PREFIX, PROFILE, candidate_pk
+from crm.platform import table
+from crm.platform.fields import search_term
+
+#: A transaction holds at most 100 actions: the version check and 99 writes.
+_WRITES_PER_TRANSACTION = 99
+
+
+# ---------------------------------------------------------------------------------- what to write
+
+
+def dimensions(candidate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The projection items of a candidate: ``sk suffix -> (gsi1pk, gsi1sk)``."""
+    cid = candidate["id"]
+    newest = f"{candidate['created_at']}#{cid}"
+    dims: dict[str, tuple[str, str]] = {"ALL": ("CANDS", newest)}
+    dims[f"EMAIL#{candidate['email']}"] = (f"CANDEMAIL#{candidate['email']}", cid)
+    for source in candidate.get("sources") or [candidate["source"]]:
+        dims[f"SOURCE#{source}"] = (f"CANDSOURCE#{source}", newest)
+    for tag in candidate.get("tags") or []:
+        dims[f"TAG#{tag}"] = (f"CANDTAG#{tag}", newest)
+    for pool in candidate.get("pools") or {}:
+        dims[f"POOL#{pool}"] = (f"CANDPOOL#{pool}", newest)
+    terms = {
+        "first": search_term(candidate["first_name"]),
+        "last": search_term(candidate["last_name"]),
+        "email": candidate["email"],
+    }
+    for kind, term in terms.items():
+        dims[f"SEARCH#{kind}"] = ("CANDSEARCH", f"{term}#{cid}")
+    return dims
+
+
+def projection_items(candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Plain-python projection items (serialise with ``table.to_item``)."""
+    summary = {k: candidate.get(k) for k in SUMMARY_FIELDS}
+    summary["search"] = " ".join(
+        [search_term(candidate["first_name"]), search_term(candidate["last_name"]), candidate["email"]]
+    )
+    out = []
+    for suffix, (gsi1pk, gsi1sk) in dimensions(candidate).items():
+        item = dict(summary)
+        item.update(
+            pk=candidate_pk(candidate["id"]),
+            sk=f"{LIST_PREFIX}{suffix}",
+            type="candidate_list",
+            gsi1pk=gsi1pk,
+            gsi1sk=gsi1sk,
+        )
+        out.append(item)
+    return out
+
+
+def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:
+    """Key condition on ``gsi1`` for the most selective filter, the rest as a filter expression.
+
+    Priority: email, pool, tag, source, q, then all candidates newest first. A single filter
+    reads exactly the page; a combination reads on until the page is full.
+    """
+    values: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    filters: list[str] = []
+    used: str | None = None
+    forward = False
+    if flt.email:
+        key_condition, used = "gsi1pk = :pk", "email"
+        values[":pk"] = {"S": f"CANDEMAIL#{flt.email}"}
+    elif flt.pool:
+        key_condition, used = "gsi1pk = :pk", "pool"
+        values[":pk"] = {"S": f"CANDPOOL#{flt.pool}"}
+    elif flt.tag:
+        key_condition, used = "gsi1pk = :pk", "tag"
+        values[":pk"] = {"S": f"CANDTAG#{flt.tag}"}
+    elif flt.source:
+        key_condition, used = "gsi1pk = :pk", "source"
+        values[":pk"] = {"S": f"CANDSOURCE#{flt.source}"}
+    elif flt.q:
+        key_condition, used = "gsi1pk = :pk AND begins_with(gsi1sk, :q)", "q"
+        values[":pk"] = {"S": "CANDSEARCH"}
+        values[":q"] = {"S": search_term(flt.q)}
+        forward = True
+    else:
+        key_condition = "gsi1pk = :pk"
+        values[":pk"] = {"S": "CANDS"}
+    if flt.pool and used != "pool":
+        names["#pools"] = "pools"
+        names["#fpool"] = flt.pool
+        filters.append("attribute_exists(#pools.#fpool)")
+    if flt.tag and used != "tag":
+        filters.append("contains(tags, :ftag)")
+        values[":ftag"] = {"S": flt.tag}
+    if flt.source and used != "source":
+        filters.append("contains(sources, :fsource)")
+        values[":fsource"] = {"S": flt.source}
+    if flt.q and used != "q":
+        names["#search"] = "search"  # a DynamoDB reserved word
+        filters.append("contains(#search, :fq)")
+        values[":fq"] = {"S": search_term(flt.q)}
+    query: dict[str, Any] = {"key_condition": key_condition, "values": values, "forward": forward}
+    if filters:
+        query["filter_expression"] = " AND ".join(filters)
+    if names:
+        query["names"] = names
+    return query
+
+
+@dataclass
+class ProjectionDiff:
+    """What to write so that a candidate's ``LIST#`` items match a profile."""
+
+    puts: list[dict[str, Any]] = field(default_factory=list)  # whole items, DynamoDB form
+    deletes: list[str] = field(default_factory=list)  # sort keys of stale items
+
+    def __bool__(self) -> bool:
+        return bool(self.puts or self.deletes)
+
+
+def is_candidate_profile(item: Mapping[str, Any]) -> bool:
+    """A profile item (DynamoDB form) of a candidate."""
+    return bool(item.get("sk") == {"S": PROFILE} and item.get("type") == {"S": "candidate"})
+
+
+def projection_diff(profile: Mapping[str, Any], existing: Iterable[Mapping[str, Any]]) -> ProjectionDiff:
+    """Compare the projections ``profile`` (plain values) wants with the ``LIST#`` items found
+    (DynamoDB form, e.g. from a Query): items missing or different are put, others deleted."""
+    found = {str(item["sk"]["S"]): table.from_item(item) for item in existing}
+    diff = ProjectionDiff()
+    wanted_sks: set[str] = set()
+    for wanted in projection_items(dict(profile)):
+        item = table.to_item(wanted)
+        wanted_sks.add(wanted["sk"])
+        if found.get(wanted["sk"]) != table.from_item(item):
+            diff.puts.append(item)
+    diff.deletes = sorted(sk for sk in found if sk.startswith(LIST_PREFIX) and sk not in wanted_sks)
+    return diff
+
+
+@dataclass
+class RebuildPlan:
+    """What a whole table needs (from :func:`plan_rebuild`)."""
+
+    candidates: int = 0
+    fixes: list[tuple[dict[str, Any], ProjectionDiff]] = field(default_factory=list)  # (profile, diff)
+    orphans: dict[str, list[str]] = field(default_factory=dict)  # pk -> LIST# sort keys
+
+
+def plan_rebuild(items: Iterable[Mapping[str, Any]]) -> RebuildPlan:
+    """Compare every candidate profile among ``items`` (a whole table, DynamoDB form) with the
+    ``LIST#`` items under its key; ``LIST#`` items without a profile are orphans."""
+    profiles: dict[str, Mapping[str, Any]] = {}
+    listed: dict[str, list[Mapping[str, Any]]] = {}
+    for item in items:
+        pk, sk = item.get("pk", {}).get("S"), item.get("sk", {}).get("S")
+        if not isinstance(pk, str) or not isinstance(sk, str) or not pk.startswith("CAND#"):
+            continue
+        if is_candidate_profile(item):
+            profiles[pk] = item
+        elif sk.startswith(LIST_PREFIX):
+            listed.setdefault(pk, []).append(item)
+    plan = RebuildPlan(candidates=len(profiles))
+    for pk, item in profiles.items():
+        profile = table.from_item(item)
+        diff = projection_diff(profile, listed.get(pk, []))
+        if diff:
+            plan.fixes.append((profile, diff))
+    for pk, found in listed.items():
+        if pk not in profiles:
+            plan.orphans[pk] = [str(i["sk"]["S"]) for i in found]
+    return plan
+
+
+# ---------------------------------------------------------------------------------- the writes
+
+
+def _write_conditioned(pk: str, condition: dict[str, Any], operations: list[dict[str, Any]]) -> bool:
+    """Write ``operations`` in transactions that each re-check ``condition`` on the profile;
+    False when the condition no longer holds (nothing of that transaction was written)."""
+    try:
+        for start in range(0, len(operations), _WRITES_PER_TRANSACTION):
+            check = {"ConditionCheck": {"Key": table.key(pk, PROFILE), **condition}}
+            table.transact([check, *operations[start : start + _WRITES_PER_TRANSACTION]])
+    except table.TransactionCancelled as cancelled:
+        if cancelled.only_first_failed:
+            return False
+        raise
+    return True
+
+
+def _version_condition(version: Any) -> dict[str, Any]:
+    return {
+        "ConditionExpression": "version = :v",
+        "ExpressionAttributeValues": {":v": {"N": str(version)}},
+    }
+
+
+def write_diff(profile: Mapping[str, Any], diff: ProjectionDiff) -> bool:
+    """Write ``diff`` for ``profile``, conditioned on the profile still having its version; False
+    when it has moved on or is gone (then nothing is written: a later stream record carries it)."""
+    pk = candidate_pk(str(profile["id"]))
+    operations: list[dict[str, Any]] = [{"Put": {"Item": item}} for item in diff.puts]
+    operations += [{"Delete": {"Key": table.key(pk, sk)}} for sk in diff.deletes]
+    if not operations:
+        return True
+    return _write_conditioned(pk, _version_condition(profile["version"]), operations)
+
+
+def delete_orphans(pk: str, sks: Iterable[str]) -> bool:
+    """Delete ``LIST#`` items whose candidate has no profile (erased), on that condition."""
+    operations = [{"Delete": {"Key": table.key(pk, sk)}} for sk in sorted(set(sks))]
+    if not operations:
+        return True
+    return _write_conditioned(pk, {"ConditionExpression": "attribute_not_exists(pk)"}, operations)
+
+
+class ProjectionRepository:
+    """Reads and writes one candidate's ``LIST#`` items, and counts over the lists."""
+
+    def pool_member_stages(self, pool_id: str, *, cap: int) -> tuple[list[dict[str, Any]], bool]:
+        """The ``pools`` map of up to ``cap`` members of the pool (its gsi1 list, only the
+        stage read), and whether there were more."""
+        items = table.query_all(
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": f"CANDPOOL#{pool_id}"}},
+            index="gsi1",
+            projection="#pools.#pool",
+            names={"#pools": "pools", "#pool": pool_id},
+        )
+        members: list[dict[str, Any]] = []
+        for item in items:
+            if len(members) >= cap:
+                return members, True
+            members.append(table.from_item(item))
+        return members, False
+
+    def count_by_source(self, source: str, *, max_pages: int) -> tuple[int, bool]:
+        """How many people came from ``source``, reading at most ``max_pages`` Query pages
+        (Select COUNT); True when the count stopped there (at least that many)."""
+        params: dict[str, Any] = {
+            "TableName": table.table_name(),
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"CANDSOURCE#{source}"}},
+            "Select": "COUNT",
+        }
+        count = 0
+        for _ in range(max_pages):
+            response = table.query(**params)
+            count += int(response.get("Count", 0))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return count, False
+            params["ExclusiveStartKey"] = last
+        return count, True
+
+    def apply_image(self, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+        """Bring the projections in line with the stream image ``new`` (``None``: the profile was
+        removed). False when the image is stale (the profile has moved on or is gone): nothing
+        is written, and a later record carries the current state."""
+        if new is None:
+            if old:
+                table.batch_delete(
+                    [{"pk": i["pk"], "sk": i["sk"]} for i in self.projected(str(old["id"]), "pk, sk")]
+                )
+            return True
+        pk = candidate_pk(str(new["id"]))
+        wanted = projection_items(new)
+        wanted_sks = {i["sk"] for i in wanted}
+        stale = [f"{LIST_PREFIX}{s}" for s in dimensions(old)] if old else []
+        operations: list[dict[str, Any]] = [{"Put": {"Item": table.to_item(i)}} for i in wanted]
+        operations += [{"Delete": {"Key": table.key(pk, sk)}} for sk in stale if sk not in wanted_sks]
+        return _write_conditioned(pk, _version_condition(new["version"]), operations)
+
+    def diff_for(self, profile: Mapping[str, Any]) -> ProjectionDiff:
+        """What the candidate's ``LIST#`` items (read by Query) lack or have too much for ``profile``."""
+        return projection_diff(profile, self.projected(str(profile["id"])))
+
+    def write_diff(self, profile: Mapping[str, Any], diff: ProjectionDiff) -> bool:
+        return write_diff(profile, diff)
+
+    def remove_orphans(self, candidate_id: str) -> int:
+        """Delete the candidate's ``LIST#`` items if it has no profile; how many were deleted."""
+        sks = [str(i["sk"]["S"]) for i in self.projected(candidate_id, "pk, sk")]
+        return len(sks) if sks and delete_orphans(candidate_pk(candidate_id), sks) else 0
+
+    @staticmethod
+    def projected(candidate_id: str, projection: str | None = None) -> list[dict[str, Any]]:
+        """The candidate's ``LIST#`` items as stored (DynamoDB form)."""
+        return list(
+            table.query_all(
+                key_condition="pk = :pk AND begins_with(sk, :list)",
+                values={":pk": {"S": candidate_pk(candidate_id)}, ":list": {"S": LIST_PREFIX}},
+                projection=projection,
+            )
+        )

@@ -1,0 +1,21 @@
+"""The delivery ledger as other slices use it: the delivery an SES event names, and marking that
+event on it once, in one transaction with whatever the caller counts (decision 17)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm.mailing.repository import Delivery as Delivery
+from crm.mailing.repository import DeliveryLedger
+
+
+class Deliveries:
+    def __init__(self, ledger: DeliveryLedger | None = None) -> None:
+        self.ledger = ledger or DeliveryLedger()
+
+    def find_by_message_id(self, message_id: str) -> Delivery | None:
+        return self.ledger.find_by_message_id(message_id)
+
+    def mark_event(self, delivery: Delivery, event: str, *, along_with: list[dict[str, Any]]) -> bool:
+        """True the first time ``event`` is marked on ``delivery`` (and ``along_with`` written with it)."""
+        return self.ledger.mark_event(delivery.scope, delivery.recipient, event, along_with=along_with)

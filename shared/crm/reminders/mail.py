@@ -1,0 +1,62 @@
+"""A reminder's email goes to the recruiter who set it. Recipients are
+``<candidate id>/<reminder id>``; once sent, the reminder is marked notified."""
+
+from __future__ import annotations
+
+from crm.candidates.service import CandidateService
+from crm.mailing.plans import Plan, Skip, Target, Verdicts
+from crm.mailing.templating import RenderedEmail, render_builtin
+from crm.platform import clock
+from crm.platform.config import get_settings
+from crm.platform.ids import iso
+from crm.reminders.service import ReminderService
+from crm.templates import builtin as builtin_templates
+
+
+class ReminderPlan(Plan):
+    topic = None
+    scope = "reminder"
+
+    def __init__(
+        self, *, reminders: ReminderService | None = None, candidates: CandidateService | None = None
+    ) -> None:
+        self.reminders = reminders or ReminderService()
+        self.candidates = candidates or CandidateService()
+
+    def targets(self, recipients: list[str]) -> Verdicts:
+        base = get_settings().public_base_url.rstrip("/")
+        now = iso(clock.now())
+        pairs = {r: tuple(r.split("/", 1)) for r in recipients}
+        people = self.candidates.get_many(sorted({p[0] for p in pairs.values() if len(p) == 2}))
+        verdicts: Verdicts = {}
+        for recipient, pair in pairs.items():
+            if len(pair) != 2:
+                verdicts[recipient] = Skip("malformed")
+                continue
+            candidate_id, reminder_id = pair
+            reminder = self.reminders.get(candidate_id, reminder_id, now=now)
+            person = people.get(candidate_id)
+            if reminder is None or person is None:
+                verdicts[recipient] = Skip("removed")
+                continue
+            verdicts[recipient] = Target(
+                email=reminder.owner,
+                name="",
+                context={
+                    "candidate_name": f"{person.first_name or ''} {person.last_name or ''}".strip(),
+                    "candidate_url": f"{base}/ui/candidates/{candidate_id}",
+                    "note": reminder.note,
+                    "due_at": reminder.due_at,
+                },
+            )
+        return verdicts
+
+    def render(self, target: Target) -> RenderedEmail:
+        return render_builtin(builtin_templates.REMINDER, target.context)
+
+    def finished(self, recipients: list[str], states: dict[str, str]) -> None:
+        now = iso(clock.now())
+        for recipient, state in states.items():
+            if state == "sent":
+                candidate_id, _, reminder_id = recipient.partition("/")
+                self.reminders.mark_notified(candidate_id, reminder_id, now=now)
