@@ -74,12 +74,24 @@ def schemathesis(stack: CrmDev, token: str, report: Path) -> subprocess.Complete
     return result
 
 
+def crashed_inside_the_fuzzer(output: str) -> bool:
+    """Whether a failed run shows schemathesis's own crash (a traceback in its package). The run
+    is repeated once with the same seed, so a problem it found in the API fails the test anyway."""
+    return "Traceback" in output and "/site-packages/schemathesis/" in output
+
+
 @pytest.mark.parametrize("who", ["recruiter", "admin"])
 def test_the_api_holds_to_its_document_under_fuzzing(fuzzed_stack: CrmDev, who: str, tmp_path: Path) -> None:
     token = fuzzed_stack.login(f"{who}@example.com")["id_token"]
     report = tmp_path / f"schemathesis-{who}.txt"
     result = schemathesis(fuzzed_stack, token, report)
     output = result.stdout + result.stderr
+    if result.returncode != 0 and crashed_inside_the_fuzzer(output):
+        # The fuzzer's own generator failed (a traceback inside schemathesis): it happened once
+        # in CI with two workers. Run again, once; a finding fails the second run too.
+        print(f"schemathesis crashed inside itself as {who}; running it again (report {report})")
+        result = schemathesis(fuzzed_stack, token, report)
+        output = result.stdout + result.stderr
     cases = re.search(r"(\d+) generated", output)
     summary = output[output.rfind("SUMMARY") :] if "SUMMARY" in output else output[-4000:]
     print(f"schemathesis as {who}: {cases.group(1) if cases else '?'} cases (seed {SEED}); report {report}")
