@@ -94,7 +94,7 @@ def start(*, list_candidates: int = 30) -> BenchStack:
     Four tables of the template's design, each small where requests are timed, because moto's
     time per request grows with the table (a Query sorts every item of the table):
 
-    - the stack's table (cold starts): one candidate created through ``CandidateRepository.intake``
+    - the stack's table (cold starts): one candidate created through ``CandidateService.intake``
       (as the public form does) and one open job;
     - ``-warm`` (warm reads, request counts): ``list_candidates`` list-ready candidates, all tagged
       ``python`` so that a page of 25 is full;
@@ -131,7 +131,7 @@ def start(*, list_candidates: int = 30) -> BenchStack:
     from crm.candidates.models import PublicSubmission
     from crm.candidates.service import CandidateService
     from crm.jobs.models import JobCreate
-    from crm.jobs.repository import JobRepository
+    from crm.jobs.service import JobService
     from crm.platform import aws
     from crm.platform.config import reset_settings
     from tests.bench import seed
@@ -156,7 +156,7 @@ def start(*, list_candidates: int = 30) -> BenchStack:
         ),
         source="talent-network",
     )
-    job = JobRepository().create(
+    job = JobService().create(
         JobCreate(
             title="Backend engineer",
             department="Engineering",

@@ -270,9 +270,9 @@ def _campaign(tag: str) -> str:
     from crm.campaigns.models import Audience, CampaignCreate
     from crm.campaigns.service import create_campaign
     from crm.templates.models import TemplateCreate
-    from crm.templates.repository import TemplateRepository
+    from crm.templates.service import TemplateService
 
-    template = TemplateRepository().create(TemplateCreate(**TEMPLATE))
+    template = TemplateService().create(TemplateCreate(**TEMPLATE))
     campaign = create_campaign(
         CampaignCreate(name=f"Fan-out {tag}", template_id=template.id, audience=Audience(tags=[tag]))
     )
