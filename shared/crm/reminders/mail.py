@@ -27,14 +27,16 @@ class ReminderPlan(Plan):
         base = get_settings().public_base_url.rstrip("/")
         now = iso(clock.now())
         pairs = {r: tuple(r.split("/", 1)) for r in recipients}
-        people = self.candidates.get_many(sorted({p[0] for p in pairs.values() if len(p) == 2}))
+        wanted = [(p[0], p[1]) for p in pairs.values() if len(p) == 2]
+        people = self.candidates.get_many(sorted({candidate_id for candidate_id, _ in wanted}))
+        reminders = self.reminders.get_many(wanted, now=now)
         verdicts: Verdicts = {}
         for recipient, pair in pairs.items():
             if len(pair) != 2:
                 verdicts[recipient] = Skip("malformed")
                 continue
             candidate_id, reminder_id = pair
-            reminder = self.reminders.get(candidate_id, reminder_id, now=now)
+            reminder = reminders.get((candidate_id, reminder_id))
             person = people.get(candidate_id)
             if reminder is None or person is None:
                 verdicts[recipient] = Skip("removed")

@@ -68,6 +68,12 @@ class ReminderRepository:
         item = table.get_item(*reminder_key(candidate_id, reminder_id))
         return _reminder(item, now) if item else None
 
+    def get_many(self, pairs: list[tuple[str, str]], *, now: str) -> dict[tuple[str, str], Reminder]:
+        """The reminders that exist among (candidate id, reminder id) ``pairs``, in one batch read."""
+        found = table.batch_get([reminder_key(c, r) for c, r in pairs])
+        reminders = (_reminder(item, now) for item in found.values())
+        return {(r.candidate_id, r.id): r for r in reminders}
+
     def list_page(
         self, *, owner: str, due_only: bool, now: str, limit: int, cursor: str | None
     ) -> tuple[list[Reminder], str | None]:

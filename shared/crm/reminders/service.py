@@ -21,6 +21,9 @@ class ReminderService:
     def get(self, candidate_id: str, reminder_id: str, *, now: str) -> Reminder | None:
         return self.repository.get(candidate_id, reminder_id, now=now)
 
+    def get_many(self, pairs: list[tuple[str, str]], *, now: str) -> dict[tuple[str, str], Reminder]:
+        return self.repository.get_many(pairs, now=now)
+
     def list_page(
         self, *, owner: str, due_only: bool, now: str, limit: int, cursor: str | None
     ) -> tuple[list[Reminder], str | None]:
