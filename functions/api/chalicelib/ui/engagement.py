@@ -43,7 +43,13 @@ bp = Blueprint(__name__)
 PAGE_SIZE = 25
 CHOICES = 100  # templates and pools offered in the campaign form
 STATIC = Path(__file__).parents[1] / "static"
-STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.js$")
+STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(js|css|svg)$")
+#: The media type of each kind of static file.
+STATIC_TYPES = {
+    "js": "text/javascript; charset=utf-8",
+    "css": "text/css; charset=utf-8",
+    "svg": "image/svg+xml",
+}
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TEMPLATE_PARTS = ("name", "subject", "html", "text")
 #: A template's form may be as large as its longest valid parts (two of 100,000 characters, each
@@ -91,7 +97,7 @@ def _field_errors(errors: list[dict[str, str]], known: tuple[str, ...]) -> dict[
     bp,
     "/ui/static/{name}",
     "GET",
-    summary="Recruiter UI: its own small scripts (progressive enhancement; the pages work without them)",
+    summary="Recruiter UI: its style sheet, icon and small scripts (the pages work without the scripts)",
     tag="ui",
     permission=None,
     errors=(404,),
@@ -100,13 +106,13 @@ def _field_errors(errors: list[dict[str, str]], known: tuple[str, ...]) -> dict[
 def ui_static(call: Call, name: str) -> Response:
     path = STATIC / name
     if not STATIC_NAME.match(name) or not path.is_file():
-        raise NotFound("There is no such script.")
+        raise NotFound("There is no such file.")
     return Response(
         body=path.read_text(encoding="utf-8"),
         status_code=200,
         headers={
             **SECURITY_HEADERS,
-            "Content-Type": "text/javascript; charset=utf-8",
+            "Content-Type": STATIC_TYPES[name.rsplit(".", 1)[1]],
             "Cache-Control": "public, max-age=300",
             "X-Content-Type-Options": "nosniff",
         },

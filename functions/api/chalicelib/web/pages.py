@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.web.problems import SECURITY_HEADERS, problem_of
+from crm.platform import clock, times
 from crm.platform.errors import DomainError, InternalError, NotFound, ServiceUnavailable
 from crm.platform.signing import InvalidLink
 
@@ -25,10 +26,24 @@ TEMPLATES = Path(__file__).parents[1] / "templates"
 def environment() -> Any:
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html"]),
     )
+    env.filters.update(ago=_ago, full_time=times.full, day=times.day, initials=initials)
+    return env
+
+
+def _ago(value: str | None) -> str:
+    return times.relative(value, clock.now())
+
+
+def initials(person: Any) -> str:
+    """Up to two letters for a person's avatar (first and last name; their email otherwise)."""
+    first = str(getattr(person, "first_name", "") or "").strip()
+    last = str(getattr(person, "last_name", "") or "").strip()
+    letters = (first[:1] + last[:1]) or str(getattr(person, "email", "") or "?")[:1]
+    return letters.upper()
 
 
 def render_page(name: str, **values: Any) -> str:
