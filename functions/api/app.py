@@ -20,8 +20,10 @@ from chalice import Chalice, ConvertToMiddleware, Response
 from chalicelib.api import api_keys as admin
 from chalicelib.api import auth as auth_routes
 from chalicelib.api import campaigns, candidates, jobs, pools, reminders, sequences, templates
+from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import intake as public
+from chalicelib.ui import admin as ui_admin
 from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
@@ -137,6 +139,8 @@ for blueprint in (
     sequences.bp,
     reminders.bp,
     admin.bp,
+    admin_users.bp,
+    ui_admin.bp,
 ):
     app.register_blueprint(blueprint)
 

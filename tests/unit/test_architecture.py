@@ -32,7 +32,7 @@ FUNCTIONS = ROOT / "functions"
 LAYERS: list[set[str]] = [
     {"platform"},
     {"mailing"},
-    {"jobs", "templates", "api_keys"},
+    {"jobs", "templates", "api_keys", "users"},
     {"candidates"},
     {"access", "pools"},
     {"alerts", "reminders", "campaigns", "sequences"},

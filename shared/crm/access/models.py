@@ -15,6 +15,7 @@ from crm.platform.fields import (
     one_line_text,
 )
 from crm.platform.models import Input, Model
+from crm.users.models import Password
 
 Role = Literal["admin", "recruiter"]
 
@@ -22,6 +23,14 @@ Role = Literal["admin", "recruiter"]
 class LoginRequest(Input):
     username: one_line_text(254, required=True)  # type: ignore[valid-type]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class NewPassword(Input):
+    """The answer to a first sign-in's challenge: the user's own password in place of the temporary one."""
+
+    username: one_line_text(254, required=True)  # type: ignore[valid-type]
+    session: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    new_password: Password
 
 
 class Tokens(Model):

@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from crm.access.models import LoginRequest, Tokens
+from crm.access.models import LoginRequest, NewPassword, Tokens
 from crm.api_keys.service import ApiKeyService
 from crm.platform import identity
 from crm.platform.config import get_settings
-from crm.platform.errors import Forbidden, RateLimited, Unauthenticated
+from crm.platform.errors import Forbidden, RateLimited, Unauthenticated, ValidationFailed
 
 Permission = Literal["read", "write", "admin"]
 
@@ -57,6 +57,16 @@ def require(principal: Principal | None, permission: Permission) -> Principal:
 # ---------------------------------------------------------------------------------- sign-in
 
 
+class NewPasswordRequired(Unauthenticated):
+    """A first sign-in with a temporary password: the user must choose their own password
+    (``complete_new_password`` with this ``session``) before the pool gives tokens."""
+
+    def __init__(self, username: str, session: str) -> None:
+        super().__init__("Sign-in needs a further step: NEW_PASSWORD_REQUIRED.")
+        self.username = username
+        self.session = session
+
+
 def login(request: LoginRequest) -> Tokens:
     try:
         response = identity.sign_in(request.username, request.password)
@@ -64,10 +74,31 @@ def login(request: LoginRequest) -> Tokens:
         raise Unauthenticated("The username or password is wrong.") from exc
     except identity.SignInThrottled as exc:
         raise RateLimited("Too many sign-in attempts; wait a moment.") from exc
+    return _tokens(request.username, response)
+
+
+def complete_new_password(request: NewPassword) -> Tokens:
+    """Answer the new-password challenge of ``login``; the tokens of the now confirmed user."""
+    try:
+        response = identity.answer_new_password(request.username, request.session, request.new_password)
+    except identity.PasswordRefused as exc:
+        message = f"The user pool refused this password: {exc}"
+        raise ValidationFailed(message, errors=[{"field": "new_password", "message": message}]) from exc
+    except identity.SignInRefused as exc:
+        raise Unauthenticated("This sign-in has expired; sign in again with the temporary password.") from exc
+    except identity.SignInThrottled as exc:
+        raise RateLimited("Too many sign-in attempts; wait a moment.") from exc
+    return _tokens(request.username, response)
+
+
+def _tokens(username: str, response: dict[str, Any]) -> Tokens:
     result = response.get("AuthenticationResult")
     if not result:
-        # A challenge (new password, MFA) is not something this API can answer.
-        raise Unauthenticated(f"Sign-in needs a further step: {response.get('ChallengeName', 'unknown')}.")
+        challenge = str(response.get("ChallengeName", "unknown"))
+        if challenge == "NEW_PASSWORD_REQUIRED" and response.get("Session"):
+            raise NewPasswordRequired(username, str(response["Session"]))
+        # Any other challenge (MFA) is not something this API can answer.
+        raise Unauthenticated(f"Sign-in needs a further step: {challenge}.")
     return Tokens(
         id_token=result["IdToken"],
         access_token=result["AccessToken"],

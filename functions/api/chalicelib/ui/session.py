@@ -13,9 +13,10 @@ from chalicelib.web import session as web
 from chalicelib.web import ui as web_ui
 from chalicelib.web.endpoint import Call
 from chalicelib.web.ui import page, see_other, text, ui_route
-from crm.access.models import LoginRequest
-from crm.access.service import login
-from crm.platform.errors import RateLimited, Unauthenticated
+from crm.access.models import LoginRequest, NewPassword
+from crm.access.service import NewPasswordRequired, complete_new_password, login
+from crm.platform.errors import RateLimited, Unauthenticated, ValidationFailed
+from crm.users.models import PASSWORD_RULE
 
 bp = Blueprint(__name__)
 
@@ -60,6 +61,8 @@ def ui_login(call: Call, session: None, fields: dict[str, Any]) -> Response:
     try:
         request = LoginRequest.model_validate({"username": username, "password": password_text})
         tokens = login(request)
+    except NewPasswordRequired as challenge:
+        return _new_password_page(nonce or web.login_nonce(), challenge, next_url=next_url)
     except ValidationError:
         error, status = "Enter your username (email) and password.", 401
     except Unauthenticated:
@@ -72,6 +75,71 @@ def ui_login(call: Call, session: None, fields: dict[str, Any]) -> Response:
     return _login_page(
         nonce or web.login_nonce(), status=status, next_url=next_url, username=username, error=error
     )
+
+
+def _new_password_page(
+    nonce: str, challenge: NewPasswordRequired, *, next_url: str, error: str = "", status: int = 200
+) -> Response:
+    return page(
+        "ui_new_password.html",
+        status=status,
+        headers={"Set-Cookie": web.set_cookie(web.LOGIN_COOKIE, nonce, max_age=3600)},
+        nonce=nonce,
+        next_url=next_url,
+        username=challenge.username,
+        challenge=challenge.session,
+        rule=PASSWORD_RULE,
+        error=error,
+        session=None,
+    )
+
+
+@ui_route(
+    "/ui/login/new-password",
+    "POST",
+    "Recruiter UI: a first sign-in chooses its own password in place of the temporary one (form: "
+    "login_csrf, username, challenge, new_password, confirm_password, next); sets the session cookie",
+    signed_in=False,
+    errors=(401, 403, 422, 429),
+    blueprint=bp,
+)
+def ui_new_password(call: Call, session: None, fields: dict[str, Any]) -> Response:
+    nonce = web.cookies(call.request.headers.get("cookie")).get(web.LOGIN_COOKIE)
+    if not web.same_value(nonce, text(fields.get("login_csrf"))):
+        return web_ui.forbidden()
+    next_url = web.safe_next(text(fields.get("next")))
+    username, challenge = text(fields.get("username")), text(fields.get("challenge"))
+    chosen, confirmed = _raw(fields.get("new_password")), _raw(fields.get("confirm_password"))
+    again = NewPasswordRequired(username, challenge)
+    if chosen != confirmed:
+        error = "The two passwords differ; type the same new password twice."
+        return _new_password_page(nonce or "", again, next_url=next_url, error=error, status=422)
+    try:
+        request = NewPassword.model_validate(
+            {"username": username, "session": challenge, "new_password": chosen}
+        )
+        tokens = complete_new_password(request)
+    except ValidationError as exc:
+        problems = web_ui.field_errors(exc)
+        if "new_password" not in problems:  # the hidden fields were tampered with: start again
+            return _login_page(nonce or "", status=401, next_url=next_url, error="Sign in again.")
+        error = f"Choose another password: {problems['new_password']}."
+        return _new_password_page(nonce or "", again, next_url=next_url, error=error, status=422)
+    except ValidationFailed as exc:
+        return _new_password_page(nonce or "", again, next_url=next_url, error=exc.detail, status=422)
+    except Unauthenticated as exc:
+        return _login_page(nonce or "", status=401, next_url=next_url, username=username, error=exc.detail)
+    except RateLimited:
+        error = "Too many sign-in attempts; wait a moment and try again."
+        return _new_password_page(nonce or "", again, next_url=next_url, error=error, status=429)
+    cookie = web.set_cookie(web.SESSION_COOKIE, tokens.id_token, max_age=tokens.expires_in)
+    return see_other(next_url, {"Set-Cookie": cookie})
+
+
+def _raw(value: Any) -> str:
+    """A password field as sent (never trimmed)."""
+    value = value[0] if isinstance(value, list) and value else value
+    return value if isinstance(value, str) else ""
 
 
 @ui_route(

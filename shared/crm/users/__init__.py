@@ -1,0 +1,1 @@
+"""The people who sign in: invitations, groups, disabling (the Cognito user pool)."""
