@@ -88,6 +88,10 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/v1/api-keys"): (401, 403, 200, 403, 403),
     ("POST", "/v1/api-keys"): (401, 403, 201, 403, 403),
     ("DELETE", "/v1/api-keys/{key_id}"): (401, 403, 204, 403, 403),
+    # the people who sign in (admins only; no API key, whatever its scope)
+    ("GET", "/v1/users"): (401, 403, 200, 403, 403),
+    ("POST", "/v1/users"): (401, 403, 201, 403, 403),
+    ("PATCH", "/v1/users/{username}"): (401, 403, 200, 403, 403),
 }
 
 # Public and documentation routes need no credentials: (method, path) -> status for anyone.
@@ -165,7 +169,17 @@ UI_SEQUENCES: dict[tuple[str, str], int] = {
     ("POST", "/ui/sequences/{sequence_id}/enrollments"): 303,
     ("GET", "/ui/reminders"): 303,
 }
-UI = {**UI_CANDIDATES, **UI_DASHBOARD, **UI_POOLS_JOBS, **UI_ENGAGEMENT, **UI_SEQUENCES}
+UI_ADMIN: dict[tuple[str, str], int] = {
+    # A first sign-in's new password needs the sign-in form's own token, as signing in does.
+    ("POST", "/ui/login/new-password"): 403,
+    ("GET", "/ui/admin/users"): 303,
+    ("POST", "/ui/admin/users"): 303,
+    ("POST", "/ui/admin/users/{username}"): 303,
+    ("GET", "/ui/admin/api-keys"): 303,
+    ("POST", "/ui/admin/api-keys"): 303,
+    ("POST", "/ui/admin/api-keys/{key_id}/revoke"): 303,
+}
+UI = {**UI_CANDIDATES, **UI_DASHBOARD, **UI_POOLS_JOBS, **UI_ENGAGEMENT, **UI_SEQUENCES, **UI_ADMIN}
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
 USER_ONLY = {("GET", "/v1/reminders"), ("POST", "/v1/reminders")}
@@ -383,6 +397,42 @@ def _enroll(w: World) -> Req:
     return Req(f"/v1/sequences/{sid}/enrollments", {"candidate_ids": [w.candidate_id]}, check)
 
 
+def _pool_user(w: World, email: str) -> dict[str, Any] | None:
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    try:
+        user = idp.admin_get_user(UserPoolId=w.env.stack.user_pool_id, Username=email)
+    except idp.exceptions.UserNotFoundException:
+        return None
+    groups = idp.admin_list_groups_for_user(UserPoolId=w.env.stack.user_pool_id, Username=email)
+    return {
+        "username": user["Username"],
+        "enabled": user["Enabled"],
+        "groups": [g["GroupName"] for g in groups["Groups"]],
+    }
+
+
+def _invite_user(w: World) -> Req:
+    email = unique_email("invitee")
+
+    def check(world: World) -> None:
+        assert _pool_user(world, email) is None, "a denied invitation created the user"
+
+    body = {"email": email, "group": "recruiter", "temporary_password": "Temporary-pass-1"}
+    return Req("/v1/users", body, check)
+
+
+def _patch_user(w: World) -> Req:
+    email = unique_email("member")
+    create_user(w.env.stack, email, PASSWORD, "recruiter")
+    found = _pool_user(w, email)
+    assert found is not None
+
+    def check(world: World) -> None:
+        assert _pool_user(world, email) == found, "a denied change changed the user"
+
+    return Req(f"/v1/users/{found['username']}", {"group": "admin", "enabled": False}, check)
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -454,6 +504,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/api-keys"): lambda w: Req("/v1/api-keys"),
     ("POST", "/v1/api-keys"): lambda w: Req("/v1/api-keys", {"name": "ats sync", "scope": "read-write"}),
     ("DELETE", "/v1/api-keys/{key_id}"): _revoke_key,
+    ("GET", "/v1/users"): lambda w: Req("/v1/users"),
+    ("POST", "/v1/users"): _invite_user,
+    ("PATCH", "/v1/users/{username}"): _patch_user,
 }
 
 

@@ -29,7 +29,7 @@ class NewPassword(Input):
     """The answer to a first sign-in's challenge: the user's own password in place of the temporary one."""
 
     username: one_line_text(254, required=True)  # type: ignore[valid-type]
-    session: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    session: Annotated[str, StringConstraints(min_length=20, max_length=2048)]  # Cognito's limits
     new_password: Password
 
 

@@ -77,9 +77,12 @@ Password = Annotated[
 ]
 
 
+PersonName = one_line_text(100, required=False)
+
+
 class UserInvite(Input):
     email: Email
-    name: one_line_text(100, required=False) = None  # type: ignore[valid-type]
+    name: PersonName | None = None  # type: ignore[valid-type]
     group: GroupName
     temporary_password: Password | None = Field(
         default=None,

@@ -122,7 +122,8 @@ def ui_new_password(call: Call, session: None, fields: dict[str, Any]) -> Respon
     except ValidationError as exc:
         problems = web_ui.field_errors(exc)
         if "new_password" not in problems:  # the hidden fields were tampered with: start again
-            return _login_page(nonce or "", status=401, next_url=next_url, error="Sign in again.")
+            error = "This sign-in has expired; sign in again with the temporary password."
+            return _login_page(nonce or "", status=401, next_url=next_url, username=username, error=error)
         error = f"Choose another password: {problems['new_password']}."
         return _new_password_page(nonce or "", again, next_url=next_url, error=error, status=422)
     except ValidationFailed as exc:
