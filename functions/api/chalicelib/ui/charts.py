@@ -16,6 +16,11 @@ from crm.campaigns.models import Campaign
 
 __all__ = ["ENGAGEMENT"]
 
+#: A single-series bar's colour (the UI's primary, --c-primary in static/ui.css).
+BAR_COLOUR = "#2451c4"
+#: Each engagement series' colour. The colour is drawn as the bar's own ``fill`` attribute
+#: (templates/ui_macros.html ``chart``); no style sheet rule may set a bar's fill, or every series
+#: would take that one colour (tests/unit/test_dashboard_charts.py checks both).
 ENGAGEMENT_COLOURS = {  # Okabe-Ito: told apart with colour-blindness too
     "sent": "#0072b2",
     "delivered": "#009e73",
@@ -27,7 +32,7 @@ ENGAGEMENT_COLOURS = {  # Okabe-Ito: told apart with colour-blindness too
 
 # ------------------------------------------------------------------------------ geometry
 
-WIDTH = 400  # viewBox width; the SVG scales to its box (width: 100%)
+WIDTH = 480  # viewBox width; the SVG scales to its box (width: 100%)
 PAD = 4
 VALUE_ROOM = 64  # right of the longest bar, for its value
 LABEL_CHARS = 44
@@ -88,7 +93,7 @@ class Bar:
     value_x: float
     value_text: str
     href: str | None = None
-    colour: str = "#0b5cad"
+    colour: str = BAR_COLOUR
     series: str = ""
 
 

@@ -4,6 +4,7 @@ how each domain error is shown as a page (the HTML registry, beside ``problems``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,11 +32,16 @@ def environment() -> Any:
         autoescape=jinja2.select_autoescape(["html"]),
     )
     env.filters.update(ago=_ago, full_time=times.full, day=times.day, initials=initials)
+    env.globals["server_now"] = _server_now  # <body data-now>: the clock the relative words follow
     return env
 
 
 def _ago(value: str | None) -> str:
     return times.relative(value, clock.now())
+
+
+def _server_now() -> str:
+    return clock.now().astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def initials(person: Any) -> str:
