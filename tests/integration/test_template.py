@@ -112,6 +112,9 @@ def for_moto(cfn: dict[str, Any]) -> dict[str, Any]:
     - ``Ref`` to an AWS::Events::EventBus: moto resolves it to its Python object (which then
       breaks the Lambda API's JSON); real CloudFormation returns the bus name, so the name is
       put in its place.
+    - ``Fn::GetAtt`` of an AWS::Cognito::UserPool: moto's CloudFormation skips Cognito (the pool is
+      made by :func:`provision_cognito`), so its ``Arn`` (a policy's Resource) becomes the ARN
+      CloudFormation would return, built with ``Fn::Sub`` from the pool's logical id.
     """
     cfn = copy.deepcopy(cfn)
     resources = cfn["Resources"]
@@ -124,10 +127,22 @@ def for_moto(cfn: dict[str, Any]) -> dict[str, Any]:
         if resource["Type"] == "AWS::Events::EventBus"
     }
 
+    user_pools = {
+        logical_id
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Cognito::UserPool"
+    }
+
     def replace_bus_refs(value: Any) -> Any:
         if isinstance(value, dict):
             if set(value) == {"Ref"} and value["Ref"] in bus_names:
                 return copy.deepcopy(bus_names[value["Ref"]])
+            get_att = value.get("Fn::GetAtt") if set(value) == {"Fn::GetAtt"} else None
+            if isinstance(get_att, list) and get_att[0] in user_pools and get_att[1] == "Arn":
+                return {
+                    "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/"
+                    + get_att[0]
+                }
             return {k: replace_bus_refs(v) for k, v in value.items()}
         if isinstance(value, list):
             return [replace_bus_refs(v) for v in value]
