@@ -148,10 +148,18 @@ def simulator(events: RecordingEvents) -> Any:
 
 
 def moto_model_data() -> dict[str, Any]:
-    """What ``GET /moto-api/data.json`` answers (the outbox's input), without a server."""
+    """What ``GET /moto-api/data.json`` answers for SES (the outbox's input), without a server.
+
+    Only SES's models are read: moto tracks every model instance a process ever made, and an
+    S3 object left by an earlier test in the same worker raises when its bucket is gone."""
+    from unittest import mock
+
+    from moto.core import model_instances
     from moto.moto_api._internal.responses import MotoAPIResponse
 
-    _, _, body = MotoAPIResponse().model_data(None, "", {})
+    only_ses = {"ses": model_instances.model_data["ses"]}
+    with mock.patch.object(model_instances, "model_data", only_ses):
+        _, _, body = MotoAPIResponse().model_data(None, "", {})
     data: dict[str, Any] = json.loads(body)
     return data
 
