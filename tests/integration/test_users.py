@@ -154,6 +154,8 @@ def test_in_the_local_stack_the_invitation_email_lands_in_the_outbox(
         ({"temporary_password": "alllowercase-and-long-1"}, "temporary_password"),
         ({"name": "two\nlines"}, "name"),
         ({"role": "admin"}, "role"),
+        # A valid address the user pool does not take as a username (found by the fuzzer).
+        ({"email": "=2fsqv4|ys@true.k6nofmxv.net"}, "email"),
     ],
 )
 def test_a_bad_invitation_is_422_naming_the_field(env: Env, fields: dict[str, Any], field: str) -> None:
@@ -206,7 +208,7 @@ def test_disable_stops_sign_in_and_enable_restores_it(env: Env) -> None:
 def test_an_admin_cannot_disable_or_demote_themselves(env: Env, body: dict[str, Any], field: str) -> None:
     admin = by_email(env, "admin@example.com")
     response = patch(env, admin["username"], body)
-    assert response.status_code == 422, response.body
+    assert response.status_code == 409, response.body
     assert "ask another admin" in errors_of(response)[field]
     after = by_email(env, "admin@example.com")
     assert after["enabled"] is True and after["group"] == "admin"

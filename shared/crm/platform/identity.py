@@ -42,6 +42,11 @@ class PasswordRefused(Exception):
     """The user pool's password policy refused a new or temporary password (its message says why)."""
 
 
+class AddressRefused(Exception):
+    """The user pool refused the address as a username (Cognito accepts fewer addresses than the
+    email standard; its message says why)."""
+
+
 class UserExists(Exception):
     """A user with this username (email) is already in the pool."""
 
@@ -161,6 +166,8 @@ def create_user(email: str, *, name: str | None, temporary_password: str | None)
             raise UserExists(email) from exc
         if code == "InvalidPasswordException":
             raise PasswordRefused(_message(exc)) from exc
+        if code == "InvalidParameterException":
+            raise AddressRefused(_message(exc)) from exc
         raise
     if local_invitation and temporary_password:
         _send_local_invitation(email, temporary_password)

@@ -3,7 +3,7 @@ another group, disable or enable them. The users live in the Cognito user pool (
 identity``); this slice stores nothing in the table.
 
 Rules: a user is in exactly one of ``GROUPS`` (changing it leaves the others); an admin cannot
-disable or demote themselves (another admin must), so the pool is never left without the admin
+disable or demote themselves (a conflict: another admin must), so the pool is never left without the admin
 doing the change; an invitation for an address already in the pool is a conflict.
 """
 
@@ -43,6 +43,11 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors=[{"field": field, "message": message}])
 
 
+def _refused_for_oneself(field: str, message: str) -> Conflict:
+    """An admin changing their own group or status: the request is fine, who sends it is not."""
+    return Conflict(message, field=field, errors=[{"field": field, "message": message}])
+
+
 def _group(groups: list[str]) -> str | None:
     """The user's group: admin when they are in it (whatever else they are in), else the first of
     ``GROUPS`` they are in, else any group they are in, else None."""
@@ -78,6 +83,10 @@ class UserService:
                 f"{data.email} already has an account; change their group in the list instead.",
                 field="email",
             ) from exc
+        except identity.AddressRefused as exc:
+            raise _invalid(
+                "email", "The user pool does not accept this address as a sign-in name; use another address."
+            ) from exc
         except identity.PasswordRefused as exc:
             raise _invalid("temporary_password", f"The user pool refused this password: {exc}") from exc
         self.pool.add_to_group(record["username"], data.group)
@@ -110,9 +119,11 @@ class UserService:
         changes = patch.changes()
         oneself = record["sub"] == by
         if oneself and changes.get("enabled") is False:
-            raise _invalid("enabled", "You cannot disable your own account; ask another admin.")
+            raise _refused_for_oneself("enabled", "You cannot disable your own account; ask another admin.")
         if oneself and "group" in changes and changes["group"] != "admin":
-            raise _invalid("group", "You cannot take yourself out of the admin group; ask another admin.")
+            raise _refused_for_oneself(
+                "group", "You cannot take yourself out of the admin group; ask another admin."
+            )
         if "group" in changes:
             self._move(username, changes["group"])
         if "enabled" in changes and changes["enabled"] != record["enabled"]:

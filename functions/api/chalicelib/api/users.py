@@ -57,7 +57,7 @@ def invite_user(call: Call) -> User:
     permission="admin",
     body=UserPatch,
     response=User,
-    errors=(404,),
+    errors=(404, 409),
 )
 def update_user(call: Call, username: str) -> User:
     acting = call.principal.subject if call.principal else ""

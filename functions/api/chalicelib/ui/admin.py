@@ -166,7 +166,7 @@ def _invite_refused(
     "POST",
     "Admin UI: change a user's group or status (form: csrf, and group or enabled=true|false)",
     blueprint=bp,
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 def ui_update_user(call: Call, session: Session, fields: dict[str, Any], username: str) -> Response:
     _admin_only(session)
@@ -185,13 +185,19 @@ def ui_update_user(call: Call, session: Session, fields: dict[str, Any], usernam
         return _row_refused(call, session, username, message)
     except ValidationFailed as exc:
         return _row_refused(call, session, username, exc.detail)
+    except Conflict as exc:  # an admin changing their own group or status
+        return _row_refused(call, session, username, exc.detail, status=409)
     done = "group" if "group" in changes else ("enabled" if changes.get("enabled") else "disabled")
     return see_other(f"/ui/admin/users?done={done}#user-{quote(username)}")
 
 
-def _row_refused(call: Call, session: Session, username: str, message: str) -> Response:
+def _row_refused(call: Call, session: Session, username: str, message: str, status: int = 422) -> Response:
     return _users_page(
-        call, session, status=422, row_errors={username: message}, problem=f"Nothing was changed: {message}"
+        call,
+        session,
+        status=status,
+        row_errors={username: message},
+        problem=f"Nothing was changed: {message}",
     )
 
 
