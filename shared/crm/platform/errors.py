@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm.platform.messages import plain_message
+
 
 class DomainError(Exception):
     """What was asked cannot be done. Carries what went wrong (``detail``, the invalid ``errors``
@@ -87,9 +89,10 @@ class InternalError(DomainError):
 
 
 def validation_errors_from_pydantic(exc: Any) -> list[dict[str, str]]:
-    """Turn a pydantic ``ValidationError`` into the contract's ``errors`` list."""
+    """Turn a pydantic ``ValidationError`` into the contract's ``errors`` list, each message in
+    plain language (:func:`crm.platform.messages.plain_message`)."""
     out: list[dict[str, str]] = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = [str(p) for p in err.get("loc", ()) if p != "__root__"]
-        out.append({"field": ".".join(loc) or "body", "message": str(err.get("msg", "invalid"))})
+        out.append({"field": ".".join(loc) or "body", "message": plain_message(err)})
     return out

@@ -160,12 +160,15 @@ def normalise_tag(value: Any) -> Any:
     return value
 
 
+TAG_RULE = "Tags may use letters, digits, spaces and . + # / -, starting with a letter or digit"
+
+
 def _tag(value: str) -> str:
     tag = normalise_tag(value)
     if not tag:
         raise ValueError("must not be empty")
     if "\u0130" in value or not _NORMALISED_TAG.fullmatch(tag) or len(tag) > MAX_TAG_LENGTH:
-        raise ValueError("use letters, digits, spaces and . + # / - (starting with a letter or digit)")
+        raise ValueError(TAG_RULE)
     return str(tag)
 
 
@@ -263,10 +266,13 @@ Tags = Annotated[
     Field(max_length=MAX_TAGS),
     _TagsSchema(),
 ]
+#: Where a person came from (``source``): letters, digits and ``. _ -``, stored and matched in
+#: lower case, as tags are (``LinkedIn`` and ``linkedin`` are one source).
 Slug = Annotated[
     str,
     StringConstraints(min_length=1, max_length=50),
-    AfterValidator(_matching(_SLUG, "use letters, digits and . _ - only")),
+    AfterValidator(_matching(_SLUG, "Use only letters, digits and . _ -")),
+    AfterValidator(str.lower),
     JsonPattern(SLUG),
 ]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID)]
