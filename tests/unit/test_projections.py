@@ -52,3 +52,38 @@ def test_filters_choose_the_most_selective_index_and_filter_the_rest():
     assert q["key_condition"].startswith("gsi1pk = :pk AND begins_with")
     assert q["values"][":q"] == {"S": "zoe"}
     assert candidate_list_query(CandidateFilter())["values"][":pk"] == {"S": "CANDS"}
+
+
+# ------------------------------------------------------------------ q: the start of a word
+
+
+def test_q_matches_the_start_of_a_word_of_a_name_or_the_email() -> None:
+    from crm.candidates.repository.projections import q_matches
+
+    assert q_matches("wi", "Finn", "de Wit", "fin@sample.org")  # the second word of a name
+    assert q_matches("DE W", "Finn", "de Wit", "fin@sample.org")  # runs on in that name
+    assert q_matches("dó", "Dora", "Evans", "d@example.com") and q_matches("do", "Dóra", "E", "d@x.org")
+    assert q_matches("fin@s", "Finn", "de Wit", "fin@sample.org")
+    assert not q_matches("e", "Ana", "Berg", "ana@example.com")  # "e" inside a word is not a start
+    assert not q_matches("finn de", "Finn", "de Wit", "fin@sample.org")  # never across two fields
+    assert not q_matches("sample", "Finn", "de Wit", "fin@sample.org")  # the domain is not a word start
+
+
+def test_a_name_search_lists_each_person_once_by_their_first_matching_term() -> None:
+    from crm.candidates.repository.projections import is_listed_search_entry, projection_items
+
+    person = {**CANDIDATE, "first_name": "Eve", "last_name": "Evans", "email": "eve@example.com"}
+    entries = [i for i in projection_items(person) if i["gsi1pk"] == "CANDSEARCH"]
+    assert sorted(i["sk"].rpartition("#")[2] for i in entries) == ["email", "first", "last"]
+    for q, kind in (("ev", "first"), ("evans", "last"), ("eve@", "email")):
+        assert [i["sk"].rpartition("#")[2] for i in entries if is_listed_search_entry(i, q)] == [kind], q
+
+
+def test_a_combined_q_is_a_filter_on_the_start_of_a_term() -> None:
+    from crm.candidates.repository.projections import TERM_SEPARATOR, search_text
+
+    q = candidate_list_query(CandidateFilter(tag="python", q="Le"))
+    assert q["filter_expression"] == "contains(#search, :fq)"
+    assert q["values"][":fq"] == {"S": TERM_SEPARATOR + "le"}
+    terms = search_text("Ann", "de Wit", "a@x.org").split(TERM_SEPARATOR)[1:]
+    assert terms == ["ann", "de wit", "wit", "a@x.org"]

@@ -32,10 +32,9 @@ from crm.candidates.repository.keys import (
     erasure_pk,
     job_applications_pk,
 )
-from crm.candidates.repository.projections import candidate_list_query
+from crm.candidates.repository.projections import candidate_list_query, is_listed_search_entry, q_matches
 from crm.platform import table
 from crm.platform.errors import Conflict, NotFound, VersionConflict
-from crm.platform.fields import search_term
 from crm.platform.ids import new_id, utcnow
 
 M = TypeVar("M", bound=BaseModel)
@@ -105,15 +104,22 @@ class CandidateRepository:
         if flt.email:
             return self._by_email(flt, cursor), None
         query = candidate_list_query(flt)
-        items, next_cursor = table.query_page(limit=limit, cursor=cursor, index="gsi1", **query)
-        seen: set[str] = set()
-        out = []
-        for item in items:
-            summary = CandidateSummary.model_validate(table.from_item(item))
-            if summary.id not in seen:  # a name search can match first and last name of one person
-                seen.add(summary.id)
-                out.append(summary)
-        return out, next_cursor
+        by_name = query["values"][":pk"]["S"] == "CANDSEARCH"
+        out: list[CandidateSummary] = []
+        next_cursor = cursor
+        while True:
+            items, next_cursor = table.query_page(
+                limit=limit - len(out), cursor=next_cursor, index="gsi1", **query
+            )
+            for item in items:
+                plain = table.from_item(item)
+                # A name search can match the first name, last name and email of one person:
+                # only the entry of the first of them that matches is listed, on whichever page.
+                if by_name and not is_listed_search_entry(plain, str(flt.q)):
+                    continue
+                out.append(CandidateSummary.model_validate(plain))
+            if len(out) >= limit or not next_cursor:
+                return out, next_cursor
 
     def _by_email(self, flt: CandidateFilter, cursor: str | None) -> list[CandidateSummary]:
         """At most one person: GetItem of the guard, GetItem of the profile, the other filters
@@ -563,7 +569,7 @@ class CandidateRepository:
 
 def matches_filter(candidate: Candidate, flt: CandidateFilter) -> bool:
     """Whether a candidate passes the filters (as the list query's filter expression reads them:
-    ``q`` is contained in the names and email)."""
+    ``q`` starts a word of the names or the email)."""
     if flt.email and candidate.email != flt.email:
         return False
     if flt.pool and flt.pool not in candidate.pools:
@@ -573,10 +579,7 @@ def matches_filter(candidate: Candidate, flt: CandidateFilter) -> bool:
     if flt.source and flt.source not in (candidate.sources or [candidate.source]):
         return False
     if flt.q:
-        search = " ".join(
-            [search_term(candidate.first_name), search_term(candidate.last_name), candidate.email]
-        )
-        return search_term(flt.q) in search
+        return q_matches(flt.q, candidate.first_name, candidate.last_name, candidate.email)
     return True
 
 

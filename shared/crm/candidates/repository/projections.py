@@ -14,6 +14,7 @@ stream record never writes stale data and an erased candidate is never resurrect
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,62 @@ _WRITES_PER_TRANSACTION = 99
 # ---------------------------------------------------------------------------------- what to write
 
 
+#: Separates the terms of the summary's ``search`` attribute (names cannot hold control characters).
+TERM_SEPARATOR = "\x1f"
+
+
+def query_term(q: str) -> str:
+    """What a search for ``q`` looks for: lower-cased, accents stripped, control characters and
+    runs of spaces as one space."""
+    cleaned = "".join(" " if unicodedata.category(c) == "Cc" else c for c in search_term(q))
+    return " ".join(cleaned.split())
+
+
+def _word_starts(text: str) -> list[str]:
+    """``"de wit"`` -> ``["de wit", "wit"]``: the text from the start of each of its words."""
+    words = text.split()
+    return [" ".join(words[i:]) for i in range(len(words))]
+
+
+def search_terms(first_name: str, last_name: str, email: str) -> list[tuple[str, str]]:
+    """The name index's entries of a person, in the order a search lists them by:
+    ``(kind, term)`` for each name from the start of each of its words, then the email."""
+    out: list[tuple[str, str]] = []
+    for kind, name in (("first", first_name), ("last", last_name)):
+        for i, term in enumerate(_word_starts(search_term(name))):
+            out.append((kind if i == 0 else f"{kind}.{i}", term))
+    out.append(("email", email))
+    return out
+
+
+def search_text(first_name: str, last_name: str, email: str) -> str:
+    """The summary's ``search`` attribute: every term, each after a separator, so a combined
+    filter's ``contains`` matches the start of a term exactly as the name index does."""
+    return "".join(TERM_SEPARATOR + term for _, term in search_terms(first_name, last_name, email))
+
+
+def q_matches(q: str, first_name: str, last_name: str, email: str) -> bool:
+    """Whether ``q`` matches a person, as the name index and a combined filter both read it: the
+    text starts a word of the first or last name (and may run on in that name) or the email."""
+    term = query_term(q)
+    return not term or any(t.startswith(term) for _, t in search_terms(first_name, last_name, email))
+
+
+def is_listed_search_entry(item: Mapping[str, Any], q: str) -> bool:
+    """Whether a name-index entry (``LIST#SEARCH#<kind>``, plain values) is the one a search
+    for ``q`` lists: the first of the person's terms that ``q`` starts. Each person is then
+    listed once however many of their terms match, across pages too."""
+    term = query_term(q)
+    kind = str(item.get("sk", "")).rpartition("#")[2]
+    terms = search_terms(
+        str(item.get("first_name", "")), str(item.get("last_name", "")), str(item.get("email", ""))
+    )
+    for entry_kind, entry_term in terms:
+        if entry_term.startswith(term):
+            return entry_kind == kind
+    return False
+
+
 def dimensions(candidate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
     """The projection items of a candidate: ``sk suffix -> (gsi1pk, gsi1sk)``."""
     cid = candidate["id"]
@@ -42,12 +99,7 @@ def dimensions(candidate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
         dims[f"TAG#{tag}"] = (f"CANDTAG#{tag}", newest)
     for pool in candidate.get("pools") or {}:
         dims[f"POOL#{pool}"] = (f"CANDPOOL#{pool}", newest)
-    terms = {
-        "first": search_term(candidate["first_name"]),
-        "last": search_term(candidate["last_name"]),
-        "email": candidate["email"],
-    }
-    for kind, term in terms.items():
+    for kind, term in search_terms(candidate["first_name"], candidate["last_name"], candidate["email"]):
         dims[f"SEARCH#{kind}"] = ("CANDSEARCH", f"{term}#{cid}")
     return dims
 
@@ -55,9 +107,7 @@ def dimensions(candidate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
 def projection_items(candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Plain-python projection items (serialise with ``table.to_item``)."""
     summary = {k: candidate.get(k) for k in SUMMARY_FIELDS}
-    summary["search"] = " ".join(
-        [search_term(candidate["first_name"]), search_term(candidate["last_name"]), candidate["email"]]
-    )
+    summary["search"] = search_text(candidate["first_name"], candidate["last_name"], candidate["email"])
     out = []
     for suffix, (gsi1pk, gsi1sk) in dimensions(candidate).items():
         item = dict(summary)
@@ -76,7 +126,8 @@ def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:
     """Key condition on ``gsi1`` for the most selective filter, the rest as a filter expression.
 
     Priority: email, pool, tag, source, q, then all candidates newest first. A single filter
-    reads exactly the page; a combination reads on until the page is full.
+    reads exactly the page; a combination reads on until the page is full. ``q`` matches the
+    start of a word of the first name, last name or email (:func:`q_matches`), alone or combined.
     """
     values: dict[str, Any] = {}
     names: dict[str, str] = {}
@@ -98,7 +149,7 @@ def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:
     elif flt.q:
         key_condition, used = "gsi1pk = :pk AND begins_with(gsi1sk, :q)", "q"
         values[":pk"] = {"S": "CANDSEARCH"}
-        values[":q"] = {"S": search_term(flt.q)}
+        values[":q"] = {"S": query_term(flt.q)}
         forward = True
     else:
         key_condition = "gsi1pk = :pk"
@@ -114,9 +165,10 @@ def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:
         filters.append("contains(sources, :fsource)")
         values[":fsource"] = {"S": flt.source}
     if flt.q and used != "q":
+        # The start of a term (search_text), as the name index matches it.
         names["#search"] = "search"  # a DynamoDB reserved word
         filters.append("contains(#search, :fq)")
-        values[":fq"] = {"S": search_term(flt.q)}
+        values[":fq"] = {"S": TERM_SEPARATOR + query_term(flt.q)}
     query: dict[str, Any] = {"key_condition": key_condition, "values": values, "forward": forward}
     if filters:
         query["filter_expression"] = " AND ".join(filters)
