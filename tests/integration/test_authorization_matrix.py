@@ -84,6 +84,9 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/v1/reminders"): (401, 200, 200, 403, 403),
     ("POST", "/v1/reminders"): (401, 201, 201, 403, 403),
     ("GET", "/v1/candidates/{candidate_id}/reminders"): (401, 200, 200, 200, 200),
+    # the owner (the recruiter here) or an admin; never an API key
+    ("PATCH", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"): (401, 200, 200, 403, 403),
+    ("DELETE", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"): (401, 204, 204, 403, 403),
     # integration keys (admins only)
     ("GET", "/v1/api-keys"): (401, 403, 200, 403, 403),
     ("POST", "/v1/api-keys"): (401, 403, 201, 403, 403),
@@ -131,6 +134,7 @@ UI_CANDIDATES: dict[tuple[str, str], int] = {
     ("POST", "/ui/candidates/{candidate_id}/notes"): 303,
     ("GET", "/ui/candidates/{candidate_id}/applications/{job_id}/resume"): 303,
     ("POST", "/ui/candidates/{candidate_id}/reminders"): 303,
+    ("POST", "/ui/candidates/{candidate_id}/reminders/{reminder_id}"): 303,
 }
 UI_DASHBOARD: dict[tuple[str, str], int] = {
     ("GET", "/ui"): 303,
@@ -182,7 +186,12 @@ UI_ADMIN: dict[tuple[str, str], int] = {
 UI = {**UI_CANDIDATES, **UI_DASHBOARD, **UI_POOLS_JOBS, **UI_ENGAGEMENT, **UI_SEQUENCES, **UI_ADMIN}
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
-USER_ONLY = {("GET", "/v1/reminders"), ("POST", "/v1/reminders")}
+USER_ONLY = {
+    ("GET", "/v1/reminders"),
+    ("POST", "/v1/reminders"),
+    ("PATCH", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"),
+    ("DELETE", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"),
+}
 
 MINIMAL_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -397,6 +406,32 @@ def _enroll(w: World) -> Req:
     return Req(f"/v1/sequences/{sid}/enrollments", {"candidate_ids": [w.candidate_id]}, check)
 
 
+def _recruiters_reminder(w: World) -> tuple[str, dict[str, Any]]:
+    """A fresh reminder the recruiter set, its path, and a check that it is as it was."""
+    body = {"candidate_id": w.candidate_id, "due_at": "2030-01-01T09:00:00Z", "note": "Call back"}
+    response = w.call("POST", "/v1/reminders", body, w.headers["recruiter"])
+    assert response.status_code == 201, response.body
+    return f"/v1/candidates/{w.candidate_id}/reminders/{response.json_body['id']}", response.json_body
+
+
+def _reminder_intact(reminder: dict[str, Any]) -> Callable[[World], None]:
+    def check(w: World) -> None:
+        found = w.admin("GET", f"/v1/candidates/{w.candidate_id}/reminders")["items"]
+        assert [r for r in found if r["id"] == reminder["id"]] == [{**reminder, "due": False}]
+
+    return check
+
+
+def _patch_reminder(w: World) -> Req:
+    path, reminder = _recruiters_reminder(w)
+    return Req(path, {"done": True}, _reminder_intact(reminder))
+
+
+def _delete_reminder(w: World) -> Req:
+    path, reminder = _recruiters_reminder(w)
+    return Req(path, check=_reminder_intact(reminder))
+
+
 def _pool_user(w: World, email: str) -> dict[str, Any] | None:
     idp = boto3.client("cognito-idp", region_name="us-east-1")
     try:
@@ -501,6 +536,8 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates/{candidate_id}/reminders"): lambda w: Req(
         f"/v1/candidates/{w.candidate_id}/reminders"
     ),
+    ("PATCH", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"): _patch_reminder,
+    ("DELETE", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"): _delete_reminder,
     ("GET", "/v1/api-keys"): lambda w: Req("/v1/api-keys"),
     ("POST", "/v1/api-keys"): lambda w: Req("/v1/api-keys", {"name": "ats sync", "scope": "read-write"}),
     ("DELETE", "/v1/api-keys/{key_id}"): _revoke_key,

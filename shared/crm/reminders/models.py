@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import (
     ConfigDict,
     Field,
+    model_validator,
 )
 
 from crm.platform.fields import (
@@ -16,7 +17,7 @@ from crm.platform.fields import (
     Id,
     visible_text,
 )
-from crm.platform.models import Input, Model
+from crm.platform.models import Input, Model, Patch
 
 
 class ReminderCreate(Input):
@@ -25,15 +26,36 @@ class ReminderCreate(Input):
     note: visible_text(2000)  # type: ignore[valid-type]
 
 
+class ReminderPatch(Patch):
+    """Snooze (a new ``due_at``: it is pending again and emails again when due), reword (``note``)
+    or complete (``done: true``: it leaves your list and never emails) a reminder."""
+
+    not_null = ("due_at", "note", "done")
+
+    due_at: AwareDatetime | None = None
+    note: visible_text(2000) | None = None  # type: ignore[valid-type]
+    done: Literal[True] | None = Field(default=None, description="true: the reminder is done")
+
+    @model_validator(mode="after")
+    def _one_kind_of_change(self) -> ReminderPatch:
+        changes = self.changes()
+        if not changes:
+            raise ValueError("give due_at to snooze, note to reword, or done: true to complete")
+        if "done" in changes and "due_at" in changes:
+            raise ValueError("complete a reminder or snooze it, not both")
+        return self
+
+
 class Reminder(Model):
     id: str
     candidate_id: str
     due_at: str
     note: str
     owner: str = Field(description="the recruiter who set it (their sign-in email)")
-    state: Literal["pending", "notified"]
+    state: Literal["pending", "notified", "done"]
     due: bool = Field(default=False, description="due_at has passed")
     notified_at: str | None = None
+    completed_at: str | None = None
     created_at: str
 
 

@@ -1,16 +1,17 @@
 """ReminderRepository. Items: CAND#<candidate>/REMINDER#<id> (erased with the candidate), in
-gsi1 under REMINDERS#<owner> by due time (a recruiter's list) and, until it is queued for its
-email, in gsi2 under DUE (``crm.workflows.due_work``)."""
+gsi1 under REMINDERS#<owner> by due time (a recruiter's list, until it is done) and, until it is
+queued for its email, in gsi2 under DUE (``crm.workflows.due_work``). Snoozing puts it back in
+both at its new time; completing takes it out of both."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from crm.platform import table
-from crm.platform.errors import NotFound
+from crm.platform.errors import Conflict, NotFound
 from crm.platform.ids import iso, new_id, utcnow
 from crm.platform.keys import DUE_PARTITION, due_sort_key, person_partition
-from crm.reminders.models import Reminder, ReminderCreate
+from crm.reminders.models import Reminder, ReminderCreate, ReminderPatch
 
 
 def reminder_key(candidate_id: str, reminder_id: str) -> tuple[str, str]:
@@ -107,13 +108,20 @@ class ReminderRepository:
         )
         return sorted((_reminder(i, now) for i in items), key=lambda r: r.due_at)
 
-    def dequeue(self, candidate_id: str, reminder_id: str) -> None:
-        """Its email is queued: take it out of the due index (idempotent; a removed reminder is fine)."""
+    def dequeue(self, candidate_id: str, reminder_id: str, *, due_at: str | None = None) -> None:
+        """Its email is queued: take it out of the due index (idempotent; a removed reminder is
+        fine). With ``due_at``, only while it is still due then: one snoozed meanwhile stays in."""
+        params: dict[str, Any] = {"ConditionExpression": "attribute_exists(pk)"}
+        if due_at is not None:
+            params = {
+                "ConditionExpression": "attribute_exists(pk) AND due_at = :due",
+                "ExpressionAttributeValues": {":due": {"S": due_at}},
+            }
         table.write_if(
             "update_item",
             Key=table.key(*reminder_key(candidate_id, reminder_id)),
             UpdateExpression="REMOVE gsi2pk, gsi2sk",
-            ConditionExpression="attribute_exists(pk)",
+            **params,
         )
 
     def mark_notified(self, candidate_id: str, reminder_id: str, *, now: str) -> None:
@@ -125,3 +133,62 @@ class ReminderRepository:
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={":notified": {"S": "notified"}, ":now": {"S": now}},
         )
+
+    def update(self, current: Reminder, patch: ReminderPatch, *, now: str) -> Reminder:
+        """Apply ``patch`` to ``current`` (as read): completing is idempotent; snoozing or
+        rewording a done reminder is a conflict. Conditioned on the item still being there and
+        not done meanwhile, so a race never brings a done reminder back."""
+        changes = patch.changes()
+        if current.state == "done":
+            if set(changes) == {"done"}:
+                return current
+            raise Conflict("This reminder is done; set a new one instead.")
+        sets = []
+        removes = []
+        values: dict[str, Any] = {":done": {"S": "done"}}
+        names = {"#state": "state"}
+        if "note" in changes:
+            sets.append("note = :note")
+            values[":note"] = {"S": str(changes["note"])}
+        if changes.get("done"):
+            sets += ["#state = :done", "completed_at = :now"]
+            values[":now"] = {"S": now}
+            removes += ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"]
+        if "due_at" in changes:
+            due_at = iso(changes["due_at"])
+            sets += [
+                "due_at = :due",
+                "gsi1sk = :gsi1sk",
+                "gsi2pk = :gsi2pk",
+                "gsi2sk = :gsi2sk",
+                "#state = :pending",
+            ]
+            removes.append("notified_at")
+            values.update(
+                {
+                    ":due": {"S": due_at},
+                    ":gsi1sk": {"S": f"{due_at}#{current.id}"},
+                    ":gsi2pk": {"S": DUE_PARTITION},
+                    ":gsi2sk": {"S": due_sort_key(due_at, "REMINDER", current.candidate_id, current.id)},
+                    ":pending": {"S": "pending"},
+                }
+            )
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        written = table.write_if(
+            "update_item",
+            Key=table.key(*reminder_key(current.candidate_id, current.id)),
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(pk) AND #state <> :done",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+        after = self.get(current.candidate_id, current.id, now=now)
+        if after is None:
+            raise NotFound("This reminder was deleted meanwhile.")
+        if not written and after.state == "done" and set(changes) != {"done"}:
+            raise Conflict("This reminder was completed meanwhile; set a new one instead.")
+        return after
+
+    def delete(self, candidate_id: str, reminder_id: str) -> None:
+        """Delete the reminder (idempotent: a deleted one is fine)."""
+        table.delete(table.key(*reminder_key(candidate_id, reminder_id)))

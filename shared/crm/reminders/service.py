@@ -1,8 +1,12 @@
-"""Reminders: set, list, and what falls due."""
+"""Reminders: set, list, snooze, complete, delete, and what falls due.
+
+A reminder is its owner's: they (or an admin) may change or delete it; anyone else is refused.
+"""
 
 from __future__ import annotations
 
-from crm.reminders.models import Reminder, ReminderCreate
+from crm.platform.errors import Forbidden, NotFound
+from crm.reminders.models import Reminder, ReminderCreate, ReminderPatch
 from crm.reminders.repository import ReminderRepository
 
 
@@ -15,8 +19,8 @@ class ReminderService:
     def create(self, data: ReminderCreate, *, owner: str) -> Reminder:
         return self.repository.create(data, owner=owner)
 
-    def dequeue(self, candidate_id: str, reminder_id: str) -> None:
-        return self.repository.dequeue(candidate_id, reminder_id)
+    def dequeue(self, candidate_id: str, reminder_id: str, *, due_at: str | None = None) -> None:
+        return self.repository.dequeue(candidate_id, reminder_id, due_at=due_at)
 
     def get(self, candidate_id: str, reminder_id: str, *, now: str) -> Reminder | None:
         return self.repository.get(candidate_id, reminder_id, now=now)
@@ -39,3 +43,29 @@ class ReminderService:
         self, *, owner: str, now: str, limit: int, cursor: str | None
     ) -> tuple[list[Reminder], str | None]:
         return self.repository.upcoming_page(owner=owner, now=now, limit=limit, cursor=cursor)
+
+    def _own(self, candidate_id: str, reminder_id: str, *, actor: str, is_admin: bool, now: str) -> Reminder:
+        reminder = self.repository.get(candidate_id, reminder_id, now=now)
+        if reminder is None:
+            raise NotFound("No such reminder on this candidate.")
+        if reminder.owner != actor and not is_admin:
+            raise Forbidden("This reminder is someone else's; only they (or an admin) may change it.")
+        return reminder
+
+    def update(
+        self,
+        candidate_id: str,
+        reminder_id: str,
+        patch: ReminderPatch,
+        *,
+        actor: str,
+        is_admin: bool,
+        now: str,
+    ) -> Reminder:
+        """Snooze, reword or complete one reminder (``actor``: the signed-in user's email)."""
+        current = self._own(candidate_id, reminder_id, actor=actor, is_admin=is_admin, now=now)
+        return self.repository.update(current, patch, now=now)
+
+    def delete(self, candidate_id: str, reminder_id: str, *, actor: str, is_admin: bool, now: str) -> None:
+        self._own(candidate_id, reminder_id, actor=actor, is_admin=is_admin, now=now)
+        self.repository.delete(candidate_id, reminder_id)

@@ -103,7 +103,7 @@ def _sequence_steps(
 def _reminders(items: list[dict[str, object]]) -> int:
     if not items:
         return 0
-    recipients = [f"{i['candidate_id']}/{i['id']}" for i in items]
+    recipients = [f"{i['candidate_id']}/{i['id']}/{i['due_at']}" for i in items]
     send_messages(
         get_settings().mail_queue_url,
         [
@@ -113,5 +113,5 @@ def _reminders(items: list[dict[str, object]]) -> int:
     )
     repository = ReminderService()
     for item in items:
-        repository.dequeue(str(item["candidate_id"]), str(item["id"]))
+        repository.dequeue(str(item["candidate_id"]), str(item["id"]), due_at=str(item["due_at"]))
     return len(items)

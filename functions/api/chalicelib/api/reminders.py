@@ -10,7 +10,7 @@ from chalicelib.web.endpoint import Call, endpoint, page
 from crm.platform import clock
 from crm.platform.errors import Forbidden
 from crm.platform.ids import iso
-from crm.reminders.models import Reminder, ReminderCreate, ReminderQuery
+from crm.reminders.models import Reminder, ReminderCreate, ReminderPatch, ReminderQuery
 from crm.reminders.service import ReminderService
 
 bp = Blueprint(__name__)
@@ -73,3 +73,45 @@ def list_reminders(call: Call) -> dict[str, Any]:
 )
 def candidate_reminders(call: Call, candidate_id: str) -> dict[str, Any]:
     return {"items": ReminderService().of_candidate(candidate_id, now=iso(clock.now()))}
+
+
+def _is_admin(call: Call) -> bool:
+    return call.principal is not None and "admin" in call.principal.roles
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/reminders/{reminder_id}",
+    "PATCH",
+    summary="Snooze (due_at), reword (note) or complete (done: true) your reminder",
+    tag="engagement",
+    permission="write",
+    body=ReminderPatch,
+    response=Reminder,
+    errors=(403, 404, 409),
+)
+def update_reminder(call: Call, candidate_id: str, reminder_id: str) -> Reminder:
+    return ReminderService().update(
+        candidate_id,
+        reminder_id,
+        call.body,
+        actor=_owner(call),
+        is_admin=_is_admin(call),
+        now=iso(clock.now()),
+    )
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/reminders/{reminder_id}",
+    "DELETE",
+    summary="Delete your reminder",
+    tag="engagement",
+    permission="write",
+    status=204,
+    errors=(403, 404),
+)
+def delete_reminder(call: Call, candidate_id: str, reminder_id: str) -> None:
+    ReminderService().delete(
+        candidate_id, reminder_id, actor=_owner(call), is_admin=_is_admin(call), now=iso(clock.now())
+    )

@@ -12,7 +12,7 @@ far as bearer credentials go) so the OpenAPI document lists them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -38,12 +38,14 @@ from crm.jobs.service import JobService
 from crm.platform import clock
 from crm.platform.errors import (
     Conflict,
+    NotFound,
+    ValidationFailed,
     VersionConflict,
     validation_errors_from_pydantic,
 )
 from crm.platform.ids import iso
 from crm.pools.service import PoolService
-from crm.reminders.models import ReminderCreate
+from crm.reminders.models import ReminderCreate, ReminderPatch
 from crm.reminders.service import ReminderService
 
 bp = Blueprint(__name__)
@@ -63,7 +65,12 @@ NOTICES = {
     "saved": "The details are saved.",
     "note": "The note is added.",
     "reminder": "The reminder is set.",
+    "reminder-done": "The reminder is done.",
+    "reminder-snoozed": "The reminder is snoozed.",
+    "reminder-deleted": "The reminder is deleted.",
 }
+#: How long "Snooze" puts a reminder off, from now.
+SNOOZES = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "1w": timedelta(weeks=1)}
 
 
 def ui_route(
@@ -305,3 +312,49 @@ def ui_add_reminder(call: Call, session: Session, fields: dict[str, Any], candid
         )
     ReminderService().create(data, owner=session.principal.email)
     return see_other(f"/ui/candidates/{candidate_id}?done=reminder#reminders")
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/reminders/{reminder_id}",
+    "POST",
+    "Recruiter UI: complete, snooze or delete your reminder (form: csrf, action=done|snooze|delete, "
+    "snooze=1h|1d|1w, back=profile|reminders)",
+    errors=(403, 404, 409, 422),
+)
+def ui_change_reminder(
+    call: Call, session: Session, fields: dict[str, Any], candidate_id: str, reminder_id: str
+) -> Response:
+    action, back = text(fields.get("action")), text(fields.get("back"))
+    now = clock.now()
+    changes: dict[str, Any] | None = {
+        "done": {"done": True},
+        "snooze": {"due_at": now + SNOOZES[text(fields.get("snooze"))]}
+        if text(fields.get("snooze")) in SNOOZES
+        else None,
+    }.get(action)
+    if action not in ("done", "snooze", "delete") or (action != "delete" and changes is None):
+        raise ValidationFailed(
+            "Choose Done, Snooze (for an hour, a day or a week) or Delete; nothing was changed."
+        )
+    service = ReminderService()
+    owner = session.principal.email or ""
+    is_admin = "admin" in session.principal.roles
+    try:
+        if action == "delete":
+            service.delete(candidate_id, reminder_id, actor=owner, is_admin=is_admin, now=iso(now))
+        else:
+            service.update(
+                candidate_id,
+                reminder_id,
+                ReminderPatch.model_validate(changes),
+                actor=owner,
+                is_admin=is_admin,
+                now=iso(now),
+            )
+    except NotFound:
+        if action != "delete":
+            raise
+    notice = {"done": "reminder-done", "snooze": "reminder-snoozed", "delete": "reminder-deleted"}[action]
+    if back == "reminders":
+        return see_other(f"/ui/reminders?done={notice}")
+    return see_other(f"/ui/candidates/{candidate_id}?done={notice}#reminders")

@@ -413,9 +413,15 @@ def ui_reminders(call: Call, session: Session, fields: dict[str, Any]) -> Respon
             owner=session.who, now=now, limit=PAGE_SIZE, cursor=cursor
         )
     candidates = CandidateService().get_many(list(dict.fromkeys(r.candidate_id for r in [*due, *upcoming])))
+    notices = {
+        "reminder-done": "The reminder is done.",
+        "reminder-snoozed": "The reminder is snoozed.",
+        "reminder-deleted": "The reminder is deleted.",
+    }
     return page(
         "ui_reminders.html",
         when=when,
+        notice=notices.get(query.get("done") or ""),
         session=session,
         due=due,
         upcoming=upcoming,
