@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import (
     ConfigDict,
     Field,
+    model_validator,
 )
 
 from crm.platform.fields import (
@@ -71,3 +72,18 @@ class Campaign(Model):
 class AudienceSize(Model):
     audience: Audience
     candidates: int = Field(description="candidates matching pool, tags and source")
+
+
+class CampaignLaunch(Input):
+    """How to launch. No body (or ``{}``): at the campaign's own ``send_at``, now when it has
+    none. ``send_at``: at that time instead (it must be in the future). ``now: true``: now,
+    whatever send time it had."""
+
+    send_at: AwareDatetime | None = Field(default=None, description="Send at this time instead (future).")
+    now: bool = Field(default=False, description="true: send now, clearing any send time")
+
+    @model_validator(mode="after")
+    def _not_both(self) -> CampaignLaunch:
+        if self.now and self.send_at is not None:
+            raise ValueError("launch now or at a send_at, not both")
+        return self

@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
-from crm.campaigns.models import AudienceSize, Campaign, CampaignCreate
+from crm.campaigns.models import AudienceSize, Campaign, CampaignCreate, CampaignLaunch
 from crm.campaigns.service import CampaignService
 
 bp = Blueprint(__name__)
@@ -77,12 +77,16 @@ def get_audience(call: Call, campaign_id: str) -> AudienceSize:
     bp,
     "/v1/campaigns/{campaign_id}/launch",
     "POST",
-    summary="Launch now, or schedule for send_at; launching again changes nothing",
+    summary='Launch at its send_at (or now), at a body\'s send_at, or now ({"now": true}); '
+    "launching again changes nothing",
     tag="engagement",
     permission="write",
+    body=CampaignLaunch,
+    body_optional=True,
     response=Campaign,
     status=202,
-    errors=(404,),
+    errors=(404, 422),
 )
 def launch_campaign(call: Call, campaign_id: str) -> Campaign:
-    return CampaignService().launch(campaign_id).campaign
+    options: CampaignLaunch = call.body
+    return CampaignService().launch(campaign_id, at=options.send_at, now=options.now).campaign

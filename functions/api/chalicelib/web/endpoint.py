@@ -62,6 +62,8 @@ class RouteDoc:
     description: str = ""
     #: The success answer's media type when it is neither the API's JSON nor a page's HTML.
     success_media: str | None = None
+    #: The JSON body may be left out (read as ``{}``): the model's defaults then apply.
+    body_optional: bool = False
     _max_body: int | None = field(default=None, repr=False)
 
     @property
@@ -151,6 +153,7 @@ def endpoint(
     redirects: bool = False,
     description: str = "",
     success_media: str | None = None,
+    body_optional: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route. ``permission=None`` makes it public. The rest says what the OpenAPI
     document shows: ``answers`` (JSON, an HTML page, or either by ``Accept``), ``query_doc`` and
@@ -176,6 +179,7 @@ def endpoint(
             redirects=redirects,
             description=description,
             success_media=success_media,
+            body_optional=body_optional,
         )
         ROUTE_DOCS.append(doc)
 
@@ -187,7 +191,9 @@ def endpoint(
                 call = Call(request=request, principal=principal, params=params)
                 if query is not None:
                     call.query = validate(query, dict(request.query_params or {}), what="query")
-                if body is not None:
+                if body is not None and body_optional and not request_body(request).strip():
+                    call.body = validate(body, {})
+                elif body is not None:
                     call.body = validate(body, json_body(request, max_bytes=doc.max_body_bytes))
                 result = view(call, **params)
             except DomainError as error:

@@ -127,7 +127,10 @@ def _parameters(doc: RouteDoc) -> list[dict[str, Any]]:
 
 def _request_body(doc: RouteDoc) -> dict[str, Any] | None:
     if doc.body is not None:
-        return {"required": True, "content": {"application/json": {"schema": _ref(doc.body)}}}
+        return {
+            "required": not doc.body_optional,
+            "content": {"application/json": {"schema": _ref(doc.body)}},
+        }
     if doc.form_body is None and not doc.form:
         return None
     model = doc.form_body or PublicSubmission
