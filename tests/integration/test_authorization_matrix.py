@@ -120,6 +120,7 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("GET", "/careers"): 200,
     ("GET", "/careers/jobs/{job_id}"): 200,
     ("GET", "/careers/thanks"): 200,
+    ("GET", "/favicon.ico"): 200,
 }
 
 # The recruiter web UI authenticates by its session cookie, never by these credentials: without a

@@ -443,3 +443,11 @@ def test_unknown_campaign_is_a_404_page(env: Env, session: str, campaign_id: str
             env, f"/ui/campaigns/{campaign_id}/launch", {"csrf": csrf(env, session), "when": when}, session
         )
         assert response.status_code == 404
+
+
+def test_the_icon_is_where_a_browser_looks_for_it(env: Env) -> None:
+    response = env.client.http.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/svg+xml"
+    assert response.body.decode().lstrip().startswith("<svg")
+    assert response.body == env.client.http.get("/ui/static/favicon.svg").body

@@ -119,6 +119,28 @@ def ui_static(call: Call, name: str) -> Response:
     )
 
 
+@endpoint(
+    bp,
+    "/favicon.ico",
+    "GET",
+    summary="The product's icon, where a browser looks for it by default (an SVG, as /ui/static/favicon.svg)",
+    tag="ui",
+    permission=None,
+    success_media="image/svg+xml",
+)
+def favicon(call: Call) -> Response:
+    return Response(
+        body=(STATIC / "favicon.svg").read_text(encoding="utf-8"),
+        status_code=200,
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Type": "image/svg+xml",
+            "Cache-Control": "public, max-age=86400",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 # ------------------------------------------------------------------------------- templates
 
 
