@@ -95,3 +95,15 @@ def test_a_bad_filter_is_a_422_in_plain_words(env: Env, query: str, field: str, 
     response = env.client.http.get(f"/v1/candidates?{query}", headers=env.auth("recruiter"))
     assert response.status_code == 422, response.body
     assert {e["field"]: e["message"] for e in response.json_body["errors"]} == {field: message}
+
+
+def test_records_made_after_the_local_clock_moved_carry_its_time(env: Env, local_clock: None) -> None:
+    from crm.platform import clock
+
+    clock.advance(3 * 24 * 3600)
+    body = {"email": "later@example.com", "first_name": "Lat", "last_name": "Er"}
+    created = json_post(env, "/v1/candidates", body, env.auth("recruiter")).json_body
+    moved = clock.now().strftime("%Y-%m-%dT%H:%M")
+    assert created["created_at"][:16] == moved and created["updated_at"][:16] == moved
+    note = json_post(env, f"/v1/candidates/{created['id']}/notes", {"body": "Hi"}, env.auth("recruiter"))
+    assert note.json_body["created_at"][:16] == moved

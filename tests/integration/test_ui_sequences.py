@@ -302,7 +302,9 @@ def test_reminders_page_shows_only_mine_due_first(env: Env, session: str) -> Non
     overdue, later = body.index("Overdue &lt;script&gt;"), body.index("Later call")
     assert due_at < overdue < upcoming_at < later
     assert re.search(
-        r'<li class="due">\s*<span class="badge">Due</span> <a href="/ui/candidates/' + cid, body
+        r'<li class="due">\s*<div class="what">\s*<span class="badge badge-warn">Due</span> '
+        r'<a href="/ui/candidates/' + cid,
+        body,
     )
     assert "Person0 Test" in body
     assert body.count('<li class="due">') == 1

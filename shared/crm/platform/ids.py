@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
+from crm.platform import clock
+
 
 def utcnow() -> str:
-    """An ISO-8601 UTC timestamp with microseconds; sorts as text."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The product's time (``crm.platform.clock``: real UTC in AWS, the local stack's clock in
+    ``crm dev``) as an ISO-8601 timestamp with microseconds; sorts as text. Records made after
+    the local clock moved carry the moved time, as the sends they go with do."""
+    return clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def new_id() -> str:
