@@ -130,6 +130,8 @@ UI_CANDIDATES: dict[tuple[str, str], int] = {
     ("POST", "/ui/login"): 403,
     ("POST", "/ui/logout"): 303,
     ("GET", "/ui/candidates"): 303,
+    ("POST", "/ui/candidates"): 303,
+    ("GET", "/ui/candidates/new"): 303,
     ("GET", "/ui/candidates/{candidate_id}"): 303,
     ("POST", "/ui/candidates/{candidate_id}"): 303,
     ("POST", "/ui/candidates/{candidate_id}/notes"): 303,

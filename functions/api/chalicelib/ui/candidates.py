@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from chalice import Blueprint, Response
 from pydantic import ValidationError
@@ -31,7 +32,7 @@ from chalicelib.web.ui import (
     text,
 )
 from crm.analytics import service as dashboard
-from crm.candidates.models import Candidate, CandidateFilter, CandidatePatch, NoteCreate
+from crm.candidates.models import Candidate, CandidateCreate, CandidateFilter, CandidatePatch, NoteCreate
 from crm.candidates.resumes import ResumeStore
 from crm.candidates.service import CandidateService
 from crm.jobs.service import JobService
@@ -44,6 +45,7 @@ from crm.platform.errors import (
     validation_errors_from_pydantic,
 )
 from crm.platform.ids import iso
+from crm.pools import service as pipeline
 from crm.pools.service import PoolService
 from crm.reminders.models import ReminderCreate, ReminderPatch
 from crm.reminders.service import ReminderService
@@ -62,6 +64,7 @@ EDIT_FIELDS = (
 )
 REQUIRED = ("first_name", "last_name", "email")
 NOTICES = {
+    "created": "The candidate is added.",
     "saved": "The details are saved.",
     "note": "The note is added.",
     "reminder": "The reminder is set.",
@@ -175,6 +178,111 @@ def _profile(
         reminder_error=reminder_error,
         reminder_values=reminder_values or {"due_at": "", "note": ""},
     )
+
+
+#: The fields of "Add a candidate", in the order the form shows them.
+NEW_FIELDS = EDIT_FIELDS
+#: Where a person a recruiter adds comes from (``source``).
+RECRUITER_SOURCE = "recruiter"
+
+
+def _pool_target(values: dict[str, str]) -> tuple[Any, str] | None:
+    """The pool (and stage) a new candidate goes into, from the form's ``pool`` and ``stage``:
+    None without a pool; NotFound for a pool there is not; the stage defaults to the first."""
+    if not values.get("pool"):
+        return None
+    pool = PoolService().get(values["pool"])
+    stage = values.get("stage") or pipeline.STAGES[0]
+    return pool, stage
+
+
+def _new_candidate_page(
+    session: Session,
+    values: dict[str, str],
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    existing_id: str | None = None,
+) -> Response:
+    target = _pool_target(values)
+    return page(
+        "ui_candidate_new.html",
+        status=status,
+        session=session,
+        fields=NEW_FIELDS,
+        values=values,
+        errors=errors or {},
+        existing_id=existing_id,
+        pool=target[0] if target else None,
+        stage=target[1] if target else "",
+        stages=pipeline.STAGES,
+    )
+
+
+def _new_values(source: dict[str, Any]) -> dict[str, str]:
+    names = [f["name"] for f in NEW_FIELDS] + ["pool", "stage", "marketing_consent"]
+    return {name: text(source.get(name)) for name in names}
+
+
+@ui_route(
+    "/ui/candidates/new",
+    "GET",
+    "Recruiter UI: add a candidate (?pool, stage: straight into a pool's column; ?email to start with)",
+    errors=(404,),
+)
+def ui_new_candidate(call: Call, session: Session, fields: dict[str, Any]) -> Response:
+    values = _new_values(dict(call.request.query_params or {}))
+    if values["stage"] and values["stage"] not in pipeline.STAGES:
+        values["stage"] = ""
+    return _new_candidate_page(session, values)
+
+
+@ui_route(
+    "/ui/candidates",
+    "POST",
+    "Recruiter UI: add a candidate (form: csrf, first_name, last_name, email, phone, location, "
+    "linkedin_url, tags, marketing_consent=on, pool, stage)",
+    errors=(403, 404, 409, 422),
+)
+def ui_create_candidate(call: Call, session: Session, fields: dict[str, Any]) -> Response:
+    values = _new_values(fields)
+    target = _pool_target(values)  # an unknown pool is the 404 page, before anything is written
+    errors: dict[str, str] = {}
+    stage = values["stage"] or pipeline.STAGES[0]
+    if target is not None:
+        try:
+            stage = pipeline.StageChoice.model_validate({"stage": stage}).stage
+        except ValidationError as exc:
+            errors["stage"] = next(iter(field_errors(exc).values()), "Choose a stage.")
+    data = {k: v for k, v in values.items() if v and k in {f["name"] for f in NEW_FIELDS}}
+    data["source"] = RECRUITER_SOURCE
+    data["marketing_consent"] = True if values["marketing_consent"] == "on" else None
+    try:
+        create = CandidateCreate.model_validate(data)
+    except ValidationError as exc:
+        errors = {**field_errors(exc), **errors}
+    if errors:
+        return _new_candidate_page(session, values, status=422, errors=errors)
+    service = CandidateService()
+    try:
+        candidate = service.create(create, actor=session.principal.actor)
+    except Conflict as exc:
+        existing = exc.extra.get("existing_id")
+        message = "Someone with this email is already a candidate; open their profile instead."
+        return _new_candidate_page(
+            session,
+            values,
+            status=409,
+            errors={"email": message},
+            existing_id=str(existing) if existing else None,
+        )
+    if target is not None:
+        pool, _ = target
+        service.set_pool_stage(candidate.id, pool.id, stage, actor=session.principal.actor)
+        return see_other(
+            f"/ui/pools/{quote(pool.id)}?{urlencode({'done': 'added', 'candidate': candidate.id})}#board"
+        )
+    return see_other(f"/ui/candidates/{quote(candidate.id)}?done=created")
 
 
 @ui_route("/ui/candidates/{candidate_id}", "GET", "Recruiter UI: one candidate", errors=(404,))

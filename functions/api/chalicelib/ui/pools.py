@@ -149,7 +149,7 @@ def ui_add_member(call: Call, session: Session, fields: dict[str, Any], pool_id:
         return _board_page(call, session, pool_id, status=422, add_form=form, add_errors=field_errors(exc))
     candidate_id = CandidateService().find_id_by_email(data.email)
     if candidate_id is None:
-        errors = {"email": "No candidate has this email; add them on the Candidates page first."}
+        errors = {"email": "No candidate has this email; add them as someone new with the link below."}
         return _board_page(call, session, pool_id, status=422, add_form=form, add_errors=errors)
     CandidateService().set_pool_stage(candidate_id, pool_id, data.stage, actor=session.principal.actor)
     return see_other(_board_url(pool_id, "added", candidate_id))
