@@ -406,3 +406,28 @@ def test_enrolment_and_reminder_bad_input(env: Env) -> None:
     assert [e["field"] for e in naive.json_body["errors"]] == ["due_at"]
     missing = env.client.http.post("/v1/campaigns/nope/launch", headers=env.auth("recruiter"))
     assert missing.status_code == 404
+
+
+def test_a_sequence_says_why_it_stopped_for_someone_without_consent(env: Env, driver: QueueDriver) -> None:
+    steps = [
+        {"template_id": template_id(env, "One {{ first_name }}"), "delay_days": 0},
+        {"template_id": template_id(env, "Two {{ first_name }}"), "delay_days": 1},
+    ]
+    sid = json_post(env, "/v1/sequences", {"name": "Why", "steps": steps}, env.auth("recruiter")).json_body[
+        "id"
+    ]
+    (cid,) = make_candidates(env, 1, tag="why", consent=False)  # never agreed to marketing email
+    enrolled = json_post(
+        env, f"/v1/sequences/{sid}/enrollments", {"candidate_ids": [cid]}, env.auth("recruiter")
+    )
+    assert enrolled.status_code == 202, enrolled.body
+    tick()
+    settle(env, driver)
+    assert sent_messages() == []
+    from crm.sequences.service import SequenceService
+
+    (enrolment,) = SequenceService().enrollments(sid, [cid]).values()
+    assert (enrolment.state, enrolment.stopped_reason) == ("stopped", "no_consent")
+    from chalicelib.ui.sequences import STOPPED_BECAUSE
+
+    assert STOPPED_BECAUSE["no_consent"] == "skipped: they have not agreed to marketing email"

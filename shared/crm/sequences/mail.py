@@ -18,6 +18,10 @@ def step_scope(sequence_id: str, step: int) -> str:
     return f"seq#{sequence_id}#{step}"
 
 
+#: The reasons a person's enrolment stops for when a step cannot mail them.
+STOP_REASONS = ("erased", "no_consent", "suppressed", "unsubscribed")
+
+
 class SequencePlan(Plan):
     topic = "marketing"
 
@@ -53,7 +57,9 @@ class SequencePlan(Plan):
                 screened[candidate_id] = Skip("stopped")
                 continue
             if isinstance(verdict, Skip) and state == "active":
-                reason = "erased" if verdict.reason == "erased" else "unsubscribed"
+                # Why they can no longer be mailed, as the sender screened it: erased, never
+                # agreed to marketing email, a suppressed address (bounce, complaint) or unsubscribed.
+                reason = verdict.reason if verdict.reason in STOP_REASONS else "unsubscribed"
                 self.sequences.stop(candidate_id, self.sequence.id, reason=reason, now=now)
             screened[candidate_id] = verdict
         return screened

@@ -57,6 +57,8 @@ STOPPED_BECAUSE = {
     "applied": "they applied to a job",
     "unsubscribed": "they unsubscribed",
     "erased": "their record was erased",
+    "no_consent": "skipped: they have not agreed to marketing email",
+    "suppressed": "skipped: their address bounced or complained",
 }
 UNITS = ("days", "hours")
 MAX_EMAILS = 500
