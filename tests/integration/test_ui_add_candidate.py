@@ -138,3 +138,22 @@ def test_an_unknown_pool_or_stage_adds_nobody(env: Env, session: str) -> None:
 def test_without_the_form_token_nothing_is_added(env: Env, session: str) -> None:
     assert post_form(env, "/ui/candidates", NEW, session).status_code == 403
     assert candidate_by_email(env, "nia@example.com") is None
+
+
+def test_the_timeline_says_what_changed_and_who_did_it(env: Env, session: str) -> None:
+    post_form(env, "/ui/candidates", {"csrf": csrf(env, session), **NEW, "location": "Berlin"}, session)
+    made = candidate_by_email(env, "nia@example.com")
+    assert made is not None
+    patched = env.client.http.request(
+        "PATCH",
+        f"/v1/candidates/{made['id']}",
+        body=f'{{"version": {made["version"]}, "location": "Munich", "tags": ["rust"]}}'.encode(),
+        headers={"Content-Type": "application/json", **env.auth("admin")},
+    )
+    assert patched.status_code == 200, patched.body
+    body = get(env, f"/ui/candidates/{made['id']}", session).body.decode()
+    timeline = body[body.index('id="timeline"') :]
+    assert "Added (source: recruiter)" in timeline and "by recruiter@example.com" in timeline
+    assert "location: “Berlin” → “Munich”" in timeline and "tags: nothing → rust" in timeline
+    assert "by admin@example.com" in timeline
+    assert "user:" not in timeline

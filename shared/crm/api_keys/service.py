@@ -49,6 +49,15 @@ class ApiKeyService:
         self.now = now
         self.secret = secret
 
+    def names_of(self, key_ids: list[str]) -> dict[str, str]:
+        """The names of a few keys by id (one that does not exist is left out)."""
+        names: dict[str, str] = {}
+        for key_id in dict.fromkeys(key_ids):
+            found = self.repository.find(key_id)
+            if found is not None:
+                names[key_id] = found[0].name
+        return names
+
     def authenticate(self, presented: str) -> ApiKey | None:
         """The active key this secret belongs to, or None."""
         key_id = key_id_of(presented)

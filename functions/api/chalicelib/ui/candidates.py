@@ -11,11 +11,13 @@ far as bearer credentials go) so the OpenAPI document lists them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
@@ -32,7 +34,16 @@ from chalicelib.web.ui import (
     text,
 )
 from crm.analytics import service as dashboard
-from crm.candidates.models import Candidate, CandidateCreate, CandidateFilter, CandidatePatch, NoteCreate
+from crm.api_keys.service import ApiKeyService
+from crm.candidates import timeline as story
+from crm.candidates.models import (
+    Activity,
+    Candidate,
+    CandidateCreate,
+    CandidateFilter,
+    CandidatePatch,
+    NoteCreate,
+)
 from crm.candidates.resumes import ResumeStore
 from crm.candidates.service import CandidateService
 from crm.jobs.service import JobService
@@ -49,8 +60,10 @@ from crm.pools import service as pipeline
 from crm.pools.service import PoolService
 from crm.reminders.models import ReminderCreate, ReminderPatch
 from crm.reminders.service import ReminderService
+from crm.users.service import UserService
 
 bp = Blueprint(__name__)
+log = logging.getLogger("crm.ui")
 
 PAGE_SIZE = 25
 EDIT_FIELDS = (
@@ -154,6 +167,7 @@ def _profile(
     notes, _ = repository.notes(candidate_id, limit=50, cursor=None)
     applications = repository.applications(candidate_id)
     timeline, _ = repository.timeline(candidate_id, limit=50, cursor=None)
+    story_names = _story_names(timeline, applications_jobs=[a.job_id for a in applications])
     notice = NOTICES.get((call.request.query_params or {}).get("done") or "")
     return page(
         "ui_candidate.html",
@@ -162,9 +176,9 @@ def _profile(
         candidate=candidate,
         linkedin_href=web.http_url(candidate.linkedin_url),
         notes=notes,
-        timeline=timeline,
+        timeline=[_told(a, story_names) for a in timeline],
         applications=applications,
-        job_titles=display_names(JobService().get, [a.job_id for a in applications]),
+        job_titles=story_names.jobs,
         pool_names=display_names(PoolService().get, list(candidate.pools)),
         reminders=ReminderService().of_candidate(candidate_id, now=iso(clock.now())),
         fields=EDIT_FIELDS,
@@ -283,6 +297,34 @@ def ui_create_candidate(call: Call, session: Session, fields: dict[str, Any]) ->
             f"/ui/pools/{quote(pool.id)}?{urlencode({'done': 'added', 'candidate': candidate.id})}#board"
         )
     return see_other(f"/ui/candidates/{quote(candidate.id)}?done=created")
+
+
+def _story_names(activities: list[Activity], *, applications_jobs: list[str]) -> story.Names:
+    """The names a timeline mentions: jobs and pools by title, users by email, keys by name. A
+    user pool that cannot be read leaves users unnamed rather than failing the page."""
+    job_ids, pool_ids = story.referenced(activities)
+    subs, key_ids = story.actor_refs(activities)
+    try:
+        users = UserService().emails_of(subs) if subs else {}
+    except (BotoCoreError, ClientError):  # the user pool unreachable: the page still shows
+        log.warning("timeline: could not read the user pool for %d authors", len(subs))
+        users = {}
+    return story.Names(
+        jobs=display_names(JobService().get, [*applications_jobs, *job_ids]),
+        pools=display_names(PoolService().get, pool_ids),
+        users=users,
+        keys=ApiKeyService().names_of(key_ids) if key_ids else {},
+    )
+
+
+def _told(activity: Activity, names: story.Names) -> dict[str, Any]:
+    return {
+        "at": activity.at,
+        "kind": activity.kind,
+        "text": story.describe(activity, names),
+        "lines": story.change_lines(activity.detail) if activity.kind == "updated" else [],
+        "by": story.actor_label(activity.actor, names),
+    }
 
 
 @ui_route("/ui/candidates/{candidate_id}", "GET", "Recruiter UI: one candidate", errors=(404,))

@@ -410,7 +410,15 @@ class CandidateRepository:
                 },
             ]
         fields = sorted([*changes, *(["marketing_consent"] if consent is not None else [])])
-        operations.append(activity_put(candidate_id, "updated", actor, now, {"fields": fields}))
+        operations.append(
+            activity_put(
+                candidate_id,
+                "updated",
+                actor,
+                now,
+                {"fields": fields, "changes": _changes(current, changes, consent)},
+            )
+        )
         try:
             table.transact(operations)
         except table.TransactionCancelled as exc:
@@ -581,6 +589,17 @@ def matches_filter(candidate: Candidate, flt: CandidateFilter) -> bool:
     if flt.q:
         return q_matches(flt.q, candidate.first_name, candidate.last_name, candidate.email)
     return True
+
+
+def _changes(current: Candidate, changes: dict[str, Any], consent: Consent | None) -> dict[str, Any]:
+    """Old and new value of each changed field, for the timeline (it is erased with the person)."""
+    out: dict[str, Any] = {
+        name: {"from": getattr(current, name, None), "to": value} for name, value in changes.items()
+    }
+    if consent is not None:
+        before = current.consents.get(consent.topic)
+        out["marketing_consent"] = {"from": before.granted if before else None, "to": consent.granted}
+    return out
 
 
 def _profile_update(

@@ -1,0 +1,135 @@
+"""The timeline in words: what each activity says to a recruiter, and who did it.
+
+Activities are stored as a ``kind``, an ``actor`` (``user:<sub>``, ``api-key:<id>``,
+``career-site``, ``candidate:portal``, ...) and a ``detail`` map. :func:`describe` turns one into
+a sentence using the names of the jobs and pools it mentions; :func:`actor_label` names the
+actor from the users' and keys' names the caller looked up (:func:`actor_refs` lists which).
+Pure functions: the web layer fetches the names, these only word them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm.candidates.models import Activity
+
+#: How each field of a profile is named in a sentence.
+FIELD_LABELS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "email": "email",
+    "phone": "phone",
+    "location": "location",
+    "linkedin_url": "LinkedIn URL",
+    "tags": "tags",
+    "marketing_consent": "marketing consent",
+}
+#: Actors that are not a person or a key.
+SYSTEM_ACTORS = {
+    "career-site": "the career site",
+    "candidate": "the candidate",
+    "candidate:portal": "the candidate (portal)",
+    "system": "the system",
+}
+
+
+@dataclass
+class Names:
+    """Display names the caller looked up: job titles, pool names, users' emails, key names."""
+
+    jobs: Mapping[str, str] = field(default_factory=dict)
+    pools: Mapping[str, str] = field(default_factory=dict)
+    users: Mapping[str, str] = field(default_factory=dict)
+    keys: Mapping[str, str] = field(default_factory=dict)
+
+
+def actor_refs(activities: Iterable[Activity]) -> tuple[list[str], list[str]]:
+    """The user subs and API key ids the activities' actors name (each once, in order)."""
+    users: dict[str, None] = {}
+    keys: dict[str, None] = {}
+    for activity in activities:
+        kind, _, ref = activity.actor.partition(":")
+        if kind == "user" and ref:
+            users[ref] = None
+        elif kind == "api-key" and ref:
+            keys[ref] = None
+    return list(users), list(keys)
+
+
+def referenced(activities: Iterable[Activity]) -> tuple[list[str], list[str]]:
+    """The job ids and pool ids the activities mention."""
+    jobs: dict[str, None] = {}
+    pools: dict[str, None] = {}
+    for activity in activities:
+        if isinstance(activity.detail.get("job_id"), str):
+            jobs[activity.detail["job_id"]] = None
+        if isinstance(activity.detail.get("pool_id"), str):
+            pools[activity.detail["pool_id"]] = None
+    return list(jobs), list(pools)
+
+
+def actor_label(actor: str, names: Names) -> str:
+    """Who did it: a user's email, a key's name, or a word for the system parts."""
+    kind, _, ref = actor.partition(":")
+    if kind == "user":
+        return names.users.get(ref, "a user who no longer signs in")
+    if kind == "api-key":
+        return f"the integration “{names.keys[ref]}”" if ref in names.keys else "an integration"
+    return SYSTEM_ACTORS.get(actor, actor)
+
+
+def _value(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "nothing"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return f"“{value}”"
+
+
+def change_lines(detail: Mapping[str, Any]) -> list[str]:
+    """One line per changed field, with its old and new value where the activity kept them."""
+    changes = detail.get("changes")
+    fields = detail.get("fields") or []
+    lines = []
+    for name in fields if isinstance(fields, list) else []:
+        label = FIELD_LABELS.get(str(name), str(name).replace("_", " "))
+        change = changes.get(name) if isinstance(changes, Mapping) else None
+        if isinstance(change, Mapping):
+            lines.append(f"{label}: {_value(change.get('from'))} → {_value(change.get('to'))}")
+        else:
+            lines.append(label)
+    return lines
+
+
+def describe(activity: Activity, names: Names) -> str:
+    """What happened, in a sentence (the changed fields are :func:`change_lines`)."""
+    d = activity.detail
+    kind = activity.kind
+    job = names.jobs.get(str(d.get("job_id")), "a job that no longer exists") if d.get("job_id") else "a job"
+    pool = names.pools.get(str(d.get("pool_id")), "a pool that no longer exists") if d.get("pool_id") else ""
+    if kind == "created":
+        return f"Added (source: {d.get('source', 'unknown')})"
+    if kind == "merged":
+        tags = d.get("tags_added") or []
+        extra = f"; tags added: {', '.join(tags)}" if tags else ""
+        return f"Signed up again through {d.get('source', 'a form')}; new details merged in{extra}"
+    if kind == "updated":
+        count = len(d.get("fields") or [])
+        return "Details changed" if count != 1 else "A detail changed"
+    if kind == "applied":
+        return f"Applied to {job}" + (" with a resume" if d.get("resume") else "")
+    if kind == "note_added":
+        return "Note added"
+    if kind == "pool_stage_set":
+        return f"Put in {pool} at stage “{d.get('stage')}”"
+    if kind == "pool_removed":
+        return f"Removed from {pool}"
+    if kind == "consent_given":
+        return f"Agreed to {d.get('topic', 'marketing')} email"
+    if kind == "unsubscribed":
+        return f"Unsubscribed from {d.get('topic', 'marketing')} email"
+    return kind.replace("_", " ").capitalize()
