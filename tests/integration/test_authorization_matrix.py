@@ -50,6 +50,8 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/v1/candidates/{candidate_id}/notes"): (401, 201, 201, 403, 201),
     ("GET", "/v1/candidates/{candidate_id}/applications"): (401, 200, 200, 200, 200),
     ("GET", "/v1/candidates/{candidate_id}/applications/{job_id}/resume"): (401, 200, 200, 200, 200),
+    ("GET", "/v1/candidates/{candidate_id}/emails"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/candidates/{candidate_id}/emails"): (401, 202, 202, 403, 202),
     # jobs
     ("GET", "/v1/jobs"): (401, 200, 200, 200, 200),
     ("POST", "/v1/jobs"): (401, 201, 201, 403, 201),
@@ -138,6 +140,8 @@ UI_CANDIDATES: dict[tuple[str, str], int] = {
     ("GET", "/ui/candidates/{candidate_id}/applications/{job_id}/resume"): 303,
     ("POST", "/ui/candidates/{candidate_id}/reminders"): 303,
     ("POST", "/ui/candidates/{candidate_id}/reminders/{reminder_id}"): 303,
+    ("POST", "/ui/candidates/{candidate_id}/emails"): 303,
+    ("POST", "/ui/candidates/{candidate_id}/pools"): 303,
 }
 UI_DASHBOARD: dict[tuple[str, str], int] = {
     ("GET", "/ui"): 303,
@@ -435,6 +439,15 @@ def _delete_reminder(w: World) -> Req:
     return Req(path, check=_reminder_intact(reminder))
 
 
+def _email_candidate(w: World) -> Req:
+    cid = w.new_candidate()
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/candidates/{cid}/emails")["items"] == []
+
+    return Req(f"/v1/candidates/{cid}/emails", {"subject": "Hello", "body": "Are you free to talk?"}, check)
+
+
 def _pool_user(w: World, email: str) -> dict[str, Any] | None:
     idp = boto3.client("cognito-idp", region_name="us-east-1")
     try:
@@ -493,6 +506,8 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates/{candidate_id}/applications/{job_id}/resume"): lambda w: Req(
         f"/v1/candidates/{w.candidate_id}/applications/{w.job_id}/resume"
     ),
+    ("GET", "/v1/candidates/{candidate_id}/emails"): lambda w: Req(f"/v1/candidates/{w.candidate_id}/emails"),
+    ("POST", "/v1/candidates/{candidate_id}/emails"): _email_candidate,
     ("GET", "/v1/jobs"): lambda w: Req("/v1/jobs"),
     ("POST", "/v1/jobs"): lambda w: Req("/v1/jobs", {"title": "Data engineer", "location": "Remote"}),
     ("GET", "/v1/jobs/{job_id}"): lambda w: Req(f"/v1/jobs/{w.job_id}"),

@@ -249,7 +249,7 @@ def test_profile_shows_notes_timeline_and_adds_a_note(env: Env, session: str) ->
     assert response.status_code == 303 and header(response, "location").startswith(url)
     body = get(env, url, session).body.decode()
     assert "Great &lt;b&gt;fit&lt;/b&gt;" in body
-    assert "note added" in body and "created" in body
+    assert "Note added" in body and "Added (source:" in body
     empty = post_form(env, f"{url}/notes", {"csrf": csrf_of(page.body), "body": "  "}, session)
     assert empty.status_code == 422 and 'id="e-note"' in empty.body.decode()
 

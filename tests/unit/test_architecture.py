@@ -35,7 +35,7 @@ LAYERS: list[set[str]] = [
     {"jobs", "templates", "api_keys", "users"},
     {"candidates"},
     {"access", "pools"},
-    {"alerts", "reminders", "campaigns", "sequences"},
+    {"alerts", "reminders", "campaigns", "sequences", "outreach"},
     {"dispatch", "portal", "analytics"},
     {"workflows"},
 ]
@@ -65,6 +65,7 @@ KEY_OWNERS: dict[str, set[str]] = {
     "SEQENROLL#": {"sequences"},
     "ENROLL#": {"sequences"},
     "REMINDER#": {"reminders"},
+    "OUTREACH#": {"outreach"},
     "REMINDERS#": {"reminders"},
     "ALERTS#": {"jobs"},  # a job's alert runs, beside the job
     "SUPPRESS#": {"mailing"},

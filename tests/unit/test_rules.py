@@ -303,7 +303,8 @@ def test_a_sequence_skips_stopped_enrolments_and_stops_those_who_can_no_longer_b
     )
     assert verdicts["stopped"] == Skip("stopped")
     assert isinstance(verdicts["active"], Target)
-    assert sequences.stopped == [("withdrew", "unsubscribed")]
+    # The reason is the screen's own: no marketing consent (was always "unsubscribed").
+    assert sequences.stopped == [("withdrew", "no_consent")]
 
 
 # ------------------------------------------------------------------------------ campaigns

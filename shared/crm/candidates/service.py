@@ -372,6 +372,22 @@ class CandidateService:
     def add_note(self, candidate_id: str, note: NoteCreate, *, author: str) -> Note:
         return self.repository.add_note(candidate_id, note, author=author)
 
+    def record_activity(
+        self,
+        candidate_id: str,
+        kind: str,
+        *,
+        actor: str,
+        at: str,
+        detail: dict[str, Any],
+        along_with: list[dict[str, Any]],
+    ) -> None:
+        """Put ``kind`` on the person's timeline together with another slice's writes under the
+        person (built by that slice's repository), atomically; ``NotFound`` for nobody."""
+        self.repository.record_activity(
+            candidate_id, kind, actor=actor, at=at, detail=detail, along_with=along_with
+        )
+
     def set_pool_stage(self, candidate_id: str, pool_id: str, stage: str | None, *, actor: str) -> Candidate:
         """Add to a pool / move to a stage (``stage``), or remove from the pool (``None``)."""
         return self.repository.set_pool_stage(candidate_id, pool_id, stage, actor=actor)

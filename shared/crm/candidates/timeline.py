@@ -124,6 +124,8 @@ def describe(activity: Activity, names: Names) -> str:
         return f"Applied to {job}" + (" with a resume" if d.get("resume") else "")
     if kind == "note_added":
         return "Note added"
+    if kind == "emailed":
+        return f"Emailed: “{d.get('subject', '')}”"
     if kind == "pool_stage_set":
         return f"Put in {pool} at stage “{d.get('stage')}”"
     if kind == "pool_removed":

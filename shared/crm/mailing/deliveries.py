@@ -13,6 +13,10 @@ class Deliveries:
     def __init__(self, ledger: DeliveryLedger | None = None) -> None:
         self.ledger = ledger or DeliveryLedger()
 
+    def read(self, scope: str, recipients: list[str]) -> dict[str, Delivery]:
+        """The delivery records of some recipients of one mailing (with the SES events marked)."""
+        return self.ledger.read(scope, recipients)
+
     def find_by_message_id(self, message_id: str) -> Delivery | None:
         return self.ledger.find_by_message_id(message_id)
 

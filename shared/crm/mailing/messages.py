@@ -13,7 +13,9 @@ from crm.platform.models import Model
 #: Recipients per mail-queue message: small enough to finish well inside the worker's timeout.
 RECIPIENTS_PER_MESSAGE = 50
 
-MailKind = Literal["campaign", "sequence", "job_alert", "alert_confirm", "reminder", "portal_link"]
+MailKind = Literal[
+    "campaign", "sequence", "job_alert", "alert_confirm", "reminder", "portal_link", "outreach"
+]
 
 
 class DispatchRequest(Model):

@@ -54,6 +54,8 @@ class Delivery:
     state: str
     reason: str | None = None
     scope: str = ""
+    #: SES events marked on it so far (delivered, opened, clicked, bounced, complained).
+    events: tuple[str, ...] = ()
 
 
 class DuplicateSend(Exception):
@@ -69,7 +71,10 @@ class DeliveryLedger:
         out = {}
         for key_, item in found.items():
             values = table.from_item(item)
-            out[wanted[key_]] = Delivery(wanted[key_], str(values.get("state")), values.get("reason"), scope)
+            events = tuple(sorted(str(e) for e in values.get("events") or ()))
+            out[wanted[key_]] = Delivery(
+                wanted[key_], str(values.get("state")), values.get("reason"), scope, events=events
+            )
         return out
 
     def record_sent(self, scope: str, recipient: str, *, message_id: str, sent_at: str) -> None:

@@ -8,6 +8,7 @@ from crm.alerts.mail import AlertConfirmationPlan, JobAlertPlan
 from crm.campaigns.mail import CampaignPlan
 from crm.mailing.messages import MailJob
 from crm.mailing.plans import Plan
+from crm.outreach.mail import OutreachPlan
 from crm.portal.mail import PortalLinkPlan
 from crm.reminders.mail import ReminderPlan
 from crm.sequences.mail import SequencePlan
@@ -24,4 +25,6 @@ def plan_for(job: MailJob) -> Plan:
         return AlertConfirmationPlan(job.ref)
     if job.kind == "portal_link":
         return PortalLinkPlan(job.ref)
+    if job.kind == "outreach":
+        return OutreachPlan(job.ref)
     return ReminderPlan()

@@ -144,7 +144,8 @@ def engagement_of(body: str | dict[str, Any]) -> tuple[str, str] | None:
 
 
 def record_engagement(body: str | dict[str, Any]) -> bool:
-    """Count a delivery, bounce, complaint, open or click towards its campaign (once per recipient)."""
+    """Mark a delivery, bounce, complaint, open or click on its delivery record once per recipient,
+    counted towards its campaign when it is a campaign's (a one-to-one email shows it on the profile)."""
     found = engagement_of(body)
     if found is None:
         return False
@@ -152,4 +153,7 @@ def record_engagement(body: str | dict[str, Any]) -> bool:
     delivery = Deliveries().find_by_message_id(message_id)
     if delivery is None:
         return False
-    return CampaignService().count_engagement(delivery, event)
+    campaigns = CampaignService()
+    if campaigns.campaign_of(delivery) is None:  # any other mailing: the event is kept on its record
+        return Deliveries().mark_event(delivery, event, along_with=[])
+    return campaigns.count_engagement(delivery, event)

@@ -11,13 +11,11 @@ far as bearer credentials go) so the OpenAPI document lists them.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
@@ -47,6 +45,8 @@ from crm.candidates.models import (
 from crm.candidates.resumes import ResumeStore
 from crm.candidates.service import CandidateService
 from crm.jobs.service import JobService
+from crm.outreach.models import EmailCreate
+from crm.outreach.service import EmailService
 from crm.platform import clock
 from crm.platform.errors import (
     Conflict,
@@ -63,7 +63,6 @@ from crm.reminders.service import ReminderService
 from crm.users.service import UserService
 
 bp = Blueprint(__name__)
-log = logging.getLogger("crm.ui")
 
 PAGE_SIZE = 25
 EDIT_FIELDS = (
@@ -78,6 +77,8 @@ EDIT_FIELDS = (
 REQUIRED = ("first_name", "last_name", "email")
 NOTICES = {
     "created": "The candidate is added.",
+    "emailed": "The email is on its way; its state shows below.",
+    "pooled": "The pool and stage are saved.",
     "saved": "The details are saved.",
     "note": "The note is added.",
     "reminder": "The reminder is set.",
@@ -161,6 +162,9 @@ def _profile(
     note_text: str = "",
     reminder_error: str | None = None,
     reminder_values: dict[str, str] | None = None,
+    email_errors: dict[str, str] | None = None,
+    email_values: dict[str, str] | None = None,
+    pool_error: str | None = None,
 ) -> Response:
     repository = CandidateService()
     candidate = repository.get(candidate_id)
@@ -191,6 +195,12 @@ def _profile(
         note_text=note_text,
         reminder_error=reminder_error,
         reminder_values=reminder_values or {"due_at": "", "note": ""},
+        emails=EmailService().of_candidate(candidate_id),
+        email_errors=email_errors or {},
+        email_values=email_values or {"subject": "", "body": ""},
+        pool_choices=PoolService().list_page(limit=100, cursor=None)[0],
+        stages=pipeline.STAGES,
+        pool_error=pool_error,
     )
 
 
@@ -300,15 +310,10 @@ def ui_create_candidate(call: Call, session: Session, fields: dict[str, Any]) ->
 
 
 def _story_names(activities: list[Activity], *, applications_jobs: list[str]) -> story.Names:
-    """The names a timeline mentions: jobs and pools by title, users by email, keys by name. A
-    user pool that cannot be read leaves users unnamed rather than failing the page."""
+    """The names a timeline mentions: jobs and pools by title, users by email, keys by name."""
     job_ids, pool_ids = story.referenced(activities)
     subs, key_ids = story.actor_refs(activities)
-    try:
-        users = UserService().emails_of(subs) if subs else {}
-    except (BotoCoreError, ClientError):  # the user pool unreachable: the page still shows
-        log.warning("timeline: could not read the user pool for %d authors", len(subs))
-        users = {}
+    users = UserService().emails_of(subs) if subs else {}
     return story.Names(
         jobs=display_names(JobService().get, [*applications_jobs, *job_ids]),
         pools=display_names(PoolService().get, pool_ids),
@@ -508,3 +513,42 @@ def ui_change_reminder(
     if back == "reminders":
         return see_other(f"/ui/reminders?done={notice}")
     return see_other(f"/ui/candidates/{candidate_id}?done={notice}#reminders")
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/emails",
+    "POST",
+    "Recruiter UI: email the candidate (form: csrf, subject, body); kept on the profile",
+    errors=(403, 404, 422, 503),
+)
+def ui_email_candidate(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
+    values = {"subject": text(fields.get("subject")), "body": str(fields.get("body") or "").strip()}
+    try:
+        data = EmailCreate.model_validate(values)
+    except ValidationError as exc:
+        return _profile(
+            call, session, candidate_id, status=422, email_errors=field_errors(exc), email_values=values
+        )
+    EmailService().send(candidate_id, data, sender=session.principal.actor)
+    return see_other(f"/ui/candidates/{quote(candidate_id)}?done=emailed#emails")
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/pools",
+    "POST",
+    "Recruiter UI: add the candidate to a pool, or move them in it (form: csrf, pool, stage)",
+    errors=(403, 404, 422),
+)
+def ui_candidate_to_pool(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
+    CandidateService().get(candidate_id)  # an unknown person is the 404 page
+    pool_id = text(fields.get("pool"))
+    if not pool_id:
+        return _profile(call, session, candidate_id, status=422, pool_error="Choose a pool.")
+    pool = PoolService().get(pool_id)  # an unknown pool is the 404 page
+    try:
+        stage = pipeline.StageChoice.model_validate({"stage": text(fields.get("stage"))}).stage
+    except ValidationError as exc:
+        message = next(iter(field_errors(exc).values()), "Choose a stage.")
+        return _profile(call, session, candidate_id, status=422, pool_error=f"Stage: {message}")
+    CandidateService().set_pool_stage(candidate_id, pool.id, stage, actor=session.principal.actor)
+    return see_other(f"/ui/candidates/{quote(candidate_id)}?done=pooled#add-to-pool")

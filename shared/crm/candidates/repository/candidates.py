@@ -457,6 +457,32 @@ class CandidateRepository:
         )
         return created
 
+    def record_activity(
+        self,
+        candidate_id: str,
+        kind: str,
+        *,
+        actor: str,
+        at: str,
+        detail: dict[str, Any],
+        along_with: list[dict[str, Any]],
+    ) -> None:
+        """A timeline entry and another slice's writes under the person (``along_with``), in one
+        transaction that needs the person to exist (``NotFound`` otherwise: nothing written)."""
+        table.transact(
+            [
+                {
+                    "ConditionCheck": {
+                        "Key": table.key(candidate_pk(candidate_id), PROFILE),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                activity_put(candidate_id, kind, actor, at, detail),
+                *along_with,
+            ],
+            cancelled=NotFound(f"No candidate with id {candidate_id}."),
+        )
+
     def set_pool_stage(self, candidate_id: str, pool_id: str, stage: str | None, *, actor: str) -> Candidate:
         """Add to a pool / move to a stage (``stage``), or remove from the pool (``None``)."""
         now = utcnow()
