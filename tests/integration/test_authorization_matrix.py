@@ -142,6 +142,7 @@ UI_CANDIDATES: dict[tuple[str, str], int] = {
     ("POST", "/ui/candidates/{candidate_id}/reminders/{reminder_id}"): 303,
     ("POST", "/ui/candidates/{candidate_id}/emails"): 303,
     ("POST", "/ui/candidates/{candidate_id}/pools"): 303,
+    ("POST", "/ui/candidates/{candidate_id}/erase"): 303,
 }
 UI_DASHBOARD: dict[tuple[str, str], int] = {
     ("GET", "/ui"): 303,

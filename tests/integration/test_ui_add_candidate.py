@@ -157,3 +157,23 @@ def test_the_timeline_says_what_changed_and_who_did_it(env: Env, session: str) -
     assert "location: “Berlin” → “Munich”" in timeline and "tags: nothing → rust" in timeline
     assert "by admin@example.com" in timeline
     assert "user:" not in timeline
+
+
+def test_only_an_admin_sees_and_may_erase_and_must_confirm(env: Env, session: str) -> None:
+    made = json_post(env, "/v1/candidates", NEW, env.auth("recruiter")).json_body
+    profile = get(env, f"/ui/candidates/{made['id']}", session).body.decode()
+    assert "Erase this person" not in profile
+    token = csrf_of(profile.encode())
+    url = f"/ui/candidates/{made['id']}/erase"
+    assert post_form(env, url, {"csrf": token, "confirm": NEW["email"]}, session).status_code == 403
+    admin = f"crm_session={cookie_value(header(sign_in(env, 'admin@example.com'), 'set-cookie'))}"
+    page = get(env, f"/ui/candidates/{made['id']}", admin).body.decode()
+    assert "Erase this person" in page and "Type their email, nia@example.com, to confirm" in page
+    admin_token = csrf_of(page.encode())
+    wrong = post_form(env, url, {"csrf": admin_token, "confirm": "someone@else.org"}, admin)
+    assert wrong.status_code == 422 and "nothing was erased" in wrong.body.decode()
+    assert candidate_by_email(env, NEW["email"]) is not None
+    erased = post_form(env, url, {"csrf": admin_token, "confirm": "NIA@example.com"}, admin)
+    assert erased.status_code == 303 and header(erased, "location") == "/ui/candidates?done=erased"
+    assert env.client.http.get(f"/v1/candidates/{made['id']}", headers=env.auth("admin")).status_code == 404
+    assert "The person is erased" in get(env, "/ui/candidates?done=erased", admin).body.decode()

@@ -50,6 +50,7 @@ from crm.outreach.service import EmailService
 from crm.platform import clock
 from crm.platform.errors import (
     Conflict,
+    Forbidden,
     NotFound,
     ValidationFailed,
     VersionConflict,
@@ -128,6 +129,7 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
     return page(
         "ui_candidates.html",
         session=session,
+        erased=(call.request.query_params or {}).get("done") == "erased",
         values=values,
         errors={},
         items=items,
@@ -165,6 +167,7 @@ def _profile(
     email_errors: dict[str, str] | None = None,
     email_values: dict[str, str] | None = None,
     pool_error: str | None = None,
+    erase_error: str | None = None,
 ) -> Response:
     repository = CandidateService()
     candidate = repository.get(candidate_id)
@@ -201,6 +204,8 @@ def _profile(
         pool_choices=PoolService().list_page(limit=100, cursor=None)[0],
         stages=pipeline.STAGES,
         pool_error=pool_error,
+        erase_error=erase_error,
+        is_admin="admin" in session.principal.roles,
     )
 
 
@@ -552,3 +557,20 @@ def ui_candidate_to_pool(call: Call, session: Session, fields: dict[str, Any], c
         return _profile(call, session, candidate_id, status=422, pool_error=f"Stage: {message}")
     CandidateService().set_pool_stage(candidate_id, pool.id, stage, actor=session.principal.actor)
     return see_other(f"/ui/candidates/{quote(candidate_id)}?done=pooled#add-to-pool")
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/erase",
+    "POST",
+    "Admin UI: erase the candidate and everything that holds their data (form: csrf, confirm = their email)",
+    errors=(403, 404, 422),
+)
+def ui_erase_candidate(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
+    if "admin" not in session.principal.roles:
+        raise Forbidden("Only an admin may erase a candidate.")
+    candidate = CandidateService().get(candidate_id)
+    if text(fields.get("confirm")).lower() != candidate.email.lower():
+        error = f"Type {candidate.email} to confirm; nothing was erased."
+        return _profile(call, session, candidate_id, status=422, erase_error=error)
+    CandidateService().erase(candidate_id, actor=session.principal.actor)
+    return see_other("/ui/candidates?done=erased")
