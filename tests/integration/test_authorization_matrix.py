@@ -156,6 +156,7 @@ UI_POOLS_JOBS: dict[tuple[str, str], int] = {
     ("GET", "/ui/jobs"): 303,
     ("POST", "/ui/jobs"): 303,
     ("GET", "/ui/jobs/{job_id}"): 303,
+    ("POST", "/ui/jobs/{job_id}"): 303,
     ("POST", "/ui/jobs/{job_id}/status"): 303,
 }
 UI_ENGAGEMENT: dict[tuple[str, str], int] = {

@@ -337,3 +337,31 @@ def test_unknown_job_is_a_404_page(env: Env, session: str) -> None:
 def test_pages_without_a_session_send_to_sign_in(env: Env, path: str) -> None:
     response = env.client.http.get(path)
     assert response.status_code == 303 and header(response, "location").startswith("/ui/login?next=")
+
+
+def test_edit_a_job_from_its_page(env: Env, session: str) -> None:
+    job = make_job(env, title="Data engineer", location="Berlin", tags=["python"])
+    page = get(env, f"/ui/jobs/{job['id']}", session).body.decode()
+    assert 'action="/ui/jobs/' in page and 'value="Data engineer"' in page
+    token = csrf_of(page.encode())
+    fields = {
+        "csrf": token,
+        "title": "Senior data engineer",
+        "location": "",
+        "department": "Data",
+        "tags": "python, spark",
+        "description": "Pipelines <b>and</b> more",
+    }
+    saved = post_form(env, f"/ui/jobs/{job['id']}", fields, session)
+    assert saved.status_code == 303 and header(saved, "location").endswith("?done=saved#details")
+    after = env.client.http.get(f"/v1/jobs/{job['id']}", headers=env.auth("recruiter")).json_body
+    assert (after["title"], after["location"], after["department"]) == ("Senior data engineer", None, "Data")
+    assert after["tags"] == ["python", "spark"] and after["status"] == job["status"]
+    shown = get(env, f"/ui/jobs/{job['id']}?done=saved", session).body.decode()
+    assert "The job&#39;s details are saved." in shown and "Pipelines &lt;b&gt;and&lt;/b&gt; more" in shown
+    bad = post_form(env, f"/ui/jobs/{job['id']}", {**fields, "title": ""}, session)
+    assert bad.status_code == 422 and 'id="e-title"' in bad.body.decode()
+    again = env.client.http.get(f"/v1/jobs/{job['id']}", headers=env.auth("recruiter")).json_body
+    assert again["title"] == "Senior data engineer"
+    assert post_form(env, f"/ui/jobs/{job['id']}", {**fields, "csrf": ""}, session).status_code == 403
+    assert post_form(env, "/ui/jobs/nope", fields, session).status_code == 404

@@ -41,7 +41,10 @@ NOTICES = {
     "created": "The job is created.",
     "open": "The job is open: it is on the career site and takes applications.",
     "closed": "The job is closed: it is off the career site.",
+    "saved": "The job's details are saved.",
 }
+#: The fields "Edit the job" shows.
+JOB_FIELDS = ("title", "location", "department", "tags", "description")
 
 
 def _jobs_page(
@@ -109,7 +112,16 @@ def ui_job(call: Call, session: Session, fields: dict[str, Any], job_id: str) ->
     return _job_page(call, session, job_id)
 
 
-def _job_page(call: Call, session: Session, job_id: str, *, status: int = 200, problem: str = "") -> Response:
+def _job_page(
+    call: Call,
+    session: Session,
+    job_id: str,
+    *,
+    status: int = 200,
+    problem: str = "",
+    edit_values: dict[str, str] | None = None,
+    edit_errors: dict[str, str] | None = None,
+) -> Response:
     jobs = JobService()
     job = jobs.get(job_id)
     cursor = query_value(call, "cursor") or None
@@ -127,7 +139,52 @@ def _job_page(call: Call, session: Session, job_id: str, *, status: int = 200, p
         **paging(here, cursor, next_cursor, anchor="#applicants"),
         notice=NOTICES.get(query_value(call, "done")) if status == 200 else None,
         problem=problem,
+        edit_values=edit_values or _job_form(job),
+        edit_errors=edit_errors or {},
     )
+
+
+def _job_form(job: Any) -> dict[str, str]:
+    return {
+        "title": job.title,
+        "location": job.location or "",
+        "department": job.department or "",
+        "tags": ", ".join(job.tags),
+        "description": job.description or "",
+    }
+
+
+@ui_route(
+    "/ui/jobs/{job_id}",
+    "POST",
+    "Recruiter UI: edit a job (form: csrf, title, location, department, tags, description)",
+    blueprint=bp,
+    errors=(403, 404, 422),
+)
+def ui_edit_job(call: Call, session: Session, fields: dict[str, Any], job_id: str) -> Response:
+    JobService().get(job_id)  # an unknown job is the 404 page
+    values = {name: str(fields.get(name) or "").strip() for name in JOB_FIELDS}
+    data: dict[str, Any] = {
+        "title": values["title"],
+        "location": values["location"] or None,
+        "department": values["department"] or None,
+        "tags": values["tags"],
+        "description": values["description"],
+    }
+    try:
+        update = JobUpdate.model_validate(data)
+    except ValidationError as exc:
+        return _job_page(
+            call,
+            session,
+            job_id,
+            status=422,
+            problem="Nothing was saved; see the marked fields.",
+            edit_values=values,
+            edit_errors=field_errors(exc),
+        )
+    JobService().update(job_id, update)
+    return see_other(f"/ui/jobs/{quote(job_id)}?done=saved#details")
 
 
 @ui_route(
