@@ -16,21 +16,23 @@ from crm.platform.fields import TAG_RULE
 from tests.integration.conftest import Env, json_post
 
 PEOPLE = [
-    ("ana@example.com", "Ana", "Berg", ["python"], "referral"),
-    ("ben@example.com", "Ben", "Ernst", ["python", "go"], "api"),
-    ("eve@example.com", "Eve", "Stone", ["java"], "referral"),
-    ("carl@sample.org", "Carl", "Weber", ["python"], "LinkedIn"),
-    ("dora@example.com", "Dóra", "Evans", ["go"], "linkedin"),
-    ("fin@sample.org", "Finn", "de Wit", ["python", "java"], "api"),
-    ("gus@example.com", "Gus", "Nettle", [], "referral"),
+    ("ana@example.com", "Ana", "Berg", ["python"], "referral", "Berlin"),
+    ("ben@example.com", "Ben", "Ernst", ["python", "go"], "api", "Munich"),
+    ("eve@example.com", "Eve", "Stone", ["java"], "referral", "Berlin, Germany"),
+    ("carl@sample.org", "Carl", "Weber", ["python"], "LinkedIn", None),
+    ("dora@example.com", "Dóra", "Evans", ["go", "machine learning"], "linkedin", "Bern"),
+    ("fin@sample.org", "Finn", "de Wit", ["python", "java"], "api", "San Francisco"),
+    ("gus@example.com", "Gus", "Nettle", [], "referral", None),
 ]
 
 
 @pytest.fixture
 def people(env: Env) -> dict[str, dict[str, Any]]:
     made = {}
-    for email, first, last, tags, source in PEOPLE:
+    for email, first, last, tags, source, location in PEOPLE:
         body = {"email": email, "first_name": first, "last_name": last, "tags": tags, "source": source}
+        if location:
+            body["location"] = location
         response = json_post(env, "/v1/candidates", body, env.auth("recruiter"))
         assert response.status_code == 201, response.body
         made[email] = response.json_body
@@ -60,6 +62,15 @@ def test_q_combined_with_a_tag_keeps_the_text(env: Env, people: dict[str, Any]) 
     assert listed(env, {"q": "carl@", "source": "linkedin"}) == ["carl@sample.org"]
 
 
+def test_free_text_words_match_names_tags_and_location(env: Env, people: dict[str, Any]) -> None:
+    assert listed(env, {"q": "python berlin"}) == ["ana@example.com"]
+    # Berg, Berlin, Bern, Berlin: never "Weber" (inside a word)
+    assert sorted(listed(env, {"q": "ber"})) == ["ana@example.com", "dora@example.com", "eve@example.com"]
+    assert listed(env, {"q": "learning"}) == ["dora@example.com"]
+    assert listed(env, {"q": "francisco fin"}) == ["fin@sample.org"]
+    assert listed(env, {"q": "java berlin", "source": "referral"}) == ["eve@example.com"]
+
+
 def test_source_matches_in_any_case(env: Env, people: dict[str, Any]) -> None:
     assert people["carl@sample.org"]["source"] == "linkedin"
     for asked in ("linkedin", "LinkedIn", "LINKEDIN"):
@@ -68,7 +79,22 @@ def test_source_matches_in_any_case(env: Env, people: dict[str, Any]) -> None:
 
 def test_every_combination_answers_what_a_brute_force_filter_does(env: Env, people: dict[str, Any]) -> None:
     everyone = [Candidate.model_validate(c) for c in people.values()]
-    texts = ["", "e", "ev", "be", "ber", "DORA", "dó", "sample", "wi", "x"]
+    texts = [
+        "",
+        "e",
+        "ev",
+        "be",
+        "ber",
+        "DORA",
+        "dó",
+        "sample",
+        "wi",
+        "x",
+        "python berlin",
+        "learn",
+        "ger ber",
+        "fin de",
+    ]
     tags = ["", "python", "java", "go"]
     sources = ["", "referral", "api", "LinkedIn"]
     checked = 0

@@ -32,6 +32,9 @@ def test_one_projection_per_way_to_list():
         "SEARCH#first",
         "SEARCH#last",
         "SEARCH#email",
+        "SEARCH#tag.0",
+        "SEARCH#tag.1",
+        "SEARCH#loc.0",
     }
     assert dims["TAG#python"] == ("CANDTAG#python", "2026-01-01T00:00:00.000000Z#c1")
     assert dims["SEARCH#last"] == ("CANDSEARCH", "lee#c1")
@@ -57,24 +60,35 @@ def test_filters_choose_the_most_selective_index_and_filter_the_rest():
 # ------------------------------------------------------------------ q: the start of a word
 
 
-def test_q_matches_the_start_of_a_word_of_a_name_or_the_email() -> None:
+def person(
+    first: str, last: str, email: str, tags: list[str] | None = None, location: str | None = None
+) -> dict:
+    return {"first_name": first, "last_name": last, "email": email, "tags": tags or [], "location": location}
+
+
+def test_every_word_of_q_starts_a_term_of_the_person() -> None:
     from crm.candidates.repository.projections import q_matches
 
-    assert q_matches("wi", "Finn", "de Wit", "fin@sample.org")  # the second word of a name
-    assert q_matches("DE W", "Finn", "de Wit", "fin@sample.org")  # runs on in that name
-    assert q_matches("dó", "Dora", "Evans", "d@example.com") and q_matches("do", "Dóra", "E", "d@x.org")
-    assert q_matches("fin@s", "Finn", "de Wit", "fin@sample.org")
-    assert not q_matches("e", "Ana", "Berg", "ana@example.com")  # "e" inside a word is not a start
-    assert not q_matches("finn de", "Finn", "de Wit", "fin@sample.org")  # never across two fields
-    assert not q_matches("sample", "Finn", "de Wit", "fin@sample.org")  # the domain is not a word start
+    finn = person("Finn", "de Wit", "fin@sample.org", ["python", "machine learning"], "San Francisco, CA")
+    assert q_matches("wi", finn)  # the second word of a name
+    assert q_matches("DE W", finn)  # two words, each a start
+    assert q_matches("fin@s", finn)
+    assert q_matches("python francisco", finn)  # a tag and a word of the location
+    assert q_matches("learn pyth", finn) and q_matches("ca", finn)
+    assert q_matches("finn de", finn)  # words may match different fields
+    assert not q_matches("python berlin", finn)  # every word must match
+    assert not q_matches("sample", finn)  # the domain is not a word start
+    assert not q_matches("e", person("Ana", "Berg", "ana@example.com"))  # inside a word is not a start
+    assert q_matches("dó", person("Dora", "E", "d@x.org")) and q_matches("do", person("Dóra", "E", "d@x.org"))
 
 
 def test_a_name_search_lists_each_person_once_by_their_first_matching_term() -> None:
     from crm.candidates.repository.projections import is_listed_search_entry, projection_items
 
-    person = {**CANDIDATE, "first_name": "Eve", "last_name": "Evans", "email": "eve@example.com"}
-    entries = [i for i in projection_items(person) if i["gsi1pk"] == "CANDSEARCH"]
-    assert sorted(i["sk"].rpartition("#")[2] for i in entries) == ["email", "first", "last"]
+    eve = {**CANDIDATE, "first_name": "Eve", "last_name": "Evans", "email": "eve@example.com"}
+    entries = [i for i in projection_items(eve) if i["gsi1pk"] == "CANDSEARCH"]
+    kinds = sorted(i["sk"].rpartition("#")[2] for i in entries)
+    assert kinds == ["email", "first", "last", "loc.0", "tag.0", "tag.1"]
     for q, kind in (("ev", "first"), ("evans", "last"), ("eve@", "email")):
         assert [i["sk"].rpartition("#")[2] for i in entries if is_listed_search_entry(i, q)] == [kind], q
 
@@ -83,7 +97,10 @@ def test_a_combined_q_is_a_filter_on_the_start_of_a_term() -> None:
     from crm.candidates.repository.projections import TERM_SEPARATOR, search_text
 
     q = candidate_list_query(CandidateFilter(tag="python", q="Le"))
-    assert q["filter_expression"] == "contains(#search, :fq)"
-    assert q["values"][":fq"] == {"S": TERM_SEPARATOR + "le"}
-    terms = search_text("Ann", "de Wit", "a@x.org").split(TERM_SEPARATOR)[1:]
-    assert terms == ["ann", "de wit", "wit", "a@x.org"]
+    assert q["filter_expression"] == "contains(#search, :fq0)"
+    assert q["values"][":fq0"] == {"S": TERM_SEPARATOR + "le"}
+    # Alone, the longest word leads the index Query and the others are filtered.
+    q = candidate_list_query(CandidateFilter(q="python Berlin"))
+    assert q["values"][":q"] == {"S": "python"} and q["values"][":fq0"] == {"S": TERM_SEPARATOR + "berlin"}
+    terms = search_text(person("Ann", "de Wit", "a@x.org", ["go"], "Berlin")).split(TERM_SEPARATOR)[1:]
+    assert terms == ["ann", "de wit", "wit", "a@x.org", "go", "berlin"]

@@ -603,7 +603,7 @@ class CandidateRepository:
 
 def matches_filter(candidate: Candidate, flt: CandidateFilter) -> bool:
     """Whether a candidate passes the filters (as the list query's filter expression reads them:
-    ``q`` starts a word of the names or the email)."""
+    every word of ``q`` starts a term: a word of a name, the email, a tag or the location)."""
     if flt.email and candidate.email != flt.email:
         return False
     if flt.pool and flt.pool not in candidate.pools:
@@ -613,7 +613,9 @@ def matches_filter(candidate: Candidate, flt: CandidateFilter) -> bool:
     if flt.source and flt.source not in (candidate.sources or [candidate.source]):
         return False
     if flt.q:
-        return q_matches(flt.q, candidate.first_name, candidate.last_name, candidate.email)
+        return q_matches(
+            flt.q, candidate.model_dump(include={"first_name", "last_name", "email", "tags", "location"})
+        )
     return True
 
 

@@ -31,7 +31,7 @@ _WRITES_PER_TRANSACTION = 99
 # ---------------------------------------------------------------------------------- what to write
 
 
-#: Separates the terms of the summary's ``search`` attribute (names cannot hold control characters).
+#: Separates the terms of the summary's ``search`` attribute (no term holds a control character).
 TERM_SEPARATOR = "\x1f"
 
 
@@ -42,47 +42,61 @@ def query_term(q: str) -> str:
     return " ".join(cleaned.split())
 
 
+def query_words(q: str | None) -> list[str]:
+    """The words of a search: each must start a term of the person (:func:`search_terms`)."""
+    return query_term(q or "").split()
+
+
+def lead_word(words: list[str]) -> str:
+    """The word a name-index Query leads with: the longest (the fewest entries to read)."""
+    return max(words, key=len) if words else ""
+
+
 def _word_starts(text: str) -> list[str]:
     """``"de wit"`` -> ``["de wit", "wit"]``: the text from the start of each of its words."""
     words = text.split()
     return [" ".join(words[i:]) for i in range(len(words))]
 
 
-def search_terms(first_name: str, last_name: str, email: str) -> list[tuple[str, str]]:
-    """The name index's entries of a person, in the order a search lists them by:
-    ``(kind, term)`` for each name from the start of each of its words, then the email."""
+def search_terms(person: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The search index's entries of a person, in the order a search lists them by:
+    ``(kind, term)`` for each name from the start of each of its words, the email, then each tag
+    and the location, also from the start of each of their words ("San Francisco, CA" is
+    ``san francisco ca``, ``francisco ca`` and ``ca``)."""
     out: list[tuple[str, str]] = []
-    for kind, name in (("first", first_name), ("last", last_name)):
-        for i, term in enumerate(_word_starts(search_term(name))):
-            out.append((kind if i == 0 else f"{kind}.{i}", term))
-    out.append(("email", email))
+    for kind in ("first_name", "last_name"):
+        short = kind.split("_")[0]
+        for i, term in enumerate(_word_starts(search_term(str(person.get(kind) or "")))):
+            out.append((short if i == 0 else f"{short}.{i}", term))
+    out.append(("email", str(person.get("email") or "")))
+    tag_terms = [t for tag in person.get("tags") or [] for t in _word_starts(search_term(str(tag)))]
+    out += [(f"tag.{i}", term) for i, term in enumerate(dict.fromkeys(tag_terms))]
+    location = search_term(str(person.get("location") or "")).replace(",", " ")
+    out += [(f"loc.{i}", term) for i, term in enumerate(_word_starts(location))]
     return out
 
 
-def search_text(first_name: str, last_name: str, email: str) -> str:
-    """The summary's ``search`` attribute: every term, each after a separator, so a combined
-    filter's ``contains`` matches the start of a term exactly as the name index does."""
-    return "".join(TERM_SEPARATOR + term for _, term in search_terms(first_name, last_name, email))
+def search_text(person: Mapping[str, Any]) -> str:
+    """The summary's ``search`` attribute: every term, each after a separator, so a filter's
+    ``contains(search, separator + word)`` matches the start of a term as the index does."""
+    return "".join(TERM_SEPARATOR + term for _, term in search_terms(person))
 
 
-def q_matches(q: str, first_name: str, last_name: str, email: str) -> bool:
-    """Whether ``q`` matches a person, as the name index and a combined filter both read it: the
-    text starts a word of the first or last name (and may run on in that name) or the email."""
-    term = query_term(q)
-    return not term or any(t.startswith(term) for _, t in search_terms(first_name, last_name, email))
+def q_matches(q: str, person: Mapping[str, Any]) -> bool:
+    """Whether ``q`` matches a person, as the index and the filters read it: every word of it
+    starts a term (a word of a name, the email, a word of a tag or of the location)."""
+    terms = [t for _, t in search_terms(person)]
+    return all(any(t.startswith(word) for t in terms) for word in query_words(q))
 
 
 def is_listed_search_entry(item: Mapping[str, Any], q: str) -> bool:
-    """Whether a name-index entry (``LIST#SEARCH#<kind>``, plain values) is the one a search
-    for ``q`` lists: the first of the person's terms that ``q`` starts. Each person is then
+    """Whether an index entry (``LIST#SEARCH#<kind>``, plain values) is the one a search for
+    ``q`` lists: the first of the person's terms that the lead word starts. Each person is then
     listed once however many of their terms match, across pages too."""
-    term = query_term(q)
+    word = lead_word(query_words(q))
     kind = str(item.get("sk", "")).rpartition("#")[2]
-    terms = search_terms(
-        str(item.get("first_name", "")), str(item.get("last_name", "")), str(item.get("email", ""))
-    )
-    for entry_kind, entry_term in terms:
-        if entry_term.startswith(term):
+    for entry_kind, entry_term in search_terms(item):
+        if entry_term.startswith(word):
             return entry_kind == kind
     return False
 
@@ -99,7 +113,7 @@ def dimensions(candidate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
         dims[f"TAG#{tag}"] = (f"CANDTAG#{tag}", newest)
     for pool in candidate.get("pools") or {}:
         dims[f"POOL#{pool}"] = (f"CANDPOOL#{pool}", newest)
-    for kind, term in search_terms(candidate["first_name"], candidate["last_name"], candidate["email"]):
+    for kind, term in search_terms(candidate):
         dims[f"SEARCH#{kind}"] = ("CANDSEARCH", f"{term}#{cid}")
     return dims
 
@@ -107,7 +121,7 @@ def dimensions(candidate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
 def projection_items(candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Plain-python projection items (serialise with ``table.to_item``)."""
     summary = {k: candidate.get(k) for k in SUMMARY_FIELDS}
-    summary["search"] = search_text(candidate["first_name"], candidate["last_name"], candidate["email"])
+    summary["search"] = search_text(candidate)
     out = []
     for suffix, (gsi1pk, gsi1sk) in dimensions(candidate).items():
         item = dict(summary)
@@ -126,12 +140,13 @@ def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:
     """Key condition on ``gsi1`` for the most selective filter, the rest as a filter expression.
 
     Priority: email, pool, tag, source, q, then all candidates newest first. A single filter
-    reads exactly the page; a combination reads on until the page is full. ``q`` matches the
-    start of a word of the first name, last name or email (:func:`q_matches`), alone or combined.
+    reads exactly the page; a combination reads on until the page is full. Every word of ``q``
+    must start a term of the person (:func:`q_matches`): alone, the search index is read for
+    the longest word and the others are filtered; with another filter, every word is filtered.
     """
+    words = query_words(flt.q)
     values: dict[str, Any] = {}
     names: dict[str, str] = {}
-    filters: list[str] = []
     used: str | None = None
     forward = False
     if flt.email:
@@ -146,14 +161,29 @@ def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:
     elif flt.source:
         key_condition, used = "gsi1pk = :pk", "source"
         values[":pk"] = {"S": f"CANDSOURCE#{flt.source}"}
-    elif flt.q:
+    elif words:
         key_condition, used = "gsi1pk = :pk AND begins_with(gsi1sk, :q)", "q"
         values[":pk"] = {"S": "CANDSEARCH"}
-        values[":q"] = {"S": query_term(flt.q)}
+        values[":q"] = {"S": lead_word(words)}
         forward = True
     else:
         key_condition = "gsi1pk = :pk"
         values[":pk"] = {"S": "CANDS"}
+    filters = _filters(flt, used, words, values, names)
+    query: dict[str, Any] = {"key_condition": key_condition, "values": values, "forward": forward}
+    if filters:
+        query["filter_expression"] = " AND ".join(filters)
+    if names:
+        query["names"] = names
+    return query
+
+
+def _filters(
+    flt: CandidateFilter, used: str | None, words: list[str], values: dict[str, Any], names: dict[str, str]
+) -> list[str]:
+    """The filter expression's conditions for every filter the key condition (``used``) does not
+    serve, their values and names added to ``values`` and ``names``."""
+    filters: list[str] = []
     if flt.pool and used != "pool":
         names["#pools"] = "pools"
         names["#fpool"] = flt.pool
@@ -164,17 +194,15 @@ def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:
     if flt.source and used != "source":
         filters.append("contains(sources, :fsource)")
         values[":fsource"] = {"S": flt.source}
-    if flt.q and used != "q":
-        # The start of a term (search_text), as the name index matches it.
+    # Each other word: the start of a term (search_text), as the index matches the lead word.
+    filtered = list(words)
+    if used == "q":
+        filtered.remove(lead_word(words))
+    for i, word in enumerate(dict.fromkeys(filtered)):
         names["#search"] = "search"  # a DynamoDB reserved word
-        filters.append("contains(#search, :fq)")
-        values[":fq"] = {"S": TERM_SEPARATOR + query_term(flt.q)}
-    query: dict[str, Any] = {"key_condition": key_condition, "values": values, "forward": forward}
-    if filters:
-        query["filter_expression"] = " AND ".join(filters)
-    if names:
-        query["names"] = names
-    return query
+        filters.append(f"contains(#search, :fq{i})")
+        values[f":fq{i}"] = {"S": TERM_SEPARATOR + word}
+    return filters
 
 
 @dataclass
