@@ -61,7 +61,7 @@ def test_move_a_member_on_a_demo_pool_board(signed_in: Any) -> None:
 
     # the profile's timeline records the move
     page.locator(f"a[href='{href}']").first.click()
-    assert "pool stage set" in page.locator("main").inner_text()
+    assert "Put in " in page.locator("main").inner_text()
 
 
 def test_create_a_job_close_it_and_open_a_demo_job(signed_in: Any) -> None:

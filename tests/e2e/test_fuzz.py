@@ -42,7 +42,9 @@ def fuzzed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrmDev]:
             stack.stop_cleanly()
 
 
-def schemathesis(stack: CrmDev, token: str, report: Path) -> subprocess.CompletedProcess[str]:
+def schemathesis(
+    stack: CrmDev, token: str, report: Path, seed: int = SEED
+) -> subprocess.CompletedProcess[str]:
     command = [
         str(Path(sys.executable).with_name("st")),
         "--config-file",
@@ -56,7 +58,7 @@ def schemathesis(stack: CrmDev, token: str, report: Path) -> subprocess.Complete
         "--max-examples",
         str(EXAMPLES),
         "--seed",
-        str(SEED),
+        str(seed),
         "--workers",
         "2",
         "--generation-database",
@@ -75,26 +77,33 @@ def schemathesis(stack: CrmDev, token: str, report: Path) -> subprocess.Complete
 
 
 def crashed_inside_the_fuzzer(output: str) -> bool:
-    """Whether a failed run shows schemathesis's own crash (a traceback in its package). The run
-    is repeated once with the same seed, so a problem it found in the API fails the test anyway."""
-    return "Traceback" in output and "/site-packages/schemathesis/" in output
+    """Whether a failed run shows only schemathesis's own crash (a traceback in its package or
+    in hypothesis, and no finding about the API). Such a run is repeated with the next seed: a
+    run that found a problem in the API is never repeated, so the finding fails the test."""
+    crashed = "Traceback" in output and ("/site-packages/schemathesis/" in output or "/hypothesis/" in output)
+    return crashed and "Failures:" not in output
 
 
 @pytest.mark.parametrize("who", ["recruiter", "admin"])
 def test_the_api_holds_to_its_document_under_fuzzing(fuzzed_stack: CrmDev, who: str, tmp_path: Path) -> None:
     token = fuzzed_stack.login(f"{who}@example.com")["id_token"]
     report = tmp_path / f"schemathesis-{who}.txt"
-    result = schemathesis(fuzzed_stack, token, report)
+    seed = SEED
+    result = schemathesis(fuzzed_stack, token, report, seed)
     output = result.stdout + result.stderr
-    if result.returncode != 0 and crashed_inside_the_fuzzer(output):
-        # The fuzzer's own generator failed (a traceback inside schemathesis): it happened once
-        # in CI with two workers. Run again, once; a finding fails the second run too.
-        print(f"schemathesis crashed inside itself as {who}; running it again (report {report})")
-        result = schemathesis(fuzzed_stack, token, report)
+    for _ in range(2):
+        if result.returncode == 0 or not crashed_inside_the_fuzzer(output):
+            break
+        # The fuzzer's own generator failed (CPython 3.11's "AST constructor recursion depth
+        # mismatch" inside hypothesis, seen in CI under load), with nothing found: the same seed
+        # would take the same path, so run again with the next one.
+        seed += 1
+        print(f"schemathesis crashed inside itself as {who}; running it again with seed {seed}")
+        result = schemathesis(fuzzed_stack, token, report, seed)
         output = result.stdout + result.stderr
     cases = re.search(r"(\d+) generated", output)
     summary = output[output.rfind("SUMMARY") :] if "SUMMARY" in output else output[-4000:]
-    print(f"schemathesis as {who}: {cases.group(1) if cases else '?'} cases (seed {SEED}); report {report}")
+    print(f"schemathesis as {who}: {cases.group(1) if cases else '?'} cases (seed {seed}); report {report}")
     assert result.returncode == 0, f"schemathesis found problems (full report: {report})\n{output[-12000:]}"
     assert cases and int(cases.group(1)) > 500, summary
     assert fuzzed_stack.get("/health").status_code == 200
