@@ -297,6 +297,10 @@ def demo_data(seed: int = SEED) -> DemoData:
         for pool_index, pool_tags in enumerate(_POOL_TAGS):
             if pool_tags & set(tags) and rng.random() < 0.6:
                 data.memberships.append((number, pool_index, rng.choice(STAGES)))
+        if location.startswith("Berlin") and "python" not in tags:
+            # Berlin is where the Data Engineer job is: its people know Python, so a search
+            # for "python berlin" finds them (set after the draws, so the rest stays the same).
+            candidate["tags"] = sorted([*tags, "python"])
     open_jobs = [i for i, job in enumerate(JOBS) if job["status"] == "open"]
     for number, (first, last, override) in enumerate(names[62:65]):
         slug = _slug(first, last, override)
