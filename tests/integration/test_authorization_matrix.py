@@ -153,6 +153,7 @@ UI_POOLS_JOBS: dict[tuple[str, str], int] = {
     ("GET", "/ui/pools/{pool_id}"): 303,
     ("POST", "/ui/pools/{pool_id}/members"): 303,
     ("POST", "/ui/pools/{pool_id}/members/{candidate_id}"): 303,
+    ("POST", "/ui/pools/{pool_id}/members/{candidate_id}/remove"): 303,
     ("GET", "/ui/jobs"): 303,
     ("POST", "/ui/jobs"): 303,
     ("GET", "/ui/jobs/{job_id}"): 303,

@@ -365,3 +365,28 @@ def test_edit_a_job_from_its_page(env: Env, session: str) -> None:
     assert again["title"] == "Senior data engineer"
     assert post_form(env, f"/ui/jobs/{job['id']}", {**fields, "csrf": ""}, session).status_code == 403
     assert post_form(env, "/ui/jobs/nope", fields, session).status_code == 404
+
+
+def test_remove_a_member_from_the_board(env: Env, session: str) -> None:
+    pool = make_pool(env)
+    person = make_candidate(env, email="gone@example.com", first_name="Gone")
+    add_member(env, pool["id"], person["id"], "interview")
+    env.pump.drain()
+    board = get(env, f"/ui/pools/{pool['id']}", session)
+    url = f"/ui/pools/{pool['id']}/members/{person['id']}/remove"
+    assert f'action="{url}"' in board.body.decode()
+    assert post_form(env, url, {}, session).status_code == 403  # no form token
+    assert stage_of(env, pool["id"], person["id"]) == "interview"
+    token = csrf_of(board.body)
+    removed = post_form(env, url, {"csrf": token}, session)
+    assert removed.status_code == 303 and "done=removed" in header(removed, "location")
+    assert stage_of(env, pool["id"], person["id"]) is None
+    assert post_form(env, url, {"csrf": token}, session).status_code == 303  # again: same page
+    assert (
+        env.client.http.get(f"/v1/candidates/{person['id']}", headers=env.auth("recruiter")).status_code
+        == 200
+    )
+    assert (
+        post_form(env, f"/ui/pools/nope/members/{person['id']}/remove", {"csrf": token}, session).status_code
+        == 404
+    )

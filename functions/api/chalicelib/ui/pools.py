@@ -38,6 +38,7 @@ NOTICES = {
     "created": "The pool is created.",
     "added": "The candidate is added to the pool.",
     "moved": "The candidate is moved.",
+    "removed": "The candidate is out of the pool (their profile is kept).",
 }
 
 
@@ -176,3 +177,20 @@ def ui_move_member(
         return _board_page(call, session, pool_id, status=422, move_errors={candidate_id: error})
     CandidateService().set_pool_stage(candidate_id, pool_id, choice.stage, actor=session.principal.actor)
     return see_other(_board_url(pool_id, "moved", candidate_id))
+
+
+@ui_route(
+    "/ui/pools/{pool_id}/members/{candidate_id}/remove",
+    "POST",
+    "Recruiter UI: take a member out of a pool (form: csrf); their profile is kept",
+    blueprint=bp,
+    errors=(403, 404),
+)
+def ui_remove_member(
+    call: Call, session: Session, fields: dict[str, Any], pool_id: str, candidate_id: str
+) -> Response:
+    PoolService().get(pool_id)
+    candidate = CandidateService().get(candidate_id)
+    if pool_id in candidate.pools:  # a second click (or a retry) lands on the same board
+        CandidateService().set_pool_stage(candidate_id, pool_id, None, actor=session.principal.actor)
+    return see_other(_board_url(pool_id, "removed", candidate_id))
