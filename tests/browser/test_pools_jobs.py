@@ -46,7 +46,7 @@ def test_move_a_member_on_a_demo_pool_board(signed_in: Any) -> None:
     shot(page, "pool-board")
 
     select.select_option(target)
-    card.get_by_role("button", name="Move").click()
+    card.get_by_role("button", name="Move", exact=True).click()
     page.wait_for_load_state()
     assert page.get_by_role("status").inner_text() == "The candidate is moved."
     assert column(page, target).locator(f"a[href='{href}']").count() == 1

@@ -50,14 +50,23 @@ TAG_LIST_TEXT = rf"^(?:\s*|\s*{_TAG_BODY})(?:,(?:\s*|\s*{_TAG_BODY}))*$"
 _NORMALISED_TAG = re.compile(r"\w[\w .+#/-]*")
 
 PHONE = r"^\s*[0-9+()./ -]*\s*$"
-URL = r"^\s*[hH][tT][tT][pP][sS]?://[^\s/$.?#]\S*\s*$"
+#: The spaces a URL may be wrapped in, named one by one: JSON Schema's ``\s`` (ECMAScript's) and
+#: Python's differ (Python's also matches U+001C-U+001F and U+0085), so the published pattern
+#: and the validator both use this class and mean the same thing.
+URL_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_URL_SPACE_CHARS = (
+    "\t\n\v\f\r \u00a0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+URL = f"^[{URL_SPACE}]*[hH][tT][tT][pP][sS]?://[^{URL_SPACE}/$.?#][^{URL_SPACE}]*[{URL_SPACE}]*$"
 ID = r"^[A-Za-z0-9_-]+$"
 SLUG = r"^\s*[\w.-]+\s*$"
 STAGE = r"^\s*[\w-](?:[\w -]*[\w-])?\s*$"
 #: An ISO 8601 date and time; the time zone is checked by the validator (``Z`` or an offset).
 DATE_TIME = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}"
 
-_URL = re.compile(r"https?://[^\s/$.?#]\S*", re.IGNORECASE)
+_URL = re.compile(f"https?://[^{URL_SPACE}/$.?#][^{URL_SPACE}]*", re.IGNORECASE)
 _PHONE = re.compile(r"[0-9+()./ -]*")
 _SLUG = re.compile(r"[\w.-]+")
 _STAGE = re.compile(r"[\w -]+")
@@ -216,10 +225,19 @@ Phone = Annotated[
     AfterValidator(_matching(_PHONE, "use digits, spaces and + ( ) . / - only")),
     JsonPattern(PHONE),
 ]
+
+
+def _url(value: str) -> str:
+    value = value.strip(_URL_SPACE_CHARS)
+    if not _URL.fullmatch(value):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
 Url = Annotated[
     str,
     StringConstraints(max_length=500),
-    AfterValidator(_matching(_URL, "must be an http(s) URL")),
+    AfterValidator(_url),
     JsonPattern(URL),
 ]
 #: The top-level domains email-validator refuses (RFC 6761 special-use names), and what it asks of
