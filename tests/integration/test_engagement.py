@@ -111,32 +111,7 @@ def test_campaign_stats_count_ses_events_once(env: Env, driver: QueueDriver) -> 
     from moto.ses.models import ses_backends
 
     message_ids = [m.id for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages]
-    handler = load_handler(ROOT / "functions" / "ses_feedback", "handler.handler")
-
-    def deliver(detail_type: str, message_id: str) -> None:
-        body = {
-            "detail-type": detail_type,
-            "source": "aws.ses",
-            "detail": {"eventType": detail_type.split()[-1], "mail": {"messageId": message_id}},
-        }
-        record = {
-            "messageId": f"m-{detail_type}-{message_id}",
-            "receiptHandle": "r",
-            "body": json.dumps(body),
-            "attributes": {"ApproximateReceiveCount": "1"},
-            "messageAttributes": {},
-            "md5OfBody": "x",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:crm-test-ses-feedback",
-            "awsRegion": "us-east-1",
-        }
-        context = LambdaContext(
-            function_name="ses-feedback",
-            memory_limit_in_mb=512,
-            invoked_function_arn="arn:x",
-            timeout_seconds=30,
-        )
-        assert handler({"Records": [record]}, context) == {"batchItemFailures": []}
+    deliver = engagement.ses_event
 
     for message_id in message_ids:
         deliver("Email Delivered", message_id)

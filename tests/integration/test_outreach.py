@@ -4,17 +4,15 @@ and its state follows SES's events; bad input, unknown people and erasure leave 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from crm.mailing.suppression import SuppressionRepository
-from crm_tools.devstack.runtime import LambdaContext, load_handler
 from tests.integration.conftest import Env, json_post
 from tests.integration.test_campaigns import make_candidates
 from tests.integration.test_engagement import settle
-from tests.support.engagement import ROOT, QueueDriver, sent_messages
+from tests.support.engagement import QueueDriver, sent_messages, ses_event
 
 
 def write(env: Env, cid: str, body: Any, who: str = "recruiter") -> Any:
@@ -25,30 +23,6 @@ def emails(env: Env, cid: str) -> list[dict[str, Any]]:
     response = env.client.http.get(f"/v1/candidates/{cid}/emails", headers=env.auth("recruiter"))
     assert response.status_code == 200, response.body
     return list(response.json_body["items"])
-
-
-def ses_event(detail_type: str, message_id: str) -> None:
-    handler = load_handler(ROOT / "functions" / "ses_feedback", "handler.handler")
-    body = {
-        "detail-type": detail_type,
-        "source": "aws.ses",
-        "detail": {"eventType": detail_type.split()[-1], "mail": {"messageId": message_id}},
-    }
-    record = {
-        "messageId": f"m-{detail_type}-{message_id}",
-        "receiptHandle": "r",
-        "body": json.dumps(body),
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": "x",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:crm-test-ses-feedback",
-        "awsRegion": "us-east-1",
-    }
-    context = LambdaContext(
-        function_name="ses-feedback", memory_limit_in_mb=512, invoked_function_arn="arn:x", timeout_seconds=30
-    )
-    assert handler({"Records": [record]}, context) == {"batchItemFailures": []}
 
 
 def test_an_email_is_sent_once_kept_on_the_profile_and_follows_ses(env: Env, driver: QueueDriver) -> None:

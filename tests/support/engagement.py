@@ -328,3 +328,33 @@ def settle(pump: Any, driver: QueueDriver) -> None:
         driver.run()
         if not pump.drain():
             return
+
+
+def ses_event(detail_type: str, message_id: str) -> None:
+    """Feed one SES event (``Email Delivered``, ``Email Opened``...) for a sent message to the
+    SES-feedback function, as its queue would deliver it."""
+    import json
+
+    from crm_tools.devstack.runtime import LambdaContext, load_handler
+
+    handler = load_handler(ROOT / "functions" / "ses_feedback", "handler.handler")
+    body = {
+        "detail-type": detail_type,
+        "source": "aws.ses",
+        "detail": {"eventType": detail_type.split()[-1], "mail": {"messageId": message_id}},
+    }
+    record = {
+        "messageId": f"m-{detail_type}-{message_id}",
+        "receiptHandle": "r",
+        "body": json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "x",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:crm-test-ses-feedback",
+        "awsRegion": "us-east-1",
+    }
+    context = LambdaContext(
+        function_name="ses-feedback", memory_limit_in_mb=512, invoked_function_arn="arn:x", timeout_seconds=30
+    )
+    assert handler({"Records": [record]}, context) == {"batchItemFailures": []}
