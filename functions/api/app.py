@@ -19,7 +19,7 @@ from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib.api import api_keys as admin
 from chalicelib.api import auth as auth_routes
-from chalicelib.api import campaigns, candidates, jobs, outreach, pools, reminders, sequences, templates
+from chalicelib.api import bulk, campaigns, candidates, jobs, outreach, pools, reminders, sequences, templates
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import intake as public
@@ -139,6 +139,7 @@ for blueprint in (
     sequences.bp,
     reminders.bp,
     outreach.bp,
+    bulk.bp,
     admin.bp,
     admin_users.bp,
     ui_admin.bp,

@@ -52,6 +52,11 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/v1/candidates/{candidate_id}/applications/{job_id}/resume"): (401, 200, 200, 200, 200),
     ("GET", "/v1/candidates/{candidate_id}/emails"): (401, 200, 200, 200, 200),
     ("POST", "/v1/candidates/{candidate_id}/emails"): (401, 202, 202, 403, 202),
+    # bulk actions (the export is personal data in bulk: keys with the read scope may not take it)
+    ("GET", "/v1/bulk-actions"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/bulk-actions"): (401, 202, 202, 403, 202),
+    ("GET", "/v1/bulk-actions/{bulk_id}"): (401, 200, 200, 200, 200),
+    ("GET", "/v1/bulk-actions/{bulk_id}/export"): (401, 200, 200, 403, 200),
     # jobs
     ("GET", "/v1/jobs"): (401, 200, 200, 200, 200),
     ("POST", "/v1/jobs"): (401, 201, 201, 403, 201),
@@ -487,6 +492,19 @@ def _patch_user(w: World) -> Req:
     return Req(f"/v1/users/{found['username']}", {"group": "admin", "enabled": False}, check)
 
 
+def _finished_export(w: World) -> str:
+    """An export of the world's applicant, carried out (as the dispatcher would)."""
+    from crm.bulk.service import BulkActionService
+
+    bulk_id = str(
+        w.admin("POST", "/v1/bulk-actions", {"action": "export", "candidate_ids": [w.candidate_id]}, 202)[
+            "id"
+        ]
+    )
+    BulkActionService().run(bulk_id)
+    return bulk_id
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -511,6 +529,14 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ),
     ("GET", "/v1/candidates/{candidate_id}/emails"): lambda w: Req(f"/v1/candidates/{w.candidate_id}/emails"),
     ("POST", "/v1/candidates/{candidate_id}/emails"): _email_candidate,
+    ("GET", "/v1/bulk-actions"): lambda w: Req("/v1/bulk-actions"),
+    ("POST", "/v1/bulk-actions"): lambda w: Req(
+        "/v1/bulk-actions", {"action": "add_tags", "candidate_ids": [w.new_candidate()], "tags": ["matrix"]}
+    ),
+    ("GET", "/v1/bulk-actions/{bulk_id}"): lambda w: Req(f"/v1/bulk-actions/{_finished_export(w)}"),
+    ("GET", "/v1/bulk-actions/{bulk_id}/export"): lambda w: Req(
+        f"/v1/bulk-actions/{_finished_export(w)}/export"
+    ),
     ("GET", "/v1/jobs"): lambda w: Req("/v1/jobs"),
     ("POST", "/v1/jobs"): lambda w: Req("/v1/jobs", {"title": "Data engineer", "location": "Remote"}),
     ("GET", "/v1/jobs/{job_id}"): lambda w: Req(f"/v1/jobs/{w.job_id}"),

@@ -36,6 +36,7 @@ LAYERS: list[set[str]] = [
     {"candidates"},
     {"access", "pools"},
     {"alerts", "reminders", "campaigns", "sequences", "outreach"},
+    {"bulk"},
     {"dispatch", "portal", "analytics"},
     {"workflows"},
 ]
@@ -74,6 +75,8 @@ KEY_OWNERS: dict[str, set[str]] = {
     "SESMSG#": {"mailing"},
     "APIKEY#": {"api_keys"},
     "DISPATCH#": {"dispatch"},
+    "BULK#": {"bulk"},
+    "BULKS": {"bulk"},
 }
 TABLE_CALLS = {
     "put",

@@ -388,6 +388,20 @@ class CandidateService:
             candidate_id, kind, actor=actor, at=at, detail=detail, along_with=along_with
         )
 
+    def change_tags(
+        self,
+        candidate_id: str,
+        *,
+        add: Sequence[str] = (),
+        remove: Sequence[str] = (),
+        actor: str,
+        detail: dict[str, Any] | None = None,
+    ) -> bool:
+        """Add or remove tags when that changes something (False when it would not); ``NotFound``."""
+        return self.repository.change_tags(
+            candidate_id, add=add, remove=remove, actor=actor, detail=detail or {}
+        )
+
     def set_pool_stage(self, candidate_id: str, pool_id: str, stage: str | None, *, actor: str) -> Candidate:
         """Add to a pool / move to a stage (``stage``), or remove from the pool (``None``)."""
         return self.repository.set_pool_stage(candidate_id, pool_id, stage, actor=actor)

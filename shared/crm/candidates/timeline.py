@@ -126,6 +126,10 @@ def describe(activity: Activity, names: Names) -> str:
         return "Note added"
     if kind == "emailed":
         return f"Emailed: “{d.get('subject', '')}”"
+    if kind in ("tags_added", "tags_removed"):
+        tags = ", ".join(str(t) for t in d.get("tags") or [])
+        how = " (a bulk action)" if d.get("bulk_id") else ""
+        return f"Tags {'added' if kind == 'tags_added' else 'removed'}: {tags}{how}"
     if kind == "pool_stage_set":
         return f"Put in {pool} at stage “{d.get('stage')}”"
     if kind == "pool_removed":

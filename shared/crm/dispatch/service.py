@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crm.alerts.service import AlertService
+from crm.bulk.service import BulkActionService
 from crm.campaigns.service import CampaignService
 from crm.dispatch.repository import DispatchProgress
 from crm.jobs.service import JobService
@@ -43,6 +44,8 @@ class Audit:
 def dispatch(request: DispatchRequest, *, remaining_ms: Callable[[], int] | None = None) -> Audit:
     if request.kind == "campaign":
         return _dispatch_campaign(request, remaining_ms)
+    if request.kind == "bulk":
+        return Audit(pages=BulkActionService().run(request.id, remaining_ms=remaining_ms))
     return _dispatch_job_alerts(request, remaining_ms)
 
 

@@ -19,11 +19,12 @@ MailKind = Literal[
 
 
 class DispatchRequest(Model):
-    """Page an audience onto the mail queue: a campaign's, or a job's alert subscribers."""
+    """Page an audience onto the mail queue (a campaign's, or a job's alert subscribers), or carry
+    out a bulk action page by page."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    kind: Literal["campaign", "job_alert"]
+    kind: Literal["campaign", "job_alert", "bulk"]
     id: str
     run: str | None = Field(default=None, description="a job's alert run (the time it opened)")
 

@@ -518,6 +518,57 @@ class CandidateRepository:
         )
         return self.get(candidate_id)
 
+    def change_tags(
+        self,
+        candidate_id: str,
+        *,
+        add: Sequence[str] = (),
+        remove: Sequence[str] = (),
+        actor: str,
+        detail: dict[str, Any],
+    ) -> bool:
+        """Add ``add`` and take away ``remove`` from the person's tags, with a timeline entry, only
+        when that changes something (so a retried change records nothing twice): False when it
+        would not (they had every tag to add, none to remove). ``NotFound`` for nobody."""
+        now = utcnow()
+        values: dict[str, Any] = {":now": {"S": now}, ":one": {"N": "1"}}
+        tags = list(dict.fromkeys(add or remove))
+        names = {f":t{i}": {"S": tag} for i, tag in enumerate(tags)}
+        values.update(names)
+        if add:
+            values[":tags"] = table.string_set(tags)
+            expression = "SET updated_at = :now ADD tags :tags, version :one"
+            condition = (
+                "attribute_exists(pk) AND NOT (" + " AND ".join(f"contains(tags, {n})" for n in names) + ")"
+            )
+            kind = "tags_added"
+        else:
+            values[":tags"] = table.string_set(tags)
+            expression = "SET updated_at = :now DELETE tags :tags ADD version :one"
+            condition = (
+                "attribute_exists(pk) AND (" + " OR ".join(f"contains(tags, {n})" for n in names) + ")"
+            )
+            kind = "tags_removed"
+        try:
+            table.transact(
+                [
+                    {
+                        "Update": {
+                            "Key": table.key(candidate_pk(candidate_id), PROFILE),
+                            "UpdateExpression": expression,
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                    activity_put(candidate_id, kind, actor, now, {"tags": tags, **detail}),
+                ]
+            )
+        except table.TransactionCancelled:
+            if table.get_item(candidate_pk(candidate_id), PROFILE) is None:
+                raise NotFound(f"No candidate with id {candidate_id}.") from None
+            return False
+        return True
+
     def record_consent(self, candidate_id: str, consent: Consent, *, activity: str, actor: str) -> Candidate:
         """Store a consent decision for its topic, with a timeline entry of kind ``activity``."""
         table.transact(

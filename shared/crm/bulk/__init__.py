@@ -1,0 +1,1 @@
+"""Bulk actions: one change applied to many candidates, as a resumable job."""
