@@ -183,6 +183,8 @@ UI_SEQUENCES: dict[tuple[str, str], int] = {
     ("POST", "/ui/sequences"): 303,
     ("GET", "/ui/sequences/{sequence_id}"): 303,
     ("POST", "/ui/sequences/{sequence_id}/enrollments"): 303,
+    ("POST", "/ui/sequences/{sequence_id}/status"): 303,
+    ("POST", "/ui/sequences/{sequence_id}/enrollments/{candidate_id}/remove"): 303,
     ("GET", "/ui/reminders"): 303,
 }
 UI_ADMIN: dict[tuple[str, str], int] = {
