@@ -364,3 +364,23 @@ def test_a_sequence_stored_before_counters_is_counted_once(env: Env) -> None:
     listed = get(env, f"/v1/sequences/{sid}")
     assert (listed["version"], listed["status"]) == (1, "active")
     assert patch(env, f"/v1/sequences/{sid}", {"version": 1, "status": "paused"}).status_code == 200
+
+
+def test_nothing_is_queued_while_paused_for_someone_who_moved_on(
+    env: Env, driver: QueueDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = new_sequence(env, [0])["id"]
+    (cid,) = make_candidates(env, 1, tag="moved")
+    enrol(env, sid, [cid])
+    patch(env, f"/v1/sequences/{sid}", {"version": 1, "status": "paused"})
+    hold = SequenceService.hold
+
+    def stopped_first(self: SequenceService, candidate_id: str, sequence_id: str, *, step: int) -> bool:
+        self.stop(candidate_id, sequence_id, reason="applied", now="2026-01-01T00:00:00Z")
+        return hold(self, candidate_id, sequence_id, step=step)
+
+    monkeypatch.setattr(SequenceService, "hold", stopped_first)
+    assert tick()["sequence_steps"] == 0
+    settle(env, driver)
+    assert sent_messages() == []
+    assert counts(env, sid) == {"enrolled": 1, "active": 0, "completed": 0, "stopped": 1}

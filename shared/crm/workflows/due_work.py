@@ -91,9 +91,12 @@ def _sequence_steps(
             held = [c for c in candidate_ids if sequences.hold(c, sequence_id, step=step)]
             if len(held) == len(candidate_ids):
                 continue
+            cache.pop(sequence_id)
+            sequence = _sequence(sequences, cache, sequence_id)
+            if sequence is None or sequence.status == "paused":
+                continue  # the others moved on meanwhile (stopped, taken out, sent by another tick)
             # Resumed meanwhile: what could not be held is sent now.
             candidate_ids = [c for c in candidate_ids if c not in held]
-            cache[sequence_id] = sequence = sequences.get(sequence_id)
         send_messages(
             get_settings().mail_queue_url,
             [
