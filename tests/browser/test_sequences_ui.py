@@ -1,6 +1,8 @@
 """Nurture sequences and reminders in a real browser: create a two-step sequence from the demo
-templates, enrol a demo pool and see each candidate's progress; the recruiter's reminders page.
-Screenshots: sequences, sequence-new, sequence, reminders."""
+templates, enrol a demo pool and see each candidate's progress; the enrolment report, pausing and
+resuming by the local clock, taking someone out; the recruiter's reminders page.
+Screenshots: sequences, sequence-new, sequence, sequence-enrol-report, sequence-paused,
+sequence-unenrolled, reminders."""
 
 from __future__ import annotations
 
@@ -120,3 +122,120 @@ def test_reminders_page_lists_due_then_upcoming(signed_in: Any, stack: CrmDev) -
         page.get_by_role("heading", level=1).inner_text()
         == f"{candidate['first_name']} {candidate['last_name']}"
     )
+
+
+# ------------------------------------------------------------------------------- pause, report, take out
+
+
+_HEADERS: dict[str, str] = {}
+
+
+def _api(stack: CrmDev, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+    if not _HEADERS:
+        _HEADERS.update(stack.auth())
+    response = stack.http.request(method, stack.base_url + path, json=body, headers=_HEADERS, timeout=30)
+    assert response.status_code == expect, (method, path, response.status_code, response.text)
+    return response.json() if response.content else None
+
+
+def _outbox_to(stack: CrmDev, address: str, subject: str) -> list[dict[str, Any]]:
+    items = _api(stack, "GET", "/dev/outbox")["items"]
+    return [m for m in items if address in m["to"] and m["subject"].startswith(subject)]
+
+
+def _until(check: Any, what: str, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+
+
+def test_enrol_report_pause_resume_and_take_someone_out(signed_in: Any, stack: CrmDev) -> None:
+    page = signed_in
+    u = uuid.uuid4().hex[:6]
+    subject = f"Hello {u}"
+    template = _api(
+        stack,
+        "POST",
+        "/v1/templates",
+        {
+            "name": f"Paused {u}",
+            "subject": subject + " {{ first_name }}",
+            "html": '<p>Hi {{ first_name }}</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>',
+            "text": "Hi {{ first_name }} {{ unsubscribe_url }}",
+        },
+        201,
+    )
+    steps = [
+        {"template_id": template["id"], "delay_days": 0},
+        {"template_id": template["id"], "delay_days": 3},
+    ]
+    name = f"Pausable {u}"
+    sequence = _api(stack, "POST", "/v1/sequences", {"name": name, "steps": steps}, 201)
+    people = []
+    for n, consent in enumerate((True, True, False)):
+        body = {
+            "email": f"seq-{u}-{n}@example.com",
+            "first_name": f"Pat{n}",
+            "last_name": f"Browser{u}",
+            "marketing_consent": consent,
+        }
+        people.append(_api(stack, "POST", "/v1/candidates", body, 201))
+
+    # The enrolment form says how many were enrolled, and who was skipped and why.
+    page.goto(f"/ui/sequences/{sequence['id']}")
+    page.get_by_label("Candidates' emails, one per line").fill("\n".join(p["email"] for p in people))
+    page.get_by_role("button", name="Enrol").click()
+    notice = page.get_by_role("status")
+    assert notice.inner_text().startswith(
+        "2 candidates were enrolled. 1 was skipped because we may not email them:"
+    )
+    skipped = notice.get_by_role("list", name="Skipped")
+    assert (
+        skipped.inner_text()
+        == f"Pat2 Browser{u} ({people[2]['email']}): they have not agreed to marketing email"
+    )
+    shot(page, "sequence-enrol-report")
+
+    # Paused: steps that fall due wait (held), nothing is sent.
+    page.get_by_role("button", name="Pause").click()
+    assert "The sequence is paused" in page.get_by_role("status").inner_text()
+    assert page.get_by_role("button", name="Resume").is_visible()
+    _api(stack, "POST", "/dev/clock", {"advance_seconds": 120})
+
+    def held() -> bool:
+        page.reload()
+        return (
+            page.get_by_role("table", name="Progress").inner_text().count("waits for the sequence to resume")
+            == 2
+        )
+
+    _until(held, "both steps to be held")
+    assert not _outbox_to(stack, people[0]["email"], subject)
+    shot(page, "sequence-paused")
+
+    # Resumed: what waited goes out at the next tick.
+    page.get_by_role("button", name="Resume").click()
+    assert "running again" in page.get_by_role("status").inner_text()
+    _api(stack, "POST", "/dev/clock", {"advance_seconds": 120})
+    for person in people[:2]:
+        _until(lambda p=person: _outbox_to(stack, p["email"], subject), f"step 1 to {person['email']}")
+
+    # Take one of them out: they leave the progress, their timeline says so, the list counts follow.
+    progress = page.get_by_role("table", name="Progress")
+    page.reload()
+    assert progress.inner_text().count("1 of 2 sent; step 2 due") == 2
+    page.get_by_role("button", name=f"Take out Pat0 Browser{u}").click()
+    assert "The candidate is out of the sequence" in page.get_by_role("status").inner_text()
+    assert f"Pat0 Browser{u}" not in progress.inner_text() and f"Pat1 Browser{u}" in progress.inner_text()
+    shot(page, "sequence-unenrolled")
+    assert page.get_by_role("button", name=f"Take out Pat1 Browser{u}").count() == 1
+    page.goto(f"/ui/candidates/{people[0]['id']}")
+    assert f"Taken out of the sequence “{name}” after 1 step sent" in page.content()
+    page.goto("/ui/sequences")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=name))
+    cells = row.get_by_role("cell").all_inner_texts()
+    assert cells[1:6] == ["2", "1", "1", "0", "0"], cells  # steps, enrolled, active, completed, stopped

@@ -86,7 +86,9 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/v1/sequences"): (401, 200, 200, 200, 200),
     ("POST", "/v1/sequences"): (401, 201, 201, 403, 201),
     ("GET", "/v1/sequences/{sequence_id}"): (401, 200, 200, 200, 200),
+    ("PATCH", "/v1/sequences/{sequence_id}"): (401, 200, 200, 403, 200),
     ("POST", "/v1/sequences/{sequence_id}/enrollments"): (401, 202, 202, 403, 202),
+    ("DELETE", "/v1/sequences/{sequence_id}/enrollments/{candidate_id}"): (401, 204, 204, 403, 204),
     # reminders belong to a person: API keys have no inbox (USER_ONLY)
     ("GET", "/v1/reminders"): (401, 200, 200, 403, 403),
     ("POST", "/v1/reminders"): (401, 201, 201, 403, 403),
@@ -186,6 +188,8 @@ UI_SEQUENCES: dict[tuple[str, str], int] = {
     ("POST", "/ui/sequences"): 303,
     ("GET", "/ui/sequences/{sequence_id}"): 303,
     ("POST", "/ui/sequences/{sequence_id}/enrollments"): 303,
+    ("POST", "/ui/sequences/{sequence_id}/status"): 303,
+    ("POST", "/ui/sequences/{sequence_id}/enrollments/{candidate_id}/remove"): 303,
     ("GET", "/ui/reminders"): 303,
 }
 UI_ADMIN: dict[tuple[str, str], int] = {
@@ -421,6 +425,29 @@ def _enroll(w: World) -> Req:
     return Req(f"/v1/sequences/{sid}/enrollments", {"candidate_ids": [w.candidate_id]}, check)
 
 
+def _pause_sequence(w: World) -> Req:
+    sid = _new_sequence(w)
+
+    def check(world: World) -> None:
+        current = world.admin("GET", f"/v1/sequences/{sid}")
+        assert (current["status"], current["version"]) == ("active", 1)
+
+    return Req(f"/v1/sequences/{sid}", {"version": 1, "status": "paused"}, check)
+
+
+def _unenroll(w: World) -> Req:
+    sid = _new_sequence(w)
+    body = {"email": f"c-{uuid4().hex[:10]}@example.com", "first_name": "Cy", "last_name": "Doe"}
+    cid = w.admin("POST", "/v1/candidates", {**body, "marketing_consent": True}, 201)["id"]
+    report = w.admin("POST", f"/v1/sequences/{sid}/enrollments", {"candidate_ids": [cid]}, 202)
+    assert report["enrolled_ids"] == [cid], report
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/sequences/{sid}")["enrollments"] == {"active": 1}
+
+    return Req(f"/v1/sequences/{sid}/enrollments/{cid}", check=check)
+
+
 def _recruiters_reminder(w: World) -> tuple[str, dict[str, Any]]:
     """A fresh reminder the recruiter set, its path, and a check that it is as it was."""
     body = {"candidate_id": w.candidate_id, "due_at": "2030-01-01T09:00:00Z", "note": "Call back"}
@@ -574,7 +601,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         "/v1/sequences", {"name": "Warm up", "steps": [{"template_id": _new_template(w), "delay_days": 0}]}
     ),
     ("GET", "/v1/sequences/{sequence_id}"): lambda w: Req(f"/v1/sequences/{_new_sequence(w)}"),
+    ("PATCH", "/v1/sequences/{sequence_id}"): _pause_sequence,
     ("POST", "/v1/sequences/{sequence_id}/enrollments"): _enroll,
+    ("DELETE", "/v1/sequences/{sequence_id}/enrollments/{candidate_id}"): _unenroll,
     ("GET", "/v1/reminders"): lambda w: Req("/v1/reminders?due=true"),
     ("POST", "/v1/reminders"): lambda w: Req(
         "/v1/reminders",

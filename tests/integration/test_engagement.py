@@ -13,6 +13,7 @@ import pytest
 
 from crm.mailing.suppression import SuppressionRepository
 from crm.platform import clock
+from crm.platform.ids import iso
 from crm_tools.devstack.runtime import LambdaContext, load_handler
 from tests.integration.conftest import Env, json_post
 from tests.integration.test_campaigns import (
@@ -140,11 +141,27 @@ def test_three_step_sequence_stops_for_the_candidate_who_applies(env: Env, drive
         env, f"/v1/sequences/{sid}/enrollments", {"candidate_ids": ids}, env.auth("recruiter")
     )
     assert enrolled.status_code == 202
-    assert enrolled.json_body == {"enrolled": 2, "already_enrolled": 0, "not_found": []}
+    assert enrolled.json_body == {
+        "enrolled": 2,
+        "already_enrolled": 0,
+        "not_found": [],
+        "enrolled_ids": ids,
+        "skipped": [],
+    }
     again = json_post(
         env, f"/v1/sequences/{sid}/enrollments", {"candidate_ids": [*ids, "nobody"]}, env.auth("recruiter")
     )
-    assert again.json_body == {"enrolled": 0, "already_enrolled": 2, "not_found": ["nobody"]}
+    assert again.json_body == {
+        "enrolled": 0,
+        "already_enrolled": 2,
+        "not_found": ["nobody"],
+        "enrolled_ids": [],
+        "skipped": [
+            {"candidate_id": ids[0], "reason": "already_enrolled"},
+            {"candidate_id": ids[1], "reason": "already_enrolled"},
+            {"candidate_id": "nobody", "reason": "unknown"},
+        ],
+    }
 
     def subjects(address: str) -> list[str]:
         return [str(m["Subject"]) for m in emails_to(address)]
@@ -392,14 +409,21 @@ def test_a_sequence_says_why_it_stopped_for_someone_without_consent(env: Env, dr
         "id"
     ]
     (cid,) = make_candidates(env, 1, tag="why", consent=False)  # never agreed to marketing email
+    from crm.sequences.service import SequenceService
+
+    # The API skips them (no_consent); someone enrolled another way (the plain repository write a
+    # bulk import might use) is stopped at their first step, with the reason that applies.
     enrolled = json_post(
         env, f"/v1/sequences/{sid}/enrollments", {"candidate_ids": [cid]}, env.auth("recruiter")
     )
     assert enrolled.status_code == 202, enrolled.body
+    assert enrolled.json_body["skipped"] == [{"candidate_id": cid, "reason": "no_consent"}]
+    service = SequenceService()
+    now = iso(clock.now())
+    assert service.enroll(service.get(sid), [cid], first_due_at=now, now=now).enrolled == 1
     tick()
     settle(env, driver)
     assert sent_messages() == []
-    from crm.sequences.service import SequenceService
 
     (enrolment,) = SequenceService().enrollments(sid, [cid]).values()
     assert (enrolment.state, enrolment.stopped_reason) == ("stopped", "no_consent")

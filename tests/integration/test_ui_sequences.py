@@ -326,3 +326,119 @@ def test_progress_shows_completed_and_stopped_with_the_reason(env: Env, session:
     assert "its one step sent" in body
     assert "stopped after 0 of 1: they applied to a job" in body
     assert "0 of 1 sent; step 1 due" in body
+
+
+# ------------------------------------------------------------------------------- pause, take out, report
+
+
+def test_list_shows_enrolment_counts_and_paused(env: Env, session: str) -> None:
+    ids = make_candidates(env, 3, tag="listed")
+    sid = make_sequence(env, session, steps=1)
+    csrf = form_of(env, session, f"/ui/sequences/{sid}")
+    emails = "\n".join(f"c{i}-listed@example.com" for i in range(3))
+    post_form(env, f"/ui/sequences/{sid}/enrollments", {"csrf": csrf, "emails": emails}, session)
+    SequenceRepository().stop(ids[0], sid, reason="applied", now=iso(clock.now()))
+    body = get(env, "/ui/sequences", session).body.decode()
+    assert '<th scope="col">Enrolled</th><th scope="col">Active</th>' in body
+    row = body[body.index(f'href="/ui/sequences/{sid}"') :].split("</tr>")[0]
+    assert re.findall(r"<td>(\d+)</td>", row) == ["1", "3", "2", "0", "1"]  # steps, then the counts
+    assert "Paused" not in row
+    response = post_form(
+        env, f"/ui/sequences/{sid}/status", {"csrf": csrf, "version": "1", "status": "paused"}, session
+    )
+    assert response.status_code == 303
+    row = (
+        get(env, "/ui/sequences", session)
+        .body.decode()
+        .split(f'href="/ui/sequences/{sid}"')[1]
+        .split("</tr>")[0]
+    )
+    assert '<span class="badge badge-warn">Paused</span>' in row
+
+
+def test_pause_and_resume_with_the_form(env: Env, session: str) -> None:
+    sid = make_sequence(env, session, steps=1)
+    page = get(env, f"/ui/sequences/{sid}", session).body.decode()
+    assert 'name="status" value="paused"' in page and ">Pause</button>" in page
+    csrf = csrf_of(page.encode())
+    path = f"/ui/sequences/{sid}/status"
+    response = post_form(env, path, {"csrf": csrf, "version": "1", "status": "paused"}, session)
+    assert response.status_code == 303
+    assert header(response, "location") == f"/ui/sequences/{sid}?done=paused"
+    shown = get(env, header(response, "location"), session).body.decode()
+    assert "The sequence is paused" in shown and ">Resume</button>" in shown
+    assert 'name="version" value="2"' in shown
+    # A page opened before the pause (version 1) is out of date: nothing changes, and it says so.
+    stale = post_form(env, path, {"csrf": csrf, "version": "1", "status": "active"}, session)
+    assert header(stale, "location") == f"/ui/sequences/{sid}?done=stale"
+    assert "Someone else changed this sequence" in get(env, header(stale, "location"), session).body.decode()
+    assert sequences_json(env)[0]["status"] == "paused"
+    resumed = post_form(env, path, {"csrf": csrf, "version": "2", "status": "active"}, session)
+    assert header(resumed, "location") == f"/ui/sequences/{sid}?done=resumed"
+    assert sequences_json(env)[0]["status"] == "active"
+    for bad in ({"version": "x", "status": "paused"}, {"version": "3", "status": "stopped"}, {}):
+        response = post_form(env, path, {"csrf": csrf, **bad}, session)
+        assert response.status_code == 422, (bad, response.body)
+        assert "out of date" in response.body.decode()
+    assert post_form(env, path, {"version": "3", "status": "paused"}, session).status_code == 403
+    assert (
+        post_form(env, "/ui/sequences/nope/status", {"csrf": csrf, "version": "1"}, session).status_code
+        == 404
+    )
+    assert sequences_json(env)[0]["status"] == "active"
+
+
+def test_take_someone_out_twice_and_see_it_on_their_timeline(env: Env, session: str) -> None:
+    (cid,) = make_candidates(env, 1, tag="out")
+    sid = make_sequence(env, session, steps=1)
+    csrf = form_of(env, session, f"/ui/sequences/{sid}")
+    post_form(
+        env, f"/ui/sequences/{sid}/enrollments", {"csrf": csrf, "emails": "c0-out@example.com"}, session
+    )
+    page = get(env, f"/ui/sequences/{sid}", session).body.decode()
+    action = f"/ui/sequences/{sid}/enrollments/{cid}/remove"
+    assert (
+        f'action="{action}"' in page and 'Take out<span class="visually-hidden"> Person0 Test</span>' in page
+    )
+    response = post_form(env, action, {"csrf": csrf}, session)
+    assert response.status_code == 303
+    assert header(response, "location") == f"/ui/sequences/{sid}?done=removed#progress"
+    shown = get(env, f"/ui/sequences/{sid}?done=removed", session).body.decode()
+    assert "The candidate is out of the sequence" in shown and "Nobody is enrolled yet." in shown
+    again = post_form(env, action, {"csrf": csrf}, session)
+    assert header(again, "location") == f"/ui/sequences/{sid}?done=not-enrolled#progress"
+    profile = get(env, f"/ui/candidates/{cid}", session).body.decode()
+    assert "Taken out of the sequence “Warm-up” after 0 steps sent" in html.unescape(profile)
+    assert post_form(env, action, {}, session).status_code == 403
+    assert (
+        post_form(env, f"/ui/sequences/nope/enrollments/{cid}/remove", {"csrf": csrf}, session).status_code
+        == 404
+    )
+
+
+def test_the_enrol_form_reports_who_was_skipped_and_why(env: Env, session: str) -> None:
+    from crm.mailing.suppression import SuppressionList
+
+    make_candidates(env, 2, tag="rep")
+    make_candidates(env, 1, tag="rep", consent=False, prefix="n")
+    SuppressionList().suppress("c1-rep@example.com", "complained", source="test")
+    sid = make_sequence(env, session, steps=1)
+    csrf = form_of(env, session, f"/ui/sequences/{sid}")
+    emails = "c0-rep@example.com\nc1-rep@example.com\nn0-rep@example.com"
+    response = post_form(env, f"/ui/sequences/{sid}/enrollments", {"csrf": csrf, "emails": emails}, session)
+    assert response.status_code == 303
+    shown = html.unescape(get(env, header(response, "location"), session).body.decode())
+    assert "1 candidate was enrolled. 2 were skipped because we may not email them:" in shown
+    assert "Person1 Test</a> (c1-rep@example.com): their address is suppressed" in shown
+    assert "Person0 Test</a> (n0-rep@example.com): they have not agreed to marketing email" in shown
+    again = post_form(env, f"/ui/sequences/{sid}/enrollments", {"csrf": csrf, "emails": emails}, session)
+    shown = html.unescape(get(env, header(again, "location"), session).body.decode())
+    assert (
+        "0 candidates were enrolled. 1 was already enrolled (nothing changed for them). 2 were skipped"
+        in shown
+    )
+    # A tampered notice names nobody it should not.
+    odd = get(
+        env, f"/ui/sequences/{sid}?done=enrolled&enrolled=1&no_consent=1&skipped=no_consent:<b>", session
+    )
+    assert odd.status_code == 200 and "<b>" not in odd.body.decode().split("<main")[1]

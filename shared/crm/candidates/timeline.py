@@ -138,4 +138,10 @@ def describe(activity: Activity, names: Names) -> str:
         return f"Agreed to {d.get('topic', 'marketing')} email"
     if kind == "unsubscribed":
         return f"Unsubscribed from {d.get('topic', 'marketing')} email"
+    if kind == "sequence_unenrolled":
+        name = d.get("sequence_name")
+        sequence = f"the sequence “{name}”" if name else "a sequence"
+        sent = d.get("steps_sent")
+        done = f" after {sent} step{'s' if sent != 1 else ''} sent" if isinstance(sent, int) else ""
+        return f"Taken out of {sequence}{done}; nothing more from it is sent"
     return kind.replace("_", " ").capitalize()

@@ -53,6 +53,12 @@ class TransactionCancelled(WriteRefused):
         return len(self.reasons) > index and self.reasons[index] == "ConditionalCheckFailed"
 
     @property
+    def conflicted(self) -> bool:
+        """Cancelled only because another transaction was writing the same items (worth retrying):
+        no condition failed."""
+        return "TransactionConflict" in self.reasons and "ConditionalCheckFailed" not in self.reasons
+
+    @property
     def only_first_failed(self) -> bool:
         """The first operation (the guard of the rest) failed its condition, and only it."""
         return self.reasons[:1] == ["ConditionalCheckFailed"]

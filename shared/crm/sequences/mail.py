@@ -56,6 +56,10 @@ class SequencePlan(Plan):
             if state == "stopped":
                 screened[candidate_id] = Skip("stopped")
                 continue
+            if state is None and not isinstance(verdict, Skip):
+                # Taken out of the sequence after this step was queued: nothing more is sent.
+                screened[candidate_id] = Skip("not_enrolled")
+                continue
             if isinstance(verdict, Skip) and state == "active":
                 # Why they can no longer be mailed, as the sender screened it: erased, never
                 # agreed to marketing email, a suppressed address (bounce, complaint) or unsubscribed.

@@ -5,6 +5,10 @@ Both wait in gsi2 under ``DUE``, sorted by due time, so one Query finds everythi
 is queued on the mail queue *before* it is moved on (the enrolment to its next step, the
 reminder out of the index), so a crash in between queues it twice at worst, which the mail
 worker's delivery ledger absorbs.
+
+A step due in a paused sequence is *held* (moved out of ``DUE``, nothing sent). Resuming puts the
+sequence itself in ``DUE`` (a release marker); the tick that finds it sends the held steps, a
+page at a time, as if they were due now, and takes the marker out once none are left.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from crm.platform.errors import NotFound
 from crm.platform.ids import iso
 from crm.platform.queues import send_messages
 from crm.reminders.service import ReminderService
-from crm.sequences.models import Sequence
+from crm.sequences.models import RELEASE_PAGE, Sequence
 from crm.sequences.service import SequenceService
 
 #: Leave this much of the invocation unused; the next tick picks up the rest.
@@ -49,6 +53,7 @@ def run_due_work(*, now: datetime | None = None, remaining_ms: Callable[[], int]
         if items is None:
             break
         steps += _sequence_steps([i for i in items if i.get("type") == "enrollment"], sequences, cache, now)
+        steps += _releases([i for i in items if i.get("type") == "sequence"], sequences, cache, now)
         reminders += _reminders([i for i in items if i.get("type") == "reminder"])
     return TickResult(sequence_steps=steps, reminders=reminders)
 
@@ -82,6 +87,16 @@ def _sequence_steps(
             for candidate_id in candidate_ids:
                 sequences.advance(candidate_id, sequence_id, step=step, next_due_at=None)
             continue
+        if sequence.status == "paused":
+            held = [c for c in candidate_ids if sequences.hold(c, sequence_id, step=step)]
+            if len(held) == len(candidate_ids):
+                continue
+            cache.pop(sequence_id)
+            sequence = _sequence(sequences, cache, sequence_id)
+            if sequence is None or sequence.status == "paused":
+                continue  # the others moved on meanwhile (stopped, taken out, sent by another tick)
+            # Resumed meanwhile: what could not be held is sent now.
+            candidate_ids = [c for c in candidate_ids if c not in held]
         send_messages(
             get_settings().mail_queue_url,
             [
@@ -97,6 +112,29 @@ def _sequence_steps(
         )
         for candidate_id in candidate_ids:
             queued += sequences.advance(candidate_id, sequence_id, step=step, next_due_at=next_due)
+    return queued
+
+
+def _releases(
+    markers: list[dict[str, object]],
+    sequences: SequenceService,
+    cache: dict[str, Sequence | None],
+    now: datetime,
+) -> int:
+    """Resumed sequences: send a page of the steps held while each was paused; the marker goes
+    once nothing is held (a sequence paused again keeps what it holds, and its marker goes)."""
+    queued = 0
+    for marker in markers:
+        sequence_id, mark = str(marker["id"]), str(marker["gsi2sk"])
+        try:
+            sequence = cache[sequence_id] = sequences.get(sequence_id)
+        except NotFound:
+            continue
+        held = sequences.held_page(sequence_id) if sequence.status == "active" else []
+        if held:
+            queued += _sequence_steps(held, sequences, cache, now)
+        if len(held) < RELEASE_PAGE:
+            sequences.release_done(sequence_id, mark)
     return queued
 
 

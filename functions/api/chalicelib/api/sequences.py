@@ -8,7 +8,13 @@ from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.sequences import service as sequences
-from crm.sequences.models import EnrollmentRequest, EnrollmentResult, Sequence, SequenceCreate
+from crm.sequences.models import (
+    EnrollmentRequest,
+    EnrollmentResult,
+    Sequence,
+    SequenceCreate,
+    SequenceUpdate,
+)
 from crm.sequences.service import SequenceService
 
 bp = Blueprint(__name__)
@@ -18,7 +24,7 @@ bp = Blueprint(__name__)
     bp,
     "/v1/sequences",
     "GET",
-    summary="List nurture sequences",
+    summary="List nurture sequences, each with its enrolment counts (enrolled, active, completed, stopped)",
     tag="engagement",
     permission="read",
     query=PageQuery,
@@ -61,9 +67,28 @@ def get_sequence(call: Call, sequence_id: str) -> Sequence:
 
 @endpoint(
     bp,
+    "/v1/sequences/{sequence_id}",
+    "PATCH",
+    summary="Pause or resume a sequence (status), rename it, replace its steps or stop rules; the body "
+    "carries the version read (a stale one is a 409). Steps held while paused go out at the next tick "
+    "after resuming; enrolled people continue with new steps from the step they are at",
+    tag="engagement",
+    permission="write",
+    body=SequenceUpdate,
+    response=Sequence,
+    errors=(404, 409),
+)
+def update_sequence(call: Call, sequence_id: str) -> Sequence:
+    return sequences.update_sequence(sequence_id, call.body)
+
+
+@endpoint(
+    bp,
     "/v1/sequences/{sequence_id}/enrollments",
     "POST",
-    summary="Enrol candidates (by id, or a whole pool); enrolling someone again changes nothing",
+    summary="Enrol candidates (by id, or a whole pool), reporting per person: enrolled_ids, and skipped "
+    "with a reason (no_consent, unknown, suppressed, already_enrolled); enrolling someone again changes "
+    "nothing",
     tag="engagement",
     permission="write",
     body=EnrollmentRequest,
@@ -73,3 +98,18 @@ def get_sequence(call: Call, sequence_id: str) -> Sequence:
 )
 def enroll(call: Call, sequence_id: str) -> EnrollmentResult:
     return sequences.enroll(sequence_id, call.body)
+
+
+@endpoint(
+    bp,
+    "/v1/sequences/{sequence_id}/enrollments/{candidate_id}",
+    "DELETE",
+    summary="Take a candidate out of a sequence: nothing more is sent, their timeline records it; "
+    "404 when they are not enrolled (a second call too)",
+    tag="engagement",
+    permission="write",
+    status=204,
+    errors=(404, 409),
+)
+def unenroll(call: Call, sequence_id: str, candidate_id: str) -> None:
+    SequenceService().unenroll(sequence_id, candidate_id, actor=call.actor)

@@ -1,8 +1,10 @@
-"""The recruiter UI: nurture sequences (steps, enrolment, progress) and the recruiter's reminders.
+"""The recruiter UI: nurture sequences (steps, enrolment, progress, pause and resume, taking
+someone out) and the recruiter's reminders.
 
-Views are thin: creating and enrolling go through ``crm.sequences.service``, exactly as
-``POST /v1/sequences`` and ``POST /v1/sequences/{id}/enrollments`` do, so the forms get the
-same validation and the same "enrolling again changes nothing" rule.
+Views are thin: creating, pausing, enrolling and unenrolling go through ``crm.sequences.service``,
+exactly as ``POST /v1/sequences``, ``PATCH /v1/sequences/{id}`` and
+``POST``/``DELETE /v1/sequences/{id}/enrollments`` do, so the forms get the same validation and
+the same "enrolling again changes nothing" rule.
 """
 
 from __future__ import annotations
@@ -28,14 +30,21 @@ from chalicelib.web.ui import (
 )
 from crm.candidates.service import CandidateService
 from crm.platform import clock
-from crm.platform.errors import ValidationFailed, validation_errors_from_pydantic
+from crm.platform.errors import NotFound, ValidationFailed, VersionConflict, validation_errors_from_pydantic
 from crm.platform.ids import iso
 from crm.pools.models import Pool
 from crm.pools.service import PoolService
 from crm.reminders.models import Reminder
 from crm.reminders.service import ReminderService
 from crm.sequences import service as sequences
-from crm.sequences.models import STOP_EVENTS, EnrollmentRequest, Sequence, SequenceCreate
+from crm.sequences.models import (
+    STOP_EVENTS,
+    EnrollmentRequest,
+    EnrollmentResult,
+    Sequence,
+    SequenceCreate,
+    SequenceUpdate,
+)
 from crm.sequences.service import SequenceService
 from crm.templates.models import EmailTemplate
 from crm.templates.service import TemplateService
@@ -60,6 +69,15 @@ STOPPED_BECAUSE = {
     "no_consent": "skipped: they have not agreed to marketing email",
     "suppressed": "skipped: their address bounced or complained",
 }
+#: Why someone was not enrolled, as the enrolment form's notice says it.
+SKIPPED_BECAUSE = {
+    "no_consent": "they have not agreed to marketing email",
+    "suppressed": "their address is suppressed (bounced, complained or unsubscribed from everything)",
+    "unknown": "no such candidate (any more)",
+    "already_enrolled": "already in this sequence (nothing changed for them)",
+}
+#: People the notice names after an enrolment (the rest are counted).
+NAMED_SKIPS = 20
 UNITS = ("days", "hours")
 MAX_EMAILS = 500
 EMAIL_SPLIT = re.compile(r"[\s,;]+")
@@ -270,21 +288,59 @@ def _count(query: dict[str, str], name: str) -> int:
     return int(value) if value.isdigit() and len(value) < 7 else 0
 
 
-def _notice(query: dict[str, str]) -> str | None:
-    done = query.get("done")
-    if done == "created":
-        return "The sequence is saved. Enrol candidates below."
-    if done != "enrolled":
-        return None
-    enrolled, already, missing = (_count(query, n) for n in ("enrolled", "already", "missing"))
-    notice = f"{enrolled} candidate{'s were' if enrolled != 1 else ' was'} enrolled."
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+NOTICES = {
+    "created": "The sequence is saved. Enrol candidates below.",
+    "paused": "The sequence is paused: nothing is sent until you resume it. Steps that fall due "
+    "meanwhile wait.",
+    "resumed": "The sequence is running again: steps that waited while it was paused go out within a minute.",
+    "stale": "Someone else changed this sequence meanwhile; this is how it is now. Try again.",
+    "removed": "The candidate is out of the sequence: nothing more from it is sent to them.",
+    "not-enrolled": "That candidate is not in this sequence (any more).",
+}
+
+
+def _enrol_report(query: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
+    """The notice after an enrolment, and who was skipped (candidate id, why) as far as named."""
+    enrolled = _count(query, "enrolled")
+    notice = f"{_plural(enrolled, 'candidate was', 'candidates were')} enrolled."
+    skipped = {reason: _count(query, reason) for reason in SKIPPED_BECAUSE}
+    already = _count(query, "already") or skipped["already_enrolled"]
+    missing = _count(query, "missing") or skipped["unknown"]
+    others = skipped["no_consent"] + skipped["suppressed"]
     if already:
         notice += (
             f" {already} {'were' if already != 1 else 'was'} already enrolled (nothing changed for them)."
         )
     if missing:
         notice += f" {missing} could not be found."
-    return notice
+    if others:
+        notice += f" {_plural(others, 'was', 'were')} skipped because we may not email them:"
+    named: list[tuple[str, str]] = []
+    for entry in (query.get("skipped") or "").split(",")[:NAMED_SKIPS]:
+        reason, _, candidate_id = entry.partition(":")
+        if reason in ("no_consent", "suppressed") and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", candidate_id):
+            named.append((candidate_id, reason))
+    return notice, named
+
+
+def _report_query(result: EnrollmentResult) -> dict[str, str]:
+    """What the page after an enrolment shows, as its query: counts, and the first people skipped
+    for consent or suppression by id (names are looked up when the page is shown)."""
+    query = {"done": "enrolled", "enrolled": str(result.enrolled), "already": str(result.already_enrolled)}
+    if result.not_found:
+        query["missing"] = str(len(result.not_found))
+    named = []
+    for skip in result.skipped:
+        if skip.reason in ("no_consent", "suppressed"):
+            query[skip.reason] = str(int(query.get(skip.reason, "0")) + 1)
+            named.append(f"{skip.reason}:{skip.candidate_id}")
+    if named:
+        query["skipped"] = ",".join(named[:NAMED_SKIPS])
+    return query
 
 
 def _sequence_page(
@@ -305,6 +361,14 @@ def _sequence_page(
     ids = [s.template_id for s in sequence.steps]
     names = {i: i for i in ids} | display_names(templates.get, ids)  # a template removed since: its id
     here = f"/ui/sequences/{sequence_id}"
+    notice, report, unnamed = None, [], 0
+    if status == 200 and query.get("done") == "enrolled":
+        notice, named = _enrol_report(query)
+        people = CandidateService().get_many([c for c, _ in named]) if named else {}
+        report = [(people.get(c), c, SKIPPED_BECAUSE[reason]) for c, reason in named]
+        unnamed = _count(query, "no_consent") + _count(query, "suppressed") - len(report)
+    elif status == 200:
+        notice = NOTICES.get(query.get("done") or "")
     return page(
         "ui_sequence.html",
         when=when,
@@ -318,7 +382,9 @@ def _sequence_page(
         pools=_pools(),
         rows=rows,
         **paging(here, cursor, next_cursor, anchor="#progress"),
-        notice=_notice(query) if status == 200 else None,
+        notice=notice,
+        report=report,
+        unnamed=max(0, unnamed),
         enrol=enrol or {"pool": "", "emails": ""},
         errors=errors or {},
         problem=problem,
@@ -380,10 +446,7 @@ def ui_enroll(call: Call, session: Session, fields: dict[str, Any], sequence_id:
             else:
                 errors["pool" if "pool" in request else "emails"] = exc.detail
         else:
-            counts = {"enrolled": result.enrolled, "already": result.already_enrolled}
-            if result.not_found:
-                counts["missing"] = len(result.not_found)
-            return see_other(f"/ui/sequences/{sequence_id}?{urlencode({'done': 'enrolled', **counts})}")
+            return see_other(f"/ui/sequences/{sequence_id}?{urlencode(_report_query(result))}#enrol")
     return _sequence_page(
         call,
         session,
@@ -393,6 +456,58 @@ def ui_enroll(call: Call, session: Session, fields: dict[str, Any], sequence_id:
         errors=errors,
         problem="Nobody was enrolled: see the marked field.",
     )
+
+
+@ui_route(
+    "/ui/sequences/{sequence_id}/status",
+    "POST",
+    "Recruiter UI: pause or resume a sequence (form: csrf, version, status=paused|active)",
+    blueprint=bp,
+    errors=(403, 404, 422),
+)
+def ui_sequence_status(call: Call, session: Session, fields: dict[str, Any], sequence_id: str) -> Response:
+    SequenceService().get(sequence_id)  # 404 page for no such sequence
+    version = text(fields.get("version"))
+    status = text(fields.get("status"))
+    try:
+        data = SequenceUpdate.model_validate(
+            {
+                "version": int(version) if version.isdigit() and len(version) < 10 else version,
+                "status": status,
+            }
+        )
+    except ValidationError:
+        return _sequence_page(
+            call,
+            session,
+            sequence_id,
+            status=422,
+            problem="This page is out of date; reload it and try again.",
+        )
+    try:
+        sequences.update_sequence(sequence_id, data)
+    except VersionConflict:
+        return see_other(f"/ui/sequences/{sequence_id}?done=stale")
+    return see_other(f"/ui/sequences/{sequence_id}?done={'paused' if status == 'paused' else 'resumed'}")
+
+
+@ui_route(
+    "/ui/sequences/{sequence_id}/enrollments/{candidate_id}/remove",
+    "POST",
+    "Recruiter UI: take a candidate out of a sequence (form: csrf); a second click lands on the same page",
+    blueprint=bp,
+    errors=(403, 404),
+)
+def ui_unenroll(
+    call: Call, session: Session, fields: dict[str, Any], sequence_id: str, candidate_id: str
+) -> Response:
+    service = SequenceService()
+    service.get(sequence_id)  # 404 page for no such sequence
+    try:
+        service.unenroll(sequence_id, candidate_id, actor=session.principal.actor)
+    except NotFound:
+        return see_other(f"/ui/sequences/{sequence_id}?done=not-enrolled#progress")
+    return see_other(f"/ui/sequences/{sequence_id}?done=removed#progress")
 
 
 # ------------------------------------------------------------------------------- reminders
