@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/v1/pools"): (401, 200, 200, 200, 200),
     ("POST", "/v1/pools"): (401, 201, 201, 403, 201),
     ("GET", "/v1/pools/{pool_id}"): (401, 200, 200, 200, 200),
+    ("PATCH", "/v1/pools/{pool_id}"): (401, 200, 200, 403, 200),
     ("GET", "/v1/pools/{pool_id}/members"): (401, 200, 200, 200, 200),
     ("POST", "/v1/pools/{pool_id}/members"): (401, 201, 201, 403, 201),
     ("DELETE", "/v1/pools/{pool_id}/members/{candidate_id}"): (401, 204, 204, 403, 204),
@@ -154,6 +155,8 @@ UI_POOLS_JOBS: dict[tuple[str, str], int] = {
     ("POST", "/ui/pools/{pool_id}/members"): 303,
     ("POST", "/ui/pools/{pool_id}/members/{candidate_id}"): 303,
     ("POST", "/ui/pools/{pool_id}/members/{candidate_id}/remove"): 303,
+    ("POST", "/ui/pools/{pool_id}/rename"): 303,
+    ("POST", "/ui/pools/{pool_id}/archive"): 303,
     ("GET", "/ui/jobs"): 303,
     ("POST", "/ui/jobs"): 303,
     ("GET", "/ui/jobs/{job_id}"): 303,
@@ -357,6 +360,16 @@ def _remove_member(w: World) -> Req:
     return Req(f"/v1/pools/{w.pool_id}/members/{cid}", check=check)
 
 
+def _patch_pool(w: World) -> Req:
+    name = f"Pool {uuid4().hex[:6]}"
+    pid = w.admin("POST", "/v1/pools", {"name": name}, 201)["id"]
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/pools/{pid}")["name"] == name
+
+    return Req(f"/v1/pools/{pid}", {"name": f"Renamed {uuid4().hex[:6]}", "archived": True}, check)
+
+
 def _revoke_key(w: World) -> Req:
     created = w.admin("POST", "/v1/api-keys", {"name": "to revoke", "scope": "read"}, 201)
 
@@ -521,6 +534,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/pools"): lambda w: Req("/v1/pools"),
     ("POST", "/v1/pools"): lambda w: Req("/v1/pools", {"name": f"Pool {uuid4().hex[:6]}"}),
     ("GET", "/v1/pools/{pool_id}"): lambda w: Req(f"/v1/pools/{w.pool_id}"),
+    ("PATCH", "/v1/pools/{pool_id}"): _patch_pool,
     ("GET", "/v1/pools/{pool_id}/members"): lambda w: Req(f"/v1/pools/{w.pool_id}/members"),
     ("POST", "/v1/pools/{pool_id}/members"): lambda w: Req(
         f"/v1/pools/{w.pool_id}/members", {"candidate_id": w.new_candidate(), "stage": "sourced"}
