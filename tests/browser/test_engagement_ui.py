@@ -140,3 +140,52 @@ def test_preview_without_javascript(browser: Any, stack: CrmDev) -> None:
         assert not problems, "\n".join(problems)
     finally:
         context.close()
+
+
+def test_test_email_confirmation_and_cancel_on_the_campaign_page(signed_in: Any, stack: CrmDev) -> None:
+    """Send me a test email; a typed time with "Now" asks first; schedule instead, then cancel."""
+    page = signed_in
+    marker = f"bt-{uuid.uuid4().hex[:8]}"
+    auth = stack.auth()
+    template = {
+        "name": f"Browser test {marker}",
+        "subject": f"Hi {{{{ first_name }}}} {marker}",
+        "html": '<p>Hi {{ first_name }}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>',
+        "text": "Hi {{ first_name }}\nUnsubscribe: {{ unsubscribe_url }}",
+    }
+    created = stack.post("/v1/templates", json=template, headers=auth)
+    assert created.status_code == 201, created.text
+    body = {"name": f"Campaign {marker}", "template_id": created.json()["id"], "audience": {"tags": [marker]}}
+    campaign = stack.post("/v1/campaigns", json=body, headers=auth)
+    assert campaign.status_code == 201, campaign.text
+    url = f"/ui/campaigns/{campaign.json()['id']}"
+    page.goto(url)
+
+    page.get_by_role("button", name="Send me a test email").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "Test sent to recruiter@example.com."
+    (test,) = wait_for_subject(stack, marker)
+    assert test["subject"] == f"[Test] Hi Ada {marker}" and test["to"] == ["recruiter@example.com"]
+    shot(page, "campaign-test-sent")
+
+    # A send time typed, but "Now" chosen: the server asks before sending.
+    page.get_by_label("Send at (UTC").fill("2031-01-02T09:30")
+    page.get_by_label("Now").check()
+    page.get_by_role("button", name="Launch campaign").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Send now?"
+    question = page.get_by_role("alert").inner_text()
+    assert "This sends now to 0 people, not at 2031-01-02 09:30 (UTC). Send now?" in question
+    assert page.get_by_role("button", name="Send now").is_visible()
+    shot(page, "campaign-confirm-now")
+    page.get_by_role("button", name="Schedule for 2031-01-02 09:30 (UTC) instead").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "The campaign is scheduled."
+    assert page.locator(".campaign-status").inner_text() == "scheduled"
+
+    page.get_by_role("button", name="Cancel scheduled send").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "The campaign is cancelled: nothing will be sent."
+    assert page.locator(".campaign-status").inner_text() == "cancelled"
+    assert page.get_by_role("button", name="Cancel scheduled send").count() == 0
+    shot(page, "campaign-cancelled")

@@ -96,3 +96,44 @@ def test_create_a_job_close_it_and_open_a_demo_job(signed_in: Any) -> None:
     shot(page, "job")
     first.click()
     assert page.get_by_role("heading", level=1).inner_text() == name
+
+
+def test_rename_archive_and_unarchive_a_pool(signed_in: Any) -> None:
+    page = signed_in
+    page.goto("/ui/pools")
+    page.get_by_label("Name", exact=True).fill("Browser pool")
+    page.get_by_role("button", name="Create pool").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Browser pool"
+
+    page.get_by_label("Pool name").fill("Browser pool, renamed")
+    page.get_by_role("button", name="Rename", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "The pool is renamed."
+    assert page.get_by_role("heading", level=1).inner_text() == "Browser pool, renamed"
+    shot(page, "pool-rename")
+
+    page.get_by_role("button", name="Archive", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text().startswith("The pool is archived")
+    assert page.get_by_role("heading", name="Add a candidate").count() == 0
+    shot(page, "pool-archived")
+    pool_url = page.url.split("?")[0]
+
+    page.goto("/ui/pools")
+    assert page.get_by_role("link", name="Browser pool, renamed").count() == 0
+    page.get_by_role("link", name="Show archived").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Archived pools"
+    deadline = time.monotonic() + 30
+    while page.get_by_role("link", name="Browser pool, renamed").count() == 0:  # the list trails a little
+        assert time.monotonic() < deadline, "the archived pool never appeared in its list"
+        time.sleep(0.5)
+        page.reload()
+    shot(page, "pools-archived")
+    page.get_by_role("link", name="Browser pool, renamed").click()
+    assert page.url.split("?")[0] == pool_url
+    page.get_by_role("button", name="Unarchive", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "The pool is back in the pool list."
+    assert page.get_by_role("heading", name="Add a candidate").count() == 1

@@ -40,7 +40,7 @@ class CampaignCreate(Input):
     send_at: AwareDatetime | None = Field(default=None, description="Launch sends at this time (UTC).")
 
 
-CampaignStatus = Literal["draft", "scheduled", "sending", "sent"]
+CampaignStatus = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
 
 
 class CampaignStats(Model):
@@ -65,6 +65,7 @@ class Campaign(Model):
     stats: CampaignStats = Field(default_factory=CampaignStats)
     launched_at: str | None = None
     dispatched_at: str | None = Field(default=None, description="when the whole audience was queued")
+    cancelled_at: str | None = None
     created_at: str
     updated_at: str
 
@@ -87,3 +88,15 @@ class CampaignLaunch(Input):
         if self.now and self.send_at is not None:
             raise ValueError("launch now or at a send_at, not both")
         return self
+
+
+class CampaignTest(Input):
+    """A test send to yourself: the campaign's template for ``candidate_id`` (a real candidate's
+    values), or for sample values without it."""
+
+    candidate_id: Id | None = Field(default=None, description="personalise with this candidate")
+
+
+class CampaignTestSent(Model):
+    to: str = Field(description="where the test went: the signed-in user's own address")
+    subject: str = Field(description='the subject as sent, with "[Test] " in front')

@@ -46,6 +46,7 @@ def _campaign(item: dict[str, Any]) -> Campaign:
         stats=stats,
         launched_at=values.get("launched_at"),
         dispatched_at=values.get("dispatched_at"),
+        cancelled_at=values.get("cancelled_at"),
         created_at=values["created_at"],
         updated_at=values["updated_at"],
     )
@@ -184,10 +185,28 @@ class CampaignRepository:
             ExpressionAttributeValues=values,
         )
 
-    def start_sending(self, campaign_id: str, *, now: str) -> None:
-        """A scheduled campaign's time has come (idempotent)."""
+    def cancel(self, campaign_id: str, *, now: str) -> bool:
+        """A draft or scheduled campaign becomes ``cancelled``; False when it is neither (any more)."""
         pk, sk = campaign_key(campaign_id)
-        table.write_if(
+        return table.write_if(
+            "update_item",
+            Key=table.key(pk, sk),
+            UpdateExpression="SET #status = :cancelled, cancelled_at = :now, updated_at = :now",
+            ConditionExpression="#status IN (:draft, :scheduled)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":cancelled": {"S": "cancelled"},
+                ":draft": {"S": "draft"},
+                ":scheduled": {"S": "scheduled"},
+                ":now": {"S": now},
+            },
+        )
+
+    def start_sending(self, campaign_id: str, *, now: str) -> bool:
+        """A scheduled campaign's time has come; False when it is not scheduled (already sending, or
+        cancelled meanwhile)."""
+        pk, sk = campaign_key(campaign_id)
+        return table.write_if(
             "update_item",
             Key=table.key(pk, sk),
             UpdateExpression="SET #status = :sending, updated_at = :now",

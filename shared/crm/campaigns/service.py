@@ -10,6 +10,17 @@ The status change is conditional, so launching twice queues nothing twice: a cam
 already launched is reported as such (``Launch.launched`` is False) and each caller answers it in
 its own way (the API with the campaign as it is, the UI with a 409).
 
+**Cancel.** A draft or a scheduled campaign can be cancelled (:meth:`CampaignService.cancel`):
+a conditional write moves it to ``cancelled`` and its schedule is deleted. Should the schedule
+fire anyway (it was already firing, or the delete failed), the dispatcher drops the message: a
+cancelled campaign is never dispatched, and moving scheduled to sending is conditional too, so a
+cancel and the dispatch racing each other have one winner.
+
+**Test send.** :meth:`CampaignService.send_test` renders the campaign's template for a sample
+(or one real candidate) and sends it through SES to the signed-in user alone, with "[Test] " in
+front of the subject. It is not a mailing: no delivery record, no tally, no configuration set (so
+SES's events for it count nowhere), and nobody is marked as mailed.
+
 **Status and stats.** ``draft -> scheduled -> sending`` or ``draft -> sending``; a sending campaign
 becomes ``sent`` once its whole audience is dispatched and every recipient is final (sent,
 suppressed or failed). Sent, suppressed and failed are a tally per mail message (decision 17),
@@ -24,15 +35,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from crm.campaigns.models import Audience, Campaign, CampaignCreate
+from crm.campaigns.models import Audience, Campaign, CampaignCreate, CampaignTestSent
 from crm.campaigns.repository import TALLIED, CampaignRepository, Totals
 from crm.candidates.models import CandidateFilter
 from crm.candidates.service import CandidateService
+from crm.mailing.compose import compose
 from crm.mailing.deliveries import Deliveries, Delivery
+from crm.mailing.mailer import Mailer, SendRejected, SendThrottled, SesMailer
 from crm.mailing.messages import DispatchRequest, message_digest
+from crm.mailing.templating import SAMPLE_CONTEXT, preview_context, render_checked
 from crm.platform import clock, scheduler
 from crm.platform.config import get_settings
-from crm.platform.errors import NotFound, ValidationFailed
+from crm.platform.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from crm.platform.ids import iso
 from crm.platform.queues import send_messages
 from crm.pools.service import PoolService
@@ -44,8 +58,21 @@ SCOPE_PREFIX = "campaign#"
 
 #: Puts ``body`` on the dispatch queue at a time: ``schedule(name, at, queue_arn=..., body=...)``.
 Schedule = Callable[..., None]
+#: Deletes a schedule by name (False: there was none).
+Unschedule = Callable[[str], bool]
 #: Puts messages on a queue: ``send(queue_url, bodies)``.
 QueueSender = Callable[[str, list[str]], None]
+
+
+#: What marks a test send in the outbox (and in the recipient's mail client).
+TEST_HEADERS = {"X-CRM-Mailing": "test"}
+#: What can still be cancelled.
+CANCELLABLE = ("draft", "scheduled")
+
+
+def schedule_name(campaign_id: str) -> str:
+    """The name of a scheduled campaign's one-time schedule."""
+    return f"campaign-{campaign_id}"
 
 
 def scope(campaign_id: str) -> str:
@@ -98,8 +125,10 @@ class CampaignService:
         candidates: CandidateService | None = None,
         deliveries: Deliveries | None = None,
         schedule: Schedule = scheduler.schedule_once,
+        unschedule: Unschedule = scheduler.unschedule,
         send: QueueSender = send_messages,
         now: Callable[[], datetime] = clock.now,
+        mailer: Mailer | None = None,
     ) -> None:
         self.repository = repository or CampaignRepository()
         self.templates = templates or TemplateService()
@@ -107,8 +136,10 @@ class CampaignService:
         self.candidates = candidates or CandidateService()
         self.deliveries = deliveries or Deliveries()
         self.schedule = schedule
+        self.unschedule = unschedule
         self.send = send
         self.now = now
+        self._mailer = mailer
 
     # ------------------------------------------------------------------ create and read
 
@@ -183,11 +214,70 @@ class CampaignService:
         settings = get_settings()
         if send_at is not None and later:
             self.schedule(
-                f"campaign-{campaign_id}", send_at, queue_arn=settings.dispatch_queue_arn, body=request
+                schedule_name(campaign_id), send_at, queue_arn=settings.dispatch_queue_arn, body=request
             )
         else:
             self.send(settings.dispatch_queue_url, [request])
         return Launch(self.repository.get(campaign_id), launched=True)
+
+    def cancel(self, campaign_id: str) -> Campaign:
+        """Cancel a draft, or a scheduled campaign before its time (its schedule is deleted);
+        ``Conflict`` for one that is sending, sent or cancelled already."""
+        campaign = self.get(campaign_id)
+        if campaign.status not in CANCELLABLE or not self.repository.cancel(campaign_id, now=iso(self.now())):
+            status = self.repository.get(campaign_id).status
+            raise Conflict(
+                f"The campaign is {status}: only a draft or a scheduled campaign can be cancelled.",
+                status_now=status,
+            )
+        if campaign.status == "scheduled":
+            self.unschedule(schedule_name(campaign_id))
+        return self.get(campaign_id)
+
+    # ------------------------------------------------------------------ test send
+
+    def send_test(self, campaign_id: str, *, to: str | None, candidate_id: str | None) -> CampaignTestSent:
+        """Send the campaign's email to ``to`` (the signed-in user) alone, rendered for
+        ``candidate_id`` or for sample values. ``Conflict`` without an address (an API key has
+        none), 422 naming ``candidate_id`` for no such candidate."""
+        campaign = self.get(campaign_id)
+        if not to:
+            raise Conflict(
+                "A test email goes to the signed-in user's own address, and an API key has none: "
+                "send it signed in as a person."
+            )
+        if candidate_id is None:
+            context = dict(SAMPLE_CONTEXT)
+        else:
+            try:
+                candidate = self.candidates.get(candidate_id)
+            except NotFound:
+                raise ValidationFailed(
+                    "The test refers to a candidate that does not exist.",
+                    errors=[{"field": "candidate_id", "message": f"no candidate with id {candidate_id}"}],
+                ) from None
+            context = preview_context(candidate.model_dump())
+        try:
+            template = self.templates.get(campaign.template_id)
+        except NotFound:
+            raise Conflict("The campaign's template no longer exists.") from None
+        parts = {"subject": template.subject, "html": template.html, "text": template.text}
+        rendered = render_checked(parts, context)
+        subject = f"[Test] {rendered.subject}"
+        try:
+            message = compose(
+                to, get_settings().mail_from, subject, rendered.html, rendered.text, headers=TEST_HEADERS
+            )
+        except ValueError as exc:  # an address or subject that cannot be a header
+            raise Conflict(f"The test email cannot be built: {exc}") from exc
+        mailer = self._mailer or SesMailer(configuration_set="")
+        try:
+            mailer.send(message)
+        except SendThrottled as exc:
+            raise ServiceUnavailable("The mail service is busy; try again in a moment.") from exc
+        except SendRejected as exc:
+            raise Conflict(f"The mail service refused the test email: {exc}") from exc
+        return CampaignTestSent(to=to, subject=subject)
 
     # ------------------------------------------------------------------ dispatch and sending
 
@@ -199,10 +289,14 @@ class CampaignService:
             campaign = self.repository.get(campaign_id)
         except NotFound:
             return None
-        if campaign.status == "draft":
+        if campaign.status in ("draft", "cancelled"):
             return None
-        if campaign.status == "scheduled":
-            self.repository.start_sending(campaign_id, now=iso(self.now()))
+        if campaign.status == "scheduled" and not self.repository.start_sending(
+            campaign_id, now=iso(self.now())
+        ):
+            campaign = self.repository.get(campaign_id)
+            if campaign.status == "cancelled":
+                return None
         return campaign
 
     def audience_page(self, campaign: Campaign, cursor: str | None) -> tuple[list[str], str | None]:

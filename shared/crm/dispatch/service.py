@@ -53,7 +53,9 @@ def _dispatch_campaign(request: DispatchRequest, remaining_ms: Callable[[], int]
     campaigns = CampaignService()
     campaign = campaigns.begin_dispatch(request.id)
     if campaign is None:
-        log.warning("dispatch for campaign %s, which does not exist or was never launched", request.id)
+        log.warning(
+            "dispatch for campaign %s, which does not exist, was never launched or was cancelled", request.id
+        )
         return Audit()
 
     def pages(cursor: str | None) -> tuple[list[str], str | None]:

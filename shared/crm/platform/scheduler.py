@@ -1,13 +1,19 @@
 """EventBridge Scheduler: a one-time schedule that puts a message on an SQS queue at a time (and
-deletes itself once it fired)."""
+deletes itself once it fired), and its removal before then."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
 
+from botocore.exceptions import ClientError
+
 from crm.platform import aws
 from crm.platform.config import get_settings
+
+
+def _name(name: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_.-]", "-", name)[:64]
 
 
 def schedule_once(name: str, at: datetime, *, queue_arn: str, body: str) -> None:
@@ -15,7 +21,7 @@ def schedule_once(name: str, at: datetime, *, queue_arn: str, body: str) -> None
     and role; retried by Scheduler for a day."""
     settings = get_settings()
     aws.client("scheduler").create_schedule(
-        Name=re.sub(r"[^0-9A-Za-z_.-]", "-", name)[:64],
+        Name=_name(name),
         GroupName=settings.schedule_group,
         ScheduleExpression=f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})",
         ScheduleExpressionTimezone="UTC",
@@ -28,3 +34,15 @@ def schedule_once(name: str, at: datetime, *, queue_arn: str, body: str) -> None
             "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
         },
     )
+
+
+def unschedule(name: str) -> bool:
+    """Delete the schedule ``name`` (as :func:`schedule_once` named it); False when there is none
+    (it fired and deleted itself, or was never made)."""
+    try:
+        aws.client("scheduler").delete_schedule(Name=_name(name), GroupName=get_settings().schedule_group)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return False
+        raise
+    return True

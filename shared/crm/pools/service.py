@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 from crm.candidates.models import Candidate, CandidateFilter
 from crm.candidates.service import CandidateService
-from crm.platform.errors import NotFound
+from crm.platform.errors import Conflict, NotFound
 from crm.platform.fields import Email, Stage
 from crm.platform.ids import new_id, utcnow
 from crm.platform.models import Input
-from crm.pools.models import Pool, PoolCreate, PoolMember
-from crm.pools.repository import PoolRepository
+from crm.pools.models import Pool, PoolCreate, PoolMember, PoolPatch
+from crm.pools.repository import PoolRepository, name_taken
 
 #: The columns every board shows, in pipeline order (``sourced`` is the API's default stage).
 STAGES: tuple[str, ...] = ("sourced", "contacted", "interview", "offer", "hired")
@@ -87,6 +87,9 @@ class PoolService:
         self.now = now
 
     def create(self, data: PoolCreate) -> Pool:
+        """A new pool; a name another pool has (trimmed, any case) is a ``Conflict`` on ``name``."""
+        if self.repository.holders_of(data.name):
+            raise name_taken(data.name)
         return self.repository.insert(
             Pool(id=new_id(), name=data.name, description=data.description, created_at=self.now())
         )
@@ -94,8 +97,39 @@ class PoolService:
     def get(self, pool_id: str) -> Pool:
         return self.repository.get(pool_id)
 
-    def list_page(self, *, limit: int, cursor: str | None) -> tuple[list[Pool], str | None]:
-        return self.repository.list_page(limit=limit, cursor=cursor)
+    def list_page(
+        self, *, limit: int, cursor: str | None, archived: bool = False
+    ) -> tuple[list[Pool], str | None]:
+        """The active pools by name, or (``archived``) only the archived ones."""
+        return self.repository.list_page(limit=limit, cursor=cursor, archived=archived)
+
+    def update(self, pool_id: str, patch: PoolPatch) -> Pool:
+        """Rename and/or archive or unarchive a pool (``NotFound``; ``Conflict`` on ``name`` for a
+        name another pool has). Archiving keeps every member and their stage."""
+        current = self.repository.get(pool_id)
+        changes = patch.changes()
+        name: str | None = changes.get("name")
+        archived: bool | None = changes.get("archived")
+        if name == current.name:
+            name = None
+        if archived == current.archived:
+            archived = None
+        if name is None and archived is None:
+            return current
+        if name is not None and any(i != pool_id for i in self.repository.holders_of(name)):
+            raise name_taken(name)
+        return self.repository.update(current, name=name, archived=archived, now=self.now())
+
+    def open_pool(self, pool_id: str, candidate_id: str | None = None) -> Pool:
+        """The pool, when ``candidate_id`` may be put in it (or moved in it): an archived pool takes
+        no new members (``Conflict``); its members can still be moved or removed."""
+        pool = self.repository.get(pool_id)
+        if pool.archived and (candidate_id is None or pool_id not in self.candidates.get(candidate_id).pools):
+            raise Conflict(
+                f"The pool {pool.name} is archived: it takes no new members. Unarchive it first.",
+                field="pool",
+            )
+        return pool
 
     # ------------------------------------------------------------------ members
 
@@ -110,8 +144,8 @@ class PoolService:
         return [PoolMember(candidate=c, stage=c.pools.get(pool_id, "")) for c in items], next_cursor
 
     def add_member(self, pool_id: str, candidate_id: str, stage: str, *, actor: str) -> Candidate:
-        """Add a candidate to a pool that exists, or move them to ``stage``."""
-        self.repository.get(pool_id)
+        """Add a candidate to a pool that exists and is not archived, or move them to ``stage``."""
+        self.open_pool(pool_id, candidate_id)
         return self.candidates.set_pool_stage(candidate_id, pool_id, stage, actor=actor)
 
     def remove_member(self, pool_id: str, candidate_id: str, *, actor: str) -> None:
@@ -123,6 +157,7 @@ class PoolService:
         """Add the candidate with this email to ``pool``; their id, or None when nobody has it."""
         candidate_id = self.candidates.find_id_by_email(email)
         if candidate_id is not None:
+            self.open_pool(pool.id, candidate_id)
             self.candidates.set_pool_stage(candidate_id, pool.id, stage, actor=actor)
         return candidate_id
 

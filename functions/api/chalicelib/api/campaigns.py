@@ -7,7 +7,14 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
-from crm.campaigns.models import AudienceSize, Campaign, CampaignCreate, CampaignLaunch
+from crm.campaigns.models import (
+    AudienceSize,
+    Campaign,
+    CampaignCreate,
+    CampaignLaunch,
+    CampaignTest,
+    CampaignTestSent,
+)
 from crm.campaigns.service import CampaignService
 
 bp = Blueprint(__name__)
@@ -90,3 +97,38 @@ def get_audience(call: Call, campaign_id: str) -> AudienceSize:
 def launch_campaign(call: Call, campaign_id: str) -> Campaign:
     options: CampaignLaunch = call.body
     return CampaignService().launch(campaign_id, at=options.send_at, now=options.now).campaign
+
+
+@endpoint(
+    bp,
+    "/v1/campaigns/{campaign_id}/cancel",
+    "POST",
+    summary="Cancel a draft or a scheduled campaign (its scheduled send never happens); 409 once it "
+    "is sending, sent or cancelled",
+    tag="engagement",
+    permission="write",
+    response=Campaign,
+    errors=(404, 409),
+)
+def cancel_campaign(call: Call, campaign_id: str) -> Campaign:
+    return CampaignService().cancel(campaign_id)
+
+
+@endpoint(
+    bp,
+    "/v1/campaigns/{campaign_id}/test",
+    "POST",
+    summary='Send the campaign\'s email to yourself, "[Test] " in front of the subject, rendered for '
+    "sample values or a candidate_id; counted nowhere (409 for an API key: it has no address)",
+    tag="engagement",
+    permission="write",
+    body=CampaignTest,
+    body_optional=True,
+    response=CampaignTestSent,
+    status=202,
+    errors=(404, 409, 422),
+)
+def test_campaign(call: Call, campaign_id: str) -> CampaignTestSent:
+    body: CampaignTest = call.body
+    email = call.principal.email if call.principal is not None else None
+    return CampaignService().send_test(campaign_id, to=email, candidate_id=body.candidate_id)

@@ -220,7 +220,7 @@ def _pool_target(values: dict[str, str]) -> tuple[Any, str] | None:
     None without a pool; NotFound for a pool there is not; the stage defaults to the first."""
     if not values.get("pool"):
         return None
-    pool = PoolService().get(values["pool"])
+    pool = PoolService().open_pool(values["pool"])  # an archived pool takes no one new: a 409
     stage = values.get("stage") or pipeline.STAGES[0]
     return pool, stage
 
@@ -257,7 +257,7 @@ def _new_values(source: dict[str, Any]) -> dict[str, str]:
     "/ui/candidates/new",
     "GET",
     "Recruiter UI: add a candidate (?pool, stage: straight into a pool's column; ?email to start with)",
-    errors=(404,),
+    errors=(404, 409),
 )
 def ui_new_candidate(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     values = _new_values(dict(call.request.query_params or {}))
@@ -542,7 +542,7 @@ def ui_email_candidate(call: Call, session: Session, fields: dict[str, Any], can
     "/ui/candidates/{candidate_id}/pools",
     "POST",
     "Recruiter UI: add the candidate to a pool, or move them in it (form: csrf, pool, stage)",
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 def ui_candidate_to_pool(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
     CandidateService().get(candidate_id)  # an unknown person is the 404 page
@@ -555,7 +555,10 @@ def ui_candidate_to_pool(call: Call, session: Session, fields: dict[str, Any], c
     except ValidationError as exc:
         message = next(iter(field_errors(exc).values()), "Choose a stage.")
         return _profile(call, session, candidate_id, status=422, pool_error=f"Stage: {message}")
-    CandidateService().set_pool_stage(candidate_id, pool.id, stage, actor=session.principal.actor)
+    try:
+        PoolService().add_member(pool.id, candidate_id, stage, actor=session.principal.actor)
+    except Conflict as exc:
+        return _profile(call, session, candidate_id, status=409, pool_error=exc.detail)
     return see_other(f"/ui/candidates/{quote(candidate_id)}?done=pooled#add-to-pool")
 
 

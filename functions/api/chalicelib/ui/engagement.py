@@ -29,6 +29,7 @@ from crm.campaigns.models import Campaign, CampaignCreate
 from crm.campaigns.service import CampaignService
 from crm.mailing.templating import SAMPLE_CONTEXT, check_template, render_checked
 from crm.platform.errors import (
+    Conflict,
     NotFound,
     ValidationFailed,
     VersionConflict,
@@ -63,6 +64,7 @@ NOTICES = {
     "campaign": "The campaign is saved as a draft. Check the audience, then launch it.",
     "launched": "The campaign is launched: it is being sent now.",
     "scheduled": "The campaign is scheduled.",
+    "cancelled": "The campaign is cancelled: nothing will be sent.",
 }
 
 
@@ -73,8 +75,11 @@ def _id(value: str, what: str) -> str:
     return value
 
 
-def _notice(call: Call) -> str | None:
-    return NOTICES.get((call.request.query_params or {}).get("done") or "")
+def _notice(call: Call, session: Session | None = None) -> str | None:
+    done = (call.request.query_params or {}).get("done") or ""
+    if done == "test" and session is not None:
+        return f"Test sent to {session.who}."
+    return NOTICES.get(done)
 
 
 def _fragment(name: str, status: int = 200, **values: Any) -> Response:
@@ -429,7 +434,7 @@ def _campaign_page(
         pool=pool,
         audience=CampaignService().audience_size(campaign) if campaign.status == "draft" else None,
         stats=STATS,
-        notice=_notice(call) if status == 200 else None,
+        notice=_notice(call, session) if status == 200 else None,
         problem=problem,
         launch_error=launch_error,
         launch_values=launch_values or {"when": "now", "send_at": ""},
@@ -471,6 +476,17 @@ def ui_launch_campaign(call: Call, session: Session, fields: dict[str, Any], cam
                 launch_error="Choose the date and time to send at (UTC).",
                 launch_values=values,
             )
+    elif values["when"] == "now" and values["send_at"] and text(fields.get("confirm")) != "yes":
+        # A time was typed but "Now" is chosen: ask before sending now to everyone.
+        campaign = CampaignService().get(campaign_id)
+        if campaign.status == "draft":
+            return page(
+                "ui_campaign_confirm.html",
+                session=session,
+                campaign=campaign,
+                audience=CampaignService().audience_size(campaign),
+                send_at=values["send_at"],
+            )
     elif values["when"] != "now":
         return _campaign_page(
             call,
@@ -497,3 +513,39 @@ def ui_launch_campaign(call: Call, session: Session, fields: dict[str, Any], cam
         return _campaign_page(call, session, campaign_id, status=409, problem=problem)
     done = "scheduled" if campaign.status == "scheduled" else "launched"
     return see_other(f"/ui/campaigns/{campaign_id}?done={done}")
+
+
+@ui_route(
+    "/ui/campaigns/{campaign_id}/cancel",
+    "POST",
+    "Recruiter UI: cancel a scheduled (or draft) campaign (form: csrf); its scheduled send never happens",
+    blueprint=bp,
+    errors=(403, 404, 409),
+)
+def ui_cancel_campaign(call: Call, session: Session, fields: dict[str, Any], campaign_id: str) -> Response:
+    _id(campaign_id, "campaign")
+    try:
+        CampaignService().cancel(campaign_id)
+    except Conflict as error:
+        return _campaign_page(call, session, campaign_id, status=409, problem=error.detail)
+    return see_other(f"/ui/campaigns/{campaign_id}?done=cancelled")
+
+
+@ui_route(
+    "/ui/campaigns/{campaign_id}/test",
+    "POST",
+    "Recruiter UI: send the campaign's email to yourself, with sample values (form: csrf)",
+    blueprint=bp,
+    errors=(403, 404, 409, 422),
+)
+def ui_test_campaign(call: Call, session: Session, fields: dict[str, Any], campaign_id: str) -> Response:
+    _id(campaign_id, "campaign")
+    try:
+        CampaignService().send_test(campaign_id, to=session.principal.email, candidate_id=None)
+    except Conflict as error:
+        return _campaign_page(call, session, campaign_id, status=409, problem=error.detail)
+    except ValidationFailed as error:
+        detail = "; ".join(e["message"] for e in error.errors) or error.detail
+        problem = f"The test email was not sent: {detail}"
+        return _campaign_page(call, session, campaign_id, status=422, problem=problem)
+    return see_other(f"/ui/campaigns/{campaign_id}?done=test")

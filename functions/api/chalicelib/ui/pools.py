@@ -25,9 +25,9 @@ from chalicelib.web.ui import (
     ui_route,
 )
 from crm.candidates.service import CandidateService
-from crm.platform.errors import NotFound
+from crm.platform.errors import Conflict, NotFound
 from crm.pools import service as pipeline
-from crm.pools.models import PoolCreate
+from crm.pools.models import PoolCreate, PoolPatch
 from crm.pools.service import PoolService
 
 bp = Blueprint(__name__)
@@ -39,6 +39,9 @@ NOTICES = {
     "added": "The candidate is added to the pool.",
     "moved": "The candidate is moved.",
     "removed": "The candidate is out of the pool (their profile is kept).",
+    "renamed": "The pool is renamed.",
+    "archived": "The pool is archived.",
+    "unarchived": "The pool is back in the pool list.",
 }
 
 
@@ -54,19 +57,26 @@ def _pools_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     cursor = query_value(call, "cursor") or None
-    items, next_cursor = PoolService().list_page(limit=PAGE_SIZE, cursor=cursor)
+    archived = query_value(call, "archived") == "true"
+    items, next_cursor = PoolService().list_page(limit=PAGE_SIZE, cursor=cursor, archived=archived)
     return page(
         "ui_pools.html",
         status=status,
         session=session,
         items=items,
-        **paging("/ui/pools", cursor, next_cursor),
+        archived=archived,
+        **paging("/ui/pools", cursor, next_cursor, given={"archived": "true"} if archived else None),
         form=form or {"name": "", "description": ""},
         errors=errors or {},
     )
 
 
-@ui_route("/ui/pools", "GET", "Recruiter UI: pools (?cursor) and the form for a new one", blueprint=bp)
+@ui_route(
+    "/ui/pools",
+    "GET",
+    "Recruiter UI: pools (?cursor; ?archived=true: the archived ones) and the form for a new one",
+    blueprint=bp,
+)
 def ui_pools(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     return _pools_page(call, session)
 
@@ -76,7 +86,7 @@ def ui_pools(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     "POST",
     "Recruiter UI: create a pool (form: csrf, name, description)",
     blueprint=bp,
-    errors=(403, 422),
+    errors=(403, 409, 422),
 )
 def ui_create_pool(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     form = {"name": text(fields.get("name")), "description": text(fields.get("description"))}
@@ -84,8 +94,15 @@ def ui_create_pool(call: Call, session: Session, fields: dict[str, Any]) -> Resp
         data = PoolCreate.model_validate(form)
     except ValidationError as exc:
         return _pools_page(call, session, status=422, form=form, errors=field_errors(exc))
-    pool = PoolService().create(data)
+    try:
+        pool = PoolService().create(data)
+    except Conflict as exc:
+        return _pools_page(call, session, status=409, form=form, errors={"name": _taken(exc)})
     return see_other(f"/ui/pools/{quote(pool.id)}?done=created")
+
+
+def _taken(error: Conflict) -> str:
+    return error.errors[0]["message"] if error.errors else error.detail
 
 
 # ------------------------------------------------------------------------------- the board
@@ -100,6 +117,9 @@ def _board_page(
     add_form: dict[str, str] | None = None,
     add_errors: dict[str, str] | None = None,
     move_errors: dict[str, str] | None = None,
+    rename_form: dict[str, str] | None = None,
+    rename_errors: dict[str, str] | None = None,
+    problem: str | None = None,
 ) -> Response:
     pool = PoolService().get(pool_id)
     focus = query_value(call, "candidate")
@@ -116,6 +136,9 @@ def _board_page(
         add_form=add_form or {"email": "", "stage": "sourced"},
         add_errors=add_errors or {},
         move_errors=move_errors or {},
+        rename_form=rename_form or {"name": pool.name},
+        rename_errors=rename_errors or {},
+        problem=problem,
     )
 
 
@@ -142,7 +165,10 @@ def _board_url(pool_id: str, done: str, candidate_id: str) -> str:
     errors=(403, 404, 422),
 )
 def ui_add_member(call: Call, session: Session, fields: dict[str, Any], pool_id: str) -> Response:
-    PoolService().get(pool_id)
+    pool = PoolService().get(pool_id)
+    if pool.archived:
+        problem = "This pool is archived: it takes no new members. Unarchive it first."
+        return _board_page(call, session, pool_id, status=409, problem=problem)
     form = {"email": text(fields.get("email")), "stage": text(fields.get("stage")) or "sourced"}
     try:
         data = pipeline.MemberByEmail.model_validate(form)
@@ -152,7 +178,7 @@ def ui_add_member(call: Call, session: Session, fields: dict[str, Any], pool_id:
     if candidate_id is None:
         errors = {"email": "No candidate has this email; add them as someone new with the link below."}
         return _board_page(call, session, pool_id, status=422, add_form=form, add_errors=errors)
-    CandidateService().set_pool_stage(candidate_id, pool_id, data.stage, actor=session.principal.actor)
+    PoolService().add_member(pool_id, candidate_id, data.stage, actor=session.principal.actor)
     return see_other(_board_url(pool_id, "added", candidate_id))
 
 
@@ -194,3 +220,45 @@ def ui_remove_member(
     if pool_id in candidate.pools:  # a second click (or a retry) lands on the same board
         CandidateService().set_pool_stage(candidate_id, pool_id, None, actor=session.principal.actor)
     return see_other(_board_url(pool_id, "removed", candidate_id))
+
+
+@ui_route(
+    "/ui/pools/{pool_id}/rename",
+    "POST",
+    "Recruiter UI: rename a pool (form: csrf, name); a name another pool has is a 409",
+    blueprint=bp,
+    errors=(403, 404, 409, 422),
+)
+def ui_rename_pool(call: Call, session: Session, fields: dict[str, Any], pool_id: str) -> Response:
+    PoolService().get(pool_id)
+    form = {"name": text(fields.get("name"))}
+    try:
+        patch = PoolPatch.model_validate(form)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        errors = {"name": errors.get("name") or next(iter(errors.values()), "Give the pool a name.")}
+        return _board_page(call, session, pool_id, status=422, rename_form=form, rename_errors=errors)
+    try:
+        PoolService().update(pool_id, patch)
+    except Conflict as exc:
+        errors = {"name": _taken(exc)}
+        return _board_page(call, session, pool_id, status=409, rename_form=form, rename_errors=errors)
+    return see_other(f"/ui/pools/{quote(pool_id)}?done=renamed")
+
+
+@ui_route(
+    "/ui/pools/{pool_id}/archive",
+    "POST",
+    "Recruiter UI: archive a pool, or bring it back (form: csrf, archived=true|false)",
+    blueprint=bp,
+    errors=(403, 404, 409, 422),
+)
+def ui_archive_pool(call: Call, session: Session, fields: dict[str, Any], pool_id: str) -> Response:
+    PoolService().get(pool_id)
+    choice = text(fields.get("archived"))
+    if choice not in ("true", "false"):
+        problem = "Choose whether to archive the pool or bring it back; nothing was changed."
+        return _board_page(call, session, pool_id, status=422, problem=problem)
+    archived = choice == "true"
+    PoolService().update(pool_id, PoolPatch(archived=archived))
+    return see_other(f"/ui/pools/{quote(pool_id)}?done={'archived' if archived else 'unarchived'}")
