@@ -96,10 +96,18 @@ def test_enrol_reports_who_was_enrolled_and_who_not(env: Env, driver: QueueDrive
         {"name": "Nurture", "steps": [{"template_id": template["id"], "delay_days": 1}]},
         env.auth("recruiter"),
     ).json_body
-    body = {"action": "enrol", "candidate_ids": [*ids, "nobody-at-all"], "sequence_id": sequence["id"]}
+    (unwilling,) = make_candidates(env, 1, tag="seq", consent=False, prefix="no")
+    body = {
+        "action": "enrol",
+        "candidate_ids": [*ids, unwilling, "nobody-at-all"],
+        "sequence_id": sequence["id"],
+    }
     done = run(env, driver, body)
-    assert (done["changed"], done["skipped"]) == (2, 1)
-    assert done["skipped_people"] == [{"candidate_id": "nobody-at-all", "reason": "unknown"}]
+    assert (done["changed"], done["skipped"]) == (2, 2)
+    assert sorted(done["skipped_people"], key=lambda s: s["reason"]) == [
+        {"candidate_id": unwilling, "reason": "no_consent"},
+        {"candidate_id": "nobody-at-all", "reason": "unknown"},
+    ]
     again = run(env, driver, {**body, "candidate_ids": ids})
     assert {s["reason"] for s in again["skipped_people"]} == {"already_enrolled"}
 

@@ -28,8 +28,7 @@ from crm.platform.errors import Conflict, NotFound, ValidationFailed
 from crm.platform.ids import iso
 from crm.platform.queues import send_message
 from crm.pools.service import PoolService
-from crm.sequences.models import EnrollmentRequest
-from crm.sequences.service import SequenceService, enroll
+from crm.sequences.service import SequenceService
 
 log = logging.getLogger(__name__)
 
@@ -246,18 +245,14 @@ class BulkActionService:
         return outcome
 
     def _enrol(self, sequence_id: str, ids: list[str], outcome: PageOutcome) -> None:
-        for candidate_id in ids:
-            try:
-                result = enroll(sequence_id, EnrollmentRequest(candidate_ids=[candidate_id]))
-            except NotFound:
-                outcome.skipped.append(skipped(candidate_id, "unknown"))
-                continue
-            if result.enrolled:
-                outcome.changed.append(candidate_id)
-            elif result.not_found:
-                outcome.skipped.append(skipped(candidate_id, "unknown"))
-            else:
-                outcome.skipped.append(skipped(candidate_id, "already_enrolled"))
+        """Enrol the page at once; the sequence's own report says who was skipped and why."""
+        try:
+            report = SequenceService().enroll_candidates(sequence_id, ids)
+        except NotFound:  # the sequence was removed meanwhile
+            outcome.skipped += [skipped(c, "unknown") for c in ids]
+            return
+        outcome.changed += report.enrolled_ids
+        outcome.skipped += [skipped(s.candidate_id, s.reason) for s in report.skipped]
 
     # ------------------------------------------------------------------ the export
 
