@@ -24,6 +24,7 @@ from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import intake as public
 from chalicelib.ui import admin as ui_admin
+from chalicelib.ui import bulk as ui_bulk
 from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
@@ -143,6 +144,7 @@ for blueprint in (
     admin.bp,
     admin_users.bp,
     ui_admin.bp,
+    ui_bulk.bp,
 ):
     app.register_blueprint(blueprint)
 

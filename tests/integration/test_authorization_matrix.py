@@ -159,6 +159,9 @@ UI_DASHBOARD: dict[tuple[str, str], int] = {
     ("GET", "/ui"): 303,
 }
 UI_POOLS_JOBS: dict[tuple[str, str], int] = {
+    ("POST", "/ui/bulk"): 303,
+    ("GET", "/ui/bulk/{bulk_id}"): 303,
+    ("GET", "/ui/bulk/{bulk_id}/export"): 303,
     ("GET", "/ui/pools"): 303,
     ("POST", "/ui/pools"): 303,
     ("GET", "/ui/pools/{pool_id}"): 303,

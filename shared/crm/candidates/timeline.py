@@ -105,7 +105,7 @@ def change_lines(detail: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def describe(activity: Activity, names: Names) -> str:
+def describe(activity: Activity, names: Names) -> str:  # noqa: C901 - one branch per kind
     """What happened, in a sentence (the changed fields are :func:`change_lines`)."""
     d = activity.detail
     kind = activity.kind

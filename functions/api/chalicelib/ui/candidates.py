@@ -61,6 +61,7 @@ from crm.pools import service as pipeline
 from crm.pools.service import PoolService
 from crm.reminders.models import ReminderCreate, ReminderPatch
 from crm.reminders.service import ReminderService
+from crm.sequences.service import SequenceService
 from crm.users.service import UserService
 
 bp = Blueprint(__name__)
@@ -126,9 +127,12 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
         )
     items, next_cursor = CandidateService().list_page(flt, limit=PAGE_SIZE, cursor=cursor)
     given = {k: v for k, v in values.items() if v}
+    # "All N who match": an exact count where the lists can give one cheaply (not for text search).
+    exact = (flt.tag or flt.pool or flt.source) and not (flt.q or flt.email)
     return page(
         "ui_candidates.html",
         session=session,
+        matching=CandidateService().count_matching(flt) if exact and items else None,
         erased=(call.request.query_params or {}).get("done") == "erased",
         values=values,
         errors={},
@@ -141,7 +145,13 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
 def _filter_choices() -> dict[str, Any]:
     """The pools to pick from by name (the first page of them) and the usual sources."""
     pools, more = PoolService().list_page(limit=100, cursor=None)
-    return {"pools": pools, "more_pools": bool(more), "sources": dashboard.KNOWN_SOURCES}
+    sequences, _ = SequenceService().list_page(limit=100, cursor=None)
+    return {
+        "pools": pools,
+        "more_pools": bool(more),
+        "sources": dashboard.KNOWN_SOURCES,
+        "sequences": sequences,
+    }
 
 
 def _form_of(candidate: Candidate) -> dict[str, str]:
