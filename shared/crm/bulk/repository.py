@@ -41,6 +41,8 @@ class Progress:
     page: int
     cursor: str | None
     done: bool
+    processed: int = 0
+    listed: int = 0  # skipped people kept on the job so far
 
 
 class BulkActionRepository:
@@ -96,6 +98,8 @@ class BulkActionRepository:
             page=int(values.get("page", 0)),
             cursor=values.get("cursor") or None,
             done=values["status"] == "done",
+            processed=int(values.get("processed", 0)),
+            listed=len(values.get("skipped_people") or []),
         )
 
     def start(self, bulk_id: str, *, now: str) -> None:

@@ -178,15 +178,14 @@ class BulkActionService:
                 outcome = self.repository.record_page(
                     bulk_id, state.page, self._apply(job, ids), expires=expires
                 )
-            current = self.repository.get(bulk_id)
-            if job.action == "export" and current.processed + len(ids) >= MAX_EXPORT:
+            if job.action == "export" and state.processed + len(ids) >= MAX_EXPORT:
                 next_cursor = None
             if self.repository.advance(
                 bulk_id,
                 page=state.page,
                 next_cursor=next_cursor,
                 outcome=outcome,
-                listed=len(current.skipped_people),
+                listed=state.listed,
                 now=iso(clock.now()),
             ):
                 pages += 1
