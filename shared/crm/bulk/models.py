@@ -71,7 +71,19 @@ class BulkActionCreate(Input):
             "oneOf": [
                 {"required": ["candidate_ids"], "properties": {"candidate_ids": {"type": "array"}}},
                 {"required": ["filter"], "properties": {"filter": {"type": "object"}}},
-            ]
+            ],
+            # Each action's own field (the service answers 422 naming it when it is missing).
+            "allOf": [
+                {
+                    "if": {"properties": {"action": {"enum": actions}}, "required": ["action"]},
+                    "then": {"required": [needed], "properties": {needed: {"type": kind}}},
+                }
+                for actions, needed, kind in (
+                    (["add_tags", "remove_tags"], "tags", "array"),
+                    (["add_to_pool"], "pool_id", "string"),
+                    (["enrol"], "sequence_id", "string"),
+                )
+            ],
         },
     )
 
