@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, JsonValue, model_validator
 
 from crm.platform.fields import Email, Id, Slug, Stage, Tag, visible_text
 from crm.platform.models import Input, Model
@@ -59,6 +59,20 @@ class BulkFilter(Input):
     source: Slug | None = None
 
 
+#: Each action's own field, as JSON Schema (the service answers 422 naming it when it is missing).
+_ACTION_FIELDS: list[JsonValue] = [
+    {
+        "if": {"properties": {"action": {"enum": list(actions)}}, "required": ["action"]},
+        "then": {"required": [needed], "properties": {needed: {"type": kind}}},
+    }
+    for actions, needed, kind in (
+        (("add_tags", "remove_tags"), "tags", "array"),
+        (("add_to_pool",), "pool_id", "string"),
+        (("enrol",), "sequence_id", "string"),
+    )
+]
+
+
 class BulkActionCreate(Input):
     """What to do to whom: ``candidate_ids`` or a ``filter`` (exactly one), and the action's own
     fields (``tags`` for tag changes, ``pool_id`` and ``stage`` for pools, ``sequence_id`` to
@@ -72,18 +86,7 @@ class BulkActionCreate(Input):
                 {"required": ["candidate_ids"], "properties": {"candidate_ids": {"type": "array"}}},
                 {"required": ["filter"], "properties": {"filter": {"type": "object"}}},
             ],
-            # Each action's own field (the service answers 422 naming it when it is missing).
-            "allOf": [
-                {
-                    "if": {"properties": {"action": {"enum": actions}}, "required": ["action"]},
-                    "then": {"required": [needed], "properties": {needed: {"type": kind}}},
-                }
-                for actions, needed, kind in (
-                    (["add_tags", "remove_tags"], "tags", "array"),
-                    (["add_to_pool"], "pool_id", "string"),
-                    (["enrol"], "sequence_id", "string"),
-                )
-            ],
+            "allOf": _ACTION_FIELDS,
         },
     )
 
