@@ -167,16 +167,17 @@ def scan_pages(
     target: Target, start_key: dict[str, Any] | None, page_size: int | None
 ) -> Iterator[tuple[list[dict[str, Any]], int, dict[str, Any] | None]]:
     """(items, items scanned, the key to continue after) per page of candidate profiles and
-    ``LIST#ALL`` items."""
+    ``LIST#ALL`` and free-text index items."""
     kwargs: dict[str, Any] = {
         "TableName": target.table,
         "ConsistentRead": True,
-        "FilterExpression": "(sk = :profile AND #type = :candidate) OR sk = :all",
+        "FilterExpression": "(sk = :profile AND #type = :candidate) OR sk = :all OR begins_with(sk, :word)",
         "ExpressionAttributeNames": {"#type": "type"},
         "ExpressionAttributeValues": {
             ":profile": {"S": "PROFILE"},
             ":candidate": {"S": "candidate"},
             ":all": {"S": "LIST#ALL"},
+            ":word": {"S": "WORD#"},
         },
     }
     if page_size:
@@ -193,28 +194,37 @@ def scan_pages(
 
 
 def rebuild_page(items: list[dict[str, Any]]) -> Counts:
-    """Bring the candidates of one page up to date; list items without a profile are removed."""
+    """Bring the candidates of one page up to date (list projections and free-text index); the
+    list and index items of a person without a profile are removed."""
     from crm.candidates.projections import CandidateProjections, Outcome
     from crm.candidates.repository.projections import is_candidate_profile
+    from crm.candidates.search import FreeTextIndex
     from crm.platform import table
 
     projections = CandidateProjections()
+    words = FreeTextIndex()
     counts = Counts()
     profiles = {item["pk"]["S"] for item in items if is_candidate_profile(item)}
+    checked: set[str] = set()
     for item in items:
         pk = str(item["pk"]["S"])
         try:
             if is_candidate_profile(item):
                 counts.seen += 1
                 outcome = projections.rebuild(table.from_item(item))
-                if outcome is Outcome.FIXED:
+                rewritten = words.refresh(pk.removeprefix("CAND#"))
+                if outcome is Outcome.FIXED or (rewritten and outcome is Outcome.UNCHANGED):
                     counts.fixed += 1
                 elif outcome is Outcome.SKIPPED:
                     counts.skipped += 1
                 else:
                     counts.unchanged += 1
-            elif pk not in profiles and table.get_item(pk, "PROFILE") is None:
-                counts.orphans += bool(projections.remove_orphans(pk.removeprefix("CAND#")))
+            elif pk not in profiles and pk not in checked:
+                checked.add(pk)
+                if table.get_item(pk, "PROFILE") is None:
+                    candidate_id = pk.removeprefix("CAND#")
+                    removed = projections.remove_orphans(candidate_id) + words.remove_orphans(candidate_id)
+                    counts.orphans += bool(removed)
         except (BotoCoreError, ClientError, KeyError, TypeError) as exc:
             counts.failed += 1
             log.error("projections of %s not rebuilt: %s", pk, type(exc).__name__)

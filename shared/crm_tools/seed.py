@@ -252,6 +252,17 @@ _POOL_TAGS = (
 STAGES = ("sourced", "contacted", "interview", "offer")
 
 
+_NOTES = (
+    "Met at the Berlin Python meetup; writes Django and FastAPI, open to a move in the spring.",
+    "Phone screen went well: Kubernetes and Terraform at scale, prefers remote work.",
+    "Referred by a colleague. Strong in Python data pipelines (Airflow, Spark); would relocate to Berlin.",
+    "Portfolio is excellent: accessibility audits and a design system in Figma.",
+    "Not looking right now; asked us to stay in touch about staff roles next year.",
+    "Spoke at PyCon about testing with Hypothesis; great communicator.",
+    "Led a sales team of eight in the Nordics; fluent in German and Swedish.",
+)
+
+
 def _ascii(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return "".join(c if c.isalnum() else "-" for c in folded.lower()).strip("-")
@@ -269,6 +280,7 @@ class DemoData:
     memberships: list[tuple[int, int, str]] = field(default_factory=list)  # candidate, pool, stage
     applications: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # job index, form
     signups: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[tuple[int, str]] = field(default_factory=list)  # candidate, recruiter's note
 
 
 def demo_data(seed: int = SEED) -> DemoData:
@@ -322,6 +334,11 @@ def demo_data(seed: int = SEED) -> DemoData:
     data.applications.append(
         (open_jobs[0], {k: known[k] for k in ("email", "first_name", "last_name")} | {"tags": ["python"]})
     )
+    # Recruiters' notes on every third person (their own draws, so the rest stays the same): a
+    # free-text search reads them ("python berlin" also finds who has it only in a note).
+    notes_rng = random.Random(seed + 1)  # noqa: S311 - demo data, not security
+    for number in range(0, len(data.candidates), 3):
+        data.notes.append((number, notes_rng.choice(_NOTES)))
     for first, last, override in names[65:68]:
         slug = _slug(first, last, override)
         data.signups.append(
@@ -401,6 +418,7 @@ class SeedSummary:
     memberships: int = 0
     applications: int = 0
     signups: int = 0
+    notes: int = 0
 
 
 def _steps(data: DemoData) -> Iterator[str]:
@@ -411,6 +429,7 @@ def _steps(data: DemoData) -> Iterator[str]:
     yield from ["membership"] * len(data.memberships)
     yield from ["application"] * len(data.applications)
     yield from ["signup"] * len(data.signups)
+    yield from ["note"] * len(data.notes)
 
 
 def load_demo_data(
@@ -473,5 +492,9 @@ def load_demo_data(
         for form in data.signups:
             public.call("POST", "/public/talent-network", form)
             summary.signups += 1
+            bar.update()
+        for candidate_index, body in data.notes:
+            api.call("POST", f"/v1/candidates/{candidate_ids[candidate_index]}/notes", {"body": body})
+            summary.notes += 1
             bar.update()
     return summary

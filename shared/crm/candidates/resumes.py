@@ -71,6 +71,10 @@ class ResumeStore:
         self.objects.put(key, upload.data, content_type=CONTENT_TYPES[kind], filename=f"resume.{kind}")
         return key
 
+    def read(self, key: str) -> bytes | None:
+        """A resume's bytes (at most the size a form may send); None when it is gone."""
+        return self.objects.read(key, max_bytes=get_settings().max_resume_bytes)
+
     def download_url(self, key: str, *, expires_in: int = 300) -> str:
         return self.objects.download_url(key, expires_in=expires_in)
 

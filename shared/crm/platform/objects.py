@@ -1,9 +1,11 @@
-"""S3 objects in one of the stack's buckets: write one, link to one for a few minutes, delete every
-version under a prefix."""
+"""S3 objects in one of the stack's buckets: write one, read one, link to one for a few minutes,
+delete every version under a prefix."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from crm.platform import aws
 
@@ -22,6 +24,20 @@ class ObjectStore:
             ContentDisposition=f'attachment; filename="{filename}"',
             ServerSideEncryption="AES256",
         )
+
+    def read(self, key: str, *, max_bytes: int) -> bytes | None:
+        """The object's bytes (at most ``max_bytes``: a longer object is cut there); None when
+        there is no such object (deleted meanwhile)."""
+        try:
+            response = aws.client("s3").get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}"
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        data: bytes = response["Body"].read()
+        return data
 
     def download_url(self, key: str, *, expires_in: int) -> str:
         url: str = aws.client("s3").generate_presigned_url(

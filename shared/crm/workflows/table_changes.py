@@ -6,6 +6,7 @@ from typing import Any
 
 from crm.candidates.events import events_from_change
 from crm.candidates.projections import CandidateProjections
+from crm.candidates.search import FreeTextIndex
 from crm.platform.events import EventBridgePublisher, EventPublisher
 from crm.platform.table import plain
 from crm.workflows.reactions import react
@@ -16,10 +17,15 @@ class TableChanges:
     (EventBridge by default, made when first needed)."""
 
     def __init__(
-        self, *, publisher: EventPublisher | None = None, projections: CandidateProjections | None = None
+        self,
+        *,
+        publisher: EventPublisher | None = None,
+        projections: CandidateProjections | None = None,
+        words: FreeTextIndex | None = None,
     ) -> None:
         self._publisher = publisher
         self.projections = projections or CandidateProjections()
+        self.words = words or FreeTextIndex()
 
     @property
     def publisher(self) -> EventPublisher:
@@ -36,12 +42,14 @@ class TableChanges:
         new: dict[str, Any] | None,
         record_id: str,
     ) -> None:
-        """Project the candidate's lists, set engagement work in motion, then publish. All are
-        idempotent, so a retried record is harmless: projections are conditioned on the profile's
-        version, engagement work is guarded by the delivery ledger, events carry the record id."""
+        """Project the candidate's lists and free-text index, set engagement work in motion, then
+        publish. All are idempotent, so a retried record is harmless: projections are conditioned
+        on the profile's version, the index writes only what differs from the person's current
+        state, engagement work is guarded by the delivery ledger, events carry the record id."""
         keys, old, new = plain(dict(keys)), _normalise(old), _normalise(new)
         if str(keys.get("sk")) == "PROFILE":
             self.projections.apply(old, new)
+        self.words.on_change(keys, old, new)
         react(event_name, keys, old, new)
         events = events_from_change(event_name, keys, old, new, record_id)
         if events:

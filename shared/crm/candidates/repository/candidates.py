@@ -33,6 +33,7 @@ from crm.candidates.repository.keys import (
     job_applications_pk,
 )
 from crm.candidates.repository.projections import candidate_list_query, is_listed_search_entry, q_matches
+from crm.candidates.repository.words import WordIndexRepository, is_free_text
 from crm.platform import table
 from crm.platform.errors import Conflict, NotFound, VersionConflict
 from crm.platform.ids import new_id, utcnow
@@ -103,6 +104,9 @@ class CandidateRepository:
         list is read from the projections, which trail writes by a moment."""
         if flt.email:
             return self._by_email(flt, cursor), None
+        if is_free_text(flt):
+            found = WordIndexRepository().search(flt, limit=limit, cursor=cursor)
+            return found.people, found.cursor
         query = candidate_list_query(flt)
         by_name = query["values"][":pk"]["S"] == "CANDSEARCH"
         out: list[CandidateSummary] = []
@@ -160,6 +164,10 @@ class CandidateRepository:
         """Ids of one Query page of the candidates a filter (and every one of ``more_tags``)
         matches, read from the projections (only ids: a page of 500 is a few kilobytes), and
         the cursor of the next page (``None``: no more)."""
+        if is_free_text(flt):
+            found = WordIndexRepository().search(flt, limit=limit, cursor=cursor)
+            ids = [p.id for p in found.people if all(t in p.tags for t in more_tags)]
+            return ids, found.cursor
         params = self._audience_query(flt, more_tags)
         params["Limit"] = limit
         start = table.decode_cursor(cursor, {"pk", "sk", "gsi1pk", "gsi1sk"})
