@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, JsonValue, model_validator
 
-from crm.platform.fields import Email, Id, Slug, Stage, Tag, visible_text
+from crm.candidates.models import CandidateFilter
+from crm.platform.fields import Id, Stage, Tag
 from crm.platform.models import Input, Model
 
 BulkActionKind = Literal["add_tags", "remove_tags", "add_to_pool", "enrol", "export"]
@@ -49,14 +50,11 @@ MAX_EXPORT = 10_000
 PAGE_SIZE = 100
 
 
-class BulkFilter(Input):
-    """The list filters of ``GET /v1/candidates`` ("all N matching")."""
+class BulkFilter(CandidateFilter):
+    """The list filters of ``GET /v1/candidates`` ("all N matching"); a name it does not know is
+    a 422, as in every body."""
 
-    q: visible_text(100) | None = None  # type: ignore[valid-type]
-    email: Email | None = None
-    tag: Tag | None = None
-    pool: Id | None = None
-    source: Slug | None = None
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 #: Each action's own field, as JSON Schema (the service answers 422 naming it when it is missing).

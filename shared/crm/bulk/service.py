@@ -20,7 +20,7 @@ from typing import Any
 from crm.bulk.models import MAX_EXPORT, PAGE_SIZE, BulkAction, BulkActionCreate, PageOutcome
 from crm.bulk.repository import KEEP, BulkActionRepository, skipped
 from crm.candidates.models import CandidateFilter
-from crm.candidates.service import CandidateService
+from crm.candidates.service import CandidateService, check_filter
 from crm.mailing.messages import DispatchRequest
 from crm.platform import clock
 from crm.platform.config import get_settings
@@ -83,7 +83,9 @@ def _check_fields(data: BulkActionCreate) -> None:
 def _filter_of(data: BulkActionCreate) -> CandidateFilter | None:
     if data.filter is None:
         return None
-    return CandidateFilter.model_validate(data.filter.model_dump(exclude_none=True))
+    flt = CandidateFilter.model_validate(data.filter.model_dump(exclude_none=True))
+    check_filter(flt)
+    return flt
 
 
 def csv_cell(value: Any) -> str:

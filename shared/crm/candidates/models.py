@@ -6,10 +6,12 @@ reaches a repository; every record the API returns is one of these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -23,6 +25,7 @@ from crm.platform.fields import (
     Phone,
     ShortText,
     Slug,
+    Stage,
     Tag,
     Tags,
     Url,
@@ -195,14 +198,58 @@ class CandidateSummary(Model):
 SUMMARY_FIELDS: tuple[str, ...] = tuple(CandidateSummary.model_fields)
 
 
+def _comma_list(value: Any) -> Any:
+    """``"a,b"`` -> ``["a", "b"]`` (a query string or form sends one text)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+#: How a list is ordered: newest or oldest first, by last name, or by latest activity.
+CandidateSort = Literal["newest", "oldest", "name", "last_activity"]
+#: A person's marketing consent: given, withdrawn, or never asked.
+ConsentState = Literal["granted", "withdrawn", "none"]
+
+
 class CandidateFilter(Model):
+    """The filters of a candidate list. Each combines with the others; a combination the lists
+    cannot answer exactly is a 422 naming the field (``crm.candidates.service.check_filter``)."""
+
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
     q: visible_text(100) | None = None  # type: ignore[valid-type]
     email: Email | None = None
     tag: Tag | None = None
+    tags: Tags | None = Field(default=None, description="several tags, comma-separated (see match)")
+    match: Literal["all", "any"] = Field(default="all", description="tags: every one of them, or any")
     pool: Id | None = None
+    stage: Stage | None = Field(default=None, description="the stage in pool (needs pool)")
     source: Slug | None = None
+    sources: Annotated[list[Slug], BeforeValidator(_comma_list), Field(max_length=10)] | None = Field(
+        default=None, description="several sources, comma-separated: any of them"
+    )
+    location: visible_text(100) | None = Field(  # type: ignore[valid-type]
+        default=None, description="words the location contains, in any case"
+    )
+    consent: ConsentState | None = Field(default=None, description="marketing consent")
+    created_from: date | None = None
+    created_to: date | None = None
+    active_from: date | None = Field(default=None, description="last activity on or after")
+    active_to: date | None = Field(default=None, description="last activity on or before")
+    sort: CandidateSort | None = Field(
+        default=None, description="newest (the default), oldest, name or last_activity; q ranks by match"
+    )
+
+    def all_tags(self) -> list[str]:
+        """Every tag asked for (``tag`` and ``tags``), each once."""
+        return list(dict.fromkeys([*([self.tag] if self.tag else []), *(self.tags or [])]))
+
+    def all_sources(self) -> list[str]:
+        return list(dict.fromkeys([*([self.source] if self.source else []), *(self.sources or [])]))
+
+
+#: The names of a list's filters (query string, forms, a bulk action's filter).
+LIST_FILTERS: tuple[str, ...] = tuple(CandidateFilter.model_fields)
 
 
 class NoteCreate(Input):

@@ -247,6 +247,27 @@ POWERTOOLS_IDEMPOTENCY = PowertoolsIdempotency()
 # ---------------------------------------------------------------------------------- the service
 
 
+def check_filter(flt: CandidateFilter) -> None:
+    """422 naming each filter that the others make unanswerable: a stage needs its pool; a
+    search is ranked by where it matched, so it takes no sort; a range must not end before it
+    starts."""
+    errors = []
+    if flt.stage and not flt.pool:
+        errors.append({"field": "stage", "message": "choose a pool to filter by its stage"})
+    if flt.q and flt.sort:
+        errors.append(
+            {"field": "sort", "message": "search results are ranked by where they matched; remove q to sort"}
+        )
+    for start, end, field in (
+        (flt.created_from, flt.created_to, "created_to"),
+        (flt.active_from, flt.active_to, "active_to"),
+    ):
+        if start and end and end < start:
+            errors.append({"field": field, "message": "must not be before the start of the range"})
+    if errors:
+        raise ValidationFailed("These filters cannot be combined.", errors=errors)
+
+
 class CandidateService:
     """What other slices (and the web layer) use of this slice; the repository stays private to it.
 
@@ -293,6 +314,8 @@ class CandidateService:
     def list_page(
         self, flt: CandidateFilter, *, limit: int, cursor: str | None
     ) -> tuple[list[CandidateSummary], str | None]:
+        """One page of a list; a combination of filters it cannot answer exactly is a 422."""
+        check_filter(flt)
         return self.repository.list_page(flt, limit=limit, cursor=cursor)
 
     def matching_ids_page(

@@ -26,15 +26,24 @@ bp = Blueprint(__name__)
 
 
 class CandidateListQuery(PageQuery, CandidateFilter):
-    """Filters: ``q`` (name or email prefix), ``email``, ``tag``, ``pool``, ``source``."""
+    """Filters: ``q`` (free text), ``email``, ``tag``/``tags`` with ``match``, ``pool`` and
+    ``stage``, ``source``/``sources``, ``location``, ``consent``, created and last-activity
+    ranges, and ``sort``."""
 
 
 @endpoint(
     bp,
     "/v1/candidates",
     "GET",
-    summary="List candidates (filters: q, email, tag, pool, source)",
-    description="An exact `email` is answered at once from the person's record (strongly "
+    summary="List candidates (free text q, and filters that combine with it and each other)",
+    description="`q` is free text over names, email, tags, location, notes and resume text, "
+    "ranked by where it matched. `tags` (comma-separated) match all of them or, with "
+    "`match=any`, any; `sources` (comma-separated) any of them; `stage` needs `pool`; "
+    "`location` words in any case; `consent` the marketing consent; `created_from`/`created_to` "
+    "and `active_from`/`active_to` (last change to the profile) are dates, both ends included; "
+    "`sort` is newest (the default), oldest, name or last_activity, and is not taken with `q`. "
+    "A combination that cannot be answered exactly is a 422 naming the field. "
+    "An exact `email` is answered at once from the person's record (strongly "
     "consistent: a candidate just created or a sign-up just answered 202 is found). Every other "
     "list is read from list projections that the table's stream maintains, so a change shows "
     "there a moment later (under a second in AWS).",

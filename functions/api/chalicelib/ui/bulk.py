@@ -4,6 +4,7 @@ follow the job that does it."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from chalice import Blueprint, Response
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from chalicelib.web.endpoint import Call
 from chalicelib.web.ui import Session, field_errors, page, see_other, text, ui_route
 from crm.bulk.models import ACTION_WORDS, SKIP_WORDS, BulkActionCreate
 from crm.bulk.service import BulkActionService
+from crm.candidates.models import LIST_FILTERS
 from crm.candidates.service import CandidateService
 from crm.platform.errors import ValidationFailed
 from crm.pools.service import PoolService
@@ -35,7 +37,7 @@ def request_of(fields: dict[str, Any]) -> dict[str, Any]:
     action = text(fields.get("action"))
     body: dict[str, Any] = {"action": action}
     if text(fields.get("scope")) == "all":
-        body["filter"] = {name: text(fields.get(name)) for name in FILTERS if text(fields.get(name))}
+        body["filter"] = _list_filter(fields)
     else:
         body["candidate_ids"] = _ids(fields.get("candidate_ids"))
     if action in ("add_tags", "remove_tags"):
@@ -48,10 +50,18 @@ def request_of(fields: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _back(fields: dict[str, Any]) -> str:
-    from urllib.parse import urlencode
-
+def _list_filter(fields: dict[str, Any]) -> dict[str, str]:
+    """The list's filters: the list's query string as the form carries it (``list_query``), or
+    the filters named one by one."""
     given = {name: text(fields.get(name)) for name in FILTERS if text(fields.get(name))}
+    carried = text(fields.get("list_query"))
+    if carried:
+        given.update({k: v.strip() for k, v in parse_qsl(carried)[:20] if k in LIST_FILTERS and v.strip()})
+    return given
+
+
+def _back(fields: dict[str, Any]) -> str:
+    given = _list_filter(fields)
     return "/ui/candidates" + (f"?{urlencode(given)}" if given else "")
 
 
@@ -59,7 +69,7 @@ def _back(fields: dict[str, Any]) -> str:
     "/ui/bulk",
     "POST",
     "Recruiter UI: apply an action to the ticked candidates or to all who match (form: csrf, action, "
-    "scope, candidate_ids, q/tag/pool/source, tags, pool_id, stage, sequence_id)",
+    "scope, candidate_ids, list_query or q/tag/pool/source, tags, pool_id, stage, sequence_id)",
     blueprint=bp,
     errors=(422,),
 )

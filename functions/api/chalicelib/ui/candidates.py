@@ -35,6 +35,7 @@ from crm.analytics import service as dashboard
 from crm.api_keys.service import ApiKeyService
 from crm.candidates import timeline as story
 from crm.candidates.models import (
+    LIST_FILTERS,
     Activity,
     Candidate,
     CandidateCreate,
@@ -104,10 +105,15 @@ def ui_route(
 
 def _filter_values(call: Call) -> dict[str, str]:
     query = call.request.query_params or {}
-    return {k: (query.get(k) or "").strip() for k in ("q", "tag", "pool", "source")}
+    return {k: (query.get(k) or "").strip() for k in LIST_FILTERS}
 
 
-@ui_route("/ui/candidates", "GET", "Recruiter UI: find candidates (?q, tag, pool, source, cursor)")
+@ui_route(
+    "/ui/candidates",
+    "GET",
+    "Recruiter UI: find candidates (?q, tag, tags, match, pool, stage, source, location, consent, "
+    "created_from, created_to, active_from, active_to, sort, cursor)",
+)
 def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     values = _filter_values(call)
     cursor = (call.request.query_params or {}).get("cursor") or None
@@ -125,7 +131,19 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
             next_url=None,
             **_filter_choices(),
         )
-    items, next_cursor = CandidateService().list_page(flt, limit=PAGE_SIZE, cursor=cursor)
+    try:
+        items, next_cursor = CandidateService().list_page(flt, limit=PAGE_SIZE, cursor=cursor)
+    except ValidationFailed as failed:
+        return page(
+            "ui_candidates.html",
+            status=422,
+            session=session,
+            values=values,
+            errors={str(e.get("field")): str(e.get("message")) for e in failed.errors or []},
+            items=[],
+            next_url=None,
+            **_filter_choices(),
+        )
     given = {k: v for k, v in values.items() if v}
     # "All N who match": an exact count where the lists can give one cheaply (not for text search).
     exact = (flt.tag or flt.pool or flt.source) and not (flt.q or flt.email)
@@ -135,6 +153,7 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
         matching=CandidateService().count_matching(flt) if exact and items else None,
         erased=(call.request.query_params or {}).get("done") == "erased",
         values=values,
+        list_query=urlencode(given),
         errors={},
         items=items,
         **paging("/ui/candidates", cursor, next_cursor, given=given),

@@ -32,7 +32,13 @@ from crm.candidates.repository.keys import (
     erasure_pk,
     job_applications_pk,
 )
-from crm.candidates.repository.projections import candidate_list_query, is_listed_search_entry, q_matches
+from crm.candidates.repository.projections import (
+    candidate_list_query,
+    is_listed_search_entry,
+    list_attributes,
+    q_matches,
+    summary_passes,
+)
 from crm.candidates.repository.words import WordIndexRepository, is_free_text
 from crm.platform import table
 from crm.platform.errors import Conflict, NotFound, VersionConflict
@@ -663,18 +669,11 @@ class CandidateRepository:
 def matches_filter(candidate: Candidate, flt: CandidateFilter) -> bool:
     """Whether a candidate passes the filters (as the list query's filter expression reads them:
     every word of ``q`` starts a term: a word of a name, the email, a tag or the location)."""
-    if flt.email and candidate.email != flt.email:
-        return False
-    if flt.pool and flt.pool not in candidate.pools:
-        return False
-    if flt.tag and flt.tag not in candidate.tags:
-        return False
-    if flt.source and flt.source not in (candidate.sources or [candidate.source]):
+    person = candidate.model_dump()
+    if not summary_passes({**person, **list_attributes(person)}, flt):
         return False
     if flt.q:
-        return q_matches(
-            flt.q, candidate.model_dump(include={"first_name", "last_name", "email", "tags", "location"})
-        )
+        return q_matches(flt.q, person)
     return True
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from crm.candidates.models import SUMMARY_FIELDS, CandidateFilter
@@ -101,11 +102,29 @@ def is_listed_search_entry(item: Mapping[str, Any], q: str) -> bool:
     return False
 
 
+def list_attributes(candidate: Mapping[str, Any]) -> dict[str, Any]:
+    """What a list filters on beyond the summary: the location as search reads it (``place``),
+    and the state of the marketing consent (``marketing``: granted, withdrawn or none)."""
+    consent = (candidate.get("consents") or {}).get("marketing")
+    if consent is None:
+        marketing = "none"
+    else:
+        granted = consent.get("granted") if isinstance(consent, Mapping) else consent.granted
+        marketing = "granted" if granted else "withdrawn"
+    return {"place": query_term(str(candidate.get("location") or "")), "marketing": marketing}
+
+
 def dimensions(candidate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
     """The projection items of a candidate: ``sk suffix -> (gsi1pk, gsi1sk)``."""
     cid = candidate["id"]
     newest = f"{candidate['created_at']}#{cid}"
     dims: dict[str, tuple[str, str]] = {"ALL": ("CANDS", newest)}
+    name = query_term(f"{candidate.get('last_name') or ''} {candidate.get('first_name') or ''}")
+    dims["BYNAME"] = ("CANDSBYNAME", f"{name}#{cid}")
+    dims["BYACTIVITY"] = (
+        "CANDSBYACTIVITY",
+        f"{candidate.get('updated_at') or candidate['created_at']}#{cid}",
+    )
     dims[f"EMAIL#{candidate['email']}"] = (f"CANDEMAIL#{candidate['email']}", cid)
     for source in candidate.get("sources") or [candidate["source"]]:
         dims[f"SOURCE#{source}"] = (f"CANDSOURCE#{source}", newest)
@@ -122,6 +141,7 @@ def projection_items(candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Plain-python projection items (serialise with ``table.to_item``)."""
     summary = {k: candidate.get(k) for k in SUMMARY_FIELDS}
     summary["search"] = search_text(candidate)
+    summary.update(list_attributes(candidate))
     out = []
     for suffix, (gsi1pk, gsi1sk) in dimensions(candidate).items():
         item = dict(summary)
@@ -136,40 +156,67 @@ def projection_items(candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:
+#: Partitions sorted by ``<created_at>#<id>`` (and ``CANDS``): a created range is part of their
+#: key condition.
+_BY_CREATED = ("CANDPOOL#", "CANDTAG#", "CANDSOURCE#")
+
+
+def _day_range(start: date | None, end: date | None) -> tuple[str, str]:
+    """Sort-key bounds of the days from ``start`` to ``end`` (both included, open when None)."""
+    return (start.isoformat() if start else "0000"), (f"{end.isoformat()}~" if end else "9999~")
+
+
+def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:  # noqa: C901 - one priority list
     """Key condition on ``gsi1`` for the most selective filter, the rest as a filter expression.
 
-    Priority: email, pool, tag, source, q, then all candidates newest first. A single filter
-    reads exactly the page; a combination reads on until the page is full. Every word of ``q``
-    must start a term of the person (:func:`q_matches`): alone, the search index is read for
-    the longest word and the others are filtered; with another filter, every word is filtered.
+    The sort decides first (by name and by activity have partitions of their own); then the
+    priority is email, pool, the first tag (all of them), one source, q, then all candidates.
+    A created range on a partition sorted by creation is part of the key condition. A single
+    filter reads exactly the page; a combination reads on until the page is full. Every word of
+    ``q`` must start a term of the person (:func:`q_matches`): alone, the search index is read
+    for the longest word and the others are filtered; with another filter, every word is
+    filtered. (A ``q`` with a word of three letters or more is free text: ``words``.)
     """
     words = query_words(flt.q)
+    tags, sources = flt.all_tags(), flt.all_sources()
+    sort = flt.sort or "newest"
     values: dict[str, Any] = {}
     names: dict[str, str] = {}
     used: str | None = None
-    forward = False
+    forward = sort == "oldest"
     if flt.email:
-        key_condition, used = "gsi1pk = :pk", "email"
-        values[":pk"] = {"S": f"CANDEMAIL#{flt.email}"}
+        pk, used = f"CANDEMAIL#{flt.email}", "email"
+    elif sort == "name":
+        pk, used, forward = "CANDSBYNAME", "sort", True
+    elif sort == "last_activity":
+        pk, used, forward = "CANDSBYACTIVITY", "sort", False
     elif flt.pool:
-        key_condition, used = "gsi1pk = :pk", "pool"
-        values[":pk"] = {"S": f"CANDPOOL#{flt.pool}"}
-    elif flt.tag:
-        key_condition, used = "gsi1pk = :pk", "tag"
-        values[":pk"] = {"S": f"CANDTAG#{flt.tag}"}
-    elif flt.source:
-        key_condition, used = "gsi1pk = :pk", "source"
-        values[":pk"] = {"S": f"CANDSOURCE#{flt.source}"}
+        pk, used = f"CANDPOOL#{flt.pool}", "pool"
+    elif tags and flt.match == "all":
+        pk, used = f"CANDTAG#{tags[0]}", "tag"
+    elif len(sources) == 1:
+        pk, used = f"CANDSOURCE#{sources[0]}", "source"
     elif words:
-        key_condition, used = "gsi1pk = :pk AND begins_with(gsi1sk, :q)", "q"
-        values[":pk"] = {"S": "CANDSEARCH"}
-        values[":q"] = {"S": lead_word(words)}
-        forward = True
+        pk, used, forward = "CANDSEARCH", "q", True
     else:
-        key_condition = "gsi1pk = :pk"
-        values[":pk"] = {"S": "CANDS"}
-    filters = _filters(flt, used, words, values, names)
+        pk = "CANDS"
+    values[":pk"] = {"S": pk}
+    key_condition = "gsi1pk = :pk"
+    ranged: str | None = None
+    if used == "q":
+        key_condition += " AND begins_with(gsi1sk, :q)"
+        values[":q"] = {"S": lead_word(words)}
+    elif (pk == "CANDS" or pk.startswith(_BY_CREATED)) and (flt.created_from or flt.created_to):
+        ranged = "created"
+        lo, hi = _day_range(flt.created_from, flt.created_to)
+        key_condition += " AND gsi1sk BETWEEN :klo AND :khi"
+        values[":klo"], values[":khi"] = {"S": lo}, {"S": hi}
+    elif pk == "CANDSBYACTIVITY" and (flt.active_from or flt.active_to):
+        ranged = "active"
+        lo, hi = _day_range(flt.active_from, flt.active_to)
+        key_condition += " AND gsi1sk BETWEEN :klo AND :khi"
+        values[":klo"], values[":khi"] = {"S": lo}, {"S": hi}
+    filters = _filters(flt, used, ranged, words, values, names)
     query: dict[str, Any] = {"key_condition": key_condition, "values": values, "forward": forward}
     if filters:
         query["filter_expression"] = " AND ".join(filters)
@@ -179,21 +226,33 @@ def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:
 
 
 def _filters(
-    flt: CandidateFilter, used: str | None, words: list[str], values: dict[str, Any], names: dict[str, str]
+    flt: CandidateFilter,
+    used: str | None,
+    ranged: str | None,
+    words: list[str],
+    values: dict[str, Any],
+    names: dict[str, str],
 ) -> list[str]:
-    """The filter expression's conditions for every filter the key condition (``used``) does not
-    serve, their values and names added to ``values`` and ``names``."""
-    filters: list[str] = []
-    if flt.pool and used != "pool":
-        names["#pools"] = "pools"
-        names["#fpool"] = flt.pool
-        filters.append("attribute_exists(#pools.#fpool)")
-    if flt.tag and used != "tag":
-        filters.append("contains(tags, :ftag)")
-        values[":ftag"] = {"S": flt.tag}
-    if flt.source and used != "source":
-        filters.append("contains(sources, :fsource)")
-        values[":fsource"] = {"S": flt.source}
+    """The filter expression's conditions for every filter the key condition (``used``, and the
+    range in it: ``ranged``) does not serve, their values and names added to ``values`` and
+    ``names``."""
+    filters = _membership_filters(flt, used, values, names)
+    for i, word in enumerate(dict.fromkeys(query_words(flt.location))):
+        names["#place"] = "place"
+        filters.append(f"contains(#place, :floc{i})")
+        values[f":floc{i}"] = {"S": word}
+    if flt.consent:
+        names["#marketing"] = "marketing"
+        filters.append("#marketing = :fconsent")
+        values[":fconsent"] = {"S": flt.consent}
+    for attribute, start, end, kind in (
+        ("created_at", flt.created_from, flt.created_to, "created"),
+        ("updated_at", flt.active_from, flt.active_to, "active"),
+    ):
+        if (start or end) and ranged != kind:
+            lo, hi = _day_range(start, end)
+            filters.append(f"{attribute} BETWEEN :{kind}lo AND :{kind}hi")
+            values[f":{kind}lo"], values[f":{kind}hi"] = {"S": lo}, {"S": hi}
     # Each other word: the start of a term (search_text), as the index matches the lead word.
     filtered = list(words)
     if used == "q":
@@ -203,6 +262,71 @@ def _filters(
         filters.append(f"contains(#search, :fq{i})")
         values[f":fq{i}"] = {"S": TERM_SEPARATOR + word}
     return filters
+
+
+def _membership_filters(
+    flt: CandidateFilter, used: str | None, values: dict[str, Any], names: dict[str, str]
+) -> list[str]:
+    """Pool and stage, tags (all or any) and sources, where the key condition does not serve them."""
+    filters: list[str] = []
+    if flt.pool and used != "pool":
+        names["#pools"] = "pools"
+        names["#fpool"] = flt.pool
+        filters.append("attribute_exists(#pools.#fpool)")
+    if flt.pool and flt.stage:
+        names["#pools"] = "pools"
+        names["#fpool"] = flt.pool
+        filters.append("#pools.#fpool = :fstage")
+        values[":fstage"] = {"S": flt.stage}
+    tags = flt.all_tags()
+    if flt.match == "any" and len(tags) > 1:
+        for i, tag in enumerate(tags):
+            values[f":ftag{i}"] = {"S": tag}
+        filters.append("(" + " OR ".join(f"contains(tags, :ftag{i})" for i in range(len(tags))) + ")")
+    else:
+        for i, tag in enumerate(tags):
+            if i == 0 and used == "tag":
+                continue
+            filters.append(f"contains(tags, :ftag{i})")
+            values[f":ftag{i}"] = {"S": tag}
+    sources = flt.all_sources()
+    if sources and used != "source":
+        for i, source in enumerate(sources):
+            values[f":fsource{i}"] = {"S": source}
+        filters.append(
+            "(" + " OR ".join(f"contains(sources, :fsource{i})" for i in range(len(sources))) + ")"
+        )
+    return filters
+
+
+def summary_passes(summary: Mapping[str, Any], flt: CandidateFilter) -> bool:
+    """The filters other than ``q``, as the filter expression applies them, over a list item (a
+    summary with :func:`list_attributes`): the brute-force form of the list query."""
+    if flt.email and str(summary.get("email")) != flt.email:
+        return False
+    pools = summary.get("pools") or {}
+    if flt.pool and (flt.pool not in pools or (flt.stage and pools[flt.pool] != flt.stage)):
+        return False
+    have = set(summary.get("tags") or [])
+    tags = flt.all_tags()
+    if tags and not (any if flt.match == "any" else all)(t in have for t in tags):
+        return False
+    sources = flt.all_sources()
+    if sources and not set(sources) & set(summary.get("sources") or [summary.get("source")]):
+        return False
+    place = str(summary.get("place") or query_term(str(summary.get("location") or "")))
+    if not all(word in place for word in query_words(flt.location)):
+        return False
+    if flt.consent and summary.get("marketing") != flt.consent:
+        return False
+    for attribute, start, end in (
+        ("created_at", flt.created_from, flt.created_to),
+        ("updated_at", flt.active_from, flt.active_to),
+    ):
+        lo, hi = _day_range(start, end)
+        if (start or end) and not lo <= str(summary.get(attribute) or "") <= hi:
+            return False
+    return True
 
 
 @dataclass

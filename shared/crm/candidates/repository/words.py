@@ -20,6 +20,7 @@ from typing import Any
 from crm.candidates import words as w
 from crm.candidates.models import CandidateFilter, CandidateSummary
 from crm.candidates.repository.keys import LIST_PREFIX, PROFILE, candidate_pk
+from crm.candidates.repository.projections import summary_passes
 from crm.platform import table
 
 WORD_PREFIX = "WORD#"
@@ -80,17 +81,6 @@ def is_free_text(flt: CandidateFilter) -> bool:
     more (shorter words alone keep the name index of the projections, which matches them as the
     start of a name, email, tag or location word)."""
     return bool(flt.q) and not flt.email and w.lead_word(w.query_words(flt.q)) is not None
-
-
-def summary_matches(summary: Mapping[str, Any], flt: CandidateFilter) -> bool:
-    """The list filters (other than ``q``) as the projections' filter expression applies them."""
-    if flt.email and str(summary.get("email")) != flt.email:
-        return False
-    if flt.tag and flt.tag not in (summary.get("tags") or []):
-        return False
-    if flt.pool and flt.pool not in (summary.get("pools") or {}):
-        return False
-    return not (flt.source and flt.source not in (summary.get("sources") or [summary.get("source")]))
 
 
 @dataclass
@@ -277,7 +267,7 @@ class WordIndexRepository:
         people = {}
         for (pk, _), item in summaries.items():
             plain = table.from_item(item)
-            if summary_matches(plain, flt):
+            if summary_passes(plain, flt):
                 people[pk.removeprefix("CAND#")] = plain
         # Words the profile does not match: look in the person's notes and resumes.
         unmatched = {cid: [x for x in others if not w.matches_profile(p, x)] for cid, p in people.items()}
