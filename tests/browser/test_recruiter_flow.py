@@ -35,7 +35,7 @@ def search_until_found(page: Any, query: str, expected: str, timeout: float = 30
     deadline = time.monotonic() + timeout
     while True:
         page.goto("/ui/candidates")
-        page.get_by_label("Search: name, email, tag or location").fill(query)
+        page.get_by_label("Search everything").fill(query)
         page.get_by_role("button", name="Search").click()
         if page.get_by_role("link", name=expected).count():
             return
