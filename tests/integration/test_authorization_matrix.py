@@ -198,6 +198,8 @@ UI_SEQUENCES: dict[tuple[str, str], int] = {
     ("GET", "/ui/sequences/new"): 303,
     ("POST", "/ui/sequences"): 303,
     ("GET", "/ui/sequences/{sequence_id}"): 303,
+    ("GET", "/ui/sequences/{sequence_id}/edit"): 303,
+    ("POST", "/ui/sequences/{sequence_id}/edit"): 303,
     ("POST", "/ui/sequences/{sequence_id}/enrollments"): 303,
     ("POST", "/ui/sequences/{sequence_id}/status"): 303,
     ("POST", "/ui/sequences/{sequence_id}/enrollments/{candidate_id}/remove"): 303,

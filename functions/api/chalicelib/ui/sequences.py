@@ -1,8 +1,8 @@
-"""The recruiter UI: nurture sequences (steps, enrolment, progress, pause and resume, taking
-someone out) and the recruiter's reminders.
+"""The recruiter UI: nurture sequences (steps and editing them, enrolment, progress, pause and
+resume, taking someone out) and the recruiter's reminders.
 
-Views are thin: creating, pausing, enrolling and unenrolling go through ``crm.sequences.service``,
-exactly as ``POST /v1/sequences``, ``PATCH /v1/sequences/{id}`` and
+Views are thin: creating, editing the steps, pausing, enrolling and unenrolling go through
+``crm.sequences.service``, exactly as ``POST /v1/sequences``, ``PATCH /v1/sequences/{id}`` and
 ``POST``/``DELETE /v1/sequences/{id}/enrollments`` do, so the forms get the same validation and
 the same "enrolling again changes nothing" rule.
 """
@@ -54,6 +54,10 @@ bp = Blueprint(__name__)
 #: Step rows the new-sequence form shows; rows left empty are ignored.
 STEP_ROWS = 5
 MAX_STEP_ROWS = 20
+#: Empty rows the edit form shows below a sequence's steps: filling one adds a step (no script needed).
+EXTRA_ROWS = 3
+#: Rows the edit form reads: as many steps as a sequence may have, and the empty rows below them.
+EDIT_ROWS = MAX_STEP_ROWS + EXTRA_ROWS
 PAGE_SIZE = 50
 #: Stop rules the domain always applies, whatever the form says.
 ALWAYS_STOP = ("erased", "unsubscribed")
@@ -185,14 +189,24 @@ def _as_list(value: Any) -> list[str]:
     return [v.strip() for v in values if isinstance(v, str)]
 
 
+def _typed_row(fields: dict[str, Any], index: int) -> dict[str, Any]:
+    """Step row ``index`` of a form as typed (``remove``: its "Remove this step" box is ticked)."""
+    return {
+        "template_id": text(fields.get(f"step-{index}-template")),
+        "delay": text(fields.get(f"step-{index}-delay")),
+        "unit": text(fields.get(f"step-{index}-unit")) or "days",
+        "remove": bool(text(fields.get(f"step-{index}-remove"))),
+    }
+
+
+def _filled(row: dict[str, Any]) -> bool:
+    return bool(row["template_id"] or row["delay"])
+
+
 def _typed_form(fields: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for index in range(MAX_STEP_ROWS):
-        row = {
-            "template_id": text(fields.get(f"step-{index}-template")),
-            "delay": text(fields.get(f"step-{index}-delay")),
-            "unit": text(fields.get(f"step-{index}-unit")) or "days",
-        }
+        row = _typed_row(fields, index)
         if index < STEP_ROWS or row["template_id"] or row["delay"]:
             rows.append(row)
     while rows and len(rows) > STEP_ROWS and not (rows[-1]["template_id"] or rows[-1]["delay"]):
@@ -201,7 +215,7 @@ def _typed_form(fields: dict[str, Any]) -> dict[str, Any]:
     return {"name": text(fields.get("name")), "stop_on": chosen, "steps": rows}
 
 
-def _delay_days(row: dict[str, str]) -> Any:
+def _delay_days(row: dict[str, Any]) -> Any:
     """The typed delay in days (hours are converted); anything unreadable goes to the model as is,
     which names the field."""
     if row["unit"] not in UNITS:
@@ -241,6 +255,32 @@ def _message(field: str) -> str:
     )
 
 
+def _steps_of(form: dict[str, Any], rows: list[int]) -> list[dict[str, Any]]:
+    """The form's rows ``rows`` as the model's steps (``template_id``, ``delay_days``)."""
+    return [
+        {"template_id": form["steps"][i]["template_id"], "delay_days": _delay_days(form["steps"][i])}
+        for i in rows
+    ]
+
+
+def _form_errors(exc: ValidationError | ValidationFailed, rows: list[int]) -> dict[str, str]:
+    """A model's or the service's errors as the form's fields' messages (``rows``: the form row of
+    each step sent, in order)."""
+    found = validation_errors_from_pydantic(exc) if isinstance(exc, ValidationError) else exc.errors
+    errors: dict[str, str] = {}
+    for e in found:
+        field = _field_of(str(e.get("field", "")), rows)
+        errors.setdefault(field, _message(field))
+    return errors
+
+
+def _version(fields: dict[str, Any]) -> Any:
+    """The form's hidden ``version`` for the model: a number when it reads as one, else as sent
+    (the model names it)."""
+    version = text(fields.get("version"))
+    return int(version) if version.isdigit() and len(version) < 10 else version or None
+
+
 @ui_route(
     "/ui/sequences",
     "POST",
@@ -251,27 +291,13 @@ def _message(field: str) -> str:
 )
 def ui_create_sequence(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     form = _typed_form(fields)
-    rows = [i for i, row in enumerate(form["steps"]) if row["template_id"] or row["delay"]]
-    data = {
-        "name": form["name"],
-        "stop_on": form["stop_on"],
-        "steps": [
-            {"template_id": form["steps"][i]["template_id"], "delay_days": _delay_days(form["steps"][i])}
-            for i in rows
-        ],
-    }
+    rows = [i for i, row in enumerate(form["steps"]) if _filled(row)]
+    data = {"name": form["name"], "stop_on": form["stop_on"], "steps": _steps_of(form, rows)}
     form["stop_on"] = sorted({*form["stop_on"], *ALWAYS_STOP})
-    errors: dict[str, str] = {}
     try:
         sequence = sequences.create_sequence(SequenceCreate.model_validate(data))
-    except ValidationError as exc:
-        for e in validation_errors_from_pydantic(exc):
-            field = _field_of(e["field"], rows)
-            errors.setdefault(field, _message(field))
-    except ValidationFailed as exc:
-        for e in exc.errors:
-            field = _field_of(e.get("field", ""), rows)
-            errors.setdefault(field, _message(field))
+    except (ValidationError, ValidationFailed) as exc:
+        errors = _form_errors(exc, rows)
     else:
         return see_other(f"/ui/sequences/{sequence.id}?done=created")
     problem = "The sequence was not saved: see the marked fields."
@@ -298,6 +324,7 @@ NOTICES = {
     "meanwhile wait.",
     "resumed": "The sequence is running again: steps that waited while it was paused go out within a minute.",
     "stale": "Someone else changed this sequence meanwhile; this is how it is now. Try again.",
+    "saved": "Steps saved. People already in the sequence carry on from the step they are at.",
     "removed": "The candidate is out of the sequence: nothing more from it is sent to them.",
     "not-enrolled": "That candidate is not in this sequence (any more).",
 }
@@ -402,6 +429,127 @@ def ui_sequence(call: Call, session: Session, fields: dict[str, Any], sequence_i
     return _sequence_page(call, session, sequence_id)
 
 
+# ------------------------------------------------------------------------------- edit the steps
+
+
+def _wait_fields(days: float) -> tuple[str, str]:
+    """A stored wait as the form shows it (number, unit): whole days, else whole hours, else days."""
+    if days == int(days):
+        return str(int(days)), "days"
+    hours = days * 24
+    if abs(hours - round(hours)) < 1e-6:
+        return str(round(hours)), "hours"
+    return repr(days), "days"
+
+
+def _blank_row() -> dict[str, Any]:
+    return {"template_id": "", "delay": "", "unit": "days", "remove": False}
+
+
+def _padded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows, then ``EXTRA_ROWS`` empty ones to add steps with (``EDIT_ROWS`` at most)."""
+    return (rows + [_blank_row() for _ in range(EXTRA_ROWS)])[:EDIT_ROWS]
+
+
+def _form_of(sequence: Sequence) -> dict[str, Any]:
+    """The edit form as the sequence is now."""
+    rows = []
+    for step in sequence.steps:
+        delay, unit = _wait_fields(step.delay_days)
+        rows.append({"template_id": step.template_id, "delay": delay, "unit": unit, "remove": False})
+    return {"name": sequence.name, "steps": _padded(rows)}
+
+
+def _typed_edit_form(fields: dict[str, Any]) -> dict[str, Any]:
+    """The edit form as typed: every row up to the last one filled in (or ticked for removal), each
+    at the position it was sent from (so errors land on their row), and empty rows below."""
+    rows = [_typed_row(fields, index) for index in range(EDIT_ROWS)]
+    last = max((i for i, row in enumerate(rows) if _filled(row) or row["remove"]), default=-1)
+    return {"name": text(fields.get("name")), "steps": _padded(rows[: last + 1])}
+
+
+def _edit_page(
+    session: Session,
+    sequence: Sequence,
+    *,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+    version: str | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+    unsaved: dict[str, Any] | None = None,
+) -> Response:
+    return page(
+        "ui_sequence_edit.html",
+        status=status,
+        session=session,
+        sequence=sequence,
+        form=form or _form_of(sequence),
+        version=str(sequence.version) if version is None else version,
+        errors=errors or {},
+        problem=problem,
+        unsaved=unsaved,
+        templates=_templates(),
+        units=UNITS,
+        max_steps=MAX_STEP_ROWS,
+    )
+
+
+@ui_route(
+    "/ui/sequences/{sequence_id}/edit",
+    "GET",
+    "Recruiter UI: the form to edit a sequence's name and steps",
+    blueprint=bp,
+    errors=(404,),
+)
+def ui_edit_sequence(call: Call, session: Session, fields: dict[str, Any], sequence_id: str) -> Response:
+    return _edit_page(session, SequenceService().get(sequence_id))
+
+
+@ui_route(
+    "/ui/sequences/{sequence_id}/edit",
+    "POST",
+    "Recruiter UI: save a sequence's name and steps (form: csrf, version, name, step-<n>-template, "
+    "step-<n>-delay, step-<n>-unit, step-<n>-remove); a stale version is a 409 that changes nothing",
+    blueprint=bp,
+    errors=(403, 404, 409, 422),
+)
+def ui_save_sequence(call: Call, session: Session, fields: dict[str, Any], sequence_id: str) -> Response:
+    sequence = SequenceService().get(sequence_id)  # 404 page for no such sequence
+    form = _typed_edit_form(fields)
+    rows = [i for i, row in enumerate(form["steps"]) if _filled(row) and not row["remove"]]
+    data = {"version": _version(fields), "name": form["name"], "steps": _steps_of(form, rows)}
+    try:
+        sequences.update_sequence(sequence_id, SequenceUpdate.model_validate(data))
+    except (ValidationError, ValidationFailed) as exc:
+        errors = _form_errors(exc, rows)
+        problem = "The steps were not saved: see the marked fields."
+        if "form" in errors:
+            problem = "This page is out of date; reload it and try again."
+        version = text(fields.get("version"))
+        return _edit_page(
+            session, sequence, status=422, form=form, version=version, errors=errors, problem=problem
+        )
+    except VersionConflict:
+        current = SequenceService().get(sequence_id)
+        names = {t.id: t.name for t in _templates()}
+        typed = [form["steps"][i] for i in rows]
+        unsaved = {
+            "name": form["name"],
+            "steps": [
+                (names.get(r["template_id"], r["template_id"]), delay_text(_delay_days(r))) for r in typed
+            ],
+        }
+        return _edit_page(
+            session,
+            current,
+            status=409,
+            problem="Someone else saved this sequence after you opened the form, so nothing was saved.",
+            unsaved=unsaved,
+        )
+    return see_other(f"/ui/sequences/{sequence_id}?done=saved")
+
+
 def _emails(value: str) -> list[str]:
     return list(dict.fromkeys(e for e in EMAIL_SPLIT.split(value) if e))
 
@@ -467,15 +615,9 @@ def ui_enroll(call: Call, session: Session, fields: dict[str, Any], sequence_id:
 )
 def ui_sequence_status(call: Call, session: Session, fields: dict[str, Any], sequence_id: str) -> Response:
     SequenceService().get(sequence_id)  # 404 page for no such sequence
-    version = text(fields.get("version"))
     status = text(fields.get("status"))
     try:
-        data = SequenceUpdate.model_validate(
-            {
-                "version": int(version) if version.isdigit() and len(version) < 10 else version,
-                "status": status,
-            }
-        )
+        data = SequenceUpdate.model_validate({"version": _version(fields), "status": status})
     except ValidationError:
         return _sequence_page(
             call,
