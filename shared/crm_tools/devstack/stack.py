@@ -617,6 +617,42 @@ class DevStack:
             failed,
             time.monotonic() - started,
         )
+        self._bring_word_index_up_to_date(items)
+
+    def _bring_word_index_up_to_date(self, items: list[dict[str, Any]]) -> None:
+        """The free-text index as every person's profile, notes and resume texts want it (the
+        same reason as the list projections: pending stream records are lost on a restart)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from crm.candidates.repository.words import stale_word_index
+        from crm.candidates.search import FreeTextIndex
+
+        started = time.monotonic()
+        stale, orphans = stale_word_index(items)
+        index = FreeTextIndex()
+        failed = 0
+        for candidate_id in stale:
+            try:
+                index.refresh(candidate_id)
+            except (BotoCoreError, ClientError) as exc:
+                failed += 1
+                log.error(
+                    "search index: candidate %s not brought up to date: %s", candidate_id, type(exc).__name__
+                )
+        for candidate_id in orphans:
+            try:
+                index.remove_orphans(candidate_id)
+            except (BotoCoreError, ClientError) as exc:
+                failed += 1
+                log.error("search index: left-overs of %s not removed: %s", candidate_id, type(exc).__name__)
+        log.info(
+            "search index: %d candidate(s) brought up to date, %d erased candidate(s)' entries removed, "
+            "%d failed (%.2f s)",
+            len(stale),
+            len(orphans),
+            failed,
+            time.monotonic() - started,
+        )
 
     def _forget_restore_stream_records(self) -> None:
         """Restoring wrote every item again; none of those stream records is ever delivered (the

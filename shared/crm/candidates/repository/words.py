@@ -13,7 +13,7 @@ deletes any left behind by an erased person.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,44 @@ def is_free_text(flt: CandidateFilter) -> bool:
     more (shorter words alone keep the name index of the projections, which matches them as the
     start of a name, email, tag or location word)."""
     return bool(flt.q) and not flt.email and w.lead_word(w.query_words(flt.q)) is not None
+
+
+def stale_word_index(items: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    """Over a whole table (DynamoDB form): the people whose index entries differ from what their
+    profile, notes and resume texts want, and the people without a profile who left entries or
+    resume texts behind (ids of both)."""
+    profiles: dict[str, dict[str, Any]] = {}
+    notes: dict[str, list[str]] = {}
+    resumes: dict[str, list[str]] = {}
+    found: dict[str, dict[str, tuple[Any, Any, Any]]] = {}
+    for item in items:
+        pk, sk = item.get("pk", {}).get("S"), item.get("sk", {}).get("S")
+        if not isinstance(pk, str) or not isinstance(sk, str) or not pk.startswith("CAND#"):
+            continue
+        cid = pk.removeprefix("CAND#")
+        if sk == PROFILE:
+            profiles[cid] = table.from_item(item)
+        elif sk.startswith("NOTE#"):
+            notes.setdefault(cid, []).append(str(item.get("body", {}).get("S", "")))
+        elif sk.startswith(RESUME_TEXT_PREFIX):
+            resumes.setdefault(cid, []).append(str(item.get("text", {}).get("S", "")))
+            found.setdefault(cid, {})
+        elif sk.startswith(WORD_PREFIX):
+            plain = table.from_item(item)
+            found.setdefault(cid, {})[sk] = (
+                plain.get("words"),
+                plain.get("above") or [],
+                plain.get("gsi1sk"),
+            )
+    stale = []
+    for cid, profile in profiles.items():
+        wanted = {
+            i["sk"]: (i["words"], i.get("above", []), i["gsi1sk"])
+            for i in word_items(profile, notes.get(cid, []), resumes.get(cid, []))
+        }
+        if wanted != found.get(cid, {}):
+            stale.append(cid)
+    return stale, [cid for cid in found if cid not in profiles]
 
 
 @dataclass
