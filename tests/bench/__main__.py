@@ -214,10 +214,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{profile['total_ms']:.0f} ms in all):"
         )
         print("  " + ", ".join(f"{name} {ms:.0f}" for name, ms in profile["packages_ms"].items()) + " (ms)")
-    missed = [r for r in rows if not r.passed]
+    missed = [r for r in rows if r.passed is False]
+    goals = [r for r in rows if r.passed is not None]
+    others = f" ({len(rows) - len(goals)} more reported without one)" if len(goals) < len(rows) else ""
     print()
     print(
-        f"{len(rows) - len(missed)} of {len(rows)} rows meet their goal; "
+        f"{len(goals) - len(missed)} of {len(goals)} rows meet their goal{others}; "
         f"{timings['total']:.0f} s in all, {peak_mb:,.0f} MB peak; details in {_shown(args.json)}"
     )
     write_json(
