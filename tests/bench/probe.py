@@ -10,6 +10,8 @@ Tasks:
   warm      the handler's own time (total minus time inside botocore) over many requests
   counts    AWS requests sent per public join, candidate read and list page
   scan      items DynamoDB read (ScannedCount) to serve one filtered list page
+  search    items read, AWS requests and time of free-text search pages (the first pages of
+            each query, repeated; the median time)
   ui        the recruiter UI's render time (candidate list and profile) against the JSON API's
             time for the same data, and the bytes a first visit to the dashboard transfers
 """
@@ -248,6 +250,70 @@ def scan(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def search(spec: dict[str, Any]) -> dict[str, Any]:
+    """The first ``pages`` pages of each query of ``spec["queries"]``, ``repeats`` times over after
+    one untimed round (the client, imports and models warm): per page the items read
+    (``SearchPage.items_read``), the AWS requests, the people listed (their numbers, from the
+    ids) and the wall time of ``WordIndexRepository.search``, and that time minus the time inside
+    botocore (the repository's own work)."""
+    _api()
+    from crm.candidates.models import CandidateFilter
+    from crm.candidates.repository.words import WordIndexRepository
+
+    repository = WordIndexRepository()
+    limit, pages = int(spec["limit"]), int(spec["pages"])
+
+    def page(q: str, cursor: str | None) -> tuple[str | None, dict[str, Any]]:
+        flt = CandidateFilter(q=q)
+        meter.reset()
+        start = time.perf_counter()
+        found = repository.search(flt, limit=limit, cursor=cursor)
+        wall = time.perf_counter() - start
+        return found.cursor, {
+            "items_read": found.items_read,
+            "aws_requests": meter.sends,
+            "operations": meter.operations(),
+            "scanned": meter.scanned,
+            "people": [int(p.id[:12], 16) for p in found.people],
+            "has_next": found.cursor is not None,
+            "ms": wall * 1000,
+            "own_ms": (wall - meter.aws_seconds) * 1000,
+        }
+
+    def round_of_pages() -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for q in spec["queries"]:
+            cursor: str | None = None
+            out[q] = []
+            for _ in range(pages):
+                cursor, measured = page(q, cursor)
+                out[q].append(measured)
+                if cursor is None:
+                    break
+        return out
+
+    first = round_of_pages()
+    rounds = [round_of_pages() for _ in range(int(spec["repeats"]))]
+    result: dict[str, Any] = {}
+    for q, measured in first.items():
+        result[q] = []
+        for n, base in enumerate(measured):
+            timed = [r[q][n] for r in rounds]
+            result[q].append(
+                {
+                    "page": n + 1,
+                    **{k: base[k] for k in ("aws_requests", "operations", "scanned", "people", "has_next")},
+                    "items_read": base["items_read"],
+                    "items_read_every_round": sorted({t["items_read"] for t in [base, *timed]}),
+                    "ms_median": statistics.median(t["ms"] for t in timed),
+                    "own_ms_median": statistics.median(t["own_ms"] for t in timed),
+                    "ms": [t["ms"] for t in timed],
+                    "untimed_first_ms": base["ms"],
+                }
+            )
+    return result
+
+
 def _own_times(app: Any, events: dict[str, dict[str, Any]], *, requests: int, warmup: int) -> dict[str, Any]:
     """Median handler time minus time inside botocore, per event, interleaved."""
     own: dict[str, list[float]] = {k: [] for k in events}
@@ -391,7 +457,7 @@ def ui(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-TASKS = {"calls": calls, "warm": warm, "counts": counts, "scan": scan, "ui": ui}
+TASKS = {"calls": calls, "warm": warm, "counts": counts, "scan": scan, "search": search, "ui": ui}
 
 
 def main() -> None:

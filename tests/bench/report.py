@@ -17,16 +17,17 @@ class Row:
     baseline: float
     baseline_label: str
     goal: str
-    passed: bool
+    #: None: a figure reported without a goal of its own (shown as "-", counted neither way)
+    passed: bool | None
     detail: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def ratio(self) -> float:
-        return self.measured / self.baseline if self.baseline else float("inf")
+    def ratio(self) -> float | None:
+        return self.measured / self.baseline if self.baseline else None
 
     @property
     def result(self) -> str:
-        return "PASS" if self.passed else "MISS"
+        return "-" if self.passed is None else "PASS" if self.passed else "MISS"
 
     def cells(self) -> list[str]:
         return [
@@ -34,7 +35,7 @@ class Row:
             self.name,
             _fmt(self.measured, self.unit),
             self.baseline_label,
-            f"{self.ratio:.2f}x",
+            "-" if self.ratio is None else f"{self.ratio:.2f}x",
             self.goal,
             self.result,
         ]
