@@ -23,6 +23,8 @@ def test_one_projection_per_way_to_list():
     dims = dimensions(CANDIDATE)
     assert set(dims) == {
         "ALL",
+        "BYNAME",
+        "BYACTIVITY",
         "EMAIL#ann@example.com",
         "SOURCE#talent-network",
         "SOURCE#api",
@@ -38,6 +40,7 @@ def test_one_projection_per_way_to_list():
     }
     assert dims["TAG#python"] == ("CANDTAG#python", "2026-01-01T00:00:00.000000Z#c1")
     assert dims["SEARCH#last"] == ("CANDSEARCH", "lee#c1")
+    assert dims["BYNAME"][0] == "CANDSBYNAME" and dims["BYNAME"][1].startswith("lee ")
 
 
 def test_projection_items_carry_the_summary_but_not_private_fields():
@@ -50,7 +53,7 @@ def test_projection_items_carry_the_summary_but_not_private_fields():
 def test_filters_choose_the_most_selective_index_and_filter_the_rest():
     q = candidate_list_query(CandidateFilter(tag="python", source="api"))
     assert q["values"][":pk"] == {"S": "CANDTAG#python"}
-    assert q["filter_expression"] == "contains(sources, :fsource)"
+    assert q["filter_expression"] == "(contains(sources, :fsource0))"
     q = candidate_list_query(CandidateFilter(q="Zoë"))
     assert q["key_condition"].startswith("gsi1pk = :pk AND begins_with")
     assert q["values"][":q"] == {"S": "zoe"}

@@ -5,6 +5,7 @@ reaches a repository; every record the API returns is one of these.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -205,6 +206,18 @@ def _comma_list(value: Any) -> Any:
     return value
 
 
+def _iso_date(value: Any) -> Any:
+    """A date as a query string gives it: ``2026-12-31`` only (not a number of days or seconds)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("use a date like 2026-12-31")
+    if isinstance(value, int | float):
+        raise ValueError("use a date like 2026-12-31")
+    return value.strip() if isinstance(value, str) else value
+
+
+#: A day of a date range (both ends of a range are included).
+Day = Annotated[date, BeforeValidator(_iso_date)]
+
 #: How a list is ordered: newest or oldest first, by last name, or by latest activity.
 CandidateSort = Literal["newest", "oldest", "name", "last_activity"]
 #: A person's marketing consent: given, withdrawn, or never asked.
@@ -232,10 +245,10 @@ class CandidateFilter(Model):
         default=None, description="words the location contains, in any case"
     )
     consent: ConsentState | None = Field(default=None, description="marketing consent")
-    created_from: date | None = None
-    created_to: date | None = None
-    active_from: date | None = Field(default=None, description="last activity on or after")
-    active_to: date | None = Field(default=None, description="last activity on or before")
+    created_from: Day | None = None
+    created_to: Day | None = None
+    active_from: Day | None = Field(default=None, description="last activity on or after")
+    active_to: Day | None = Field(default=None, description="last activity on or before")
     sort: CandidateSort | None = Field(
         default=None, description="newest (the default), oldest, name or last_activity; q ranks by match"
     )
