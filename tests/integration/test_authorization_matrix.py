@@ -67,6 +67,9 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     # hiring: applications in their pipeline; the rejection reasons are the admins' to change
     ("GET", "/v1/applications/{application_id}"): (401, 200, 200, 200, 200),
     ("PATCH", "/v1/applications/{application_id}"): (401, 200, 200, 403, 200),
+    # feedback is given by people who sign in: an API key is nobody's feedback, whatever its scope
+    ("GET", "/v1/applications/{application_id}/feedback"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/applications/{application_id}/feedback"): (401, 201, 201, 403, 403),
     ("GET", "/v1/rejection-reasons"): (401, 200, 200, 200, 200),
     ("PUT", "/v1/rejection-reasons"): (401, 403, 200, 403, 403),
     # pools
@@ -183,6 +186,7 @@ UI_POOLS_JOBS: dict[tuple[str, str], int] = {
     ("POST", "/ui/jobs/{job_id}/status"): 303,
     ("POST", "/ui/jobs/{job_id}/pipeline"): 303,
     ("POST", "/ui/applications/{application_id}/move"): 303,
+    ("POST", "/ui/applications/{application_id}/feedback"): 303,
     ("POST", "/ui/candidates/{candidate_id}/applications"): 303,
 }
 UI_ENGAGEMENT: dict[tuple[str, str], int] = {
@@ -232,6 +236,7 @@ USER_ONLY = {
     ("POST", "/v1/reminders"),
     ("PATCH", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"),
     ("DELETE", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"),
+    ("POST", "/v1/applications/{application_id}/feedback"),
 }
 
 # Routes that mail the caller: a read-write API key passes the permission check but has no
@@ -588,6 +593,18 @@ def _move_application(w: World) -> Req:
     return Req(f"/v1/applications/{w.application_id}", {"stage": stage, "version": current["version"]})
 
 
+def _give_feedback(w: World) -> Req:
+    """Feedback on a fresh application (each person gives one per interview)."""
+    candidate_id = w.new_candidate()
+    w.admin("POST", f"/v1/jobs/{w.job_id}/applications", {"candidate_id": candidate_id}, 201)
+    body = {
+        "interview": "Interview",
+        "ratings": {"Skills for the role": 3, "Communication": 4, "Motivation": 3},
+        "recommendation": "yes",
+    }
+    return Req(f"/v1/applications/{candidate_id}_{w.job_id}/feedback", body)
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -632,6 +649,10 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ),
     ("GET", "/v1/applications/{application_id}"): lambda w: Req(f"/v1/applications/{w.application_id}"),
     ("PATCH", "/v1/applications/{application_id}"): _move_application,
+    ("GET", "/v1/applications/{application_id}/feedback"): lambda w: Req(
+        f"/v1/applications/{w.application_id}/feedback"
+    ),
+    ("POST", "/v1/applications/{application_id}/feedback"): _give_feedback,
     ("GET", "/v1/rejection-reasons"): lambda w: Req("/v1/rejection-reasons"),
     ("PUT", "/v1/rejection-reasons"): lambda w: Req(
         "/v1/rejection-reasons", {"reasons": ["Not a fit", f"Closed {uuid4().hex[:4]}"]}

@@ -62,6 +62,7 @@ KEY_OWNERS: dict[str, set[str]] = {
     "RESUMETEXT#": {"candidates"},
     "JOB#": {"jobs"},
     "HIRING#": {"hiring"},
+    "FEEDBACK#": {"hiring"},  # interview feedback, in the person's partition
     "JOBSTATUS#": {"jobs"},
     "POOL#": {"pools", "candidates"},
     "TEMPLATE#": {"templates"},

@@ -335,6 +335,11 @@ class Application(Model):
     stage_entered_at: str | None = None
     moved_by: str | None = None
     history: list[StageVisit] = Field(default_factory=list, description="every stage it was at, oldest first")
+    feedback_count: int = Field(default=0, description="interview feedback given on it")
+    feedback_strong_yes: int = 0
+    feedback_yes: int = 0
+    feedback_no: int = 0
+    feedback_strong_no: int = 0
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -376,6 +376,21 @@ class CandidateService:
         self.repository.add_application(application, actor=actor)
         return application
 
+    def feedback_operations(
+        self,
+        candidate_id: str,
+        job_id: str,
+        *,
+        recommendation: str,
+        actor: str,
+        at: str,
+        detail: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """This slice's writes of one interview feedback (the application's counts, the timeline)."""
+        return self.repository.feedback_operations(
+            candidate_id, job_id, recommendation=recommendation, actor=actor, at=at, detail=detail
+        )
+
     def move_application(
         self, moved: Application, *, seen_version: int, actor: str, detail: dict[str, Any]
     ) -> Application:

@@ -122,6 +122,8 @@ def describe(activity: Activity, names: Names) -> str:  # noqa: C901 - one branc
         return "Details changed" if count != 1 else "A detail changed"
     if kind == "applied":
         return f"Applied to {job}" + (" with a resume" if d.get("resume") else "")
+    if kind == "feedback_given":
+        return f"Interview feedback given for {job} ({d.get('interview', 'an interview')})"
     if kind == "sourced":
         return f"Added to the pipeline of {job} by a recruiter"
     if kind == "stage_changed":

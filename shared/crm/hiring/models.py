@@ -3,11 +3,11 @@ reasons an admin keeps. Every input is validated by one of these before it reach
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 
-from crm.jobs.models import StageKey
+from crm.jobs.models import MAX_SCORECARD, ScoreLabel, StageKey
 from crm.platform.fields import Id, Version, one_line_text
 from crm.platform.models import Input, Model
 
@@ -57,3 +57,49 @@ class RejectionReasonsUpdate(Input):
 
 class RejectionReasons(Model):
     reasons: list[str]
+
+
+Recommendation = Literal["strong_no", "no", "yes", "strong_yes"]
+RECOMMENDATIONS: dict[str, str] = {
+    "strong_yes": "Strong yes",
+    "yes": "Yes",
+    "no": "No",
+    "strong_no": "Strong no",
+}
+Rating = Annotated[int, Field(ge=1, le=4)]
+
+
+class FeedbackCreate(Input):
+    """One interviewer's feedback on one interview of an application: every attribute of the job's
+    scorecard rated 1 (poor) to 4 (excellent), an overall recommendation, and notes."""
+
+    interview: ScoreLabel
+    ratings: Annotated[
+        dict[ScoreLabel, Rating],
+        Field(max_length=MAX_SCORECARD, description="the job's scorecard attributes, each rated 1-4"),
+    ] = Field(default_factory=dict)
+    recommendation: Recommendation
+    notes: Annotated[str, StringConstraints(max_length=10_000)] = ""
+
+
+class Feedback(Model):
+    id: str
+    application_id: str
+    candidate_id: str
+    job_id: str
+    interview: str
+    ratings: dict[str, int] = Field(default_factory=dict)
+    recommendation: Recommendation
+    notes: str = ""
+    author: str = Field(description="who gave it (user:<sub>)")
+    author_email: str | None = None
+    submitted_at: str
+
+
+class FeedbackPage(Model):
+    """The feedback a caller may read on one application. ``hidden`` counts what others gave that
+    stays hidden until the caller has given their own (so nobody is anchored by it)."""
+
+    items: list[Feedback]
+    hidden: int = 0
+    mine_submitted: bool = False

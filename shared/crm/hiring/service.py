@@ -15,12 +15,18 @@ from typing import Any
 
 from crm.candidates.models import SOURCED, Application, StageVisit, split_application_id
 from crm.candidates.service import CandidateService
-from crm.hiring.models import DEFAULT_REJECTION_REASONS, ApplicationMove
-from crm.hiring.repository import HiringSettingsRepository
+from crm.hiring.models import (
+    DEFAULT_REJECTION_REASONS,
+    ApplicationMove,
+    Feedback,
+    FeedbackCreate,
+    FeedbackPage,
+)
+from crm.hiring.repository import FeedbackRepository, HiringSettingsRepository
 from crm.jobs.models import REJECTED, Job, JobUpdate
 from crm.jobs.service import JobService
 from crm.platform.errors import Conflict, NotFound, ValidationFailed, VersionConflict
-from crm.platform.ids import utcnow
+from crm.platform.ids import new_id, utcnow
 
 #: An application keeps its newest stays; older ones fold away (a pathological client moving one
 #: application back and forth cannot grow its item without bound).
@@ -66,12 +72,14 @@ class HiringService:
         candidates: CandidateService | None = None,
         jobs: JobService | None = None,
         settings: HiringSettingsRepository | None = None,
+        feedback: FeedbackRepository | None = None,
         *,
         now: Callable[[], str] = utcnow,
     ) -> None:
         self.candidates = candidates if candidates is not None else CandidateService()
         self.jobs = jobs if jobs is not None else JobService()
         self.settings = settings if settings is not None else HiringSettingsRepository()
+        self.feedback = feedback if feedback is not None else FeedbackRepository()
         self.now = now
 
     # ------------------------------------------------------------------ rejection reasons
@@ -181,3 +189,72 @@ class HiringService:
                         errors=[{"field": "stages", "message": message}],
                     )
         return self.jobs.update(job_id, data)
+
+    # ------------------------------------------------------------------ interview feedback
+
+    def give_feedback(
+        self, application_id: str, data: FeedbackCreate, *, actor: str, subject: str, email: str | None
+    ) -> Feedback:
+        """One person's feedback on one interview of an application: the interview is one of the
+        job's, every attribute of its scorecard is rated and no other; once per interview."""
+        application, job = self.application(application_id)
+        interview = next((i for i in job.interviews if i.casefold() == data.interview.casefold()), None)
+        if interview is None:
+            raise field_error("interview", "use one of this job's interviews: " + "; ".join(job.interviews))
+        for name in data.ratings:
+            if name not in job.scorecard:
+                raise field_error(
+                    f"ratings.{name}", "not on this job's scorecard: " + "; ".join(job.scorecard)
+                )
+        missing = [name for name in job.scorecard if name not in data.ratings]
+        if missing:
+            raise field_error(
+                "ratings", "rate every attribute of the scorecard; missing: " + "; ".join(missing)
+            )
+        now = self.now()
+        feedback = Feedback(
+            id=new_id(),
+            application_id=application.id,
+            candidate_id=application.candidate_id,
+            job_id=job.id,
+            interview=interview,
+            ratings=dict(data.ratings),
+            recommendation=data.recommendation,
+            notes=data.notes.strip(),
+            author=actor,
+            author_email=email,
+            submitted_at=now,
+        )
+        more = self.candidates.feedback_operations(
+            application.candidate_id,
+            job.id,
+            recommendation=data.recommendation,
+            actor=actor,
+            at=now,
+            detail={"job_id": job.id, "interview": interview},
+        )
+        return self.feedback.add(feedback, author_subject=subject, more=more)
+
+    def feedback_for(self, application_id: str, *, actor: str, email: str | None) -> FeedbackPage:
+        """The feedback ``actor`` may read on one application. Someone on the job's hiring team
+        (a hiring manager or interviewer) sees what others gave only once they have given their
+        own, so nobody is anchored by it; recruiters and admins who coordinate the hire see all."""
+        application, job = self.application(application_id)
+        return self.visible_feedback(
+            job, self.feedback.of_application(application.candidate_id, job.id), actor=actor, email=email
+        )
+
+    def feedback_on(
+        self, job: Job, application: Application, *, actor: str, email: str | None
+    ) -> FeedbackPage:
+        """:meth:`feedback_for` when the application and its job are at hand (a profile)."""
+        items = self.feedback.of_application(application.candidate_id, job.id)
+        return self.visible_feedback(job, items, actor=actor, email=email)
+
+    @staticmethod
+    def visible_feedback(job: Job, items: list[Feedback], *, actor: str, email: str | None) -> FeedbackPage:
+        mine = [f for f in items if f.author == actor]
+        on_team = email is not None and email.lower() in job.team()
+        if not on_team or mine:
+            return FeedbackPage(items=items, hidden=0, mine_submitted=bool(mine))
+        return FeedbackPage(items=[], hidden=len(items), mine_submitted=False)

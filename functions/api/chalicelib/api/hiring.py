@@ -8,9 +8,18 @@ from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.candidates.models import Application
-from crm.hiring.models import ApplicationAdd, ApplicationMove, RejectionReasons, RejectionReasonsUpdate
+from crm.hiring.models import (
+    ApplicationAdd,
+    ApplicationMove,
+    Feedback,
+    FeedbackCreate,
+    FeedbackPage,
+    RejectionReasons,
+    RejectionReasonsUpdate,
+)
 from crm.hiring.service import HiringService
 from crm.jobs.models import StageKey
+from crm.platform.errors import Forbidden
 
 bp = Blueprint(__name__)
 
@@ -111,4 +120,41 @@ def get_rejection_reasons(call: Call) -> RejectionReasons:
 def put_rejection_reasons(call: Call) -> RejectionReasons:
     return RejectionReasons(
         reasons=HiringService().set_rejection_reasons(call.body.reasons, actor=call.actor)
+    )
+
+
+@endpoint(
+    bp,
+    "/v1/applications/{application_id}/feedback",
+    "GET",
+    summary="Interview feedback on an application (a hiring team member sees others' after giving their own)",
+    tag="hiring",
+    permission="read",
+    response=FeedbackPage,
+    errors=(404,),
+)
+def list_feedback(call: Call, application_id: str) -> FeedbackPage:
+    principal = call.principal
+    email = principal.email if principal is not None else None
+    return HiringService().feedback_for(application_id, actor=call.actor, email=email)
+
+
+@endpoint(
+    bp,
+    "/v1/applications/{application_id}/feedback",
+    "POST",
+    summary="Give feedback on one interview of an application (signed-in people only; once per interview)",
+    tag="hiring",
+    permission="write",
+    body=FeedbackCreate,
+    response=Feedback,
+    status=201,
+    errors=(403, 404, 422),
+)
+def give_feedback(call: Call, application_id: str) -> Feedback:
+    principal = call.principal
+    if principal is None or principal.kind != "user":
+        raise Forbidden("Feedback is given by a person who signs in, not by an API key.")
+    return HiringService().give_feedback(
+        application_id, call.body, actor=call.actor, subject=principal.subject, email=principal.email
     )

@@ -46,6 +46,7 @@ from crm.candidates.models import (
 )
 from crm.candidates.resumes import ResumeStore
 from crm.candidates.service import CandidateService
+from crm.hiring.models import RECOMMENDATIONS
 from crm.hiring.service import HiringService
 from crm.jobs.service import JobService
 from crm.outreach.models import EmailCreate
@@ -92,6 +93,7 @@ NOTICES = {
     "reminder-deleted": "The reminder is deleted.",
     "moved": "The application is moved.",
     "added": "The candidate is in the job's pipeline.",
+    "feedback": "Your feedback is saved.",
 }
 #: How long "Snooze" puts a reminder off, from now.
 SNOOZES = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "1w": timedelta(weeks=1)}
@@ -201,6 +203,7 @@ def _profile(
     email_values: dict[str, str] | None = None,
     pool_error: str | None = None,
     erase_error: str | None = None,
+    feedback_form: dict[str, Any] | None = None,
 ) -> Response:
     repository = CandidateService()
     candidate = repository.get(candidate_id)
@@ -218,7 +221,11 @@ def _profile(
         notes=notes,
         timeline=[_told(a, story_names) for a in timeline],
         applications=applications,
-        application_rows=pipeline_view.profile_rows(applications, JobService().get),
+        application_rows=pipeline_view.profile_rows(
+            applications, JobService().get, _feedback_reader(candidate_id, session)
+        ),
+        feedback_form=feedback_form or {},
+        recommendations=RECOMMENDATIONS,
         open_jobs=[
             j
             for j in JobService().list_page(status="open", limit=100, cursor=None)[0]
@@ -352,6 +359,16 @@ def ui_create_candidate(call: Call, session: Session, fields: dict[str, Any]) ->
             f"/ui/pools/{quote(pool.id)}?{urlencode({'done': 'added', 'candidate': candidate.id})}#board"
         )
     return see_other(f"/ui/candidates/{quote(candidate.id)}?done=created")
+
+
+def _feedback_reader(candidate_id: str, session: Session) -> Callable[[Any, Any], Any]:
+    hiring = HiringService()
+    principal = session.principal
+
+    def read(job: Any, application: Any) -> Any:
+        return hiring.feedback_on(job, application, actor=principal.actor, email=principal.email)
+
+    return read
 
 
 def _story_names(activities: list[Activity], *, applications_jobs: list[str]) -> story.Names:

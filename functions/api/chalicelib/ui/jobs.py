@@ -28,7 +28,7 @@ from chalicelib.web.ui import (
     ui_route,
 )
 from crm.candidates.service import CandidateService
-from crm.hiring.models import ApplicationMove
+from crm.hiring.models import ApplicationMove, FeedbackCreate
 from crm.hiring.service import HiringService
 from crm.jobs.models import CLOSED_STAGES, Job, JobCreate, JobUpdate
 from crm.jobs.service import JobService
@@ -164,6 +164,7 @@ def _job_page(
         edit_values=edit_values or _job_form(job),
         edit_errors=edit_errors or {},
         board_cards=BOARD_CARDS,
+        on_team=(session.principal.email or "").lower() in job.team(),
         pipeline_values=pipeline_values or _pipeline_form(job),
         pipeline_errors=pipeline_errors or {},
     )
@@ -414,3 +415,59 @@ def ui_add_to_job(call: Call, session: Session, fields: dict[str, Any], candidat
             call, session, candidate_id, status=409 if isinstance(exc, Conflict) else 422, problem=detail
         )
     return see_other(f"/ui/candidates/{quote(candidate_id)}?done=added#applications")
+
+
+@ui_route(
+    "/ui/applications/{application_id}/feedback",
+    "POST",
+    "Recruiter UI: give interview feedback on an application "
+    "(form: csrf, interview, rating-<n> per scorecard attribute, recommendation, notes)",
+    blueprint=bp,
+    errors=(403, 404, 422),
+)
+def ui_give_feedback(call: Call, session: Session, fields: dict[str, Any], application_id: str) -> Response:
+    hiring = HiringService()
+    application, job = hiring.application(application_id)
+    form = {name: text(value) for name, value in fields.items() if name != "csrf"}
+    ratings = {
+        attribute: value
+        for n, attribute in enumerate(job.scorecard)
+        if (value := text(fields.get(f"rating-{n}")))
+    }
+    data = {
+        "interview": text(fields.get("interview")),
+        "ratings": ratings,
+        "recommendation": text(fields.get("recommendation")),
+        "notes": text(fields.get("notes")),
+    }
+    principal = session.principal
+    try:
+        hiring.give_feedback(
+            application_id,
+            FeedbackCreate.model_validate(data),
+            actor=principal.actor,
+            subject=principal.subject,
+            email=principal.email,
+        )
+    except ValidationError as exc:
+        error = "; ".join(f"{_feedback_field(k)}: {v}" for k, v in field_errors(exc).items())
+    except ValidationFailed as exc:
+        error = "; ".join(e["message"] for e in exc.errors) or exc.detail
+    else:
+        where = f"/ui/candidates/{quote(application.candidate_id)}?done=feedback"
+        return see_other(f"{where}#feedback-{quote(application_id)}")
+    return profile_page(
+        call,
+        session,
+        application.candidate_id,
+        status=422,
+        problem="The feedback was not saved; see the form.",
+        feedback_form={**form, "application_id": application_id, "error": error[:1].upper() + error[1:]},
+    )
+
+
+def _feedback_field(name: str) -> str:
+    """An error's field in the form's words (``ratings.Python`` -> ``Python``)."""
+    if name.startswith("ratings."):
+        return name.split(".", 1)[1]
+    return {"recommendation": "Overall recommendation", "ratings": "Scorecard"}.get(name, name.capitalize())

@@ -39,6 +39,7 @@ def board(
                     "application": a,
                     "candidate": people.get(a.candidate_id),
                     "days": days_since(a.stage_entered_at or a.applied_at),
+                    "tally": recommendation_tally(a),
                 }
                 for a in items
             ],
@@ -47,9 +48,10 @@ def board(
     ]
 
 
-def profile_rows(applications: list[Application], get_job: Any) -> list[dict[str, Any]]:
+def profile_rows(applications: list[Application], get_job: Any, feedback: Any = None) -> list[dict[str, Any]]:
     """Each application of a person with its job (``None`` when the job is gone), the name of its
-    stage and the stages it can be moved to."""
+    stage, the stages it can be moved to, and the feedback the viewer may read
+    (``feedback(job, application)``)."""
     rows = []
     for a in applications:
         try:
@@ -63,6 +65,18 @@ def profile_rows(applications: list[Application], get_job: Any) -> list[dict[str
                 "stage_name": dict(stage_choices(job)).get(a.stage, a.stage) if job else a.stage,
                 "choices": stage_choices(job) if job else [],
                 "days": days_since(a.stage_entered_at or a.applied_at),
+                "feedback": feedback(job, a) if feedback is not None and job is not None else None,
             }
         )
     return rows
+
+
+def recommendation_tally(application: Application) -> list[tuple[str, int]]:
+    """The recommendations given on ``application``, strongest yes first (only those given)."""
+    counts = [
+        ("Strong yes", application.feedback_strong_yes),
+        ("Yes", application.feedback_yes),
+        ("No", application.feedback_no),
+        ("Strong no", application.feedback_strong_no),
+    ]
+    return [(label, n) for label, n in counts if n]

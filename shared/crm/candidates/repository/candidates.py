@@ -467,6 +467,34 @@ class CandidateRepository:
                 raise Conflict("This person is in the job's pipeline already.") from exc
             raise NotFound(f"No candidate with id {application.candidate_id}.") from exc
 
+    def feedback_operations(
+        self,
+        candidate_id: str,
+        job_id: str,
+        *,
+        recommendation: str,
+        actor: str,
+        at: str,
+        detail: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """The writes of one feedback that are this slice's, for the hiring slice's transaction:
+        the application's counts (it must exist) and the timeline entry."""
+        return [
+            {
+                "Update": {
+                    "Key": table.key(candidate_pk(candidate_id), application_sk(job_id)),
+                    "UpdateExpression": (
+                        "SET feedback_count = if_not_exists(feedback_count, :zero) + :one, "
+                        "#r = if_not_exists(#r, :zero) + :one"
+                    ),
+                    "ConditionExpression": "attribute_exists(sk)",
+                    "ExpressionAttributeNames": {"#r": f"feedback_{recommendation}"},
+                    "ExpressionAttributeValues": {":zero": table.value(0), ":one": table.value(1)},
+                }
+            },
+            activity_put(candidate_id, "feedback_given", actor, at, detail),
+        ]
+
     def move_application(
         self, moved: Application, *, seen_version: int, actor: str, detail: dict[str, Any]
     ) -> Application:
