@@ -59,6 +59,8 @@ KEY_OWNERS: dict[str, set[str]] = {
     "CANDWORD#": {"candidates"},
     "WORD#": {"candidates"},
     "RESUMETEXT#": {"candidates"},
+    "RESUME#": {"candidates"},
+    "INTERACTION#": {"candidates"},
     "JOB#": {"jobs"},
     "JOBSTATUS#": {"jobs"},
     "POOL#": {"pools", "candidates"},
