@@ -452,3 +452,20 @@ def test_profile_logs_a_call_without_javascript(env: Env, session: str) -> None:
     assert (
         "They did not show" in html and "Did not come" in html and "Meeting logged: no show, 30 min" in html
     )
+
+
+def test_a_person_added_in_the_ui_came_from_the_ui(env: Env, session: str) -> None:
+    from urllib.parse import urlencode
+
+    csrf = csrf_of(ui_get(env, "/ui/candidates/new", session).body)
+    fields = {"csrf": csrf, "first_name": "Uli", "last_name": "Ui", "email": "uli@example.com"}
+    created = env.client.http.post(
+        "/ui/candidates",
+        body=urlencode(fields).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": session},
+    )
+    assert created.status_code == 303
+    cid = header(created, "location").split("/ui/candidates/", 1)[1].split("?", 1)[0]
+    touch = get(env, cid)["first_touch"]
+    assert (touch["form"], touch["source"]) == ("ui", "recruiter")
+    assert "Added by a recruiter" in ui_get(env, f"/ui/candidates/{cid}", session).body.decode()
