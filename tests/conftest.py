@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 # Tests never reach a real AWS account: fake credentials, a fixed region.
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
@@ -25,3 +27,23 @@ os.environ.pop("AWS_PROFILE", None)
 _ENV_JSON = Path(__file__).resolve().parents[1] / "events" / "env.json"
 for _name, _value in json.loads(_ENV_JSON.read_text())["Parameters"].items():
     os.environ.setdefault(_name, str(_value))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``make test`` runs ``--dist loadgroup``: tests marked ``xdist_group(name)`` share one worker
+    (and so one module- or session-scoped stack). pytest-xdist 3.8 marks them by appending
+    ``@name`` to ``item._nodeid``, which pytest 9 no longer reads (a node's id is ``item._id``), so
+    every group was split over both workers and each started its own stack. This does what xdist
+    means to do, through the id pytest 9 reads; with an xdist that already did it, it does nothing."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+            for m in item.iter_markers("xdist_group")
+        }
+        if names and "@" not in item.nodeid and hasattr(item, "_id"):
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(names))}")

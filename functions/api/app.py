@@ -19,7 +19,18 @@ from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib.api import api_keys as admin
 from chalicelib.api import auth as auth_routes
-from chalicelib.api import bulk, campaigns, candidates, jobs, outreach, pools, reminders, sequences, templates
+from chalicelib.api import (
+    bulk,
+    campaigns,
+    candidates,
+    hiring,
+    jobs,
+    outreach,
+    pools,
+    reminders,
+    sequences,
+    templates,
+)
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import intake as public
@@ -134,6 +145,7 @@ for blueprint in (
     ui_sequences.bp,
     candidates.bp,
     jobs.bp,
+    hiring.bp,
     pools.bp,
     templates.bp,
     campaigns.bp,

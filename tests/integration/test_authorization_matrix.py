@@ -68,6 +68,12 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/v1/jobs/{job_id}"): (401, 200, 200, 200, 200),
     ("PATCH", "/v1/jobs/{job_id}"): (401, 200, 200, 403, 200),
     ("GET", "/v1/jobs/{job_id}/applications"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/jobs/{job_id}/applications"): (401, 201, 201, 403, 201),
+    # hiring: applications in their pipeline; the rejection reasons are the admins' to change
+    ("GET", "/v1/applications/{application_id}"): (401, 200, 200, 200, 200),
+    ("PATCH", "/v1/applications/{application_id}"): (401, 200, 200, 403, 200),
+    ("GET", "/v1/rejection-reasons"): (401, 200, 200, 200, 200),
+    ("PUT", "/v1/rejection-reasons"): (401, 403, 200, 403, 403),
     # pools
     ("GET", "/v1/pools"): (401, 200, 200, 200, 200),
     ("POST", "/v1/pools"): (401, 201, 201, 403, 201),
@@ -183,6 +189,9 @@ UI_POOLS_JOBS: dict[tuple[str, str], int] = {
     ("GET", "/ui/jobs/{job_id}"): 303,
     ("POST", "/ui/jobs/{job_id}"): 303,
     ("POST", "/ui/jobs/{job_id}/status"): 303,
+    ("POST", "/ui/jobs/{job_id}/pipeline"): 303,
+    ("POST", "/ui/applications/{application_id}/move"): 303,
+    ("POST", "/ui/candidates/{candidate_id}/applications"): 303,
 }
 UI_ENGAGEMENT: dict[tuple[str, str], int] = {
     # The UI's own scripts need no session; the row's request names no such file (/ui/static/id-1).
@@ -257,6 +266,10 @@ class World:
     @property
     def client(self) -> Client:
         return self.env.client
+
+    @property
+    def application_id(self) -> str:
+        return f"{self.candidate_id}_{self.job_id}"
 
     def call(
         self,
@@ -591,6 +604,13 @@ def _resume_of_applicant(w: World) -> Req:
     return Req(f"/v1/candidates/{w.candidate_id}/resumes/{resumes[-1]['id']}")
 
 
+def _move_application(w: World) -> Req:
+    """A move from where the application is now (its current version) to the other stage."""
+    current = w.admin("GET", f"/v1/applications/{w.application_id}")
+    stage = "screen" if current["stage"] != "screen" else "interview"
+    return Req(f"/v1/applications/{w.application_id}", {"stage": stage, "version": current["version"]})
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -644,6 +664,15 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         f"/v1/jobs/{w.job_id}", {"title": f"Platform engineer {uuid4().hex[:4]}"}
     ),
     ("GET", "/v1/jobs/{job_id}/applications"): lambda w: Req(f"/v1/jobs/{w.job_id}/applications"),
+    ("POST", "/v1/jobs/{job_id}/applications"): lambda w: Req(
+        f"/v1/jobs/{w.job_id}/applications", {"candidate_id": w.new_candidate()}
+    ),
+    ("GET", "/v1/applications/{application_id}"): lambda w: Req(f"/v1/applications/{w.application_id}"),
+    ("PATCH", "/v1/applications/{application_id}"): _move_application,
+    ("GET", "/v1/rejection-reasons"): lambda w: Req("/v1/rejection-reasons"),
+    ("PUT", "/v1/rejection-reasons"): lambda w: Req(
+        "/v1/rejection-reasons", {"reasons": ["Not a fit", f"Closed {uuid4().hex[:4]}"]}
+    ),
     ("GET", "/v1/pools"): lambda w: Req("/v1/pools"),
     ("POST", "/v1/pools"): lambda w: Req("/v1/pools", {"name": f"Pool {uuid4().hex[:6]}"}),
     ("GET", "/v1/pools/{pool_id}"): lambda w: Req(f"/v1/pools/{w.pool_id}"),

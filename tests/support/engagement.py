@@ -126,7 +126,7 @@ def worker_module(function: str, worker: int) -> Any:
 _MOTO_LOCK = threading.RLock()
 
 
-def _serialise_moto() -> Callable[[], None]:
+def serialise_moto() -> Callable[[], None]:
     """In-process moto is not thread-safe: a conditional write checked by two threads at once
     passes for both, which DynamoDB never allows. Two workers (a duplicated delivery) share one
     moto here, so each AWS call runs alone, as the local stack's moto server does. Returns the
@@ -150,7 +150,7 @@ def _serialise_moto() -> Callable[[], None]:
 class QueueDriver:
     def __init__(self, queues: dict[str, str], faults: Faults | None = None) -> None:
         self.faults = faults or Faults()
-        self._undo_serialise = _serialise_moto()
+        self._undo_serialise = serialise_moto()
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.mailer = FaultyMailer(self.faults)
         # Every mail worker sends through the faulty mailer (the ledger and locks stay real).

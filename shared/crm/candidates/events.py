@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm.candidates.models import SOURCED
 from crm.platform.events import DomainEvent
 
 
@@ -49,14 +50,21 @@ def events_from_change(
             )
         elif event_name == "REMOVE":
             out.append(DomainEvent("candidate.erased", {"candidate_id": cid}, record_id))
-    elif sk.startswith("APP#") and new and _is_new_submission(event_name, old, new):
+    elif sk.startswith("APP#") and new and is_new_submission(event_name, old, new):
         detail = {k: new.get(k) for k in ("candidate_id", "job_id", "source")}
         out.append(DomainEvent("application.submitted", detail, record_id))
     return out
 
 
-def _is_new_submission(event_name: str, old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
-    """A first application, or the same person applying to the same job again."""
+def is_new_submission(event_name: str, old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    """A first application, or the same person applying to the same job again (a recruiter
+    sourcing someone into a job is neither: the person has not applied)."""
+    if new.get("source") == SOURCED and not new.get("last_applied_at"):
+        return False
     if event_name == "INSERT":
         return True
-    return event_name == "MODIFY" and (old or {}).get("applied_at") != new.get("applied_at")
+
+    def applied(image: dict[str, Any]) -> Any:
+        return image.get("last_applied_at") or image.get("applied_at")
+
+    return event_name == "MODIFY" and applied(old or {}) != applied(new)

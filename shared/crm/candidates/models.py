@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     WithJsonSchema,
+    computed_field,
     field_validator,
 )
 
@@ -35,6 +36,11 @@ from crm.platform.fields import (
     visible_text,
 )
 from crm.platform.models import Input, Model, Patch
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
 
 #: What a form's checkbox may send for a boolean (besides true and false).
 FORM_TRUE = ("on", "yes", "true", "1")
@@ -318,13 +324,65 @@ class Activity(Model):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+#: Where a new application starts when its job names no stages (a job's first stage otherwise).
+FIRST_STAGE = "applied"
+#: The source of an application a recruiter made (the person has not applied themselves).
+SOURCED = "sourced"
+
+
+def application_id(candidate_id: str, job_id: str) -> str:
+    """An application's id: its person and its job (one application per person and job)."""
+    return f"{candidate_id}_{job_id}"
+
+
+def split_application_id(value: str) -> tuple[str, str] | None:
+    """``(candidate_id, job_id)`` of an id :func:`application_id` made; ``None`` for any other text."""
+    candidate_id, sep, job_id = value.partition("_")
+    if not sep or not candidate_id or not job_id or "_" in job_id:
+        return None
+    return candidate_id, job_id
+
+
+class StageVisit(Model):
+    """One stay of an application in one stage: who moved it there and when, and when it left."""
+
+    stage: str
+    entered_at: str
+    left_at: str | None = None
+    by: str = Field(description="who moved it there (an actor: user:<sub>, api-key:<id> or intake)")
+    reason: str | None = Field(default=None, description="why it was rejected")
+
+
 class Application(Model):
     candidate_id: str
     job_id: str
     source: str
     applied_at: str
+    last_applied_at: str | None = Field(default=None, description="when they last applied again")
     resume_key: str | None = None
     utm: dict[str, str] = Field(default_factory=dict)
+    stage: str = Field(default=FIRST_STAGE, description="a key of the job's stages, rejected or withdrawn")
+    version: int = Field(default=1, description="send it back with a move; a stale one is a 409")
+    reason: str | None = Field(default=None, description="the rejection reason, when rejected")
+    stage_entered_at: str | None = None
+    moved_by: str | None = None
+    history: list[StageVisit] = Field(default_factory=list, description="every stage it was at, oldest first")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def id(self) -> str:
+        return application_id(self.candidate_id, self.job_id)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def seconds_in_stages(self) -> dict[str, int]:
+        """Time spent in each stage it has left (a stage visited twice: both stays added up)."""
+        spent: dict[str, int] = {}
+        for visit in self.history:
+            if visit.left_at is not None:
+                seconds = (_parse_time(visit.left_at) - _parse_time(visit.entered_at)).total_seconds()
+                spent[visit.stage] = spent.get(visit.stage, 0) + max(0, int(seconds))
+        return spent
 
 
 #: Where a resume came from.

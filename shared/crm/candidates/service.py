@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from crm.candidates.models import (
+    FIRST_STAGE,
     Activity,
     Application,
     Candidate,
@@ -202,8 +203,10 @@ def application_for(
     source: str,
     resume_key: str | None,
     now: str,
+    stage: str = FIRST_STAGE,
 ) -> Application:
-    """The application a form to ``job_id`` records, with the campaign fields it sent."""
+    """The application a form to ``job_id`` records, with the campaign fields it sent, at the job's
+    first stage (``stage``)."""
     utm = {name: value for name in UTM_FIELDS if (value := getattr(submission, name))}
     return Application(
         candidate_id=candidate_id,
@@ -212,6 +215,7 @@ def application_for(
         applied_at=now,
         resume_key=resume_key,
         utm=utm,
+        stage=stage,
     )
 
 
@@ -485,6 +489,26 @@ class CandidateService:
         self.jobs.get(job_id)
         return self.repository.applications_for_job(job_id, limit=limit, cursor=cursor)
 
+    def get_application(self, candidate_id: str, job_id: str) -> Application | None:
+        return self.repository.get_application(candidate_id, job_id)
+
+    def applications_in_stage(
+        self, job_id: str, stage: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Application], str | None]:
+        """A job's applications at one stage, longest there first."""
+        return self.repository.applications_in_stage(job_id, stage, limit=limit, cursor=cursor)
+
+    def add_application(self, application: Application, *, actor: str) -> Application:
+        """Put a known person into a job's pipeline (``Conflict`` when they are in it already)."""
+        self.repository.add_application(application, actor=actor)
+        return application
+
+    def move_application(
+        self, moved: Application, *, seen_version: int, actor: str, detail: dict[str, Any]
+    ) -> Application:
+        """Store an application's new stage over the version read (``VersionConflict`` otherwise)."""
+        return self.repository.move_application(moved, seen_version=seen_version, actor=actor, detail=detail)
+
     def resume_key(self, candidate_id: str, job_id: str) -> str:
         """The object key of the resume sent with one application (NotFound when there is none)."""
         for application in self.repository.applications(candidate_id):
@@ -653,15 +677,14 @@ class CandidateService:
     ) -> None:
         """Validate and store one career-site submission. Raises domain errors; returns nothing
         a caller could use to tell a new person from a known one."""
-        if job_id is not None:
-            self.jobs.get_open(job_id)
+        first_stage = self.jobs.get_open(job_id).stages[0].key if job_id is not None else None
         if is_bot(fields):
             return  # the same answer as everyone, and nothing stored
         submission = parse_fields(PublicSubmission, fields)
         resume_kind = validate_resume(resume) if resume is not None else None
 
         def store() -> dict[str, str]:
-            return self._store(submission, resume, resume_kind, job_id)
+            return self._store(submission, resume, resume_kind, job_id, first_stage)
 
         if idempotency_key:
             request = {
@@ -673,7 +696,12 @@ class CandidateService:
             store()
 
     def _store(
-        self, submission: PublicSubmission, resume: Upload | None, resume_kind: str | None, job_id: str | None
+        self,
+        submission: PublicSubmission,
+        resume: Upload | None,
+        resume_kind: str | None,
+        job_id: str | None,
+        first_stage: str | None = None,
     ) -> dict[str, str]:
         stored: dict[str, str] = {}  # the resume's key -> whose prefix it is under
 
@@ -697,6 +725,7 @@ class CandidateService:
                 job_id=job_id,
                 resume_key_for=resume_key_for if resume is not None else None,
                 resume_file=file,
+                first_stage=first_stage,
             )
         except Conflict:
             # Every attempt lost its race: nothing refers to the resume, so it goes too.
@@ -716,6 +745,7 @@ class CandidateService:
         resume_key_for: Callable[[str], str] | None = None,
         resume_file: ResumeFile | None = None,
         more_operations: MoreOperations | None = None,
+        first_stage: str | None = None,
     ) -> tuple[str, bool]:
         """A public form: create the person, or merge into the one with this email
         (:func:`merge_plan`).
@@ -729,6 +759,8 @@ class CandidateService:
         ``more_operations(candidate_id, now)`` adds writes to the same transaction (a job-alert
         request). Returns (candidate id, created).
         """
+        if job_id is not None and first_stage is None:
+            first_stage = self.jobs.get(job_id).stages[0].key
         existing_id = self.repository.find_id_by_email(submission.email)
         new_candidate_id = new_id()
         resume_key = resume_key_for(existing_id or new_candidate_id) if resume_key_for else None
@@ -748,6 +780,7 @@ class CandidateService:
                     source=source,
                     resume_key=resume_key,
                     now=now,
+                    stage=first_stage or FIRST_STAGE,
                 )
                 if job_id
                 else None

@@ -122,6 +122,11 @@ def describe(activity: Activity, names: Names) -> str:  # noqa: C901 - one branc
         return "Details changed" if count != 1 else "A detail changed"
     if kind == "applied":
         return f"Applied to {job}" + (" with a resume" if d.get("resume") else "")
+    if kind == "sourced":
+        return f"Added to the pipeline of {job} by a recruiter"
+    if kind == "stage_changed":
+        why = f" ({d.get('reason')})" if d.get("reason") else ""
+        return f"Moved from “{d.get('from')}” to “{d.get('to')}” for {job}{why}"
     if kind == "note_added":
         return "Note added"
     if kind == "resume_added":

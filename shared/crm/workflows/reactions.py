@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm.candidates.events import is_application
+from crm.candidates.events import is_application, is_new_submission
 from crm.mailing.messages import DispatchRequest, MailJob
 from crm.platform import clock
 from crm.platform.config import get_settings
@@ -37,7 +37,7 @@ def react(
         if new.get("status") == "open" and (old or {}).get("status") != "open":
             request = DispatchRequest(kind="job_alert", id=str(new["id"]), run=str(new.get("updated_at", "")))
             send_message(get_settings().dispatch_queue_url, request.model_dump_json(exclude_none=True))
-    elif is_application(keys) and event_name == "INSERT":
+    elif is_application(keys) and is_new_submission(event_name, old, new):
         _stop(str(new["candidate_id"]), "applied")
     elif (
         sk == "PROFILE" and old is not None and _granted(old, "marketing") and not _granted(new, "marketing")

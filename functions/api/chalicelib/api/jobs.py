@@ -7,8 +7,7 @@ from typing import Any, Literal
 from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
-from crm.candidates.models import Application
-from crm.candidates.service import CandidateService
+from crm.hiring.service import HiringService
 from crm.jobs.models import Job, JobCreate, JobUpdate
 from crm.jobs.service import JobService
 
@@ -69,7 +68,7 @@ def get_job(call: Call, job_id: str) -> Job:
     bp,
     "/v1/jobs/{job_id}",
     "PATCH",
-    summary="Update a job (open or close it)",
+    summary="Update a job (open or close it, its stages, hiring team and scorecard)",
     tag="jobs",
     permission="write",
     body=JobUpdate,
@@ -77,23 +76,4 @@ def get_job(call: Call, job_id: str) -> Job:
     errors=(404, 409),
 )
 def update_job(call: Call, job_id: str) -> Job:
-    return JobService().update(job_id, call.body)
-
-
-@endpoint(
-    bp,
-    "/v1/jobs/{job_id}/applications",
-    "GET",
-    summary="Applicants to a job, newest first",
-    tag="jobs",
-    permission="read",
-    query=PageQuery,
-    response=Application,
-    paginated=True,
-    errors=(404,),
-)
-def list_applicants(call: Call, job_id: str) -> dict[str, Any]:
-    items, next_cursor = CandidateService().applications_for_job(
-        job_id, limit=call.query.limit, cursor=call.query.cursor
-    )
-    return page(items, next_cursor)
+    return HiringService().update_job(job_id, call.body)

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
+from chalicelib.ui import pipeline as pipeline_view
 from chalicelib.web import session as web
 from chalicelib.web import ui as web_ui
 from chalicelib.web.endpoint import Call
@@ -46,6 +47,7 @@ from crm.candidates.models import (
 )
 from crm.candidates.resumes import ResumeStore
 from crm.candidates.service import CandidateService
+from crm.hiring.service import HiringService
 from crm.jobs.service import JobService
 from crm.outreach.models import EmailCreate
 from crm.outreach.service import EmailService
@@ -92,6 +94,8 @@ NOTICES = {
     "reminder-done": "The reminder is done.",
     "reminder-snoozed": "The reminder is snoozed.",
     "reminder-deleted": "The reminder is deleted.",
+    "moved": "The application is moved.",
+    "added": "The candidate is in the job's pipeline.",
 }
 #: What a logged call or meeting may say, as the form offers it.
 INTERACTION_KINDS = (("call", "Call"), ("meeting", "Meeting"))
@@ -232,6 +236,13 @@ def _profile(
         notes=notes,
         timeline=[_told(a, story_names) for a in timeline],
         applications=applications,
+        application_rows=pipeline_view.profile_rows(applications, JobService().get),
+        open_jobs=[
+            j
+            for j in JobService().list_page(status="open", limit=100, cursor=None)[0]
+            if j.id not in {a.job_id for a in applications}
+        ],
+        rejection_reasons=HiringService().rejection_reasons(),
         job_titles=story_names.jobs,
         pool_names=display_names(PoolService().get, list(candidate.pools)),
         reminders=ReminderService().of_candidate(candidate_id, now=iso(clock.now())),

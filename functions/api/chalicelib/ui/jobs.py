@@ -6,12 +6,16 @@ a job is the same update as ``PATCH /v1/jobs/{id}``, so job alerts follow from t
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
+from chalicelib.ui import pipeline
+from chalicelib.ui.candidates import _profile as profile_page
 from chalicelib.web.endpoint import Call
 from chalicelib.web.ui import (
     Session,
@@ -24,8 +28,11 @@ from chalicelib.web.ui import (
     ui_route,
 )
 from crm.candidates.service import CandidateService
-from crm.jobs.models import JobCreate, JobUpdate
+from crm.hiring.models import ApplicationMove
+from crm.hiring.service import HiringService
+from crm.jobs.models import CLOSED_STAGES, Job, JobCreate, JobUpdate
 from crm.jobs.service import JobService
+from crm.platform.errors import Conflict, NotFound, ValidationFailed, VersionConflict
 
 bp = Blueprint(__name__)
 
@@ -42,7 +49,12 @@ NOTICES = {
     "open": "The job is open: it is on the career site and takes applications.",
     "closed": "The job is closed: it is off the career site.",
     "saved": "The job's details are saved.",
+    "moved": "The application is moved.",
+    "pipeline": "The pipeline and hiring team are saved.",
+    "added": "The candidate is in the job's pipeline.",
 }
+#: Cards a board column shows; the applicant list below the board pages through everyone.
+BOARD_CARDS = 50
 #: The fields "Edit the job" shows.
 JOB_FIELDS = ("title", "location", "department", "tags", "description")
 
@@ -121,13 +133,19 @@ def _job_page(
     problem: str = "",
     edit_values: dict[str, str] | None = None,
     edit_errors: dict[str, str] | None = None,
+    move_errors: dict[str, str] | None = None,
+    pipeline_values: dict[str, str] | None = None,
+    pipeline_errors: dict[str, str] | None = None,
 ) -> Response:
     jobs = JobService()
     job = jobs.get(job_id)
     cursor = query_value(call, "cursor") or None
     candidates = CandidateService()
+    hiring = HiringService(candidates, jobs)
     applications, next_cursor = candidates.applications_for_job(job_id, limit=PAGE_SIZE, cursor=cursor)
-    people = candidates.get_many([a.candidate_id for a in applications])
+    columns = hiring.board(job, per_stage=BOARD_CARDS)
+    on_board = [a for _, items, _ in columns for a in items]
+    people = candidates.get_many(list({a.candidate_id for a in [*applications, *on_board]}))
     applicants = [{"application": a, "candidate": people.get(a.candidate_id)} for a in applications]
     here = f"/ui/jobs/{quote(job.id)}"
     return page(
@@ -136,11 +154,18 @@ def _job_page(
         session=session,
         job=job,
         applicants=applicants,
+        board=pipeline.board(job, columns, people),
+        stage_choices=pipeline.stage_choices(job),
+        reasons=hiring.rejection_reasons(),
+        move_errors=move_errors or {},
         **paging(here, cursor, next_cursor, anchor="#applicants"),
         notice=NOTICES.get(query_value(call, "done")) if status == 200 else None,
         problem=problem,
         edit_values=edit_values or _job_form(job),
         edit_errors=edit_errors or {},
+        board_cards=BOARD_CARDS,
+        pipeline_values=pipeline_values or _pipeline_form(job),
+        pipeline_errors=pipeline_errors or {},
     )
 
 
@@ -202,3 +227,190 @@ def ui_job_status(call: Call, session: Session, fields: dict[str, Any], job_id: 
         return _job_page(call, session, job_id, status=422, problem="Choose to open or to close the job.")
     job = JobService().update(job_id, update)
     return see_other(f"/ui/jobs/{quote(job.id)}?done={job.status}")
+
+
+# ------------------------------------------------------------------------------- the pipeline
+
+#: "key: Name | What the candidate sees", one stage per line.
+_STAGE_LINE = re.compile(
+    r"^\s*(?:(?P<key>[a-z][a-z0-9_]*)\s*:)?\s*(?P<name>[^|]*?)\s*(?:\|\s*(?P<public>.*?)\s*)?$"
+)
+
+
+def stage_key(name: str, taken: set[str]) -> str:
+    """A key for a new stage from its name (``Phone screen`` -> ``phone_screen``), unlike ``taken``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "_", ascii_name).strip("_") or "stage"
+    if not base[0].isalpha():
+        base = f"s_{base}"
+    base = base[:26]
+    key, n = base, 2
+    while key in taken or key in CLOSED_STAGES:
+        key, n = f"{base}_{n}", n + 1
+    return key
+
+
+def stages_from_text(value: str) -> list[dict[str, Any]]:
+    """The stages a recruiter typed, in order; validation (``JobUpdate``) says what is wrong."""
+    stages: list[dict[str, Any]] = []
+    lines = [line for line in value.splitlines() if line.strip()]
+    explicit = {m.group("key") for line in lines if (m := _STAGE_LINE.match(line)) and m.group("key")}
+    taken = set(explicit)
+    for line in lines:
+        match = _STAGE_LINE.match(line)
+        key = match.group("key") if match else None
+        name = match.group("name") if match else line.strip()
+        public = (match.group("public") if match else None) or None
+        if not key:
+            key = stage_key(name, taken)
+            taken.add(key)
+        stages.append({"key": key, "name": name, "public_name": public})
+    return stages
+
+
+def stages_text(job: Job) -> str:
+    return "\n".join(
+        f"{s.key}: {s.name}" + (f" | {s.public_name}" if s.public_name else "") for s in job.stages
+    )
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.replace(",", "\n").splitlines() if line.strip()]
+
+
+PIPELINE_FIELDS = ("stages", "hiring_managers", "interviewers", "scorecard", "interviews")
+
+
+def _pipeline_form(job: Job) -> dict[str, str]:
+    return {
+        "stages": stages_text(job),
+        "hiring_managers": ", ".join(job.hiring_managers),
+        "interviewers": ", ".join(job.interviewers),
+        "scorecard": "\n".join(job.scorecard),
+        "interviews": "\n".join(job.interviews),
+    }
+
+
+def _pipeline_errors(exc: ValidationError) -> dict[str, str]:
+    """Each error under the form field it came from (``stages.2.name`` -> ``stages``)."""
+    errors: dict[str, str] = {}
+    for name, message in field_errors(exc).items():
+        top = name.split(".", 1)[0]
+        if top in PIPELINE_FIELDS and top not in errors:
+            where = name.split(".")
+            if top == "stages" and len(where) > 1 and where[1].isdigit():
+                message = f"line {int(where[1]) + 1}: {message}"
+            errors[top] = message
+    return errors
+
+
+@ui_route(
+    "/ui/jobs/{job_id}/pipeline",
+    "POST",
+    "Recruiter UI: a job's stages, hiring team, scorecard and interviews "
+    "(form: csrf, stages, hiring_managers, interviewers, scorecard, interviews)",
+    blueprint=bp,
+    errors=(403, 404, 409, 422),
+)
+def ui_job_pipeline(call: Call, session: Session, fields: dict[str, Any], job_id: str) -> Response:
+    JobService().get(job_id)
+    values = {name: text(fields.get(name)) for name in PIPELINE_FIELDS}
+    data = {
+        "stages": stages_from_text(values["stages"]),
+        "hiring_managers": _lines(values["hiring_managers"]),
+        "interviewers": _lines(values["interviewers"]),
+        "scorecard": [line.strip() for line in values["scorecard"].splitlines() if line.strip()],
+        "interviews": [line.strip() for line in values["interviews"].splitlines() if line.strip()],
+    }
+    try:
+        HiringService().update_job(job_id, JobUpdate.model_validate(data))
+    except ValidationError as exc:
+        errors = _pipeline_errors(exc)
+    except Conflict as exc:
+        errors = {exc.field or "stages": exc.detail}
+    else:
+        return see_other(f"/ui/jobs/{quote(job_id)}?done=pipeline#pipeline")
+    return _job_page(
+        call,
+        session,
+        job_id,
+        status=422 if not any("still has applications" in e for e in errors.values()) else 409,
+        problem="Nothing was saved; see the marked fields.",
+        pipeline_values=values,
+        pipeline_errors=errors,
+    )
+
+
+@ui_route(
+    "/ui/applications/{application_id}/move",
+    "POST",
+    "Recruiter UI: move an application to another stage (form: csrf, stage, reason, version, back)",
+    blueprint=bp,
+    errors=(403, 404, 409, 422),
+)
+def ui_move_application(
+    call: Call, session: Session, fields: dict[str, Any], application_id: str
+) -> Response:
+    hiring = HiringService()
+    application, job = hiring.application(application_id)
+    back = text(fields.get("back"))
+    data = {
+        "stage": text(fields.get("stage")),
+        "reason": text(fields.get("reason")) or None,
+        "version": text(fields.get("version")),
+    }
+    problem, status, error = "", 200, ""
+    try:
+        hiring.move(application_id, ApplicationMove.model_validate(data), actor=session.principal.actor)
+    except ValidationError as exc:
+        status, error = 422, "; ".join(field_errors(exc).values())
+    except ValidationFailed as exc:
+        status, error = 422, "; ".join(e["message"] for e in exc.errors) or exc.detail
+    except VersionConflict:
+        status = 409
+        problem = (
+            "Someone moved this application meanwhile: here is where it is now. "
+            "Move it again if you still want to."
+        )
+    if status == 200:
+        if back == "profile":
+            return see_other(f"/ui/candidates/{quote(application.candidate_id)}?done=moved#applications")
+        return see_other(f"/ui/jobs/{quote(job.id)}?done=moved#board")
+    if back == "profile":
+        return profile_page(
+            call,
+            session,
+            application.candidate_id,
+            status=status,
+            problem=problem or f"The application was not moved: {error}",
+        )
+    return _job_page(
+        call,
+        session,
+        job.id,
+        status=status,
+        problem=problem or "The application was not moved; see the marked card.",
+        move_errors={application_id: error} if error else {},
+    )
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/applications",
+    "POST",
+    "Recruiter UI: put a candidate into an open job's pipeline (form: csrf, job_id)",
+    blueprint=bp,
+    errors=(403, 404, 409, 422),
+)
+def ui_add_to_job(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
+    CandidateService().get(candidate_id)  # an unknown person is the 404 page
+    job_id = text(fields.get("job_id"))
+    try:
+        if not job_id:
+            raise Conflict("Choose a job.", field="job_id")
+        HiringService().add_candidate(job_id, candidate_id, actor=session.principal.actor)
+    except (Conflict, NotFound) as exc:
+        detail = "Choose an open job." if isinstance(exc, NotFound) else exc.detail
+        return profile_page(
+            call, session, candidate_id, status=409 if isinstance(exc, Conflict) else 422, problem=detail
+        )
+    return see_other(f"/ui/candidates/{quote(candidate_id)}?done=added#applications")

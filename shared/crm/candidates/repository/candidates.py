@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from crm.candidates.models import (
+    SOURCED,
     SUMMARY_FIELDS,
     Activity,
     Application,
@@ -23,6 +24,7 @@ from crm.candidates.models import (
     MergePlan,
     Note,
     NoteCreate,
+    StageVisit,
     StoredResume,
 )
 from crm.candidates.repository.keys import (
@@ -36,6 +38,7 @@ from crm.candidates.repository.keys import (
     erasure_pk,
     interaction_sk,
     job_applications_pk,
+    job_stage_pk,
     resume_sk,
 )
 from crm.candidates.repository.projections import (
@@ -401,27 +404,148 @@ class CandidateRepository:
             raise LostRace from exc
 
     def _application_operations(self, application: Application | None, actor: str) -> list[dict[str, Any]]:
+        """An application's writes: a new one starts at its stage; applying again to the same job
+        (or a recruiter's sourcing followed by the person's own application) keeps where it is in
+        the pipeline and its first source, and takes the newest resume and campaign fields."""
         if application is None:
             return []
         candidate_id, job_id, now = application.candidate_id, application.job_id, application.applied_at
-        item = application.model_dump()
-        item.update(
-            pk=candidate_pk(candidate_id),
-            sk=application_sk(job_id),
-            type="application",
-            gsi1pk=job_applications_pk(job_id),
-            gsi1sk=f"{now}#{candidate_id}",
-        )
+        first_visit = StageVisit(stage=application.stage, entered_at=now, by=actor)
+        kept_first = {
+            "type": "application",
+            "candidate_id": candidate_id,
+            "job_id": job_id,
+            "source": application.source,
+            "applied_at": now,
+            "stage": application.stage,
+            "version": 1,
+            "stage_entered_at": now,
+            "moved_by": actor,
+            "history": [first_visit.model_dump(exclude_none=True)],
+            "gsi1pk": job_applications_pk(job_id),
+            "gsi1sk": f"{now}#{candidate_id}",
+            "gsi2pk": job_stage_pk(job_id, application.stage),
+            "gsi2sk": f"{now}#{candidate_id}",
+        }
+        latest: dict[str, Any] = {"utm": application.utm}
+        if application.source != SOURCED:
+            latest["last_applied_at"] = now
+        if application.resume_key:
+            latest["resume_key"] = application.resume_key
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets: list[str] = []
+        for i, (name, value) in enumerate(kept_first.items()):
+            names[f"#k{i}"], values[f":k{i}"] = name, table.value(value)
+            sets.append(f"#k{i} = if_not_exists(#k{i}, :k{i})")
+        for i, (name, value) in enumerate(latest.items()):
+            names[f"#l{i}"], values[f":l{i}"] = name, table.value(value)
+            sets.append(f"#l{i} = :l{i}")
         return [
-            {"Put": {"Item": table.to_item(item)}},
+            {
+                "Update": {
+                    "Key": table.key(candidate_pk(candidate_id), application_sk(job_id)),
+                    "UpdateExpression": "SET " + ", ".join(sets),
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            },
             activity_put(
                 candidate_id,
-                "applied",
+                "sourced" if application.source == SOURCED else "applied",
                 actor,
                 now,
                 {"job_id": job_id, "resume": bool(application.resume_key)},
             ),
         ]
+
+    # ------------------------------------------------------------------ applications
+
+    def get_application(self, candidate_id: str, job_id: str) -> Application | None:
+        item = table.get_item(candidate_pk(candidate_id), application_sk(job_id))
+        return Application.model_validate(table.from_item(item)) if item else None
+
+    def applications_in_stage(
+        self, job_id: str, stage: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Application], str | None]:
+        """One page of a job's applications at one stage, longest there first (index ``gsi2``)."""
+        items, next_cursor = table.query_page(
+            key_condition="gsi2pk = :pk",
+            values={":pk": {"S": job_stage_pk(job_id, stage)}},
+            index="gsi2",
+            limit=limit,
+            cursor=cursor,
+            forward=True,
+        )
+        return [Application.model_validate(table.from_item(i)) for i in items], next_cursor
+
+    def add_application(self, application: Application, *, actor: str) -> None:
+        """A recruiter puts a known person into a job's pipeline; ``Conflict`` when they are in it
+        already, ``NotFound`` when the person is not there (erased meanwhile)."""
+        operations = self._application_operations(application, actor)
+        operations[0]["Update"]["ConditionExpression"] = "attribute_not_exists(sk)"
+        operations.append(
+            {
+                "ConditionCheck": {
+                    "Key": table.key(candidate_pk(application.candidate_id), PROFILE),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            }
+        )
+        try:
+            table.transact(operations)
+        except table.TransactionCancelled as exc:
+            if exc.failed(0):
+                raise Conflict("This person is in the job's pipeline already.") from exc
+            raise NotFound(f"No candidate with id {application.candidate_id}.") from exc
+
+    def move_application(
+        self, moved: Application, *, seen_version: int, actor: str, detail: dict[str, Any]
+    ) -> Application:
+        """Store ``moved`` (its new stage, history and version) over the version a client read, with
+        a ``stage_changed`` entry on the timeline, in one transaction. A changed or gone
+        application is a ``VersionConflict``."""
+        item = moved.model_dump(exclude={"id", "seconds_in_stages"})
+        values = {
+            ":stage": moved.stage,
+            ":version": moved.version,
+            ":seen": seen_version,
+            ":entered": moved.stage_entered_at,
+            ":by": moved.moved_by,
+            ":history": item["history"],
+            ":g2pk": job_stage_pk(moved.job_id, moved.stage),
+            ":g2sk": f"{moved.stage_entered_at}#{moved.candidate_id}",
+        }
+        expression = (
+            "SET stage = :stage, version = :version, stage_entered_at = :entered, moved_by = :by, "
+            "history = :history, gsi2pk = :g2pk, gsi2sk = :g2sk"
+        )
+        if moved.reason is not None:
+            expression += ", reason = :reason"
+            values[":reason"] = moved.reason
+        else:
+            expression += " REMOVE reason"
+        operations = [
+            {
+                "Update": {
+                    "Key": table.key(candidate_pk(moved.candidate_id), application_sk(moved.job_id)),
+                    "UpdateExpression": expression,
+                    "ConditionExpression": (
+                        "version = :seen OR (attribute_not_exists(version) AND :seen = :one)"
+                    ),
+                    "ExpressionAttributeValues": {
+                        **{k: table.value(v) for k, v in values.items()},
+                        ":one": table.value(1),
+                    },
+                }
+            },
+            activity_put(moved.candidate_id, "stage_changed", actor, moved.stage_entered_at or "", detail),
+        ]
+        try:
+            table.transact(operations)
+        except table.TransactionCancelled as exc:
+            raise VersionConflict("The application was moved meanwhile: reload it and try again.") from exc
+        return moved
 
     # ------------------------------------------------------------------ updates
 

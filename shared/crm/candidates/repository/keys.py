@@ -4,7 +4,7 @@ CAND#<id> / PROFILE            the candidate (version for optimistic concurrency
 EMAIL#<normalised> / EMAIL     uniqueness guard -> candidate_id, written in the same transaction
 CAND#<id> / ACT#<at>#<n>       timeline activity
 CAND#<id> / NOTE#<at>#<id>     recruiter note
-CAND#<id> / APP#<job_id>       application (gsi1: JOBAPPS#<job_id>)
+CAND#<id> / APP#<job_id>       application (gsi1: JOBAPPS#<job_id>, gsi2: JOBSTAGE#<job_id>#<stage>)
 CAND#<id> / RESUME#<at>#<id>   one resume (its S3 key, name, type, size, source), newest last
 CAND#<id> / INTERACTION#<at>#<id> a logged call or meeting (sorted by when it happened)
 CAND#<id> / LIST#...           list projections (``projections``)
@@ -33,6 +33,11 @@ def email_pk(email: str) -> str:
 
 def application_sk(job_id: str) -> str:
     return f"APP#{job_id}"
+
+
+def job_stage_pk(job_id: str, stage: str) -> str:
+    """Where a job's applications at one stage sit in ``gsi2``, longest there first."""
+    return f"JOBSTAGE#{job_id}#{stage}"
 
 
 def job_applications_pk(job_id: str) -> str:

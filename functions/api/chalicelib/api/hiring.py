@@ -1,0 +1,114 @@
+"""Recruiter and integration API: applications in their job's pipeline, and rejection reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from crm.candidates.models import Application
+from crm.hiring.models import ApplicationAdd, ApplicationMove, RejectionReasons, RejectionReasonsUpdate
+from crm.hiring.service import HiringService
+from crm.jobs.models import StageKey
+
+bp = Blueprint(__name__)
+
+
+class ApplicationListQuery(PageQuery):
+    stage: StageKey | None = None
+
+
+@endpoint(
+    bp,
+    "/v1/jobs/{job_id}/applications",
+    "GET",
+    summary="A job's applications: all, newest first, or at one stage (?stage=), longest there first",
+    tag="hiring",
+    permission="read",
+    query=ApplicationListQuery,
+    response=Application,
+    paginated=True,
+    errors=(404, 422),
+)
+def list_applications(call: Call, job_id: str) -> dict[str, Any]:
+    q: ApplicationListQuery = call.query
+    items, next_cursor = HiringService().job_applications(
+        job_id, stage=q.stage, limit=q.limit, cursor=q.cursor
+    )
+    return page(items, next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/jobs/{job_id}/applications",
+    "POST",
+    summary="Add a known candidate to a job's pipeline (source: sourced), at its first stage",
+    tag="hiring",
+    permission="write",
+    body=ApplicationAdd,
+    response=Application,
+    status=201,
+    errors=(404, 409),
+)
+def add_application(call: Call, job_id: str) -> Application:
+    return HiringService().add_candidate(job_id, call.body.candidate_id, actor=call.actor)
+
+
+@endpoint(
+    bp,
+    "/v1/applications/{application_id}",
+    "GET",
+    summary="One application, with its stage, version and the history of its stages",
+    tag="hiring",
+    permission="read",
+    response=Application,
+    errors=(404,),
+)
+def get_application(call: Call, application_id: str) -> Application:
+    application, _ = HiringService().application(application_id)
+    return application
+
+
+@endpoint(
+    bp,
+    "/v1/applications/{application_id}",
+    "PATCH",
+    summary="Move an application to another stage (rejected needs a reason; a stale version is a 409)",
+    tag="hiring",
+    permission="write",
+    body=ApplicationMove,
+    response=Application,
+    errors=(404, 409, 422),
+)
+def move_application(call: Call, application_id: str) -> Application:
+    return HiringService().move(application_id, call.body, actor=call.actor)
+
+
+@endpoint(
+    bp,
+    "/v1/rejection-reasons",
+    "GET",
+    summary="The reasons a rejection may give",
+    tag="hiring",
+    permission="read",
+    response=RejectionReasons,
+)
+def get_rejection_reasons(call: Call) -> RejectionReasons:
+    return RejectionReasons(reasons=HiringService().rejection_reasons())
+
+
+@endpoint(
+    bp,
+    "/v1/rejection-reasons",
+    "PUT",
+    summary="Replace the list of rejection reasons (admins)",
+    tag="hiring",
+    permission="admin",
+    body=RejectionReasonsUpdate,
+    response=RejectionReasons,
+)
+def put_rejection_reasons(call: Call) -> RejectionReasons:
+    return RejectionReasons(
+        reasons=HiringService().set_rejection_reasons(call.body.reasons, actor=call.actor)
+    )
