@@ -52,6 +52,11 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/v1/candidates/{candidate_id}/applications/{job_id}/resume"): (401, 200, 200, 200, 200),
     ("GET", "/v1/candidates/{candidate_id}/emails"): (401, 200, 200, 200, 200),
     ("POST", "/v1/candidates/{candidate_id}/emails"): (401, 202, 202, 403, 202),
+    ("GET", "/v1/candidates/{candidate_id}/resumes"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/candidates/{candidate_id}/resumes"): (401, 201, 201, 403, 201),
+    ("GET", "/v1/candidates/{candidate_id}/resumes/{resume_id}"): (401, 200, 200, 200, 200),
+    ("GET", "/v1/candidates/{candidate_id}/interactions"): (401, 200, 200, 200, 200),
+    ("POST", "/v1/candidates/{candidate_id}/interactions"): (401, 201, 201, 403, 201),
     # bulk actions (the export is personal data in bulk: keys with the read scope may not take it)
     ("GET", "/v1/bulk-actions"): (401, 200, 200, 200, 200),
     ("POST", "/v1/bulk-actions"): (401, 202, 202, 403, 202),
@@ -163,6 +168,9 @@ UI_CANDIDATES: dict[tuple[str, str], int] = {
     ("POST", "/ui/candidates/{candidate_id}/emails"): 303,
     ("POST", "/ui/candidates/{candidate_id}/pools"): 303,
     ("POST", "/ui/candidates/{candidate_id}/erase"): 303,
+    ("GET", "/ui/candidates/{candidate_id}/resumes/{resume_id}"): 303,
+    ("POST", "/ui/candidates/{candidate_id}/resumes"): 303,
+    ("POST", "/ui/candidates/{candidate_id}/interactions"): 303,
 }
 UI_DASHBOARD: dict[tuple[str, str], int] = {
     ("GET", "/ui"): 303,
@@ -268,10 +276,19 @@ class World:
     def application_id(self) -> str:
         return f"{self.candidate_id}_{self.job_id}"
 
-    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw_body: tuple[bytes, str] | None = None,
+    ) -> Any:
         sent = dict(headers or {})
         raw = b""
-        if body is not None:
+        if raw_body is not None:
+            raw, sent["Content-Type"] = raw_body
+        elif body is not None:
             raw = json.dumps(body).encode()
             sent.setdefault("Content-Type", "application/json")
         return self.client.http.request(method, path, headers=sent, body=raw)
@@ -372,6 +389,7 @@ class Req:
     path: str
     body: Any = None
     check: Callable[[World], None] | None = None  # after a denied call: the resource is intact
+    raw: tuple[bytes, str] | None = None  # a body that is not JSON, and its Content-Type
 
 
 def _candidate_intact(candidate_id: str) -> Callable[[World], None]:
@@ -586,6 +604,11 @@ def _finished_export(w: World) -> str:
     return bulk_id
 
 
+def _resume_of_applicant(w: World) -> Req:
+    resumes = w.admin("GET", f"/v1/candidates/{w.candidate_id}/resumes")["items"]
+    return Req(f"/v1/candidates/{w.candidate_id}/resumes/{resumes[-1]['id']}")
+
+
 def _move_application(w: World) -> Req:
     """A move from where the application is now (its current version) to the other stage."""
     current = w.admin("GET", f"/v1/applications/{w.application_id}")
@@ -629,6 +652,20 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ),
     ("GET", "/v1/candidates/{candidate_id}/emails"): lambda w: Req(f"/v1/candidates/{w.candidate_id}/emails"),
     ("POST", "/v1/candidates/{candidate_id}/emails"): _email_candidate,
+    ("GET", "/v1/candidates/{candidate_id}/resumes"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/resumes"
+    ),
+    ("POST", "/v1/candidates/{candidate_id}/resumes"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/resumes",
+        raw=multipart({}, {"resume": ("cv.pdf", MINIMAL_PDF, "application/pdf")}),
+    ),
+    ("GET", "/v1/candidates/{candidate_id}/resumes/{resume_id}"): _resume_of_applicant,
+    ("GET", "/v1/candidates/{candidate_id}/interactions"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/interactions"
+    ),
+    ("POST", "/v1/candidates/{candidate_id}/interactions"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/interactions", {"kind": "call", "outcome": "reached"}
+    ),
     ("GET", "/v1/bulk-actions"): lambda w: Req("/v1/bulk-actions"),
     ("POST", "/v1/bulk-actions"): lambda w: Req(
         "/v1/bulk-actions", {"action": "add_tags", "candidate_ids": [w.new_candidate()], "tags": ["matrix"]}
@@ -821,7 +858,7 @@ CELLS = [
 def test_cell(world: World, method: str, path: str, principal: str, expected: int) -> None:
     req = REQUESTS[(method, path)](world)
     before = snapshot(world) if expected in (401, 403) else None
-    response = world.call(method, req.path, req.body, world.headers[principal])
+    response = world.call(method, req.path, req.body, world.headers[principal], raw_body=req.raw)
     if expected in (401, 403):
         assert_problem(response, expected)
         assert snapshot(world) == before, "a denied request changed the table or the bucket"

@@ -60,6 +60,8 @@ KEY_OWNERS: dict[str, set[str]] = {
     "CANDWORD#": {"candidates"},
     "WORD#": {"candidates"},
     "RESUMETEXT#": {"candidates"},
+    "RESUME#": {"candidates"},
+    "INTERACTION#": {"candidates"},
     "JOB#": {"jobs"},
     "HIRING#": {"hiring"},
     "FEEDBACK#": {"hiring"},  # interview feedback, in the person's partition

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -147,6 +148,10 @@ class CandidateCreate(Input):
     tags: Tags = Field(default_factory=list)
     source: Slug = "api"
     marketing_consent: bool | None = None
+    utm_source: ShortText | None = None
+    utm_medium: ShortText | None = None
+    utm_campaign: ShortText | None = None
+    referral_code: ShortText | None = None
 
 
 class CandidatePatch(Patch):
@@ -166,6 +171,26 @@ class CandidatePatch(Patch):
     marketing_consent: bool | None = None
 
 
+#: What brought a person to a record: a form, an application, a job-alert request, the API or the UI.
+TouchForm = Literal["signup", "application", "alert", "api", "ui", "import", "portal", "other"]
+
+
+class Touch(Model):
+    """One contact that brought the person in (``first_touch``) or back (``last_touch``): the
+    record's source at the time, the campaign fields the form carried, which form, for which job."""
+
+    source: str = Field(
+        description="the source that contact recorded (talent-network, job-application, api...)"
+    )
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    referral_code: str | None = None
+    form: TouchForm = Field(description="signup, application, alert, api, ui, ...")
+    job_id: str | None = Field(default=None, description="the job applied to (an application)")
+    at: str
+
+
 class Candidate(Model):
     id: str
     email: str
@@ -179,6 +204,13 @@ class Candidate(Model):
     sources: list[str] = Field(default_factory=list)
     pools: dict[str, str] = Field(default_factory=dict, description="pool id -> pipeline stage")
     consents: dict[str, Consent] = Field(default_factory=dict)
+    first_touch: Touch | None = Field(
+        default=None,
+        description="the contact that created the record (absent for records kept before it was)",
+    )
+    last_touch: Touch | None = Field(
+        default=None, description="the latest form, application or creation that touched the record"
+    )
     version: int
     created_at: str
     updated_at: str
@@ -358,6 +390,65 @@ class Application(Model):
         return spent
 
 
+#: Where a resume came from.
+ResumeSource = Literal["signup", "application", "recruiter", "portal"]
+
+
+class StoredResume(Model):
+    """A resume as kept under the person (``CAND#<id>/RESUME#<uploaded_at>#<id>``): the object's
+    key in the private bucket and what a recruiter sees of it."""
+
+    id: str
+    candidate_id: str
+    resume_key: str
+    file_name: str
+    content_type: str
+    size: int | None = None
+    source: ResumeSource
+    job_id: str | None = None
+    uploaded_at: str
+
+
+class Resume(Model):
+    """One of a person's resumes, newest first; ``current`` marks the newest."""
+
+    id: str
+    file_name: str
+    content_type: str
+    size: int | None = Field(default=None, description="bytes (unknown for a resume kept before this list)")
+    source: ResumeSource
+    job_id: str | None = None
+    uploaded_at: str
+    current: bool = False
+
+
+InteractionKind = Literal["call", "meeting"]
+InteractionOutcome = Literal["reached", "left_voicemail", "no_answer", "held", "no_show", "rescheduled"]
+
+
+class InteractionCreate(Input):
+    """A call or meeting a recruiter had with the candidate. ``happened_at`` defaults to now and
+    may not be in the future."""
+
+    kind: InteractionKind
+    outcome: InteractionOutcome
+    happened_at: AwareDatetime | None = Field(default=None, description="when it happened (default: now)")
+    duration_minutes: int | None = Field(default=None, ge=1, le=600)
+    notes: visible_text(10_000) | None = None  # type: ignore[valid-type]
+
+
+class Interaction(Model):
+    id: str
+    candidate_id: str
+    kind: InteractionKind
+    outcome: InteractionOutcome
+    happened_at: str
+    duration_minutes: int | None = None
+    notes: str | None = None
+    author: str
+    created_at: str
+
+
 class ResumeLink(Model):
     """A presigned download link for one resume."""
 
@@ -382,3 +473,5 @@ class MergePlan:
     sources: list[str]
     consent: Consent | None
     detail: dict[str, Any] = field(default_factory=dict)
+    #: The form's contact: it becomes ``last_touch`` (``first_touch`` is kept as it is).
+    touch: Touch | None = None

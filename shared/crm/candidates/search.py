@@ -6,8 +6,9 @@ writes only the difference, so a replayed or duplicated record changes nothing:
 
 * a profile created, erased, or changed in a field search reads (name, email, tags, location);
 * a note added;
-* an application with a resume it has not read yet: the text is extracted (``resume_text``)
-  and kept beside the person, and that item's own record refreshes the index.
+* an application with a resume it has not read yet, or a resume sent with a sign-up or uploaded
+  by a recruiter: the text is extracted (``resume_text``) and kept beside the person, and that
+  item's own record refreshes the index.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from crm.candidates.repository import WordIndexRepository
-from crm.candidates.repository.words import word_source
+from crm.candidates.repository.words import resume_text_slot, word_source
 from crm.candidates.resume_text import extract_text, kind_of
 from crm.candidates.resumes import ResumeStore
 
@@ -53,6 +54,16 @@ class FreeTextIndex:
                 self.refresh(candidate_id)
         elif kind == "text":
             self.refresh(candidate_id)
+        elif kind == "resume":
+            # An application's resume is read through its application (below), once.
+            if (
+                new is not None
+                and old is None
+                and new.get("source") != "application"
+                and new.get("resume_key")
+            ):
+                slot = resume_text_slot(str(new["id"]))
+                self.read_resume_text(candidate_id, slot, str(new["resume_key"]))
         elif new is not None:
             resume_key = new.get("resume_key")
             if resume_key and resume_key != (old or {}).get("resume_key"):

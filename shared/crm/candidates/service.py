@@ -18,6 +18,8 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from crm.candidates.models import (
@@ -30,21 +32,28 @@ from crm.candidates.models import (
     CandidatePatch,
     CandidateSummary,
     Consent,
+    Interaction,
+    InteractionCreate,
     MergePlan,
     Note,
     NoteCreate,
     PublicSubmission,
+    Resume,
+    ResumeSource,
+    StoredResume,
     Topic,
+    Touch,
+    TouchForm,
 )
 from crm.candidates.repository import CandidateRepository, LostRace, ProjectionRepository
 from crm.candidates.repository.candidates import Operations
-from crm.candidates.resumes import ResumeStore, validate_resume
+from crm.candidates.resumes import CONTENT_TYPES, ResumeStore, validate_resume
 from crm.jobs.service import JobService
 from crm.platform.config import get_settings
 from crm.platform.errors import Conflict, NotFound, ValidationFailed, VersionConflict
 from crm.platform.forms import Upload, is_bot, parse_fields
 from crm.platform.idempotency import persistence_layer
-from crm.platform.ids import new_id, utcnow
+from crm.platform.ids import iso, new_id, utcnow
 
 TALENT_NETWORK = "talent-network"
 JOB_APPLICATION = "job-application"
@@ -57,6 +66,21 @@ UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "referral_code")
 MAX_RACE_RETRIES = 10
 #: How long a resume download link works.
 RESUME_LINK_SECONDS = 300
+#: Which form a record's source names, for its first and last touch.
+FORM_OF_SOURCE: dict[str, TouchForm] = {
+    TALENT_NETWORK: "signup",
+    JOB_APPLICATION: "application",
+    "job-alerts": "alert",
+    "api": "api",
+    "recruiter": "ui",
+    "import": "import",
+}
+#: Where a resume sent with each form comes from.
+RESUME_SOURCE_OF_FORM: dict[str, ResumeSource] = {TALENT_NETWORK: "signup", JOB_APPLICATION: "application"}
+#: How far in the future a logged call may be (clocks differ a little), and no more.
+CLOCK_SKEW = timedelta(minutes=2)
+#: A listed resume kept before resumes were listed: an application's (its id names the job).
+LEGACY_RESUME_PREFIX = "app-"
 
 #: ``more_operations(candidate_id, now)``: writes another slice adds to an intake's transaction.
 MoreOperations = Callable[[str, str], Operations]
@@ -72,8 +96,34 @@ def form_consents(marketing: bool | None, source: str, now: str) -> dict[str, Co
     return {"marketing": Consent(topic="marketing", granted=marketing, at=now, source=source)}
 
 
-def new_candidate(data: CandidateCreate, *, candidate_id: str, now: str) -> Candidate:
-    """A person a recruiter or an integration adds; an explicit marketing yes or no is recorded."""
+def touch_of(
+    fields: PublicSubmission | CandidateCreate,
+    *,
+    source: str,
+    now: str,
+    job_id: str | None = None,
+    form: TouchForm | None = None,
+) -> Touch:
+    """The contact a form, an application or a creation is: its source, its campaign fields, which
+    form (by default the one ``source`` names) and for which job."""
+    return Touch(
+        source=source,
+        utm_source=fields.utm_source,
+        utm_medium=fields.utm_medium,
+        utm_campaign=fields.utm_campaign,
+        referral_code=fields.referral_code,
+        form=form or FORM_OF_SOURCE.get(source, "other"),
+        job_id=job_id,
+        at=now,
+    )
+
+
+def new_candidate(
+    data: CandidateCreate, *, candidate_id: str, now: str, form: TouchForm | None = None
+) -> Candidate:
+    """A person a recruiter or an integration adds; an explicit marketing yes or no is recorded.
+    The creation is their first (and last) touch."""
+    touch = touch_of(data, source=data.source, now=now, form=form)
     return Candidate(
         id=candidate_id,
         email=data.email,
@@ -86,15 +136,20 @@ def new_candidate(data: CandidateCreate, *, candidate_id: str, now: str) -> Cand
         source=data.source,
         sources=[data.source],
         consents=form_consents(data.marketing_consent, data.source, now),
+        first_touch=touch,
+        last_touch=touch,
         version=1,
         created_at=now,
         updated_at=now,
     )
 
 
-def new_person(submission: PublicSubmission, *, candidate_id: str, source: str, now: str) -> Candidate:
+def new_person(
+    submission: PublicSubmission, *, candidate_id: str, source: str, now: str, job_id: str | None = None
+) -> Candidate:
     """A person a public form adds. Only a ticked consent box is recorded: an unticked one is no
-    decision at all."""
+    decision at all. The form is their first and last touch."""
+    touch = touch_of(submission, source=source, now=now, job_id=job_id)
     return Candidate(
         id=candidate_id,
         email=submission.email,
@@ -107,24 +162,37 @@ def new_person(submission: PublicSubmission, *, candidate_id: str, source: str, 
         source=source,
         sources=[source],
         consents=form_consents(submission.marketing_consent or None, source, now),
+        first_touch=touch,
+        last_touch=touch,
         version=1,
         created_at=now,
         updated_at=now,
     )
 
 
-def merge_plan(submission: PublicSubmission, *, source: str, now: str) -> MergePlan:
+def merge_plan(
+    submission: PublicSubmission, *, source: str, now: str, job_id: str | None = None
+) -> MergePlan:
     """What a public form may change on a person already known by its email: it fills the
     person's empty fields among :data:`FORM_FILLS` (never overwriting one), adds its tags and its
-    source, and grants the marketing consent only when its box is ticked (an unticked box never
-    withdraws one). The email, names a recruiter typed, pools and other consents stay as they are."""
+    source, grants the marketing consent only when its box is ticked (an unticked box never
+    withdraws one), and becomes the person's ``last_touch`` (``first_touch`` stays: a record kept
+    before touches were has none, and a later form does not pretend to be the first). The email,
+    names a recruiter typed, pools and other consents stay as they are."""
     fill = {name: value for name in FORM_FILLS if (value := getattr(submission, name))}
     detail: dict[str, Any] = {"source": source, "tags_added": submission.tags}
     consent = None
     if submission.marketing_consent:
         consent = Consent(topic="marketing", granted=True, at=now, source=source)
         detail["marketing_consent"] = True
-    return MergePlan(fill=fill, tags=list(submission.tags), sources=[source], consent=consent, detail=detail)
+    return MergePlan(
+        fill=fill,
+        tags=list(submission.tags),
+        sources=[source],
+        consent=consent,
+        detail=detail,
+        touch=touch_of(submission, source=source, now=now, job_id=job_id),
+    )
 
 
 def application_for(
@@ -169,6 +237,65 @@ def recruiter_consent(current: Candidate, wanted: bool | None, *, actor: str, no
 def consent_activity(granted: bool) -> str:
     """The timeline's name for a consent decision."""
     return "consent_given" if granted else "unsubscribed"
+
+
+def resume_file_name(filename: str, kind: str) -> str:
+    """The name a resume is listed under: the file's own name without any folder, printable
+    characters only, at most 200 of them (``resume.<kind>`` when nothing is left)."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()[:200]
+    return name or f"resume.{kind}"
+
+
+def listed_resumes(stored: Sequence[StoredResume], applications: Sequence[Application]) -> list[Resume]:
+    """A person's resumes, newest first, the newest ``current``. An application's resume kept
+    before resumes were listed (no resume item names it) is listed too, as of the application."""
+    known = {r.resume_key for r in stored}
+    everything = list(stored)
+    for application in applications:
+        key = application.resume_key
+        if key and key not in known:
+            kind = key.rpartition(".")[2].lower()
+            everything.append(
+                StoredResume(
+                    id=f"{LEGACY_RESUME_PREFIX}{application.job_id}",
+                    candidate_id=application.candidate_id,
+                    resume_key=key,
+                    file_name=f"resume.{kind}",
+                    content_type=CONTENT_TYPES.get(kind, "application/octet-stream"),
+                    source="application",
+                    job_id=application.job_id,
+                    uploaded_at=application.applied_at,
+                )
+            )
+            known.add(key)
+    everything.sort(key=lambda r: (r.uploaded_at, r.id), reverse=True)
+    return [
+        Resume.model_validate({**r.model_dump(exclude={"resume_key", "candidate_id"}), "current": i == 0})
+        for i, r in enumerate(everything)
+    ]
+
+
+def interaction_time(happened_at: datetime | None, now: str) -> str:
+    """When a logged call happened: ``now`` by default; a time in the future is a 422."""
+    current = datetime.fromisoformat(now)
+    if happened_at is None:
+        return now
+    if happened_at > current + CLOCK_SKEW:
+        raise ValidationFailed(
+            "A call or meeting cannot be logged before it happens.",
+            errors=[{"field": "happened_at", "message": "must not be in the future"}],
+        )
+    return iso(happened_at)
+
+
+@dataclass(frozen=True)
+class ResumeFile:
+    """What an intake keeps of a resume it stored (its key comes from ``resume_key_for``)."""
+
+    file_name: str
+    content_type: str
+    size: int
 
 
 def _fingerprint(submission: PublicSubmission, resume: Upload | None, job_id: str | None) -> str:
@@ -298,7 +425,7 @@ class CandidateService:
         self.pause = pause
 
     @property
-    def resumes(self) -> ResumeStore:
+    def resumes_store(self) -> ResumeStore:
         """Built when first needed: most requests store no resume."""
         if self._resumes is None:
             self._resumes = ResumeStore()
@@ -406,15 +533,44 @@ class CandidateService:
 
     def resume_url(self, candidate_id: str, job_id: str) -> str:
         """A download link for one application's resume that works for :data:`RESUME_LINK_SECONDS`."""
-        return self.resumes.download_url(
+        return self.resumes_store.download_url(
             self.resume_key(candidate_id, job_id), expires_in=RESUME_LINK_SECONDS
         )
 
+    def resumes(self, candidate_id: str) -> list[Resume]:
+        """The person's resumes, newest first (the newest is ``current``); ``NotFound`` for nobody."""
+        self.repository.get(candidate_id)
+        return listed_resumes(
+            self.repository.resumes(candidate_id), self.repository.applications(candidate_id)
+        )
+
+    def resume_download_url(self, candidate_id: str, resume_id: str) -> str:
+        """A link to one of the person's resumes that works for :data:`RESUME_LINK_SECONDS`."""
+        self.repository.get(candidate_id)
+        stored = self.repository.resumes(candidate_id)
+        key = next((r.resume_key for r in stored if r.id == resume_id), None)
+        if key is None and resume_id.startswith(LEGACY_RESUME_PREFIX):
+            job_id = resume_id.removeprefix(LEGACY_RESUME_PREFIX)
+            key = next(
+                (a.resume_key for a in self.repository.applications(candidate_id) if a.job_id == job_id),
+                None,
+            )
+        if key is None:
+            raise NotFound("This candidate has no such resume.")
+        return self.resumes_store.download_url(key, expires_in=RESUME_LINK_SECONDS)
+
+    def interactions(
+        self, candidate_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Interaction], str | None]:
+        return self.repository.interactions(candidate_id, limit=limit, cursor=cursor)
+
     # ------------------------------------------------------------------ recruiters' changes
 
-    def create(self, data: CandidateCreate, *, actor: str) -> Candidate:
-        """A recruiter or integration adds a person. A known email is a 409 naming the existing id."""
-        return self.repository.insert(new_candidate(data, candidate_id=new_id(), now=self.now()), actor=actor)
+    def create(self, data: CandidateCreate, *, actor: str, form: TouchForm = "api") -> Candidate:
+        """A recruiter (``form="ui"``) or integration adds a person. A known email is a 409 naming
+        the existing id."""
+        candidate = new_candidate(data, candidate_id=new_id(), now=self.now(), form=form)
+        return self.repository.insert(candidate, actor=actor)
 
     def update(self, candidate_id: str, patch: CandidatePatch, *, actor: str) -> Candidate:
         """Save a recruiter's patch against the version they read (stale: ``VersionConflict``)."""
@@ -433,6 +589,50 @@ class CandidateService:
 
     def add_note(self, candidate_id: str, note: NoteCreate, *, author: str) -> Note:
         return self.repository.add_note(candidate_id, note, author=author)
+
+    def upload_resume(
+        self, candidate_id: str, upload: Upload, *, actor: str, source: ResumeSource = "recruiter"
+    ) -> Resume:
+        """Keep a resume a recruiter (or the portal) uploads: checked as the public forms check it,
+        stored, then listed under the person with a timeline entry. ``NotFound`` for nobody (the
+        stored file is taken back)."""
+        kind = validate_resume(upload)
+        self.repository.get(candidate_id)
+        key = self.resumes_store.put(candidate_id, upload, kind)
+        stored = StoredResume(
+            id=new_id(),
+            candidate_id=candidate_id,
+            resume_key=key,
+            file_name=resume_file_name(upload.filename, kind),
+            content_type=CONTENT_TYPES[kind],
+            size=len(upload.data),
+            source=source,
+            uploaded_at=self.now(),
+        )
+        try:
+            self.repository.add_resume(stored, actor=actor)
+        except NotFound:
+            self.resumes_store.delete(key)  # erased meanwhile: nothing may name or keep the file
+            raise
+        return listed_resumes([stored], [])[0]
+
+    def log_interaction(self, candidate_id: str, data: InteractionCreate, *, author: str) -> Interaction:
+        """Keep a call or meeting with its timeline entry; ``NotFound`` for nobody, 422 for a time
+        in the future."""
+        now = self.now()
+        interaction = Interaction(
+            id=new_id(),
+            candidate_id=candidate_id,
+            kind=data.kind,
+            outcome=data.outcome,
+            happened_at=interaction_time(data.happened_at, now),
+            duration_minutes=data.duration_minutes,
+            notes=data.notes,
+            author=author,
+            created_at=now,
+        )
+        self.repository.add_interaction(interaction)
+        return interaction
 
     def record_activity(
         self,
@@ -522,28 +722,33 @@ class CandidateService:
 
         def resume_key_for(candidate_id: str) -> str:
             assert resume is not None and resume_kind is not None
-            key = self.resumes.put(candidate_id, resume, resume_kind)
+            key = self.resumes_store.put(candidate_id, resume, resume_kind)
             stored[key] = candidate_id
             return key
 
+        file = None
+        if resume is not None and resume_kind is not None:
+            file = ResumeFile(
+                file_name=resume_file_name(resume.filename, resume_kind),
+                content_type=CONTENT_TYPES[resume_kind],
+                size=len(resume.data),
+            )
         try:
-            candidate_id, _ = self.intake(
+            self.intake(
                 submission,
                 source=JOB_APPLICATION if job_id else TALENT_NETWORK,
                 job_id=job_id,
                 resume_key_for=resume_key_for if resume is not None else None,
+                resume_file=file,
                 first_stage=first_stage,
             )
         except Conflict:
             # Every attempt lost its race: nothing refers to the resume, so it goes too.
             for key in stored:
-                self.resumes.delete(key)
+                self.resumes_store.delete(key)
             raise
-        for key, owner in stored.items():
-            if job_id is None and owner != candidate_id:
-                # A sign-up that lost its race to another: no application names the resume and it
-                # is not under its person's prefix, so no erasure would find it.
-                self.resumes.delete(key)
+        # A form that lost its race to another stored its resume under the id it would have
+        # created; the person's resume item names it, so it is listed and erased with them.
         return {"status": "received"}
 
     def intake(
@@ -553,6 +758,7 @@ class CandidateService:
         source: str,
         job_id: str | None = None,
         resume_key_for: Callable[[str], str] | None = None,
+        resume_file: ResumeFile | None = None,
         more_operations: MoreOperations | None = None,
         first_stage: str | None = None,
     ) -> tuple[str, bool]:
@@ -563,14 +769,17 @@ class CandidateService:
         submissions of one email lose the guard's condition and retry as a merge, so a person is
         never created twice. ``resume_key_for`` stores the resume: it is called once, before the
         first attempt, with the id of the person the email names (or of the person this form
-        would create), and returns the stored resume's key. ``more_operations(candidate_id, now)``
-        adds writes to the same transaction (a job-alert request). Returns (candidate id, created).
+        would create), and returns the stored resume's key; the person's resume item (described by
+        ``resume_file``) is written in the same transaction as the rest.
+        ``more_operations(candidate_id, now)`` adds writes to the same transaction (a job-alert
+        request). Returns (candidate id, created).
         """
         if job_id is not None and first_stage is None:
             first_stage = self.jobs.get(job_id).stages[0].key
         existing_id = self.repository.find_id_by_email(submission.email)
         new_candidate_id = new_id()
         resume_key = resume_key_for(existing_id or new_candidate_id) if resume_key_for else None
+        resume_id = new_id()
         for attempt in range(MAX_RACE_RETRIES):
             if attempt:
                 # Racing writers on one person: back off with jitter, then look again.
@@ -591,22 +800,40 @@ class CandidateService:
                 if job_id
                 else None
             )
+            resume = (
+                StoredResume(
+                    id=resume_id,
+                    candidate_id=candidate_id,
+                    resume_key=resume_key,
+                    file_name=resume_file.file_name,
+                    content_type=resume_file.content_type,
+                    size=resume_file.size,
+                    source=RESUME_SOURCE_OF_FORM.get(source, "signup"),
+                    job_id=job_id,
+                    uploaded_at=now,
+                )
+                if resume_key and resume_file
+                else None
+            )
             more = more_operations(candidate_id, now) if more_operations is not None else ()
             try:
                 if existing_id:
                     self.repository.merge_intake(
                         existing_id,
                         submission.email,
-                        merge_plan(submission, source=source, now=now),
+                        merge_plan(submission, source=source, now=now, job_id=job_id),
                         actor=INTAKE_ACTOR,
                         now=now,
                         application=application,
+                        resume=resume,
                         more=more,
                     )
                     return existing_id, False
-                person = new_person(submission, candidate_id=candidate_id, source=source, now=now)
+                person = new_person(
+                    submission, candidate_id=candidate_id, source=source, now=now, job_id=job_id
+                )
                 self.repository.create_from_intake(
-                    person, actor=INTAKE_ACTOR, application=application, more=more
+                    person, actor=INTAKE_ACTOR, application=application, resume=resume, more=more
                 )
                 return candidate_id, True
             except LostRace:
@@ -623,5 +850,6 @@ class CandidateService:
         the erasure can be found and finished). ``NotFound`` when there is no such person."""
         self.repository.get(candidate_id)
         keys = [a.resume_key for a in self.repository.applications(candidate_id) if a.resume_key]
-        self.resumes.delete_all(candidate_id, also=keys)
+        keys += [r.resume_key for r in self.repository.resumes(candidate_id)]
+        self.resumes_store.delete_all(candidate_id, also=keys)
         self.repository.erase(candidate_id, actor=actor)

@@ -131,6 +131,14 @@ def describe(activity: Activity, names: Names) -> str:  # noqa: C901 - one branc
         return f"Moved from “{d.get('from')}” to “{d.get('to')}” for {job}{why}"
     if kind == "note_added":
         return "Note added"
+    if kind == "resume_added":
+        return "Resume uploaded" if d.get("source") == "recruiter" else "Resume added"
+    if kind == "interaction_logged":
+        what = "Meeting" if d.get("interaction") == "meeting" else "Call"
+        outcome = str(d.get("outcome") or "").replace("_", " ")
+        minutes = d.get("duration_minutes")
+        length = f", {minutes} min" if isinstance(minutes, int) else ""
+        return f"{what} logged: {outcome}{length}"
     if kind == "emailed":
         return f"Emailed: “{d.get('subject', '')}”"
     if kind in ("tags_added", "tags_removed"):

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from chalicelib.web.endpoint import Call, PageQuery, endpoint, page, request_form
 from crm.candidates.models import (
     Activity,
     Application,
@@ -15,12 +15,16 @@ from crm.candidates.models import (
     CandidateFilter,
     CandidatePatch,
     CandidateSummary,
+    Interaction,
+    InteractionCreate,
     Note,
     NoteCreate,
+    Resume,
     ResumeLink,
 )
 from crm.candidates.resumes import ResumeStore
-from crm.candidates.service import CandidateService
+from crm.candidates.service import RESUME_LINK_SECONDS, CandidateService
+from crm.platform.errors import ValidationFailed
 
 bp = Blueprint(__name__)
 
@@ -80,6 +84,10 @@ def create_candidate(call: Call) -> Candidate:
     "/v1/candidates/{candidate_id}",
     "GET",
     summary="Get a candidate",
+    description="`first_touch` is the contact that created the record (a sign-up, an application, "
+    "a job-alert request, the API or the UI) and `last_touch` the latest form or application since "
+    "(each with its source, UTM fields, referral code, form, job and time). Records kept before "
+    "touches were recorded have no `first_touch`.",
     tag="candidates",
     permission="read",
     response=Candidate,
@@ -204,3 +212,95 @@ def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
 def resume_link(call: Call, candidate_id: str, job_id: str) -> ResumeLink:
     key = CandidateService().resume_key(candidate_id, job_id)
     return ResumeLink(url=ResumeStore().download_url(key), expires_in=300)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/resumes",
+    "GET",
+    summary="The candidate's resumes, newest first (the newest is current)",
+    description="Every resume from any source: `signup` (talent network), `application` (with "
+    "`job_id`), `recruiter` (an upload) or `portal`. An application's resume kept before this list "
+    "existed is listed as of its application, with an id `app-<job_id>` and no size.",
+    tag="candidates",
+    permission="read",
+    response=list[Resume],
+    errors=(404,),
+)
+def list_resumes(call: Call, candidate_id: str) -> dict[str, Any]:
+    return {"items": CandidateService().resumes(candidate_id)}
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/resumes",
+    "POST",
+    summary="Upload a resume for the candidate (multipart/form-data, the file in part resume)",
+    description="The same checks as the career-site forms: a PDF, DOC or DOCX (by its bytes), at "
+    "most 5 MB. It becomes the candidate's current resume.",
+    tag="candidates",
+    permission="write",
+    response=Resume,
+    status=201,
+    errors=(404,),
+    file_part="resume",
+)
+def upload_resume(call: Call, candidate_id: str) -> Resume:
+    decoded = request_form(call.request, allowed=("multipart/form-data",))
+    upload = decoded.files.get("resume")
+    if upload is None:
+        raise ValidationFailed(
+            "Send the resume as a file.", errors=[{"field": "resume", "message": "a file is required"}]
+        )
+    return CandidateService().upload_resume(candidate_id, upload, actor=call.actor)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/resumes/{resume_id}",
+    "GET",
+    summary="A short-lived download link for one of the candidate's resumes",
+    tag="candidates",
+    permission="read",
+    response=ResumeLink,
+    errors=(404,),
+)
+def resume_download(call: Call, candidate_id: str, resume_id: str) -> ResumeLink:
+    url = CandidateService().resume_download_url(candidate_id, resume_id)
+    return ResumeLink(url=url, expires_in=RESUME_LINK_SECONDS)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/interactions",
+    "POST",
+    summary="Log a call or meeting with the candidate",
+    description="`happened_at` defaults to now and may not be in the future; it goes on the timeline.",
+    tag="candidates",
+    permission="write",
+    body=InteractionCreate,
+    response=Interaction,
+    status=201,
+    errors=(404,),
+)
+def log_interaction(call: Call, candidate_id: str) -> Interaction:
+    return CandidateService().log_interaction(candidate_id, call.body, author=call.actor)
+
+
+@endpoint(
+    bp,
+    "/v1/candidates/{candidate_id}/interactions",
+    "GET",
+    summary="The candidate's logged calls and meetings, the latest to happen first",
+    tag="candidates",
+    permission="read",
+    query=PageQuery,
+    response=Interaction,
+    paginated=True,
+    errors=(404,),
+)
+def list_interactions(call: Call, candidate_id: str) -> dict[str, Any]:
+    items, next_cursor = CandidateService().interactions(
+        candidate_id, limit=call.query.limit, cursor=call.query.cursor
+    )
+    return page(items, next_cursor)

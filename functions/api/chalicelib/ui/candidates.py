@@ -42,6 +42,7 @@ from crm.candidates.models import (
     CandidateCreate,
     CandidateFilter,
     CandidatePatch,
+    InteractionCreate,
     NoteCreate,
 )
 from crm.candidates.resumes import ResumeStore
@@ -60,6 +61,7 @@ from crm.platform.errors import (
     VersionConflict,
     validation_errors_from_pydantic,
 )
+from crm.platform.forms import Upload
 from crm.platform.ids import iso
 from crm.pools import service as pipeline
 from crm.pools.service import PoolService
@@ -87,6 +89,8 @@ NOTICES = {
     "pooled": "The pool and stage are saved.",
     "saved": "The details are saved.",
     "note": "The note is added.",
+    "resume": "The resume is uploaded; it is the current one now.",
+    "interaction": "The call or meeting is logged.",
     "reminder": "The reminder is set.",
     "reminder-done": "The reminder is done.",
     "reminder-snoozed": "The reminder is snoozed.",
@@ -95,6 +99,17 @@ NOTICES = {
     "added": "The candidate is in the job's pipeline.",
     "feedback": "Your feedback is saved.",
 }
+#: What a logged call or meeting may say, as the form offers it.
+INTERACTION_KINDS = (("call", "Call"), ("meeting", "Meeting"))
+INTERACTION_OUTCOMES = (
+    ("reached", "Reached them"),
+    ("left_voicemail", "Left a voicemail"),
+    ("no_answer", "No answer"),
+    ("held", "Held"),
+    ("no_show", "They did not show"),
+    ("rescheduled", "Rescheduled"),
+)
+INTERACTION_FIELDS = ("kind", "outcome", "happened_at", "duration_minutes", "notes")
 #: How long "Snooze" puts a reminder off, from now.
 SNOOZES = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "1w": timedelta(weeks=1)}
 
@@ -204,6 +219,9 @@ def _profile(
     pool_error: str | None = None,
     erase_error: str | None = None,
     feedback_form: dict[str, Any] | None = None,
+    resume_error: str | None = None,
+    interaction_errors: dict[str, str] | None = None,
+    interaction_values: dict[str, str] | None = None,
 ) -> Response:
     repository = CandidateService()
     candidate = repository.get(candidate_id)
@@ -253,6 +271,14 @@ def _profile(
         pool_error=pool_error,
         erase_error=erase_error,
         is_admin="admin" in session.principal.roles,
+        resumes=repository.resumes(candidate_id),
+        resume_error=resume_error,
+        interactions=repository.interactions(candidate_id, limit=20, cursor=None)[0],
+        interaction_kinds=INTERACTION_KINDS,
+        interaction_outcomes=INTERACTION_OUTCOMES,
+        outcome_labels=dict(INTERACTION_OUTCOMES),
+        interaction_errors=interaction_errors or {},
+        interaction_values=interaction_values or {name: "" for name in INTERACTION_FIELDS},
     )
 
 
@@ -341,7 +367,7 @@ def ui_create_candidate(call: Call, session: Session, fields: dict[str, Any]) ->
         return _new_candidate_page(session, values, status=422, errors=errors)
     service = CandidateService()
     try:
-        candidate = service.create(create, actor=session.principal.actor)
+        candidate = service.create(create, actor=session.principal.actor, form="ui")
     except Conflict as exc:
         existing = exc.extra.get("existing_id")
         message = "Someone with this email is already a candidate; open their profile instead."
@@ -469,6 +495,73 @@ def ui_resume(
 ) -> Response:
     # The link is minted at the click, not when the profile was rendered, so it never goes stale.
     return see_other(ResumeStore().download_url(CandidateService().resume_key(candidate_id, job_id)))
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/resumes/{resume_id}",
+    "GET",
+    "Recruiter UI: download one of the candidate's resumes (303 to a presigned link that lasts five minutes)",
+    errors=(404,),
+)
+def ui_resume_file(
+    call: Call, session: Session, fields: dict[str, Any], candidate_id: str, resume_id: str
+) -> Response:
+    return see_other(CandidateService().resume_download_url(candidate_id, resume_id))
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/resumes",
+    "POST",
+    "Recruiter UI: upload a resume (multipart form: csrf, resume: a PDF, DOC or DOCX of at most 5 MB)",
+    errors=(403, 404, 422),
+    uploads=True,
+)
+def ui_upload_resume(
+    call: Call, session: Session, fields: dict[str, Any], candidate_id: str, uploads: dict[str, Upload]
+) -> Response:
+    upload = uploads.get("resume")
+    if upload is None:
+        return _profile(call, session, candidate_id, status=422, resume_error="Choose a file to upload.")
+    try:
+        CandidateService().upload_resume(candidate_id, upload, actor=session.principal.actor)
+    except ValidationFailed as failed:
+        message = next((str(e.get("message")) for e in failed.errors or []), failed.detail)
+        return _profile(call, session, candidate_id, status=422, resume_error=f"The resume {message}.")
+    return see_other(f"/ui/candidates/{quote(candidate_id)}?done=resume#resume")
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/interactions",
+    "POST",
+    "Recruiter UI: log a call or meeting (form: csrf, kind, outcome, happened_at as datetime-local in "
+    "UTC (empty: now), duration_minutes, notes)",
+    errors=(403, 404, 422),
+)
+def ui_log_interaction(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
+    values = {name: text(fields.get(name)) for name in INTERACTION_FIELDS}
+    data: dict[str, Any] = {k: v for k, v in values.items() if v}
+    errors: dict[str, str] = {}
+    if values["happened_at"]:
+        try:
+            happened = datetime.fromisoformat(values["happened_at"])
+        except ValueError:
+            errors["happened_at"] = "Choose the date and time it happened (or leave it empty for now)."
+        else:
+            data["happened_at"] = happened if happened.tzinfo else happened.replace(tzinfo=UTC)
+    try:
+        interaction = InteractionCreate.model_validate(data)
+    except ValidationError as exc:
+        errors = {**field_errors(exc), **errors}
+    if not errors:
+        try:
+            CandidateService().log_interaction(candidate_id, interaction, author=session.principal.actor)
+        except ValidationFailed as failed:
+            errors = {str(e.get("field")): str(e.get("message")) for e in failed.errors or []}
+    if errors:
+        return _profile(
+            call, session, candidate_id, status=422, interaction_errors=errors, interaction_values=values
+        )
+    return see_other(f"/ui/candidates/{quote(candidate_id)}?done=interaction#interactions")
 
 
 @ui_route(

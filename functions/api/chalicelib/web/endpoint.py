@@ -64,6 +64,8 @@ class RouteDoc:
     success_media: str | None = None
     #: The JSON body may be left out (read as ``{}``): the model's defaults then apply.
     body_optional: bool = False
+    #: The body is multipart/form-data with one file in this part (the view reads it itself).
+    file_part: str | None = None
     _max_body: int | None = field(default=None, repr=False)
 
     @property
@@ -154,6 +156,7 @@ def endpoint(
     description: str = "",
     success_media: str | None = None,
     body_optional: bool = False,
+    file_part: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route. ``permission=None`` makes it public. The rest says what the OpenAPI
     document shows: ``answers`` (JSON, an HTML page, or either by ``Accept``), ``query_doc`` and
@@ -180,6 +183,7 @@ def endpoint(
             description=description,
             success_media=success_media,
             body_optional=body_optional,
+            file_part=file_part,
         )
         ROUTE_DOCS.append(doc)
 

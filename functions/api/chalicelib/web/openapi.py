@@ -131,6 +131,22 @@ def _request_body(doc: RouteDoc) -> dict[str, Any] | None:
             "required": not doc.body_optional,
             "content": {"application/json": {"schema": _ref(doc.body)}},
         }
+    if doc.file_part is not None:
+        part = {"type": "string", "contentMediaType": "application/octet-stream"}
+        return {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [doc.file_part],
+                        "properties": {
+                            doc.file_part: {**part, "description": "PDF, DOC or DOCX, at most 5 MB"}
+                        },
+                    }
+                }
+            },
+        }
     if doc.form_body is None and not doc.form:
         return None
     model = doc.form_body or PublicSubmission
@@ -251,7 +267,7 @@ def _operation(doc: RouteDoc) -> dict[str, Any]:
         operation["x-permission"] = doc.permission
     else:
         operation["security"] = []
-    if doc.body is not None or doc.form or doc.form_body is not None:
+    if doc.body is not None or doc.form or doc.form_body is not None or doc.file_part is not None:
         codes |= {400, 413, 415, 422}
     if doc.query is not None:
         codes |= {400, 422}

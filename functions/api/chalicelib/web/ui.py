@@ -19,6 +19,7 @@ from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.access.service import Principal, verify_token
 from crm.platform.config import get_settings
 from crm.platform.errors import DomainError, NotFound, Unauthenticated, validation_errors_from_pydantic
+from crm.platform.forms import DecodedBody
 
 UI_HEADERS = {
     **PAGE_HEADERS,
@@ -64,13 +65,13 @@ def see_other(location: str, headers: dict[str, str] | None = None) -> Response:
     return Response(body="", status_code=303, headers={**UI_HEADERS, "Location": location, **(headers or {})})
 
 
-def _fields(call: Call, max_bytes: int | None = None) -> dict[str, Any]:
+def _form(call: Call, max_bytes: int | None = None) -> DecodedBody:
     return request_form(
         call.request,
         default_type="application/x-www-form-urlencoded",
         allowed=("application/x-www-form-urlencoded", "multipart/form-data"),
         max_bytes=max_bytes,
-    ).fields
+    )
 
 
 def text(value: Any) -> str:
@@ -145,22 +146,27 @@ def ui_route(
     signed_in: bool = True,
     errors: tuple[int, ...] = (),
     max_form_bytes: int | None = None,
+    uploads: bool = False,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """A UI page: the session (when ``signed_in``), CSRF on POST, and errors as HTML pages.
 
     ``blueprint`` is the page module's own; the view gets ``(call, session,
     fields, **uri_params)`` where ``fields`` is the parsed form of a POST (``max_form_bytes``: a
-    form with long fields, such as a template's)."""
+    form with long fields, such as a template's); with ``uploads`` it also gets ``uploads=``, the
+    files of a multipart form by field name."""
 
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
         def wrapped(call: Call, **params: str) -> Response:
             try:
                 session = _session(call) if signed_in else None
-                fields = _fields(call, max_form_bytes) if method == "POST" else {}
+                form = _form(call, max_form_bytes) if method == "POST" else DecodedBody()
+                fields = form.fields
                 csrf = text(fields.get("csrf")) or None
                 if session is not None and method == "POST" and not web.csrf_ok(session.token, csrf):
                     raise _BadCsrf()
+                if uploads:
+                    return view(call, session, fields, uploads=form.files, **params)
                 return view(call, session, fields, **params)
             except _Redirect as redirect:
                 return see_other(redirect.location)

@@ -20,20 +20,26 @@ from crm.candidates.models import (
     CandidateFilter,
     CandidateSummary,
     Consent,
+    Interaction,
     MergePlan,
     Note,
     NoteCreate,
     StageVisit,
+    StoredResume,
 )
 from crm.candidates.repository.keys import (
     EMAIL_GUARD,
+    INTERACTION_PREFIX,
     PROFILE,
+    RESUME_PREFIX,
     application_sk,
     candidate_pk,
     email_pk,
     erasure_pk,
+    interaction_sk,
     job_applications_pk,
     job_stage_pk,
+    resume_sk,
 )
 from crm.candidates.repository.projections import (
     candidate_list_query,
@@ -236,6 +242,23 @@ class CandidateRepository:
             candidate_id, "APP#", Application, limit=limit, cursor=cursor, newest_first=False
         )
 
+    def resumes(self, candidate_id: str) -> list[StoredResume]:
+        """Every resume kept under the person, newest first (a person has a few)."""
+        items = table.query_all(
+            key_condition="pk = :pk AND begins_with(sk, :prefix)",
+            values={":pk": {"S": candidate_pk(candidate_id)}, ":prefix": {"S": RESUME_PREFIX}},
+        )
+        resumes = [StoredResume.model_validate(table.from_item(i)) for i in items]
+        return sorted(resumes, key=lambda r: (r.uploaded_at, r.id), reverse=True)
+
+    def interactions(
+        self, candidate_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Interaction], str | None]:
+        """One page of the person's calls and meetings, the latest to happen first."""
+        return self._child_page(
+            candidate_id, INTERACTION_PREFIX, Interaction, limit=limit, cursor=cursor, newest_first=True
+        )
+
     def applications(self, candidate_id: str) -> list[Application]:
         items = table.query_all(
             key_condition="pk = :pk AND begins_with(sk, :prefix)",
@@ -283,6 +306,9 @@ class CandidateRepository:
         self, candidate: Candidate, actor: str, *, extra: Operations
     ) -> list[dict[str, Any]]:
         profile = candidate.model_dump()
+        for touch in ("first_touch", "last_touch"):
+            value = getattr(candidate, touch)
+            profile[touch] = value.model_dump(exclude_none=True) if value is not None else None
         profile.update(
             pk=candidate_pk(candidate.id), sk=PROFILE, type="candidate", email_normalised=candidate.email
         )
@@ -304,11 +330,12 @@ class CandidateRepository:
         *,
         actor: str,
         application: Application | None = None,
+        resume: StoredResume | None = None,
         more: Operations = (),
     ) -> None:
-        """A form's new person, with their application and ``more`` writes, in one transaction
-        conditioned on the email being free (``LostRace`` when it is not)."""
-        extra = [*self._application_operations(application, actor), *more]
+        """A form's new person, with their application, resume and ``more`` writes, in one
+        transaction conditioned on the email being free (``LostRace`` when it is not)."""
+        extra = [*self._application_operations(application, actor), *_resume_operations(resume), *more]
         try:
             table.transact(self._create_operations(candidate, actor, extra=extra))
         except table.TransactionCancelled as exc:
@@ -323,6 +350,7 @@ class CandidateRepository:
         actor: str,
         now: str,
         application: Application | None = None,
+        resume: StoredResume | None = None,
         more: Operations = (),
     ) -> None:
         """Apply a form's merge plan to the person ``email`` names, in one transaction conditioned
@@ -345,6 +373,9 @@ class CandidateRepository:
         if plan.consent is not None:
             sets.append(f"consents.{plan.consent.topic} = :consent")
             values[":consent"] = table.value(plan.consent.model_dump())
+        if plan.touch is not None:
+            sets.append("last_touch = :touch")
+            values[":touch"] = table.value(plan.touch.model_dump(exclude_none=True))
         update: dict[str, Any] = {
             "Key": table.key(candidate_pk(candidate_id), PROFILE),
             "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}",
@@ -364,6 +395,7 @@ class CandidateRepository:
             },
             activity_put(candidate_id, "merged", actor, now, plan.detail),
             *self._application_operations(application, actor),
+            *_resume_operations(resume),
             *more,
         ]
         try:
@@ -623,6 +655,66 @@ class CandidateRepository:
         )
         return created
 
+    def add_resume(self, resume: StoredResume, *, actor: str) -> None:
+        """Keep a resume a recruiter uploaded, with a timeline entry; ``NotFound`` for nobody."""
+        self._with_person(
+            resume.candidate_id,
+            [
+                *_resume_operations(resume),
+                activity_put(
+                    resume.candidate_id,
+                    "resume_added",
+                    actor,
+                    resume.uploaded_at,
+                    {"resume_id": resume.id, "source": resume.source},
+                ),
+            ],
+        )
+
+    def add_interaction(self, interaction: Interaction) -> None:
+        """Keep a logged call or meeting, with its timeline entry; ``NotFound`` for nobody."""
+        item = interaction.model_dump()
+        item.update(
+            pk=candidate_pk(interaction.candidate_id),
+            sk=interaction_sk(interaction.happened_at, interaction.id),
+            type="interaction",
+        )
+        detail: dict[str, Any] = {
+            "interaction_id": interaction.id,
+            "interaction": interaction.kind,
+            "outcome": interaction.outcome,
+            "happened_at": interaction.happened_at,
+        }
+        if interaction.duration_minutes is not None:
+            detail["duration_minutes"] = interaction.duration_minutes
+        self._with_person(
+            interaction.candidate_id,
+            [
+                {"Put": {"Item": table.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}},
+                activity_put(
+                    interaction.candidate_id,
+                    "interaction_logged",
+                    interaction.author,
+                    interaction.created_at,
+                    detail,
+                ),
+            ],
+        )
+
+    def _with_person(self, candidate_id: str, operations: list[dict[str, Any]]) -> None:
+        table.transact(
+            [
+                {
+                    "ConditionCheck": {
+                        "Key": table.key(candidate_pk(candidate_id), PROFILE),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                *operations,
+            ],
+            cancelled=NotFound(f"No candidate with id {candidate_id}."),
+        )
+
     def record_activity(
         self,
         candidate_id: str,
@@ -816,6 +908,17 @@ class CandidateRepository:
             ]
         )
         return resume_keys
+
+
+def _resume_operations(resume: StoredResume | None) -> list[dict[str, Any]]:
+    """The write of one resume kept under its person (for an intake's or an upload's transaction)."""
+    if resume is None:
+        return []
+    item = resume.model_dump(exclude_none=True)
+    item.update(
+        pk=candidate_pk(resume.candidate_id), sk=resume_sk(resume.uploaded_at, resume.id), type="resume"
+    )
+    return [{"Put": {"Item": table.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}]
 
 
 def matches_filter(candidate: Candidate, flt: CandidateFilter) -> bool:

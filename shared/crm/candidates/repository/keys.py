@@ -5,6 +5,8 @@ EMAIL#<normalised> / EMAIL     uniqueness guard -> candidate_id, written in the 
 CAND#<id> / ACT#<at>#<n>       timeline activity
 CAND#<id> / NOTE#<at>#<id>     recruiter note
 CAND#<id> / APP#<job_id>       application (gsi1: JOBAPPS#<job_id>, gsi2: JOBSTAGE#<job_id>#<stage>)
+CAND#<id> / RESUME#<at>#<id>   one resume (its S3 key, name, type, size, source), newest last
+CAND#<id> / INTERACTION#<at>#<id> a logged call or meeting (sorted by when it happened)
 CAND#<id> / LIST#...           list projections (``projections``)
 ERASURE#<id> / ERASURE         the record that a person was erased (ids only)
 """
@@ -17,6 +19,8 @@ from crm.platform.keys import person_partition
 PROFILE = "PROFILE"
 EMAIL_GUARD = "EMAIL"
 LIST_PREFIX = "LIST#"
+RESUME_PREFIX = "RESUME#"
+INTERACTION_PREFIX = "INTERACTION#"
 
 
 def candidate_pk(candidate_id: str) -> str:
@@ -43,3 +47,11 @@ def job_applications_pk(job_id: str) -> str:
 
 def erasure_pk(candidate_id: str) -> str:
     return f"ERASURE#{candidate_id}"
+
+
+def resume_sk(uploaded_at: str, resume_id: str) -> str:
+    return f"{RESUME_PREFIX}{uploaded_at}#{resume_id}"
+
+
+def interaction_sk(happened_at: str, interaction_id: str) -> str:
+    return f"{INTERACTION_PREFIX}{happened_at}#{interaction_id}"

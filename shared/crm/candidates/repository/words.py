@@ -3,7 +3,9 @@
 ``CAND#<id>/WORD#<bucket>#<tier>`` holds a person's words of one bucket found at one place
 (``crm.candidates.words``), in ``gsi1`` under ``CANDWORD#<bucket>`` with the sort key
 ``<tier>#<newest first>#<id>``: a bucket's entries are read best place first, newest first.
-``CAND#<id>/RESUMETEXT#<job_id>`` keeps the text extracted from one application's resume.
+``CAND#<id>/RESUMETEXT#<job_id>`` keeps the text extracted from one application's resume, and
+``CAND#<id>/RESUMETEXT#resume-<resume_id>`` that of a resume sent with a sign-up or uploaded by a
+recruiter (an application's resume item is read through its application).
 
 Both sit in the person's partition, so erasure (which deletes the partition) removes them; the
 stream keeps the entries in step with the profile, the notes and the resume texts
@@ -19,7 +21,7 @@ from typing import Any
 
 from crm.candidates import words as w
 from crm.candidates.models import CandidateFilter, CandidateSummary
-from crm.candidates.repository.keys import LIST_PREFIX, PROFILE, candidate_pk
+from crm.candidates.repository.keys import LIST_PREFIX, PROFILE, RESUME_PREFIX, candidate_pk
 from crm.candidates.repository.projections import summary_passes
 from crm.platform import table
 
@@ -34,8 +36,9 @@ _KEY_NAMES = {"pk", "sk", "gsi1pk", "gsi1sk"}
 
 
 def word_source(keys: Mapping[str, Any]) -> tuple[str, str] | None:
-    """What a changed item is to the index: ``(candidate_id, "profile" | "text" | "application")``
-    for a profile, a note or resume text, or an application; None for anything else."""
+    """What a changed item is to the index: ``(candidate_id, "profile" | "text" | "application" |
+    "resume")`` for a profile, a note or resume text, an application, or a resume item; None for
+    anything else."""
     pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
     if not pk.startswith("CAND#"):
         return None
@@ -46,7 +49,14 @@ def word_source(keys: Mapping[str, Any]) -> tuple[str, str] | None:
         return candidate_id, "text"
     if sk.startswith("APP#"):
         return candidate_id, "application"
+    if sk.startswith(RESUME_PREFIX):
+        return candidate_id, "resume"
     return None
+
+
+def resume_text_slot(resume_id: str) -> str:
+    """Where the text of a resume sent with no application is kept (beside applications' job ids)."""
+    return f"resume-{resume_id}"
 
 
 def word_sk(bucket: str, tier: int) -> str:
@@ -139,7 +149,8 @@ class WordIndexRepository:
     def put_resume_text(
         self, candidate_id: str, job_id: str, *, resume_key: str, text: str, outcome: str
     ) -> bool:
-        """Keep one application's resume text (False: the person is gone, nothing written)."""
+        """Keep one application's resume text, or (``job_id`` a :func:`resume_text_slot`) that of
+        a resume sent with no application (False: the person is gone, nothing written)."""
         item = {
             "pk": candidate_pk(candidate_id),
             "sk": f"{RESUME_TEXT_PREFIX}{job_id}",
