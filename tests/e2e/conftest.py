@@ -18,7 +18,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = "CRM is ready on "
-START_TIMEOUT = 90.0
+START_TIMEOUT = 180.0
 STOP_TIMEOUT = 30.0
 DEMO_PASSWORD = "E2e-Demo-Password-7"
 
