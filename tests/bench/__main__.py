@@ -1,12 +1,13 @@
 """``make bench``: cold start, warm handler overhead, AWS requests per operation, list reads at
-scale, campaign fan-out, the recruiter UI and the local stack under load, each as a ratio against
-a baseline measured in the same run. See docs/benchmarks.md.
+scale, campaign fan-out, the recruiter UI, the local stack under load and the job board, each as a
+ratio against a baseline measured in the same run. See docs/benchmarks.md.
 
-    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,2,3,4,5,6,7] [--strict]
+    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,2,3,4,5,6,7,8] [--strict]
     python -m tests.bench --only lists       # figure 4 alone (list and free-text search reads at scale)
     python -m tests.bench --only fanout      # figure 5 alone
     python -m tests.bench --only ui          # figure 6 alone (UI render time, dashboard bytes)
     python -m tests.bench --only load        # figure 7 alone (crm dev, 50 clients against 1)
+    python -m tests.bench --only board       # figure 8 alone (the job board, 500 then 5,000 applications)
 """
 
 from __future__ import annotations
@@ -25,7 +26,17 @@ from typing import Any
 
 from tests.bench.bench_stack import ROOT
 
-ALIASES = {"cold": 1, "warm": 2, "counts": 3, "lists": 4, "search": 4, "fanout": 5, "ui": 6, "load": 7}
+ALIASES = {
+    "cold": 1,
+    "warm": 2,
+    "counts": 3,
+    "lists": 4,
+    "search": 4,
+    "fanout": 5,
+    "ui": 6,
+    "load": 7,
+    "board": 8,
+}
 PACKAGES = ("boto3", "botocore", "chalice", "pydantic", "aws-lambda-powertools", "PyJWT", "moto")
 
 
@@ -81,7 +92,16 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--load-preload", type=int, default=300, help="figure 7: sign-ups before measuring (300)"
     )
-    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="figures to run, e.g. 1,3 or fanout (all)")
+    parser.add_argument(
+        "--board-sizes",
+        default="500,5000",
+        help="figure 8: applications to the job, first then grown (500,5000)",
+    )
+    parser.add_argument("--board-views", type=int, default=30, help="figure 8: timed views of each page (30)")
+    parser.add_argument(
+        "--board-warmup", type=int, default=3, help="figure 8: views of each page before timing (3)"
+    )
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="figures to run, e.g. 1,3 or fanout (all)")
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json", help="build/bench.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any row misses its goal")
     return parser.parse_args(argv)
@@ -125,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.bench.report import table, write_json
 
     stack = None
-    if only & {1, 2, 3, 4, 6}:
+    if only & {1, 2, 3, 4, 6, 8}:
         _log("bench: starting moto on loopback and provisioning the stack from infra/template.yaml")
         stack = bench_stack.start()
     rows = []
@@ -134,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if 1 in only:
             t = time.perf_counter()
-            _log(f"bench: 1/7 cold starts ({args.repeats} of each, interleaved)")
+            _log(f"bench: 1/8 cold starts ({args.repeats} of each, interleaved)")
             found, raw["cold_start"] = figures.cold(
                 stack, repeats=args.repeats, source_repeats=args.source_repeats, log=_log
             )
@@ -143,14 +163,14 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"  ({timings['cold_start']:.0f} s)")
         if 2 in only:
             t = time.perf_counter()
-            _log(f"bench: 2/7 warm handler time ({args.requests} requests per route)")
+            _log(f"bench: 2/8 warm handler time ({args.requests} requests per route)")
             found, raw["warm"] = figures.warm(stack, requests=args.requests, warmup=args.warmup)
             rows += found
             timings["warm"] = time.perf_counter() - t
             _log(f"  ({timings['warm']:.0f} s)")
         if 3 in only:
             t = time.perf_counter()
-            _log("bench: 3/7 AWS requests per operation")
+            _log("bench: 3/8 AWS requests per operation")
             found, raw["counts"] = figures.counts(stack)
             rows += found
             timings["counts"] = time.perf_counter() - t
@@ -158,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         if 4 in only:
             t = time.perf_counter()
             _log(
-                f"bench: 4/7 items read per list and search page ({args.small:,} then "
+                f"bench: 4/8 items read per list and search page ({args.small:,} then "
                 f"{args.large:,} candidates)"
             )
             found, raw["list_scaling"] = figures.scaling(
@@ -171,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             sizes = tuple(int(x) for x in args.fanout_sizes.split(",") if x.strip())
             memory_sizes = tuple(int(x) for x in args.fanout_memory_sizes.split(",") if x.strip())
-            _log(f"bench: 5/7 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
+            _log(f"bench: 5/8 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
             found, raw["fanout"] = fanout.run(
                 sizes=sizes,
                 memory_sizes=memory_sizes,
@@ -184,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"  ({timings['fanout']:.0f} s)")
         if 6 in only:
             t = time.perf_counter()
-            _log("bench: 6/7 recruiter UI render time and dashboard bytes")
+            _log("bench: 6/8 recruiter UI render time and dashboard bytes")
             found, raw["ui"] = figures.ui(stack, requests=args.requests, warmup=args.warmup)
             rows += found
             timings["ui"] = time.perf_counter() - t
@@ -194,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
             t = time.perf_counter()
             _log(
-                f"bench: 7/7 the local stack under load ({args.load_clients} clients against 1, "
+                f"bench: 7/8 the local stack under load ({args.load_clients} clients against 1, "
                 f"{args.load_seconds:.0f} s)"
             )
             found, raw["load"] = load.run(
@@ -207,6 +227,18 @@ def main(argv: list[str] | None = None) -> int:
             rows += found
             timings["load"] = time.perf_counter() - t
             _log(f"  ({timings['load']:.0f} s)")
+        if 8 in only:
+            from tests.bench import board
+
+            t = time.perf_counter()
+            sizes = tuple(int(x) for x in args.board_sizes.split(",") if x.strip())
+            _log(f"bench: 8/8 the job board ({', '.join(f'{n:,}' for n in sizes)} applications to one job)")
+            found, raw["board"] = board.run(
+                stack, sizes=sizes, views=args.board_views, warmup=args.board_warmup, log=_log
+            )
+            rows += found
+            timings["board"] = time.perf_counter() - t
+            _log(f"  ({timings['board']:.0f} s)")
     finally:
         if stack is not None:
             stack.stop()

@@ -5,7 +5,8 @@ inside them, and the ``ScannedCount`` of each DynamoDB read.
 creates it (``crm.platform.aws``, Powertools, anything else). On each new client it registers
 
 - ``before-send``: one HTTP request about to leave (retries count again), the figure reported;
-- ``after-call``: the parsed response of an API call, for ``ScannedCount``;
+- ``after-call``: the parsed response of an API call, for ``ScannedCount`` and the items a
+  ``GetItem`` or ``BatchGetItem`` returned (together: the items read, :attr:`Meter.items_read`);
 
 and wraps the client's ``_make_api_call`` to time the whole call: parameter validation,
 serialisation, signing, the round trip and parsing. Handler time minus that time is the handler's
@@ -30,6 +31,8 @@ class Call:
     params: dict[str, Any] | None
     seconds: float = 0.0
     scanned: int | None = None
+    #: items a GetItem or BatchGetItem returned
+    got: int | None = None
 
 
 @dataclass
@@ -49,6 +52,12 @@ class Meter:
     @property
     def scanned(self) -> int:
         return sum(c.scanned or 0 for c in self.calls)
+
+    @property
+    def items_read(self) -> int:
+        """Items DynamoDB read: ``ScannedCount`` of each Query and Scan plus the items each
+        GetItem and BatchGetItem returned (a key with no item reads none here)."""
+        return sum((c.scanned or 0) + (c.got or 0) for c in self.calls)
 
     def operations(self) -> list[str]:
         return [f"{c.service}.{c.operation}" for c in self.calls]
@@ -105,8 +114,14 @@ def _count_send(**_: Any) -> None:
 
 
 def _capture_scanned(*, model: Any, parsed: Any, **_: Any) -> None:
-    if model.name in SCANNING_OPERATIONS and isinstance(parsed, dict) and meter.calls:
+    if not isinstance(parsed, dict) or not meter.calls:
+        return
+    last = meter.calls[-1]
+    if model.name in SCANNING_OPERATIONS:
         scanned = parsed.get("ScannedCount")
         if scanned is not None:
-            last = meter.calls[-1]
             last.scanned = (last.scanned or 0) + int(scanned)
+    elif model.name == "GetItem":
+        last.got = (last.got or 0) + (1 if parsed.get("Item") else 0)
+    elif model.name == "BatchGetItem":
+        last.got = (last.got or 0) + sum(len(v) for v in (parsed.get("Responses") or {}).values())

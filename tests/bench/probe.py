@@ -14,6 +14,8 @@ Tasks:
             each query, repeated; the median time)
   ui        the recruiter UI's render time (candidate list and profile) against the JSON API's
             time for the same data, and the bytes a first visit to the dashboard transfers
+  board     the job board page's render time, items read and requests against the candidate
+            list's first two pages (50 rows), and what the board shows
 """
 
 from __future__ import annotations
@@ -457,7 +459,107 @@ def ui(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-TASKS = {"calls": calls, "warm": warm, "counts": counts, "scan": scan, "search": search, "ui": ui}
+def board(spec: dict[str, Any]) -> dict[str, Any]:
+    """``/ui/jobs/{id}`` against ``/ui/candidates`` and its next page (25 rows each: the list's
+    one page size), for 50 rows. Per page one metered view (items read, requests, operations,
+    bytes), then ``views`` timed views of each, interleaved, after ``warmup``; the list's own
+    time is its two pages' added up, view by view. Then what the board showed, read again
+    through the services (not metered): cards per column, applicant rows, people."""
+    import html as html_text
+    import re
+    from urllib.parse import parse_qs
+
+    app = _api()
+    from chalicelib.ui.jobs import BOARD_CARDS, PAGE_SIZE
+    from crm.candidates.service import CandidateService
+    from crm.hiring.service import HiringService
+    from crm.jobs.service import JobService
+
+    cookie = {"Cookie": f"crm_session={spec['token']}", "Accept": "text/html"}
+    job_id = spec["job_id"]
+    first = api_event("GET", "/ui/candidates", headers=cookie)
+    listed = _call_api(app, first)
+    found = re.search(r'href="/ui/candidates\?([^"#]*cursor=[^"#]*)"', listed["body"])
+    cursor = parse_qs(html_text.unescape(found.group(1))).get("cursor", [None])[0] if found else None
+    if not cursor:
+        raise SystemExit("/ui/candidates: no next page")
+    events = {
+        "board": api_event("GET", "/ui/jobs/{job_id}", path_params={"job_id": job_id}, headers=cookie),
+        "list_1": first,
+        "list_2": api_event("GET", "/ui/candidates", query={"cursor": cursor}, headers=cookie),
+    }
+    out: dict[str, Any] = {}
+    for name, event in events.items():
+        _call_api(app, event)  # warm: templates, clients
+        meter.reset()
+        response = _call_api(app, event)
+        if response["statusCode"] != 200:
+            raise SystemExit(f"{name}: {response['statusCode']} {str(response.get('body'))[:500]}")
+        out[name] = {
+            "items_read": meter.items_read,
+            "aws_requests": meter.sends,
+            "operations": meter.operations(),
+            "items_per_call": [(c.operation, (c.scanned or 0) + (c.got or 0)) for c in meter.calls],
+            "ms_per_call": [round(c.seconds * 1000, 1) for c in meter.calls],
+            "get_items": sum(1 for c in meter.calls if c.operation == "GetItem"),
+            "body_bytes": len(response["body"].encode()),
+        }
+    own: dict[str, list[float]] = {k: [] for k in events}
+    total: dict[str, list[float]] = {k: [] for k in events}
+    for i in range(-int(spec["warmup"]), int(spec["views"])):
+        for name, event in events.items():
+            meter.reset()
+            start = time.perf_counter()
+            response = app(event, LambdaContext("ApiFunction"))
+            elapsed = time.perf_counter() - start
+            if response["statusCode"] != 200:
+                raise SystemExit(f"{name}: {response['statusCode']}")
+            if i >= 0:
+                own[name].append((elapsed - meter.aws_seconds) * 1000)
+                total[name].append(elapsed * 1000)
+    own["list_50"] = [a + b for a, b in zip(own["list_1"], own["list_2"], strict=True)]
+    total["list_50"] = [a + b for a, b in zip(total["list_1"], total["list_2"], strict=True)]
+    out["list_50"] = {
+        "items_read": out["list_1"]["items_read"] + out["list_2"]["items_read"],
+        "aws_requests": out["list_1"]["aws_requests"] + out["list_2"]["aws_requests"],
+    }
+    for name, values in own.items():
+        out[name] |= {
+            "own_ms_median": statistics.median(values),
+            "own_ms_p90": _percentile(values, 90),
+            "total_ms_median": statistics.median(total[name]),
+            "views": len(values),
+        }
+    candidates = CandidateService()
+    job = JobService().get(job_id)
+    columns = HiringService(candidates).board(job, per_stage=BOARD_CARDS)
+    applications, _ = candidates.applications_for_job(job_id, limit=PAGE_SIZE, cursor=None)
+    people = {a.candidate_id for _, items, _ in columns for a in items} | {
+        a.candidate_id for a in applications
+    }
+    out["shape"] = {
+        "columns": len(columns),
+        "board_cards": BOARD_CARDS,
+        "page_size": PAGE_SIZE,
+        "cards_per_column": {stage: len(items) for stage, items, _ in columns},
+        "more_per_column": {stage: more for stage, _, more in columns},
+        "cards": sum(len(items) for _, items, _ in columns),
+        "rows": len(applications),
+        "profiles": len(people),
+        "single_items": out["board"]["get_items"],
+    }
+    return out
+
+
+TASKS = {
+    "calls": calls,
+    "warm": warm,
+    "counts": counts,
+    "scan": scan,
+    "search": search,
+    "ui": ui,
+    "board": board,
+}
 
 
 def main() -> None:
