@@ -151,7 +151,7 @@ def test_a_hostile_name_and_note_are_shown_as_text_and_never_run(signed_in: Any,
     assert page.locator(".note-body").first.inner_text() == "<script>alert('note')</script>"
     assert page.locator("main script, main img").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
-    assert "javascript:alert('link')" in page.locator("main dl").inner_text()
+    assert "javascript:alert('link')" in page.locator("main dl[aria-labelledby='details']").inner_text()
     shot(page, "candidate-hostile")
     # The page fixture fails the test if any dialog opened or a script error happened.
 
