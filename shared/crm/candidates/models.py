@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from crm.platform import times
 from crm.platform.fields import (
     Email,
     Id,
@@ -36,11 +37,6 @@ from crm.platform.fields import (
     visible_text,
 )
 from crm.platform.models import Input, Model, Patch
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
 
 #: What a form's checkbox may send for a boolean (besides true and false).
 FORM_TRUE = ("on", "yes", "true", "1")
@@ -384,8 +380,9 @@ class Application(Model):
         """Time spent in each stage it has left (a stage visited twice: both stays added up)."""
         spent: dict[str, int] = {}
         for visit in self.history:
-            if visit.left_at is not None:
-                seconds = (_parse_time(visit.left_at) - _parse_time(visit.entered_at)).total_seconds()
+            left, entered = times.parse(visit.left_at), times.parse(visit.entered_at)
+            if left is not None and entered is not None:
+                seconds = (left - entered).total_seconds()
                 spent[visit.stage] = spent.get(visit.stage, 0) + max(0, int(seconds))
         return spent
 

@@ -3,12 +3,11 @@ an application can be moved to, and each application on a profile with its job a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from crm.candidates.models import Application
 from crm.jobs.models import CLOSED_STAGES, Job
-from crm.platform import clock
+from crm.platform import clock, times
 from crm.platform.errors import NotFound
 
 
@@ -19,9 +18,8 @@ def stage_choices(job: Job) -> list[tuple[str, str]]:
 
 def days_since(when: str | None) -> int | None:
     """Whole days from ``when`` to the (local stack's) clock."""
-    if not when:
-        return None
-    return max(0, (clock.now() - datetime.fromisoformat(when.replace("Z", "+00:00"))).days)
+    moment = times.parse(when)
+    return None if moment is None else max(0, (clock.now() - moment).days)
 
 
 def board(
