@@ -19,7 +19,18 @@ from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib.api import api_keys as admin
 from chalicelib.api import auth as auth_routes
-from chalicelib.api import bulk, campaigns, candidates, jobs, outreach, pools, reminders, sequences, templates
+from chalicelib.api import (
+    bulk,
+    campaigns,
+    candidates,
+    inbound,
+    jobs,
+    outreach,
+    pools,
+    reminders,
+    sequences,
+    templates,
+)
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import intake as public
@@ -28,6 +39,7 @@ from chalicelib.ui import bulk as ui_bulk
 from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
+from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import jobs as ui_jobs
 from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import sequences as ui_sequences
@@ -140,6 +152,8 @@ for blueprint in (
     sequences.bp,
     reminders.bp,
     outreach.bp,
+    inbound.bp,
+    ui_inbound.bp,
     bulk.bp,
     admin.bp,
     admin_users.bp,
