@@ -24,6 +24,7 @@ from chalicelib.api import (
     campaigns,
     candidates,
     hiring,
+    inbound,
     jobs,
     outreach,
     pools,
@@ -39,6 +40,7 @@ from chalicelib.ui import bulk as ui_bulk
 from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
+from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import jobs as ui_jobs
 from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import sequences as ui_sequences
@@ -152,6 +154,8 @@ for blueprint in (
     sequences.bp,
     reminders.bp,
     outreach.bp,
+    inbound.bp,
+    ui_inbound.bp,
     bulk.bp,
     admin.bp,
     admin_users.bp,

@@ -57,6 +57,14 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/v1/candidates/{candidate_id}/resumes/{resume_id}"): (401, 200, 200, 200, 200),
     ("GET", "/v1/candidates/{candidate_id}/interactions"): (401, 200, 200, 200, 200),
     ("POST", "/v1/candidates/{candidate_id}/interactions"): (401, 201, 201, 403, 201),
+    ("GET", "/v1/candidates/{candidate_id}/replies"): (401, 200, 200, 200, 200),
+    ("GET", "/v1/candidates/{candidate_id}/replies/{reply_id}/attachments/{index}"): (
+        401,
+        200,
+        200,
+        200,
+        200,
+    ),
     # bulk actions (the export is personal data in bulk: keys with the read scope may not take it)
     ("GET", "/v1/bulk-actions"): (401, 200, 200, 200, 200),
     ("POST", "/v1/bulk-actions"): (401, 202, 202, 403, 202),
@@ -166,6 +174,7 @@ UI_CANDIDATES: dict[tuple[str, str], int] = {
     ("POST", "/ui/candidates/{candidate_id}/reminders"): 303,
     ("POST", "/ui/candidates/{candidate_id}/reminders/{reminder_id}"): 303,
     ("POST", "/ui/candidates/{candidate_id}/emails"): 303,
+    ("GET", "/ui/candidates/{candidate_id}/replies/{reply_id}/attachments/{index}"): 303,
     ("POST", "/ui/candidates/{candidate_id}/pools"): 303,
     ("POST", "/ui/candidates/{candidate_id}/erase"): 303,
     ("GET", "/ui/candidates/{candidate_id}/resumes/{resume_id}"): 303,
@@ -546,6 +555,42 @@ def _delete_reminder(w: World) -> Req:
     return Req(path, check=_reminder_intact(reminder))
 
 
+def _reply_attachment(w: World) -> Req:
+    """A reply with one attachment, stored as the inbound slice stores one."""
+    from crm.candidates.service import CandidateService
+    from crm.inbound.models import Reply, ReplyAttachment
+    from crm.inbound.repository import ReplyRepository
+    from crm.platform.config import get_settings
+    from crm.platform.ids import utcnow
+    from crm.platform.objects import ObjectStore
+
+    cid = w.new_candidate()
+    reply_id = uuid4().hex
+    key = f"resumes/{cid}/replies/{reply_id}/0.pdf"
+    ObjectStore(get_settings().resume_bucket).put(
+        key, b"%PDF-1.4 cv", content_type="application/pdf", filename="cv.pdf"
+    )
+    reply = Reply(
+        id=reply_id,
+        candidate_id=cid,
+        conversation_id=uuid4().hex,
+        sender="c@example.com",
+        subject="Re: Hi",
+        text="Here it is.",
+        received_at=utcnow(),
+        attachments=[ReplyAttachment(index=0, filename="cv.pdf", kind="pdf", size=11)],
+    )
+    CandidateService().record_activity(
+        cid,
+        "replied",
+        actor="candidate",
+        at=reply.received_at,
+        detail={"reply_id": reply_id},
+        along_with=[ReplyRepository().put_operation(reply, attachment_keys=[key])],
+    )
+    return Req(f"/v1/candidates/{cid}/replies/{reply_id}/attachments/0")
+
+
 def _email_candidate(w: World) -> Req:
     cid = w.new_candidate()
 
@@ -666,6 +711,10 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("POST", "/v1/candidates/{candidate_id}/interactions"): lambda w: Req(
         f"/v1/candidates/{w.candidate_id}/interactions", {"kind": "call", "outcome": "reached"}
     ),
+    ("GET", "/v1/candidates/{candidate_id}/replies"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/replies"
+    ),
+    ("GET", "/v1/candidates/{candidate_id}/replies/{reply_id}/attachments/{index}"): _reply_attachment,
     ("GET", "/v1/bulk-actions"): lambda w: Req("/v1/bulk-actions"),
     ("POST", "/v1/bulk-actions"): lambda w: Req(
         "/v1/bulk-actions", {"action": "add_tags", "candidate_ids": [w.new_candidate()], "tags": ["matrix"]}

@@ -36,7 +36,7 @@ LAYERS: list[set[str]] = [
     {"candidates"},
     {"access", "pools"},
     {"alerts", "reminders", "campaigns", "sequences", "outreach", "hiring"},
-    {"bulk"},
+    {"bulk", "inbound"},
     {"dispatch", "portal", "analytics"},
     {"workflows"},
 ]
@@ -75,6 +75,8 @@ KEY_OWNERS: dict[str, set[str]] = {
     "ENROLL#": {"sequences"},
     "REMINDER#": {"reminders"},
     "OUTREACH#": {"outreach"},
+    "INREPLY#": {"inbound"},
+    "INBOUND#": {"inbound"},
     "REMINDERS#": {"reminders"},
     "ALERTS#": {"jobs"},  # a job's alert runs, beside the job
     "SUPPRESS#": {"mailing"},

@@ -14,7 +14,14 @@ from crm.platform.models import Model
 RECIPIENTS_PER_MESSAGE = 50
 
 MailKind = Literal[
-    "campaign", "sequence", "job_alert", "alert_confirm", "reminder", "portal_link", "outreach"
+    "campaign",
+    "sequence",
+    "job_alert",
+    "alert_confirm",
+    "reminder",
+    "portal_link",
+    "outreach",
+    "reply_notice",
 ]
 
 

@@ -124,7 +124,8 @@ def build_message(plan: Plan, target: Target, sender: str) -> Message | None:
             rendered.html,
             rendered.text,
             list_unsubscribe_url=target.context.get("unsubscribe_url") if plan.topic else None,
-            headers={"X-CRM-Mailing": plan.scope.split("#", 1)[0]},
+            headers={"X-CRM-Mailing": plan.scope.split("#", 1)[0]}
+            | ({"Reply-To": rendered.reply_to} if rendered.reply_to else {}),
         )
     except Exception as exc:
         log.warning("cannot build an email of %s: %s", plan.scope, type(exc).__name__)

@@ -47,6 +47,8 @@ class RenderedEmail:
     subject: str
     html: str
     text: str
+    #: Where replies go (a one-to-one email's reply address); None: to the From.
+    reply_to: str | None = None
 
 
 @lru_cache(maxsize=4)

@@ -1,6 +1,7 @@
 """A one-to-one email's plan: the text the recruiter wrote, to the person it was written to.
 Transactional (``topic`` None): no consent needed; the suppression list still applies. The
-message's ``ref`` is ``<candidate id>/<email id>``; one whose email or person is gone sends nothing."""
+message's ``ref`` is ``<candidate id>/<email id>``; one whose email or person is gone sends nothing.
+With an inbound domain configured, it carries its conversation's reply address as Reply-To."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from html import escape
 from crm.candidates.service import CandidateService
 from crm.mailing.plans import Plan, Skip, Target, Verdicts, person_targets
 from crm.mailing.templating import RenderedEmail
+from crm.outreach.replies import reply_address
 from crm.outreach.repository import EmailRepository
 from crm.outreach.service import scope_of
 
@@ -36,11 +38,19 @@ class OutreachPlan(Plan):
         verdicts = person_targets(wanted, self.candidates.get_many(wanted)) if email and wanted else {}
         for verdict in verdicts.values():
             if isinstance(verdict, Target) and email is not None:
-                verdict.context.update(subject=email.subject, body=email.body)
+                verdict.context.update(
+                    subject=email.subject,
+                    body=email.body,
+                    reply_to=reply_address(self.candidate_id, email.conversation_id or email.id),
+                )
         return {r: verdicts.get(r, Skip("removed")) for r in recipients}
 
     def render(self, target: Target) -> RenderedEmail:
         body = str(target.context["body"])
+        reply_to = target.context.get("reply_to")
         return RenderedEmail(
-            subject=" ".join(str(target.context["subject"]).split()), html=html_of(body), text=body
+            subject=" ".join(str(target.context["subject"]).split()),
+            html=html_of(body),
+            text=body,
+            reply_to=str(reply_to) if reply_to else None,
         )

@@ -38,3 +38,11 @@ class EmailRepository:
         )
         emails = [Email.model_validate(table.from_item(i)) for i in items]
         return sorted(emails, key=lambda e: (e.created_at, e.id), reverse=True)
+
+    def with_prefix(self, candidate_id: str, prefix: str) -> list[Email]:
+        """The person's emails whose id starts with ``prefix``."""
+        items = table.query_all(
+            key_condition="pk = :pk AND begins_with(sk, :prefix)",
+            values={":pk": {"S": person_partition(candidate_id)}, ":prefix": {"S": f"{PREFIX}{prefix}"}},
+        )
+        return [Email.model_validate(table.from_item(i)) for i in items]

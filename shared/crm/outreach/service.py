@@ -3,7 +3,11 @@ through the API). The email is kept under the person (erased with them) with a t
 in one transaction, then queued for the mail engine, which sends it once (the delivery ledger)
 as transactional mail: no marketing consent is needed, the suppression list still applies
 (an address that bounced or complained is not mailed). Its state on the profile is the ledger's:
-queued until the engine has it, then sent (or not sent, and why), then what SES reported."""
+queued until the engine has it, then sent (or not sent, and why), then what SES reported.
+
+Emails form conversations: the first email's id names one, an answer in the thread carries it
+(``conversation_id``), and every email of it carries the same reply address (``replies.py``), so
+the candidate's replies come back to the conversation (``crm.inbound``)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from crm.mailing.messages import MailJob
 from crm.outreach.models import Email, EmailCreate
 from crm.outreach.repository import EmailRepository
 from crm.platform.config import get_settings
-from crm.platform.errors import ServiceUnavailable
+from crm.platform.errors import ServiceUnavailable, ValidationFailed
 from crm.platform.ids import new_id, utcnow
 from crm.platform.queues import send_message
 
@@ -41,9 +45,20 @@ class EmailService:
 
     def send(self, candidate_id: str, data: EmailCreate, *, sender: str) -> Email:
         """Keep the email with a timeline entry, then queue it; ``NotFound`` for nobody. When the
-        queue cannot take it, the email is taken back (nothing half-done) and it is a 503."""
+        queue cannot take it, the email is taken back (nothing half-done) and it is a 503. An
+        answer in a conversation (``conversation_id``) needs that conversation (422 otherwise)."""
+        conversation_id = None
+        if data.conversation_id is not None:
+            first = self.repository.get(candidate_id, data.conversation_id)
+            if first is None:
+                raise ValidationFailed(
+                    "There is no such conversation with this candidate.",
+                    errors=[{"field": "conversation_id", "message": "no such conversation"}],
+                )
+            conversation_id = first.conversation_id or first.id
         email = Email(
             id=new_id(),
+            conversation_id=conversation_id,
             candidate_id=candidate_id,
             subject=data.subject,
             body=data.body,
@@ -55,7 +70,8 @@ class EmailService:
             "emailed",
             actor=sender,
             at=email.created_at,
-            detail={"email_id": email.id, "subject": email.subject},
+            detail={"email_id": email.id, "subject": email.subject}
+            | ({"conversation_id": conversation_id} if conversation_id else {}),
             along_with=[self.repository.put_operation(email)],
         )
         job = MailJob(kind="outreach", ref=f"{candidate_id}/{email.id}", recipients=[candidate_id])
@@ -68,6 +84,18 @@ class EmailService:
 
     def get(self, candidate_id: str, email_id: str) -> Email | None:
         return self.repository.get(candidate_id, email_id)
+
+    def conversation_by_prefix(self, candidate_id: str, prefix: str) -> Email | None:
+        """The first email of the candidate's conversation whose id starts with ``prefix`` (a reply
+        address carries only the start of it); None when there is none or the prefix is ambiguous."""
+        if len(prefix) < 8:
+            return None
+        found = [
+            e
+            for e in self.repository.with_prefix(candidate_id, prefix)
+            if (e.conversation_id or e.id) == e.id
+        ]
+        return found[0] if len(found) == 1 else None
 
     def of_candidate(self, candidate_id: str) -> list[Email]:
         """Every email written to the person, newest first, each with its state."""

@@ -57,6 +57,17 @@ class Settings(BaseModel):
     # timeout), shorter than SQS's redelivery (the visibility timeout), so a crashed worker's message
     # is taken over.
     mail_claim_lease_seconds: int = Field(default=300, ge=1, alias="MAIL_CLAIM_LEASE_SECONDS")
+    # Inbound mail: replies to one-to-one emails come back to reply+<token>@<this domain> (SES
+    # receiving writes them to the inbound bucket); empty: emails carry no Reply-To.
+    inbound_mail_domain: str = Field(default="", alias="INBOUND_MAIL_DOMAIN")
+    inbound_mail_bucket: str = Field(default="", alias="INBOUND_MAIL_BUCKET")
+    # Largest inbound message kept (larger ones are quarantined), and largest attachment kept.
+    max_inbound_mail_bytes: int = Field(default=10 * 1024 * 1024, ge=1, alias="MAX_INBOUND_MAIL_BYTES")
+    max_reply_attachment_bytes: int = Field(default=5 * 1024 * 1024, ge=1, alias="MAX_REPLY_ATTACHMENT_BYTES")
+    # How long a reply address stays valid after the email that carried it (days).
+    reply_address_max_age_days: int = Field(default=365, ge=1, alias="REPLY_ADDRESS_MAX_AGE_DAYS")
+    # Set by ``crm dev`` only: where its SMTP server for inbound mail listens (host:port).
+    local_smtp_address: str | None = Field(default=None, alias="CRM_LOCAL_SMTP")
     # Set by ``crm dev`` only (never by the template): the local stack's own routes and pages.
     local_stack: bool = Field(default=False, alias="CRM_LOCAL_STACK")
 

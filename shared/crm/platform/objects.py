@@ -1,5 +1,5 @@
-"""S3 objects in one of the stack's buckets: write one, read one, link to one for a few minutes,
-delete every version under a prefix."""
+"""S3 objects in one of the stack's buckets: write one, read one, copy or delete one, link to one
+for a few minutes, delete every version under a prefix."""
 
 from __future__ import annotations
 
@@ -38,6 +38,29 @@ class ObjectStore:
             raise
         data: bytes = response["Body"].read()
         return data
+
+    def size(self, key: str) -> int | None:
+        """The object's size in bytes; None when there is no such object."""
+        try:
+            head = aws.client("s3").head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+        return int(head["ContentLength"])
+
+    def copy(self, key: str, to_key: str) -> None:
+        """Copy an object within the bucket (server side: its size does not matter here)."""
+        aws.client("s3").copy_object(
+            Bucket=self.bucket,
+            Key=to_key,
+            CopySource={"Bucket": self.bucket, "Key": key},
+            ServerSideEncryption="AES256",
+        )
+
+    def delete(self, key: str) -> None:
+        """Delete one object (its current version; nothing happens when it is gone)."""
+        aws.client("s3").delete_object(Bucket=self.bucket, Key=key)
 
     def download_url(self, key: str, *, expires_in: int) -> str:
         url: str = aws.client("s3").generate_presigned_url(

@@ -1,4 +1,5 @@
-"""Signed, expiring, single-purpose links (unsubscribe, portal, alert confirmation).
+"""Signed, expiring, single-purpose links (unsubscribe, portal, alert confirmation), and short
+message authentication codes for what has no room for a link's token (a reply address).
 
 The key comes from Secrets Manager (``SIGNING_SECRET_ARN``), fetched once per process; it is
 never in code or in the environment. Each purpose signs with its own salt, so a token made
@@ -7,6 +8,8 @@ for one purpose is refused by every other.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -14,7 +17,7 @@ from crm.platform import aws
 from crm.platform.config import get_settings
 from crm.platform.errors import DomainError
 
-Purpose = Literal["unsubscribe", "portal", "alert-confirm", "csrf"]
+Purpose = Literal["unsubscribe", "portal", "alert-confirm", "csrf", "reply"]
 
 
 class InvalidLink(DomainError):
@@ -58,3 +61,11 @@ def verify(purpose: Purpose, token: str | None, *, max_age_seconds: int) -> dict
     if not isinstance(payload, dict):
         raise InvalidLink("This link is not valid.")
     return payload
+
+
+def mac(purpose: Purpose, text: str) -> bytes:
+    """An HMAC-SHA256 of ``text`` under the signing key and ``purpose``'s salt, for a caller that
+    must keep its token short (it truncates and encodes the digest itself; compare with
+    :func:`hmac.compare_digest`)."""
+    key = f"crm:{purpose}:{_signing_key()}".encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()

@@ -20,10 +20,13 @@ from crm.platform.fields import (
 )
 from crm.platform.models import Input, Model, Patch
 
-SequenceStopEvent = Literal["applied", "unsubscribed", "erased"]
+SequenceStopEvent = Literal["applied", "unsubscribed", "erased", "replied"]
 
 
+#: The stop rules a sequence has unless it says otherwise.
 STOP_EVENTS: tuple[SequenceStopEvent, ...] = ("applied", "unsubscribed", "erased")
+#: Every stop rule a sequence may choose: also ``replied`` (the candidate answered a one-to-one email).
+STOP_CHOICES: tuple[SequenceStopEvent, ...] = (*STOP_EVENTS, "replied")
 
 SequenceStatus = Literal["active", "paused"]
 
@@ -48,7 +51,7 @@ class SequenceCreate(Input):
     name: Label
     steps: Annotated[list[SequenceStep], Field(min_length=1, max_length=20)]
     stop_on: list[SequenceStopEvent] = Field(
-        default_factory=lambda: list(STOP_EVENTS), validate_default=True, max_length=len(STOP_EVENTS) * 3
+        default_factory=lambda: list(STOP_EVENTS), validate_default=True, max_length=len(STOP_CHOICES) * 3
     )
 
     @field_validator("stop_on")
@@ -72,7 +75,7 @@ class SequenceUpdate(Patch):
     status: SequenceStatus | None = None
     name: Label | None = None
     steps: Annotated[list[SequenceStep], Field(min_length=1, max_length=20)] | None = None
-    stop_on: Annotated[list[SequenceStopEvent], Field(max_length=len(STOP_EVENTS) * 3)] | None = None
+    stop_on: Annotated[list[SequenceStopEvent], Field(max_length=len(STOP_CHOICES) * 3)] | None = None
 
     @field_validator("stop_on")
     @classmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from crm.alerts.mail import AlertConfirmationPlan, JobAlertPlan
 from crm.campaigns.mail import CampaignPlan
+from crm.inbound.mail import ReplyNoticePlan
 from crm.mailing.messages import MailJob
 from crm.mailing.plans import Plan
 from crm.outreach.mail import OutreachPlan
@@ -27,4 +28,6 @@ def plan_for(job: MailJob) -> Plan:
         return PortalLinkPlan(job.ref)
     if job.kind == "outreach":
         return OutreachPlan(job.ref)
+    if job.kind == "reply_notice":
+        return ReplyNoticePlan(job.ref)
     return ReminderPlan()

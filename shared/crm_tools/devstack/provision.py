@@ -168,6 +168,19 @@ class Provisioner:
             rename = {"ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
             rules = [{rename.get(k, k): v for k, v in rule.items()} for rule in cors]
             s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+        queues = (props.get("NotificationConfiguration") or {}).get("QueueConfigurations") or []
+        if queues:
+            # moto delivers S3 event notifications to SQS as S3 does (the inbound mail path).
+            configurations = []
+            for queue in queues:
+                configuration: dict[str, Any] = {"QueueArn": queue["Queue"], "Events": [queue["Event"]]}
+                key_filter = ((queue.get("Filter") or {}).get("S3Key") or {}).get("Rules")
+                if key_filter:
+                    configuration["Filter"] = {"Key": {"FilterRules": key_filter}}
+                configurations.append(configuration)
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"QueueConfigurations": configurations}
+            )
         self.resolver.refs[logical_id] = name
         for attribute, value in {
             "Arn": f"arn:aws:s3:::{name}",

@@ -101,6 +101,10 @@ INSECURE_HOST_WARNING = (
 )
 
 
+#: The inbound mail domain of the local stack (reply addresses; its SMTP server takes only it).
+LOCAL_INBOUND_DOMAIN = "inbound.crm.localhost"
+
+
 class StartupError(RuntimeError):
     """The stack could not start; the message says why."""
 
@@ -171,6 +175,7 @@ class DevStack:
         self.functions: dict[str, LocalFunction] = {}
         self.sources: list[Poller] = []
         self.mail_simulator: MailboxSimulator | None = None
+        self.smtp: Any = None
         self.store: StateStore | None = None
         self.journal: Journal | None = None
         self.recorder: MotoRecorder | None = None
@@ -240,6 +245,8 @@ class DevStack:
 
     def announce(self) -> None:
         print(f"{READY_PREFIX} {self.url}", flush=True)
+        if self.smtp is not None:
+            print(f"Inbound mail (SMTP) on {self.smtp.address}", flush=True)
         if self.options.seed:
             users = ", ".join(f"{user} ({group})" for user, group in seeding.DEMO_USERS)
             print(f"Demo users: {users}; password: {self.options.demo_password}", flush=True)
@@ -311,6 +318,7 @@ class DevStack:
         for source in self.sources:
             source.start()
         self._start_mail_simulator()
+        self._start_smtp()
         self._wait_healthy(timeout=30)
         self._check_stop()
         if self.options.seed and self._tables_empty():
@@ -422,6 +430,10 @@ class DevStack:
         reset_settings()
         reset_clients()
         self._check_env_json(merged)
+        if not merged.get("INBOUND_MAIL_DOMAIN"):
+            # Reply addresses point at this stack's SMTP server unless the parameter says otherwise.
+            os.environ["INBOUND_MAIL_DOMAIN"] = LOCAL_INBOUND_DOMAIN
+            reset_settings()
         if not merged.get("PUBLIC_BASE_URL"):
             # Links in emails point at this stack unless the template's parameter says otherwise.
             os.environ["PUBLIC_BASE_URL"] = self.url
@@ -463,6 +475,28 @@ class DevStack:
         )
         self.mail_simulator.prepare()
         self.mail_simulator.start()
+
+    def _start_smtp(self) -> None:
+        """The inbound mail server (SES receiving's part); its address is in CRM_LOCAL_SMTP for the
+        outbox's "Reply as the candidate" form."""
+        from crm.platform.config import get_settings, reset_settings
+        from crm_tools.devstack.smtp import InboundSmtpServer
+
+        bucket = self.provisioned.buckets.get("InboundMailBucket")
+        domain = get_settings().inbound_mail_domain
+        if not bucket or not domain:
+            log.info("no inbound mail: the template has no InboundMailBucket or no domain")
+            return
+        self.smtp = InboundSmtpServer(domain=domain, bucket=bucket, s3_client=self.client("s3"))
+        self.smtp.start()
+        os.environ["CRM_LOCAL_SMTP"] = self.smtp.address
+        reset_settings()
+
+    def _stop_smtp(self) -> None:
+        if self.smtp is not None:
+            with _logged("stopping the SMTP server"):
+                self.smtp.stop()
+            self.smtp = None
 
     def stack_description(self) -> dict[str, Any]:
         assert self.template is not None
@@ -797,6 +831,7 @@ class DevStack:
         for source in self.sources:
             if source.is_alive():
                 source.join(timeout=10)  # daemon threads: a stuck handler cannot hold the exit
+        self._stop_smtp()
         if self.mail_simulator is not None and self.mail_simulator.is_alive():
             self.mail_simulator.join(timeout=10)
         if self.autosaver is not None and self.autosaver.is_alive():

@@ -49,6 +49,7 @@ from crm.candidates.resumes import ResumeStore
 from crm.candidates.service import CandidateService
 from crm.hiring.models import RECOMMENDATIONS
 from crm.hiring.service import HiringService
+from crm.inbound import service as inbound
 from crm.jobs.service import JobService
 from crm.outreach.models import EmailCreate
 from crm.outreach.service import EmailService
@@ -263,9 +264,16 @@ def _profile(
         note_text=note_text,
         reminder_error=reminder_error,
         reminder_values=reminder_values or {"due_at": "", "note": ""},
-        emails=EmailService().of_candidate(candidate_id),
+        threads=inbound.threads(
+            EmailService().of_candidate(candidate_id), inbound.InboundService().replies(candidate_id)
+        ),
         email_errors=email_errors or {},
-        email_values=email_values or {"subject": "", "body": ""},
+        email_values=email_values
+        or {
+            "subject": "",
+            "body": "",
+            "conversation_id": (call.request.query_params or {}).get("answer") or "",
+        },
         pool_choices=PoolService().list_page(limit=100, cursor=None)[0],
         stages=pipeline.STAGES,
         pool_error=pool_error,
@@ -673,18 +681,26 @@ def ui_change_reminder(
 @ui_route(
     "/ui/candidates/{candidate_id}/emails",
     "POST",
-    "Recruiter UI: email the candidate (form: csrf, subject, body); kept on the profile",
+    "Recruiter UI: email the candidate (form: csrf, subject, body, conversation_id to answer in a "
+    "conversation); kept on the profile",
     errors=(403, 404, 422, 503),
 )
 def ui_email_candidate(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
-    values = {"subject": text(fields.get("subject")), "body": str(fields.get("body") or "").strip()}
+    values = {
+        "subject": text(fields.get("subject")),
+        "body": str(fields.get("body") or "").strip(),
+        "conversation_id": text(fields.get("conversation_id")),
+    }
+    errors: dict[str, str] = {}
     try:
-        data = EmailCreate.model_validate(values)
+        data = EmailCreate.model_validate({**values, "conversation_id": values["conversation_id"] or None})
+        EmailService().send(candidate_id, data, sender=session.principal.actor)
     except ValidationError as exc:
-        return _profile(
-            call, session, candidate_id, status=422, email_errors=field_errors(exc), email_values=values
-        )
-    EmailService().send(candidate_id, data, sender=session.principal.actor)
+        errors = field_errors(exc)
+    except ValidationFailed as exc:  # a conversation that is not this candidate's
+        errors = {e["field"]: e["message"] for e in exc.errors}
+    if errors:
+        return _profile(call, session, candidate_id, status=422, email_errors=errors, email_values=values)
     return see_other(f"/ui/candidates/{quote(candidate_id)}?done=emailed#emails")
 
 

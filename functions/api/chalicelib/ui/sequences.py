@@ -38,6 +38,7 @@ from crm.reminders.models import Reminder
 from crm.reminders.service import ReminderService
 from crm.sequences import service as sequences
 from crm.sequences.models import (
+    STOP_CHOICES,
     STOP_EVENTS,
     EnrollmentRequest,
     EnrollmentResult,
@@ -65,11 +66,13 @@ STOP_LABELS = {
     "applied": "the candidate applies to a job",
     "unsubscribed": "the candidate unsubscribes (always)",
     "erased": "the candidate's record is erased (always)",
+    "replied": "the candidate replies to a one-to-one email",
 }
 STOPPED_BECAUSE = {
     "applied": "they applied to a job",
     "unsubscribed": "they unsubscribed",
     "erased": "their record was erased",
+    "replied": "they replied to an email",
     "no_consent": "skipped: they have not agreed to marketing email",
     "suppressed": "skipped: their address bounced or complained",
 }
@@ -172,7 +175,7 @@ def _new_page(
         errors=errors or {},
         problem=problem,
         templates=_templates(),
-        stop_events=STOP_EVENTS,
+        stop_events=STOP_CHOICES,
         always_stop=ALWAYS_STOP,
         stop_labels=STOP_LABELS,
         units=UNITS,

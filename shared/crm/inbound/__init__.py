@@ -1,0 +1,1 @@
+"""Inbound mail: candidates' replies to one-to-one email, back on their profile."""
