@@ -43,7 +43,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             str(m.args[0] if m.args else m.kwargs.get("name", "default"))
             for m in item.iter_markers("xdist_group")
         }
-        if names and "@" not in item.nodeid and hasattr(item, "_id"):
+        suffix = f"@{'_'.join(sorted(names))}"
+        # Not "no @ in the id": a parameter may hold one (an email address), and such a test was
+        # left out of its group and started the module's stack again.
+        if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
             from _pytest.nodeid import NodeId
 
-            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(names))}")
+            item._id = NodeId.parse(f"{item.nodeid}{suffix}")
