@@ -80,7 +80,13 @@ def test_an_application_moves_through_the_stages_and_keeps_its_history(env: Env)
         f"/v1/candidates/{app['candidate_id']}/timeline", headers=env.auth("recruiter")
     ).json_body["items"]
     moves = [e["detail"] for e in timeline if e["kind"] == "stage_changed"]
-    assert {"from": "screen", "to": "interview", "job_id": job["id"]} in moves
+    assert {
+        "from": "screen",
+        "to": "interview",
+        "from_name": "Screen",
+        "to_name": "Interview",
+        "job_id": job["id"],
+    } in moves
 
     # Applying again to the same job keeps the application where it is.
     apply(env, job["id"], "ada@example.com")

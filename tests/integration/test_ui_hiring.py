@@ -138,7 +138,7 @@ def test_the_profile_shows_the_stage_moves_it_and_adds_the_person_to_a_job(env: 
     assert moved.status_code == 303 and header(moved, "location").startswith(f"/ui/candidates/{person['id']}")
     profile = get(env, header(moved, "location"), session).body.decode()
     assert '<strong class="stage">Screen</strong>' in profile
-    assert "Moved from “applied” to “screen”" in profile  # the timeline
+    assert "Moved from “Applied” to “Screen”" in profile  # the timeline, in the job's words
     # Added twice (a second tab): a 409 page that says so.
     twice = post_form(
         env,

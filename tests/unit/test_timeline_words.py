@@ -32,6 +32,13 @@ def test_each_kind_reads_as_a_sentence() -> None:
         "Put in Berlin Python at stage “interview”"
     )
     assert describe(act("pool_removed", pool_id="p1"), NAMES) == "Removed from Berlin Python"
+    moved = act("stage_changed", job_id="j1", to="phone", to_name="Phone screen", reason=None)
+    moved.detail.update({"from": "applied", "from_name": "Applied"})
+    assert describe(moved, NAMES) == "Moved from “Applied” to “Phone screen” for Data engineer"
+    # A move recorded before stage names were kept reads with the keys.
+    old = act("stage_changed", job_id="j1", to="offer", reason="Salary")
+    old.detail["from"] = "interview"
+    assert describe(old, NAMES) == "Moved from “interview” to “offer” for Data engineer (Salary)"
     assert describe(act("unsubscribed", topic="marketing"), NAMES) == "Unsubscribed from marketing email"
     assert describe(act("merged", source="talent-network", tags_added=["go"]), NAMES).endswith(
         "tags added: go"

@@ -128,7 +128,8 @@ def describe(activity: Activity, names: Names) -> str:  # noqa: C901 - one branc
         return f"Added to the pipeline of {job} by a recruiter"
     if kind == "stage_changed":
         why = f" ({d.get('reason')})" if d.get("reason") else ""
-        return f"Moved from “{d.get('from')}” to “{d.get('to')}” for {job}{why}"
+        before, after = d.get("from_name") or d.get("from"), d.get("to_name") or d.get("to")
+        return f"Moved from “{before}” to “{after}” for {job}{why}"
     if kind == "note_added":
         return "Note added"
     if kind == "resume_added":

@@ -145,7 +145,15 @@ class HiringService:
         if move.stage == application.stage and move.reason == application.reason:
             return application  # already there: nothing to record
         moved = moved_to(application, move, actor=actor, now=self.now())
-        detail: dict[str, Any] = {"job_id": job.id, "from": application.stage, "to": move.stage}
+        detail: dict[str, Any] = {
+            "job_id": job.id,
+            "from": application.stage,
+            "to": move.stage,
+            # The names as the job called them then (a timeline reads in words; a stage renamed or
+            # removed later still reads as it did).
+            "from_name": job.stage_name(application.stage),
+            "to_name": job.stage_name(move.stage),
+        }
         if move.reason:
             detail["reason"] = move.reason
         return self.candidates.move_application(
