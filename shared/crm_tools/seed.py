@@ -279,6 +279,7 @@ class DemoData:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     memberships: list[tuple[int, int, str]] = field(default_factory=list)  # candidate, pool, stage
     applications: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # job index, form
+    sourced: list[tuple[int, int]] = field(default_factory=list)  # candidate, job a recruiter added them to
     signups: list[dict[str, Any]] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)  # candidate, recruiter's note
 
@@ -334,6 +335,12 @@ def demo_data(seed: int = SEED) -> DemoData:
     data.applications.append(
         (open_jobs[0], {k: known[k] for k in ("email", "first_name", "last_name")} | {"tags": ["python"]})
     )
+    # Recruiters source people into the open jobs whose tags they share (at most eight a job, no
+    # draws, so the rest stays the same): each job's board has people to move.
+    for job in open_jobs:
+        wanted = set(JOBS[job]["tags"])
+        matching = [n for n, c in enumerate(data.candidates) if wanted & set(c["tags"])]
+        data.sourced.extend((n, job) for n in matching[:8])
     # Recruiters' notes on every third person (their own draws, so the rest stays the same): a
     # free-text search reads them ("python berlin" also finds who has it only in a note).
     notes_rng = random.Random(seed + 1)  # noqa: S311 - demo data, not security
@@ -417,6 +424,7 @@ class SeedSummary:
     candidates: int = 0
     memberships: int = 0
     applications: int = 0
+    moves: int = 0
     signups: int = 0
     notes: int = 0
 
@@ -428,8 +436,35 @@ def _steps(data: DemoData) -> Iterator[str]:
     yield from ["candidate"] * len(data.candidates)
     yield from ["membership"] * len(data.memberships)
     yield from ["application"] * len(data.applications)
+    yield from ["sourced"] * len(data.sourced)
     yield from ["signup"] * len(data.signups)
     yield from ["note"] * len(data.notes)
+
+
+#: Where the demo's applications stand, in turn, so each job's board has people in every column: a
+#: stage key of the default pipeline, or ``rejected`` (with the admin's first reason).
+DEMO_STAGES = ("applied", "screen", "interview", "screen", "offer", "rejected", "interview", "applied")
+
+
+def _spread_over_stages(api: ApiClient, job_ids: list[str], bar: Any) -> int:
+    """Move the applications of each job along, in turn, to the stages of ``DEMO_STAGES`` (as a
+    recruiter would, by the API's versioned moves)."""
+    reasons = api.call("GET", "/v1/rejection-reasons")["reasons"]
+    moves = 0
+    for job_id in job_ids:
+        page = api.call("GET", f"/v1/jobs/{job_id}/applications?limit=100")
+        listed = sorted(page["items"], key=lambda a: a["applied_at"])
+        targets = [(a, DEMO_STAGES[k % len(DEMO_STAGES)]) for k, a in enumerate(listed)]
+        targets = [(a, stage) for a, stage in targets if stage != a["stage"]]
+        bar.total += len(targets)  # known once the applications are in
+        for application, stage in targets:
+            body: dict[str, Any] = {"stage": stage, "version": application["version"]}
+            if stage == "rejected":
+                body["reason"] = reasons[0]
+            api.call("PATCH", f"/v1/applications/{application['id']}", body)
+            moves += 1
+            bar.update()
+    return moves
 
 
 def load_demo_data(
@@ -489,6 +524,15 @@ def load_demo_data(
             public.call("POST", f"/public/jobs/{job_ids[job_index]}/applications", form)
             summary.applications += 1
             bar.update()
+        for candidate_index, job_index in data.sourced:
+            api.call(
+                "POST",
+                f"/v1/jobs/{job_ids[job_index]}/applications",
+                {"candidate_id": candidate_ids[candidate_index]},
+            )
+            summary.applications += 1
+            bar.update()
+        summary.moves = _spread_over_stages(api, job_ids, bar)
         for form in data.signups:
             public.call("POST", "/public/talent-network", form)
             summary.signups += 1
