@@ -1,7 +1,10 @@
-"""The local stack's /dev routes over HTTP: the outbox and the clock."""
+"""The local stack's /dev routes over HTTP (the outbox and the clock), and its inbound SMTP server."""
 
 from __future__ import annotations
 
+import smtplib
+import time
+from email.message import EmailMessage
 from typing import Any
 
 import boto3
@@ -70,3 +73,110 @@ def test_clock_moves_forward(seeded_stack: CrmDev) -> None:
     assert now["now"] > before.json()["now"] and now["now"].endswith("Z")
     refused = seeded_stack.post("/dev/clock", json={"advance_seconds": -1}, headers=headers)
     assert refused.status_code == 422
+
+
+def wait_for(check: Any, what: str, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_reply_through_the_local_smtp_server_lands_on_the_profile_and_stops_the_sequence(
+    seeded_stack: CrmDev,
+) -> None:
+    """What a user does by hand: the recruiter writes from the profile, the candidate answers with
+    a mail client (smtplib here) through the SMTP server `crm dev` prints, the reply shows on the
+    right profile once, without the quoted history, and the nurture sequence stops."""
+    headers = seeded_stack.auth()
+    email = "smtp.reply@example.com"
+    created = seeded_stack.post(
+        "/v1/candidates",
+        headers=headers,
+        json={"email": email, "first_name": "Reply", "last_name": "Tester", "marketing_consent": True},
+    )
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    template = seeded_stack.post(
+        "/v1/templates",
+        headers=headers,
+        json={"name": "Nudge", "subject": "Hi", "html": "<p>Hi</p>", "text": "Hi"},
+    ).json()
+    sequence = seeded_stack.post(
+        "/v1/sequences",
+        headers=headers,
+        json={
+            "name": "SMTP nurture",
+            "steps": [{"template_id": template["id"], "delay_days": 3}],
+            "stop_on": ["replied"],
+        },
+    ).json()
+    enrolled = seeded_stack.post(
+        f"/v1/sequences/{sequence['id']}/enrollments", headers=headers, json={"candidate_ids": [cid]}
+    )
+    assert enrolled.json()["enrolled_ids"] == [cid], enrolled.text
+    wrote = seeded_stack.post(
+        f"/v1/candidates/{cid}/emails", headers=headers, json={"subject": "Friday?", "body": "Are you free?"}
+    )
+    assert wrote.status_code == 202, wrote.text
+
+    def our_email() -> dict[str, Any] | None:
+        items = seeded_stack.get("/dev/outbox", headers=headers).json()["items"]
+        return next((i for i in items if i["to"] == [email] and i["subject"] == "Friday?"), None)
+
+    sent = wait_for(our_email, "the one-to-one email in the outbox")
+    reply_to = sent["headers"]["Reply-To"]
+    assert reply_to.startswith("reply+") and reply_to.endswith("@inbound.crm.localhost")
+
+    address = seeded_stack.stack_file()["inbound_smtp"]
+    host, _, port = address.rpartition(":")
+    assert host == "127.0.0.1"
+    answer = EmailMessage()
+    answer["From"] = f"Reply Tester <{email}>"
+    answer["To"] = reply_to
+    answer["Subject"] = "Re: Friday?"
+    answer["Message-ID"] = "<smtp-e2e-1@candidate.example>"
+    answer.set_content("Friday works for me.\n\nOn Fri, 4 Dec 2026, CRM wrote:\n> Are you free?\n")
+    answer.add_attachment(b"%PDF-1.4 cv", maintype="application", subtype="pdf", filename="cv.pdf")
+    with smtplib.SMTP(host, int(port), timeout=10) as smtp:
+        smtp.send_message(answer)
+        # A forged token is taken at the door (as SES receiving would) and never reaches anybody;
+        # another domain is refused outright.
+        forged = EmailMessage()
+        forged["From"] = f"Reply Tester <{email}>"
+        forged["To"] = "reply+" + "a" * 40 + "@inbound.crm.localhost"
+        forged["Subject"] = "Re: Friday?"
+        forged["Message-ID"] = "<smtp-e2e-forged@candidate.example>"
+        forged.set_content("Let me in.")
+        smtp.send_message(forged)
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            smtp.sendmail(email, ["someone@elsewhere.example"], b"Subject: x\r\n\r\nx")
+
+    def stored() -> list[dict[str, Any]]:
+        return list(seeded_stack.get(f"/v1/candidates/{cid}/replies", headers=headers).json()["items"])
+
+    (reply,) = wait_for(stored, "the reply on the profile")
+    assert reply["text"] == "Friday works for me."
+    assert [a["filename"] for a in reply["attachments"]] == ["cv.pdf"]
+
+    def stopped() -> bool:
+        current = seeded_stack.get(f"/v1/sequences/{sequence['id']}", headers=headers).json()
+        return current["enrollments"].get("active", 0) == 0
+
+    wait_for(stopped, "the sequence to stop on the reply")
+    timeline = seeded_stack.get(f"/v1/candidates/{cid}/timeline", headers=headers).json()["items"]
+    assert [a["kind"] for a in timeline].count("replied") == 1
+
+    # The forged message went to quarantine, not to the person.
+    s3 = aws_client(seeded_stack, "s3")
+    bucket = next(b for b in seeded_stack.stack_file()["buckets"].values() if "inbound" in b.lower())
+
+    def quarantined() -> list[str]:
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix="quarantine/").get("Contents", [])
+        return [str(o["Key"]) for o in listed]
+
+    wait_for(quarantined, "the forged reply in quarantine")
+    assert len(stored()) == 1

@@ -319,6 +319,7 @@ class DevStack:
             source.start()
         self._start_mail_simulator()
         self._start_smtp()
+        self._write_stack_file()  # again, with the inbound SMTP server's address
         self._wait_healthy(timeout=30)
         self._check_stop()
         if self.options.seed and self._tables_empty():
@@ -522,6 +523,7 @@ class DevStack:
             "buckets": self.provisioned.buckets,
             "queues": self.provisioned.queues,
             "user_pools": self.provisioned.user_pools,
+            "inbound_smtp": self.smtp.address if self.smtp is not None else None,
         }
 
     def _write_stack_file(self) -> None:
