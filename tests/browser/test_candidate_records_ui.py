@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +50,45 @@ def test_upload_and_download_a_resume_then_log_a_call(signed_in: Any, stack: Crm
     assert page.get_by_text("Call logged: left voicemail, 5 min").count() == 1
     assert "jobfair" in page.locator("[aria-labelledby=came-from]").inner_text()
     shot(page, "candidate-resume-and-calls")
+
+
+def test_write_to_a_candidate_reply_as_them_and_read_the_reply_on_the_profile(
+    signed_in: Any, stack: CrmDev
+) -> None:
+    """The whole conversation in the browser: the recruiter writes from the profile, answers as the
+    candidate from the outbox (through the stack's SMTP server), and reads the reply on the profile,
+    without the quoted history, with its attachment."""
+    page = signed_in
+    candidate = make_candidate(stack, first_name="Wren", last_name="Writes")
+    page.goto(f"/ui/candidates/{candidate['id']}#email")
+    form = page.get_by_role("form", name="Email Wren Writes")
+    form.get_by_label("Subject").fill("Coffee next week?")
+    form.get_by_label("Message").fill("Hello Wren, are you free for a coffee next week?")
+    form.get_by_role("button", name="Send email").click()
+    assert page.get_by_role("status").count() == 1
+
+    mail = page.locator("ul.mails > li", has_text=candidate["email"])
+    deadline = time.monotonic() + 30
+    while True:  # the mail worker sends it a moment later
+        page.goto("/ui/dev/outbox")
+        if mail.count() or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(300)
+    mail.first.locator("summary").click()  # open the email: its reply form is inside
+    reply_form = mail.first.get_by_role("form", name="Reply as the candidate to: Coffee next week?")
+    reply_form.first.get_by_label("Reply").fill("Yes, Tuesday at ten suits me.")
+    reply_form.first.get_by_label("Attach a sample PDF").check()
+    reply_form.first.get_by_role("button", name="Send the reply").click()
+    assert page.get_by_role("status").count() == 1
+
+    thread = page.locator(".email-thread", has_text="Coffee next week?")
+    deadline = time.monotonic() + 30
+    while True:  # the inbound function stores it a moment later
+        page.goto(f"/ui/candidates/{candidate['id']}")
+        if thread.get_by_text("Yes, Tuesday at ten suits me.").count() or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(300)
+    assert thread.get_by_text("Yes, Tuesday at ten suits me.").count() == 1
+    assert "the recruiter wrote" not in thread.inner_text()  # the quoted history is off
+    assert thread.get_by_role("link", name="sample-cv.pdf").count() == 1
+    shot(page, "candidate-reply-thread")
