@@ -274,6 +274,48 @@ def test_export_has_the_persons_data_and_no_recruiter_notes(env: Env) -> None:
     assert data["job_alerts"]["pending"]["tags"] == ["sql"]
 
 
+def test_the_page_shows_each_application_with_its_public_stage_name(env: Env) -> None:
+    stages = [
+        {"key": "applied", "name": "Applied", "public_name": "We have your application"},
+        {"key": "tech", "name": "Tech screen (Bob)", "public_name": "Interviewing"},
+    ]
+    job = json_post(env, "/v1/jobs", {"title": "Data engineer", "stages": stages}, env.auth("recruiter"))
+    other = json_post(env, "/v1/jobs", {"title": "Analyst"}, env.auth("recruiter")).json_body
+    for job_id in (job.json_body["id"], other["id"]):
+        applied = json_post(
+            env,
+            f"/public/jobs/{job_id}/applications",
+            {"email": "st@example.com", "first_name": "St", "last_name": "Age"},
+        )
+        assert applied.status_code == 202, applied.body
+    env.pump.drain()
+    candidate_id = env.client.http.get(
+        "/v1/candidates?email=st@example.com", headers=env.auth("recruiter")
+    ).json_body["items"][0]["id"]
+    page = open_page(env, candidate_id).body.decode()
+    assert "Your applications" in page
+    assert 'Data engineer</strong>: <span class="status">We have your application</span>' in page
+    assert 'Analyst</strong>: <span class="status">Application received</span>' in page
+
+    def move(job_id: str, body: dict[str, Any]) -> None:
+        listed = env.client.http.get(f"/v1/jobs/{job_id}/applications", headers=env.auth("recruiter"))
+        (application,) = listed.json_body["items"]
+        moved = env.client.http.patch(
+            f"/v1/applications/{application['id']}",
+            body=json.dumps({**body, "version": application["version"]}).encode(),
+            headers={**env.auth("recruiter"), "Content-Type": "application/json"},
+        )
+        assert moved.status_code == 200, moved.body
+
+    move(job.json_body["id"], {"stage": "tech"})
+    move(other["id"], {"stage": "rejected", "reason": "Position filled"})
+    page = open_page(env, candidate_id).body.decode()
+    assert '<span class="status">Interviewing</span>' in page and "Tech screen" not in page
+    assert '<span class="status">Not moving forward</span>' in page and "Position filled" not in page
+    exported = json.loads(env.client.http.get(f"/portal/export?token={token_of(candidate_id)}").body)
+    assert sorted(a["status"] for a in exported["applications"]) == ["Interviewing", "Not moving forward"]
+
+
 # ------------------------------------------------------------------------------- erasure
 
 

@@ -111,28 +111,40 @@ def set_preferences(candidate: Candidate, fields: dict[str, Any]) -> Candidate:
     return candidate
 
 
-def export(candidate: Candidate) -> dict[str, Any]:
-    """Everything the product holds about the person themselves: profile, consents,
-    applications, timeline and job-alert subscription (never recruiters' notes)."""
-    repository = CandidateService()
+def applications(candidate_id: str) -> list[dict[str, Any]]:
+    """The person's applications as they may see them, newest first: the job, when they applied,
+    and where it stands in the words the job's pipeline gives a candidate (``public_name``; never
+    a recruiter's internal stage name, and never a rejection's reason)."""
     jobs = JobService()
-    profile = candidate.model_dump(mode="json", exclude={"consents", "pools", "version"})
-    applications = []
-    for application in repository.applications(candidate.id):
+    seen: list[dict[str, Any]] = []
+    for application in CandidateService().applications(candidate_id):
         try:
-            title: str | None = jobs.get(application.job_id).title
+            job = jobs.get(application.job_id)
         except NotFound:
-            title = None
-        applications.append(
+            title, status = None, None
+        else:
+            title, status = job.title, job.public_stage_name(application.stage)
+        seen.append(
             {
                 "job_id": application.job_id,
                 "job_title": title,
                 "applied_at": application.applied_at,
+                "status": status,
+                "status_since": application.stage_entered_at or application.applied_at,
                 "source": application.source,
                 "resume_attached": bool(application.resume_key),
                 "utm": application.utm,
             }
         )
+    return sorted(seen, key=lambda a: str(a["applied_at"]), reverse=True)
+
+
+def export(candidate: Candidate) -> dict[str, Any]:
+    """Everything the product holds about the person themselves: profile, consents,
+    applications, timeline and job-alert subscription (never recruiters' notes)."""
+    repository = CandidateService()
+    profile = candidate.model_dump(mode="json", exclude={"consents", "pools", "version"})
+    held = applications(candidate.id)
     activities: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
@@ -155,7 +167,7 @@ def export(candidate: Candidate) -> dict[str, Any]:
     return {
         "profile": profile,
         "consents": {t: c.model_dump(mode="json") for t, c in candidate.consents.items()},
-        "applications": applications,
+        "applications": held,
         "timeline": activities,
         "job_alerts": alerts,
     }

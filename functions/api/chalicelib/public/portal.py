@@ -144,6 +144,7 @@ def _home(
         form=form if form is not None else current,
         errors=errors or {},
         topics=topics,
+        applications=portal.applications(candidate.id),
         notice=notice,
         problem=problem,
         erase_error=erase_error,
