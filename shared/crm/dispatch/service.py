@@ -46,6 +46,12 @@ def dispatch(request: DispatchRequest, *, remaining_ms: Callable[[], int] | None
         return _dispatch_campaign(request, remaining_ms)
     if request.kind == "bulk":
         return Audit(pages=BulkActionService().run(request.id, remaining_ms=remaining_ms))
+    if request.kind == "stage_update":
+        # A delayed status email (a rejection's) whose time has come: one message, to its person.
+        candidate_id = request.id.partition("_")[0]
+        job = MailJob(kind="stage_update", ref=request.id, recipients=[candidate_id])
+        send_message(get_settings().mail_queue_url, job.model_dump_json(exclude_none=True))
+        return Audit(pages=1, recipients=1)
     return _dispatch_job_alerts(request, remaining_ms)
 
 

@@ -47,16 +47,31 @@ def _unique(values: list[str]) -> list[str]:
     return values
 
 
+#: How long a rejection's email waits by default (a move in the meantime cancels it).
+DEFAULT_REJECTION_EMAIL_DELAY_HOURS = 24
+MAX_REJECTION_EMAIL_DELAY_HOURS = 24 * 30
+
+
 class RejectionReasonsUpdate(Input):
     reasons: Annotated[
         list[Reason],  # type: ignore[valid-type]
         Field(min_length=1, max_length=MAX_REASONS),
         AfterValidator(_unique),
     ]
+    email_delay_hours: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_REJECTION_EMAIL_DELAY_HOURS,
+        description="how long the rejection email waits (0: at once); left out: unchanged",
+    )
 
 
 class RejectionReasons(Model):
     reasons: list[str]
+    email_delay_hours: int = Field(
+        default=DEFAULT_REJECTION_EMAIL_DELAY_HOURS,
+        description="how long a rejection email waits; a move before then cancels it",
+    )
 
 
 Recommendation = Literal["strong_no", "no", "yes", "strong_yes"]

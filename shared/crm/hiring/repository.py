@@ -1,7 +1,7 @@
 """Hiring's items. ``HIRING#SETTINGS/REJECTION_REASONS``: the admin's list of rejection reasons
-(HiringSettingsRepository). ``CAND#<id>/FEEDBACK#<job>#<interview digest>#<author>``: one
-interviewer's feedback on one interview, in the person's partition, so it is erased with them
-(FeedbackRepository)."""
+and how long a rejection's email waits (HiringSettingsRepository).
+``CAND#<id>/FEEDBACK#<job>#<interview digest>#<author>``: one interviewer's feedback on one
+interview, in the person's partition, so it is erased with them (FeedbackRepository)."""
 
 from __future__ import annotations
 
@@ -23,19 +23,27 @@ class HiringSettingsRepository:
         item = table.get_item(SETTINGS_PK, REASONS_SK)
         return list(table.from_item(item)["reasons"]) if item else None
 
-    def save_rejection_reasons(self, reasons: list[str], *, at: str, by: str) -> None:
-        table.put(
-            table.to_item(
-                {
-                    "pk": SETTINGS_PK,
-                    "sk": REASONS_SK,
-                    "type": "rejection_reasons",
-                    "reasons": reasons,
-                    "updated_at": at,
-                    "updated_by": by,
-                }
-            )
-        )
+    def rejection_email_delay_hours(self) -> int | None:
+        item = table.get_item(SETTINGS_PK, REASONS_SK)
+        delay = table.from_item(item).get("email_delay_hours") if item else None
+        return int(delay) if delay is not None else None
+
+    def save_rejection_reasons(
+        self, reasons: list[str], *, email_delay_hours: int | None, at: str, by: str
+    ) -> None:
+        item: dict[str, Any] = {
+            "pk": SETTINGS_PK,
+            "sk": REASONS_SK,
+            "type": "rejection_reasons",
+            "reasons": reasons,
+            "updated_at": at,
+            "updated_by": by,
+        }
+        if email_delay_hours is None:
+            email_delay_hours = self.rejection_email_delay_hours()
+        if email_delay_hours is not None:
+            item["email_delay_hours"] = email_delay_hours
+        table.put(table.to_item(item))
 
 
 def _interview_key(interview: str) -> str:

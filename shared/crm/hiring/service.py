@@ -16,6 +16,7 @@ from typing import Any
 from crm.candidates.models import SOURCED, Application, StageVisit, split_application_id
 from crm.candidates.service import CandidateService
 from crm.hiring.models import (
+    DEFAULT_REJECTION_EMAIL_DELAY_HOURS,
     DEFAULT_REJECTION_REASONS,
     ApplicationMove,
     Feedback,
@@ -23,10 +24,11 @@ from crm.hiring.models import (
     FeedbackPage,
 )
 from crm.hiring.repository import FeedbackRepository, HiringSettingsRepository
-from crm.jobs.models import REJECTED, Job, JobUpdate
+from crm.jobs.models import REJECTED, Job, JobCreate, JobStage, JobUpdate
 from crm.jobs.service import JobService
 from crm.platform.errors import Conflict, NotFound, ValidationFailed, VersionConflict
 from crm.platform.ids import new_id, utcnow
+from crm.templates.service import TemplateService
 
 #: An application keeps its newest stays; older ones fold away (a pathological client moving one
 #: application back and forth cannot grow its item without bound).
@@ -73,9 +75,11 @@ class HiringService:
         jobs: JobService | None = None,
         settings: HiringSettingsRepository | None = None,
         feedback: FeedbackRepository | None = None,
+        templates: TemplateService | None = None,
         *,
         now: Callable[[], str] = utcnow,
     ) -> None:
+        self.templates = templates if templates is not None else TemplateService()
         self.candidates = candidates if candidates is not None else CandidateService()
         self.jobs = jobs if jobs is not None else JobService()
         self.settings = settings if settings is not None else HiringSettingsRepository()
@@ -88,9 +92,23 @@ class HiringService:
         stored = self.settings.rejection_reasons()
         return stored if stored is not None else list(DEFAULT_REJECTION_REASONS)
 
-    def set_rejection_reasons(self, reasons: list[str], *, actor: str) -> list[str]:
-        self.settings.save_rejection_reasons(reasons, at=self.now(), by=actor)
+    def rejection_email_delay_hours(self) -> int:
+        stored = self.settings.rejection_email_delay_hours()
+        return stored if stored is not None else DEFAULT_REJECTION_EMAIL_DELAY_HOURS
+
+    def set_rejection_reasons(
+        self, reasons: list[str], *, actor: str, email_delay_hours: int | None = None
+    ) -> list[str]:
+        self.settings.save_rejection_reasons(
+            reasons, email_delay_hours=email_delay_hours, at=self.now(), by=actor
+        )
         return reasons
+
+    def stage_template(self, job: Job, stage: str) -> str | None:
+        """The email template a candidate gets on entering ``stage`` of ``job`` (None: no email)."""
+        if stage == REJECTED:
+            return job.rejection_template_id
+        return next((s.template_id for s in job.stages if s.key == stage), None)
 
     # ------------------------------------------------------------------ reading
 
@@ -179,9 +197,29 @@ class HiringService:
         )
         return self.candidates.add_application(application, actor=actor)
 
+    def create_job(self, data: JobCreate) -> Job:
+        """A new job, whose stage emails name templates that exist (a 422 naming the field)."""
+        self._check_templates(data.stages, data.rejection_template_id, "rejection_template_id")
+        return self.jobs.create(data)
+
+    def _check_templates(self, stages: list[JobStage] | None, rejection: str | None, field: str) -> None:
+        wanted = [
+            (f"stages.{n}.template_id", s.template_id) for n, s in enumerate(stages or []) if s.template_id
+        ]
+        if rejection:
+            wanted.append((field, rejection))
+        for name, template_id in wanted:
+            try:
+                self.templates.get(template_id)
+            except NotFound:
+                raise field_error(
+                    name, "no such template", f"No email template with id {template_id}."
+                ) from None
+
     def update_job(self, job_id: str, data: JobUpdate) -> Job:
         """A job's update, where its stages change: a stage that still holds applications stays
         (a 409 names it), so no application is left at a stage its job no longer has."""
+        self._check_templates(data.stages, data.rejection_template_id, "rejection_template_id")
         if data.stages is not None:
             current = self.jobs.get(job_id)
             kept = {s.key for s in data.stages}

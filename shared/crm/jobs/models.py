@@ -113,6 +113,9 @@ class JobCreate(Input):
     interviews: ScoreLabels = Field(
         default_factory=default_interviews, description="each gets its own feedback"
     )
+    rejection_template_id: Id | None = Field(
+        default=None, description="the email a rejected candidate gets, after the admin's delay"
+    )
 
 
 class JobUpdate(Patch):
@@ -143,6 +146,7 @@ class JobUpdate(Patch):
     interviewers: Team | None = None
     scorecard: ScoreLabels | None = None
     interviews: ScoreLabels | None = None
+    rejection_template_id: Id | None = Field(default=None, description="null: no rejection email")
 
 
 class Job(Model):
@@ -158,6 +162,7 @@ class Job(Model):
     interviewers: list[str] = Field(default_factory=list)
     scorecard: list[str] = Field(default_factory=default_scorecard)
     interviews: list[str] = Field(default_factory=default_interviews)
+    rejection_template_id: str | None = None
     created_at: str
     updated_at: str
 

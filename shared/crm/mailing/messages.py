@@ -22,16 +22,18 @@ MailKind = Literal[
     "portal_link",
     "outreach",
     "reply_notice",
+    "stage_update",
 ]
 
 
 class DispatchRequest(Model):
     """Page an audience onto the mail queue (a campaign's, or a job's alert subscribers), or carry
-    out a bulk action page by page."""
+    out a bulk action page by page; ``stage_update`` is a status email whose time has come (a
+    rejection's, after its delay): its ``id`` is the mail message's ref."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    kind: Literal["campaign", "job_alert", "bulk"]
+    kind: Literal["campaign", "job_alert", "bulk", "stage_update"]
     id: str
     run: str | None = Field(default=None, description="a job's alert run (the time it opened)")
 

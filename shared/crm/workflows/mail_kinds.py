@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from crm.alerts.mail import AlertConfirmationPlan, JobAlertPlan
 from crm.campaigns.mail import CampaignPlan
+from crm.hiring.mail import StageUpdatePlan
 from crm.inbound.mail import ReplyNoticePlan
 from crm.mailing.messages import MailJob
 from crm.mailing.plans import Plan
@@ -30,4 +31,6 @@ def plan_for(job: MailJob) -> Plan:
         return OutreachPlan(job.ref)
     if job.kind == "reply_notice":
         return ReplyNoticePlan(job.ref)
+    if job.kind == "stage_update":
+        return StageUpdatePlan(job.ref)
     return ReminderPlan()

@@ -3,6 +3,8 @@
 * a job-alert request (``ALERTSUB`` with a new pending request) -> its confirmation email;
 * a job that opens (created open, or reopened) -> its alerts are dispatched;
 * an application -> the candidate's sequences that stop on ``applied`` stop;
+* an application entering a stage whose job mails on it -> the status email (a rejection's is
+  scheduled for the end of the admin's delay; moving the application on deletes that schedule);
 * marketing consent withdrawn -> the sequences that stop on ``unsubscribed`` stop.
 
 Stream records arrive at least once; everything queued here is absorbed by the delivery
@@ -11,14 +13,23 @@ ledger or the dispatcher's progress if it is queued twice, and stopping is idemp
 
 from __future__ import annotations
 
+from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
 from crm.candidates.events import is_application, is_new_submission
+from crm.candidates.models import application_id as application_id_of
+from crm.hiring.mail import stage_update_name, stage_update_ref
+from crm.hiring.service import HiringService
+from crm.jobs.models import REJECTED
 from crm.mailing.messages import DispatchRequest, MailJob
 from crm.platform import clock
 from crm.platform.config import get_settings
+from crm.platform.errors import NotFound
 from crm.platform.ids import iso
 from crm.platform.queues import send_message
+from crm.platform.scheduler import ScheduleExists, schedule_once, unschedule
+from crm.platform.times import parse
 from crm.sequences.service import SequenceService
 
 
@@ -37,8 +48,10 @@ def react(
         if new.get("status") == "open" and (old or {}).get("status") != "open":
             request = DispatchRequest(kind="job_alert", id=str(new["id"]), run=str(new.get("updated_at", "")))
             send_message(get_settings().dispatch_queue_url, request.model_dump_json(exclude_none=True))
-    elif is_application(keys) and is_new_submission(event_name, old, new):
-        _stop(str(new["candidate_id"]), "applied")
+    elif is_application(keys):
+        if is_new_submission(event_name, old, new):
+            _stop(str(new["candidate_id"]), "applied")
+        _status_update(old, new)
     elif (
         sk == "PROFILE" and old is not None and _granted(old, "marketing") and not _granted(new, "marketing")
     ):
@@ -52,6 +65,44 @@ def _withdrawn(old: dict[str, Any] | None, new: dict[str, Any], topic: str) -> b
 def _granted(profile: dict[str, Any], topic: str) -> bool:
     consent = (profile.get("consents") or {}).get(topic) or {}
     return bool(consent.get("granted"))
+
+
+def _stay(item: dict[str, Any] | None) -> tuple[str, str] | None:
+    """An application item's current stay: its stage and when it entered it."""
+    if not item or not item.get("stage"):
+        return None
+    return str(item["stage"]), str(item.get("stage_entered_at") or item.get("applied_at") or "")
+
+
+def _status_update(old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    """An application that entered a stage (a new one, or a move) whose job mails the candidate on
+    it: the email now, or, for a rejection, at the end of the admin's delay (the plan sends nothing
+    if the application moved on by then; the schedule of a rejection undone is also deleted)."""
+    before, now_at = _stay(old), _stay(new)
+    if now_at is None or before == now_at:
+        return
+    application_id = application_id_of(str(new["candidate_id"]), str(new["job_id"]))
+    if before is not None and before[0] == REJECTED:
+        unschedule(stage_update_name(stage_update_ref(application_id, before[1])))
+    hiring = HiringService()
+    try:
+        job = hiring.jobs.get(str(new["job_id"]))
+    except NotFound:
+        return
+    if hiring.stage_template(job, now_at[0]) is None:
+        return
+    ref = stage_update_ref(application_id, now_at[1])
+    delay = hiring.rejection_email_delay_hours() if now_at[0] == REJECTED else 0
+    settings = get_settings()
+    entered = parse(now_at[1])
+    if delay and entered is not None:
+        at = entered + timedelta(hours=delay)
+        request = DispatchRequest(kind="stage_update", id=ref).model_dump_json(exclude_none=True)
+        with suppress(ScheduleExists):  # a replayed stream record: the first one scheduled it
+            schedule_once(stage_update_name(ref), at, queue_arn=settings.dispatch_queue_arn, body=request)
+        return
+    job_message = MailJob(kind="stage_update", ref=ref, recipients=[str(new["candidate_id"])])
+    send_message(settings.mail_queue_url, job_message.model_dump_json(exclude_none=True))
 
 
 def _stop(candidate_id: str, reason: str) -> None:

@@ -104,7 +104,10 @@ def move_application(call: Call, application_id: str) -> Application:
     response=RejectionReasons,
 )
 def get_rejection_reasons(call: Call) -> RejectionReasons:
-    return RejectionReasons(reasons=HiringService().rejection_reasons())
+    hiring = HiringService()
+    return RejectionReasons(
+        reasons=hiring.rejection_reasons(), email_delay_hours=hiring.rejection_email_delay_hours()
+    )
 
 
 @endpoint(
@@ -118,9 +121,11 @@ def get_rejection_reasons(call: Call) -> RejectionReasons:
     response=RejectionReasons,
 )
 def put_rejection_reasons(call: Call) -> RejectionReasons:
-    return RejectionReasons(
-        reasons=HiringService().set_rejection_reasons(call.body.reasons, actor=call.actor)
+    hiring = HiringService()
+    reasons = hiring.set_rejection_reasons(
+        call.body.reasons, actor=call.actor, email_delay_hours=call.body.email_delay_hours
     )
+    return RejectionReasons(reasons=reasons, email_delay_hours=hiring.rejection_email_delay_hours())
 
 
 @endpoint(

@@ -47,7 +47,7 @@ def list_jobs(call: Call) -> dict[str, Any]:
     status=201,
 )
 def create_job(call: Call) -> Job:
-    return JobService().create(call.body)
+    return HiringService().create_job(call.body)
 
 
 @endpoint(
