@@ -64,5 +64,5 @@ def test_run_a_job_from_application_to_offer_on_its_board(signed_in: Any, stack:
     page.get_by_role("button", name=f"Move the application for Board engineer {u}").click()
     page.wait_for_load_state()
     assert page.locator("ul.applications strong.stage").inner_text() == "Offer"
-    assert "Moved from “interview” to “offer”" in page.locator("main").inner_text()
+    assert "Moved from “Interview” to “Offer”" in page.locator("main").inner_text()
     shot(page, "profile-stage")
