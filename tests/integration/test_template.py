@@ -291,10 +291,10 @@ def test_translated_template_deploys_to_moto(packaged: Path) -> None:
         pools = idp.list_user_pools(MaxResults=10)["UserPools"]
         assert [p["Name"] for p in pools] == [f"{STACK}-users"]
         pool_id = pools[0]["Id"]
-        assert {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]} == {
-            "admin",
-            "recruiter",
-        }
+        from crm.users.models import GROUPS
+
+        assert {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]} == set(GROUPS)
+        assert set(GROUPS) == {"admin", "recruiter", "hiring_manager"}
         clients = idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=10)["UserPoolClients"]
         assert [c["ClientName"] for c in clients] == [f"{STACK}-api"]
 

@@ -66,6 +66,7 @@ KEY_OWNERS: dict[str, set[str]] = {
     "HIRING#": {"hiring"},
     "FEEDBACK#": {"hiring"},  # interview feedback, in the person's partition
     "JOBSTATUS#": {"jobs"},
+    "TEAM#": {"jobs"},  # a job's hiring team, one item per person, in gsi1 by their address
     "POOL#": {"pools", "candidates"},
     "TEMPLATE#": {"templates"},
     "CAMPAIGN#": {"campaigns"},

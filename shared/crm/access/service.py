@@ -18,7 +18,14 @@ from crm.platform import identity
 from crm.platform.config import get_settings
 from crm.platform.errors import Forbidden, RateLimited, Unauthenticated, ValidationFailed
 
-Permission = Literal["read", "write", "admin"]
+#: ``read``/``write``/``admin``: what recruiters, admins and API keys of each scope may do.
+#: ``team``/``team_write``: the same as ``read``/``write``, and also open to a hiring manager, whom
+#: the view then holds to the jobs that name them (``crm.hiring.team.TeamScope``).
+Permission = Literal["read", "write", "admin", "team", "team_write"]
+
+#: The groups that see everything a recruiter sees.
+STAFF_ROLES = frozenset({"admin", "recruiter"})
+HIRING_MANAGER = "hiring_manager"
 
 
 @dataclass(frozen=True)
@@ -34,14 +41,22 @@ class Principal:
         """How the timeline names this principal (no PII: ids only)."""
         return f"user:{self.subject}" if self.kind == "user" else f"api-key:{self.subject}"
 
+    @property
+    def team_only(self) -> bool:
+        """A hiring manager (and nothing more): sees only the jobs where they are named a hiring
+        manager or interviewer, and those jobs' applicants."""
+        return self.kind == "user" and HIRING_MANAGER in self.roles and not self.roles & STAFF_ROLES
+
     def allows(self, permission: Permission) -> bool:
         if self.kind == "user":
             if permission == "admin":
                 return "admin" in self.roles
-            return bool(self.roles & {"admin", "recruiter"})
-        if permission == "read":
+            if permission in ("team", "team_write") and HIRING_MANAGER in self.roles:
+                return True
+            return bool(self.roles & STAFF_ROLES)
+        if permission in ("read", "team"):
             return self.scope in {"read", "read-write"}
-        if permission == "write":
+        if permission in ("write", "team_write"):
             return self.scope == "read-write"
         return False
 

@@ -1,6 +1,8 @@
 """JobRepository. Items: JOB#<id>/JOB, in gsi1 under JOBS (newest first) and in gsi2 under
-JOBSTATUS#<status> (the career site lists open jobs). A job's applications belong to the
-candidates (``CandidateService.applications_for_job``)."""
+JOBSTATUS#<status> (the career site lists open jobs); and one JOB#<id>/TEAM#<email> per person on
+the job's hiring team (its hiring managers and interviewers), in gsi1 under TEAM#<email>, so a
+hiring manager's jobs are one Query, never a Scan. The job and its team items are written in one
+transaction. A job's applications belong to the candidates (``CandidateService.applications_for_job``)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,29 @@ def _item(job: Job) -> dict[str, Any]:
     return table.to_item(item)
 
 
+def _team_item(job: Job, email: str) -> dict[str, Any]:
+    return table.to_item(
+        {
+            "pk": f"JOB#{job.id}",
+            "sk": f"TEAM#{email}",
+            "type": "job_team",
+            "job_id": job.id,
+            "email": email,
+            "gsi1pk": f"TEAM#{email}",
+            "gsi1sk": f"{job.created_at}#{job.id}",
+        }
+    )
+
+
+def _team_writes(job: Job, before: Job | None) -> list[dict[str, Any]]:
+    """The puts and deletes that make the team items match ``job`` (``before``: what was stored)."""
+    now, was = job.team(), before.team() if before is not None else set()
+    puts = [{"Put": {"Item": _team_item(job, email)}} for email in sorted(now - was)]
+    gone = sorted(was - now)
+    deletes = [{"Delete": {"Key": table.key(f"JOB#{job.id}", f"TEAM#{email}")}} for email in gone]
+    return puts + deletes
+
+
 class JobRepository:
     def alert_run_item(self, job_id: str, run: str) -> tuple[str, str]:
         """The item that keeps how far one alert run of the job (the time it opened) has got:
@@ -32,7 +57,12 @@ class JobRepository:
         return f"JOB#{job_id}", f"ALERTS#{run}"
 
     def insert(self, job: Job) -> Job:
-        table.put(_item(job), condition="attribute_not_exists(pk)")
+        team = _team_writes(job, None)
+        if not team:
+            table.put(_item(job), condition="attribute_not_exists(pk)")
+            return job
+        put = {"Put": {"Item": _item(job), "ConditionExpression": "attribute_not_exists(pk)"}}
+        table.transact([put, *team], cancelled=Conflict(f"A job with id {job.id} exists."))
         return job
 
     def get(self, job_id: str) -> Job:
@@ -64,14 +94,38 @@ class JobRepository:
             )
         return [Job.model_validate(table.from_item(i)) for i in items], next_cursor
 
-    def replace(self, job: Job, *, seen: str) -> Job:
-        """Store ``job`` over the one last updated at ``seen`` (changed meanwhile: a ``Conflict``)."""
-        try:
-            table.put(
-                _item(job),
-                condition="updated_at = :seen",
-                ExpressionAttributeValues={":seen": {"S": seen}},
-            )
-        except table.ConditionFailed as exc:
-            raise Conflict("The job changed while saving; try again.") from exc
+    def replace(self, job: Job, *, before: Job) -> Job:
+        """Store ``job`` over ``before`` (the job as read; changed meanwhile: a ``Conflict``)."""
+        conflict = Conflict("The job changed while saving; try again.")
+        team = _team_writes(job, before)
+        seen = {":seen": {"S": before.updated_at}}
+        if not team:
+            try:
+                table.put(_item(job), condition="updated_at = :seen", ExpressionAttributeValues=seen)
+            except table.ConditionFailed as exc:
+                raise conflict from exc
+            return job
+        put = {
+            "Put": {
+                "Item": _item(job),
+                "ConditionExpression": "updated_at = :seen",
+                "ExpressionAttributeValues": seen,
+            }
+        }
+        table.transact([put, *team], cancelled=conflict)
         return job
+
+    def of_team_member(self, email: str, *, limit: int, cursor: str | None) -> tuple[list[Job], str | None]:
+        """The jobs that name ``email`` a hiring manager or interviewer, newest first."""
+        items, next_cursor = table.query_page(
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": f"TEAM#{email}"}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+            forward=False,
+        )
+        keys = [(f"JOB#{table.from_item(i)['job_id']}", "JOB") for i in items]
+        found = table.batch_get(keys)
+        jobs = [Job.model_validate(table.from_item(found[k])) for k in keys if k in found]
+        return jobs, next_cursor

@@ -41,6 +41,10 @@ class JobService:
     ) -> tuple[list[Job], str | None]:
         return self.repository.list_page(status=status, limit=limit, cursor=cursor)
 
+    def of_team_member(self, email: str, *, limit: int, cursor: str | None) -> tuple[list[Job], str | None]:
+        """The jobs where ``email`` is a hiring manager or interviewer, newest first."""
+        return self.repository.of_team_member(email.lower(), limit=limit, cursor=cursor)
+
     def update(self, job_id: str, data: JobUpdate) -> Job:
         """Apply the fields sent; nothing sent changes nothing (not even ``updated_at``)."""
         current = self.repository.get(job_id)
@@ -48,4 +52,4 @@ class JobService:
         if not changes:
             return current
         updated = Job.model_validate({**current.model_dump(), **changes, "updated_at": self.now()})
-        return self.repository.replace(updated, seen=current.updated_at)
+        return self.repository.replace(updated, before=current)

@@ -1,6 +1,6 @@
-"""The people who sign in (recruiters and admins): an invitation, a change of group or of status,
-and a user as the API returns one. Every input is validated by one of these before it reaches the
-user pool.
+"""The people who sign in (recruiters, admins and hiring managers): an invitation, a change of
+group or of status, and a user as the API returns one. Every input is validated by one of these
+before it reaches the user pool.
 
 ``GROUPS`` is the one list of the user pool's groups: a new group is one line here (and its
 ``AWS::Cognito::UserPoolGroup`` in infra/template.yaml, which a test holds to this list).
@@ -20,6 +20,7 @@ from crm.platform.models import Input, Model, Patch
 GROUPS: dict[str, str] = {
     "recruiter": "Recruiter",
     "admin": "Admin",
+    "hiring_manager": "Hiring manager",
 }
 
 #: What the user pool's password policy asks (infra/template.yaml, UserPool.Policies).

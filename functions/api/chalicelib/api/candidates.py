@@ -21,9 +21,11 @@ from crm.candidates.models import (
     NoteCreate,
     Resume,
     ResumeLink,
+    application_id,
 )
 from crm.candidates.resumes import ResumeStore
 from crm.candidates.service import RESUME_LINK_SECONDS, CandidateService
+from crm.hiring.team import TeamScope
 from crm.platform.errors import ValidationFailed
 
 bp = Blueprint(__name__)
@@ -87,13 +89,15 @@ def create_candidate(call: Call) -> Candidate:
     description="`first_touch` is the contact that created the record (a sign-up, an application, "
     "a job-alert request, the API or the UI) and `last_touch` the latest form or application since "
     "(each with its source, UTM fields, referral code, form, job and time). Records kept before "
-    "touches were recorded have no `first_touch`.",
+    "touches were recorded have no `first_touch`. A hiring manager gets only the applicants of the "
+    "jobs that name them (anyone else: 404).",
     tag="candidates",
-    permission="read",
+    permission="team",
     response=Candidate,
     errors=(404,),
 )
 def get_candidate(call: Call, candidate_id: str) -> Candidate:
+    TeamScope(call.principal).candidate(candidate_id)
     return CandidateService().get(candidate_id)
 
 
@@ -184,15 +188,18 @@ def list_notes(call: Call, candidate_id: str) -> dict[str, Any]:
     bp,
     "/v1/candidates/{candidate_id}/applications",
     "GET",
-    summary="The candidate's applications",
+    summary="The candidate's applications (a hiring manager: those to the jobs that name them)",
     tag="candidates",
-    permission="read",
+    permission="team",
     query=PageQuery,
     response=Application,
     paginated=True,
     errors=(404,),
 )
 def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
+    scope = TeamScope(call.principal)
+    if scope.limited:  # a handful at most: the jobs of one hiring team, on one page
+        return page(scope.applications_of(candidate_id), None)
     items, next_cursor = CandidateService().application_page(
         candidate_id, limit=call.query.limit, cursor=call.query.cursor
     )
@@ -205,11 +212,14 @@ def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
     "GET",
     summary="A short-lived download link for the resume sent with an application",
     tag="candidates",
-    permission="read",
+    permission="team",
     response=ResumeLink,
     errors=(404,),
 )
 def resume_link(call: Call, candidate_id: str, job_id: str) -> ResumeLink:
+    scope = TeamScope(call.principal)
+    if scope.limited:
+        scope.application(application_id(candidate_id, job_id))
     key = CandidateService().resume_key(candidate_id, job_id)
     return ResumeLink(url=ResumeStore().download_url(key), expires_in=300)
 

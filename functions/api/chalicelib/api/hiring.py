@@ -18,6 +18,7 @@ from crm.hiring.models import (
     RejectionReasonsUpdate,
 )
 from crm.hiring.service import HiringService
+from crm.hiring.team import TeamScope
 from crm.jobs.models import StageKey
 from crm.platform.errors import Forbidden
 
@@ -34,14 +35,15 @@ class ApplicationListQuery(PageQuery):
     "GET",
     summary="A job's applications: all, newest first, or at one stage (?stage=), longest there first",
     tag="hiring",
-    permission="read",
+    permission="team",
     query=ApplicationListQuery,
     response=Application,
     paginated=True,
-    errors=(404, 422),
+    errors=(403, 404, 422),
 )
 def list_applications(call: Call, job_id: str) -> dict[str, Any]:
     q: ApplicationListQuery = call.query
+    TeamScope(call.principal).job(job_id)
     items, next_cursor = HiringService().job_applications(
         job_id, stage=q.stage, limit=q.limit, cursor=q.cursor
     )
@@ -70,12 +72,12 @@ def add_application(call: Call, job_id: str) -> Application:
     "GET",
     summary="One application, with its stage, version and the history of its stages",
     tag="hiring",
-    permission="read",
+    permission="team",
     response=Application,
     errors=(404,),
 )
 def get_application(call: Call, application_id: str) -> Application:
-    application, _ = HiringService().application(application_id)
+    application, _ = TeamScope(call.principal).application(application_id)
     return application
 
 
@@ -134,12 +136,13 @@ def put_rejection_reasons(call: Call) -> RejectionReasons:
     "GET",
     summary="Interview feedback on an application (a hiring team member sees others' after giving their own)",
     tag="hiring",
-    permission="read",
+    permission="team",
     response=FeedbackPage,
     errors=(404,),
 )
 def list_feedback(call: Call, application_id: str) -> FeedbackPage:
     principal = call.principal
+    TeamScope(principal).application(application_id)
     email = principal.email if principal is not None else None
     return HiringService().feedback_for(application_id, actor=call.actor, email=email)
 
@@ -150,7 +153,7 @@ def list_feedback(call: Call, application_id: str) -> FeedbackPage:
     "POST",
     summary="Give feedback on one interview of an application (signed-in people only; once per interview)",
     tag="hiring",
-    permission="write",
+    permission="team_write",
     body=FeedbackCreate,
     response=Feedback,
     status=201,
@@ -160,6 +163,7 @@ def give_feedback(call: Call, application_id: str) -> Feedback:
     principal = call.principal
     if principal is None or principal.kind != "user":
         raise Forbidden("Feedback is given by a person who signs in, not by an API key.")
+    TeamScope(principal).application(application_id)
     return HiringService().give_feedback(
         application_id, call.body, actor=call.actor, subject=principal.subject, email=principal.email
     )

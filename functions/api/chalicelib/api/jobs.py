@@ -8,8 +8,8 @@ from chalice import Blueprint
 
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.hiring.service import HiringService
+from crm.hiring.team import TeamScope
 from crm.jobs.models import Job, JobCreate, JobUpdate
-from crm.jobs.service import JobService
 
 bp = Blueprint(__name__)
 
@@ -22,16 +22,16 @@ class JobListQuery(PageQuery):
     bp,
     "/v1/jobs",
     "GET",
-    summary="List jobs (filter: status)",
+    summary="List jobs (filter: status); a hiring manager gets the jobs that name them",
     tag="jobs",
-    permission="read",
+    permission="team",
     query=JobListQuery,
     response=Job,
     paginated=True,
 )
 def list_jobs(call: Call) -> dict[str, Any]:
     q: JobListQuery = call.query
-    items, next_cursor = JobService().list_page(status=q.status, limit=q.limit, cursor=q.cursor)
+    items, next_cursor = TeamScope(call.principal).jobs_page(status=q.status, limit=q.limit, cursor=q.cursor)
     return page(items, next_cursor)
 
 
@@ -54,14 +54,14 @@ def create_job(call: Call) -> Job:
     bp,
     "/v1/jobs/{job_id}",
     "GET",
-    summary="Get a job",
+    summary="Get a job (a hiring manager: only one that names them)",
     tag="jobs",
-    permission="read",
+    permission="team",
     response=Job,
-    errors=(404,),
+    errors=(403, 404),
 )
 def get_job(call: Call, job_id: str) -> Job:
-    return JobService().get(job_id)
+    return TeamScope(call.principal).job(job_id)
 
 
 @endpoint(
