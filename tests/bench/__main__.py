@@ -1,13 +1,14 @@
 """``make bench``: cold start, warm handler overhead, AWS requests per operation, list reads at
-scale, campaign fan-out, the recruiter UI, the local stack under load and the job board, each as a
-ratio against a baseline measured in the same run. See docs/benchmarks.md.
+scale, campaign fan-out, the recruiter UI, the local stack under load, the job board and inbound
+mail, each as a ratio against a baseline measured in the same run. See docs/benchmarks.md.
 
-    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,2,3,4,5,6,7,8] [--strict]
+    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,...,9] [--strict]
     python -m tests.bench --only lists       # figure 4 alone (list and free-text search reads at scale)
     python -m tests.bench --only fanout      # figure 5 alone
     python -m tests.bench --only ui          # figure 6 alone (UI render time, dashboard bytes)
     python -m tests.bench --only load        # figure 7 alone (crm dev, 50 clients against 1)
     python -m tests.bench --only board       # figure 8 alone (the job board, 500 then 5,000 applications)
+    python -m tests.bench --only inbound     # figure 9 alone (inbound replies: parse and store, 200 messages)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ ALIASES = {
     "ui": 6,
     "load": 7,
     "board": 8,
+    "inbound": 9,
 }
 PACKAGES = ("boto3", "botocore", "chalice", "pydantic", "aws-lambda-powertools", "PyJWT", "moto")
 
@@ -101,7 +103,15 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--board-warmup", type=int, default=3, help="figure 8: views of each page before timing (3)"
     )
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="figures to run, e.g. 1,3 or fanout (all)")
+    parser.add_argument(
+        "--inbound-messages",
+        type=int,
+        default=200,
+        help="figure 9: timed replies, half with a PDF (200)",
+    )
+    parser.add_argument(
+        "--only", default="1,2,3,4,5,6,7,8,9", help="figures to run, e.g. 1,3 or fanout (all)"
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json", help="build/bench.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any row misses its goal")
     return parser.parse_args(argv)
@@ -145,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.bench.report import table, write_json
 
     stack = None
-    if only & {1, 2, 3, 4, 6, 8}:
+    if only & {1, 2, 3, 4, 6, 8, 9}:
         _log("bench: starting moto on loopback and provisioning the stack from infra/template.yaml")
         stack = bench_stack.start()
     rows = []
@@ -154,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if 1 in only:
             t = time.perf_counter()
-            _log(f"bench: 1/8 cold starts ({args.repeats} of each, interleaved)")
+            _log(f"bench: 1/9 cold starts ({args.repeats} of each, interleaved)")
             found, raw["cold_start"] = figures.cold(
                 stack, repeats=args.repeats, source_repeats=args.source_repeats, log=_log
             )
@@ -163,14 +173,14 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"  ({timings['cold_start']:.0f} s)")
         if 2 in only:
             t = time.perf_counter()
-            _log(f"bench: 2/8 warm handler time ({args.requests} requests per route)")
+            _log(f"bench: 2/9 warm handler time ({args.requests} requests per route)")
             found, raw["warm"] = figures.warm(stack, requests=args.requests, warmup=args.warmup)
             rows += found
             timings["warm"] = time.perf_counter() - t
             _log(f"  ({timings['warm']:.0f} s)")
         if 3 in only:
             t = time.perf_counter()
-            _log("bench: 3/8 AWS requests per operation")
+            _log("bench: 3/9 AWS requests per operation")
             found, raw["counts"] = figures.counts(stack)
             rows += found
             timings["counts"] = time.perf_counter() - t
@@ -178,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         if 4 in only:
             t = time.perf_counter()
             _log(
-                f"bench: 4/8 items read per list and search page ({args.small:,} then "
+                f"bench: 4/9 items read per list and search page ({args.small:,} then "
                 f"{args.large:,} candidates)"
             )
             found, raw["list_scaling"] = figures.scaling(
@@ -191,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             sizes = tuple(int(x) for x in args.fanout_sizes.split(",") if x.strip())
             memory_sizes = tuple(int(x) for x in args.fanout_memory_sizes.split(",") if x.strip())
-            _log(f"bench: 5/8 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
+            _log(f"bench: 5/9 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
             found, raw["fanout"] = fanout.run(
                 sizes=sizes,
                 memory_sizes=memory_sizes,
@@ -204,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"  ({timings['fanout']:.0f} s)")
         if 6 in only:
             t = time.perf_counter()
-            _log("bench: 6/8 recruiter UI render time and dashboard bytes")
+            _log("bench: 6/9 recruiter UI render time and dashboard bytes")
             found, raw["ui"] = figures.ui(stack, requests=args.requests, warmup=args.warmup)
             rows += found
             timings["ui"] = time.perf_counter() - t
@@ -214,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
 
             t = time.perf_counter()
             _log(
-                f"bench: 7/8 the local stack under load ({args.load_clients} clients against 1, "
+                f"bench: 7/9 the local stack under load ({args.load_clients} clients against 1, "
                 f"{args.load_seconds:.0f} s)"
             )
             found, raw["load"] = load.run(
@@ -232,13 +242,25 @@ def main(argv: list[str] | None = None) -> int:
 
             t = time.perf_counter()
             sizes = tuple(int(x) for x in args.board_sizes.split(",") if x.strip())
-            _log(f"bench: 8/8 the job board ({', '.join(f'{n:,}' for n in sizes)} applications to one job)")
+            _log(f"bench: 8/9 the job board ({', '.join(f'{n:,}' for n in sizes)} applications to one job)")
             found, raw["board"] = board.run(
                 stack, sizes=sizes, views=args.board_views, warmup=args.board_warmup, log=_log
             )
             rows += found
             timings["board"] = time.perf_counter() - t
             _log(f"  ({timings['board']:.0f} s)")
+        if 9 in only:
+            from tests.bench import inbound
+
+            t = time.perf_counter()
+            _log(
+                f"bench: 9/9 inbound mail, parse and store ({args.inbound_messages:,} replies, "
+                "half with a PDF)"
+            )
+            found, raw["inbound"] = inbound.run(stack, messages=args.inbound_messages, log=_log)
+            rows += found
+            timings["inbound"] = time.perf_counter() - t
+            _log(f"  ({timings['inbound']:.0f} s)")
     finally:
         if stack is not None:
             stack.stop()
