@@ -44,11 +44,13 @@ from crm.candidates.models import (
     CandidatePatch,
     InteractionCreate,
     NoteCreate,
+    application_id,
 )
 from crm.candidates.resumes import ResumeStore
 from crm.candidates.service import CandidateService
 from crm.hiring.models import RECOMMENDATIONS
 from crm.hiring.service import HiringService
+from crm.hiring.team import TeamScope
 from crm.inbound import service as inbound
 from crm.jobs.service import JobService
 from crm.outreach.models import EmailCreate
@@ -224,6 +226,10 @@ def _profile(
     interaction_errors: dict[str, str] | None = None,
     interaction_values: dict[str, str] | None = None,
 ) -> Response:
+    if session.team_only:
+        return _team_profile(
+            call, session, candidate_id, status=status, problem=problem, feedback_form=feedback_form
+        )
     repository = CandidateService()
     candidate = repository.get(candidate_id)
     notes, _ = repository.notes(candidate_id, limit=50, cursor=None)
@@ -287,6 +293,38 @@ def _profile(
         outcome_labels=dict(INTERACTION_OUTCOMES),
         interaction_errors=interaction_errors or {},
         interaction_values=interaction_values or {name: "" for name in INTERACTION_FIELDS},
+    )
+
+
+def _team_profile(
+    call: Call,
+    session: Session,
+    candidate_id: str,
+    *,
+    status: int,
+    problem: str | None,
+    feedback_form: dict[str, Any] | None,
+) -> Response:
+    """A hiring manager's view of an applicant to their jobs (anyone else: the 404 page): no notes,
+    emails, timeline, pools or contact history, only what giving feedback needs."""
+    applications = TeamScope(session.principal).applications_of(candidate_id)
+    candidate = CandidateService().get(candidate_id)
+    jobs = JobService()
+    notice = NOTICES.get((call.request.query_params or {}).get("done") or "")
+    return page(
+        "ui_candidate_team.html",
+        status=status,
+        session=session,
+        candidate=candidate,
+        linkedin_href=web.http_url(candidate.linkedin_url),
+        application_rows=pipeline_view.profile_rows(
+            applications, jobs.get, _feedback_reader(candidate_id, session)
+        ),
+        job_titles=display_names(jobs.get, [a.job_id for a in applications]),
+        feedback_form=feedback_form or {},
+        recommendations=RECOMMENDATIONS,
+        notice=None if status != 200 else notice,
+        problem=problem,
     )
 
 
@@ -428,7 +466,7 @@ def _told(activity: Activity, names: story.Names) -> dict[str, Any]:
     }
 
 
-@ui_route("/ui/candidates/{candidate_id}", "GET", "Recruiter UI: one candidate", errors=(404,))
+@ui_route("/ui/candidates/{candidate_id}", "GET", "Recruiter UI: one candidate", errors=(404,), team=True)
 def ui_candidate(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
     return _profile(call, session, candidate_id)
 
@@ -497,10 +535,14 @@ def ui_edit_candidate(call: Call, session: Session, fields: dict[str, Any], cand
     "GET",
     "Recruiter UI: download a resume (303 to a presigned link that lasts five minutes)",
     errors=(404,),
+    team=True,
 )
 def ui_resume(
     call: Call, session: Session, fields: dict[str, Any], candidate_id: str, job_id: str
 ) -> Response:
+    scope = TeamScope(session.principal)
+    if scope.limited:
+        scope.application(application_id(candidate_id, job_id))
     # The link is minted at the click, not when the profile was rendered, so it never goes stale.
     return see_other(ResumeStore().download_url(CandidateService().resume_key(candidate_id, job_id)))
 

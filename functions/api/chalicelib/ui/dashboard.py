@@ -12,7 +12,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.ui import charts
 from chalicelib.web.endpoint import Call
-from chalicelib.web.ui import Session, page, ui_route
+from chalicelib.web.ui import Session, page, see_other, ui_route
 from crm.analytics import service as dashboard
 from crm.platform import clock
 from crm.platform.ids import iso
@@ -22,9 +22,15 @@ bp = Blueprint(__name__)
 
 
 @ui_route(
-    "/ui", "GET", "Recruiter UI: the dashboard (pipeline, sources, campaigns, your reminders)", blueprint=bp
+    "/ui",
+    "GET",
+    "Recruiter UI: the dashboard (pipeline, sources, campaigns, your reminders)",
+    blueprint=bp,
+    team=True,
 )
 def ui_home(call: Call, session: Session, fields: dict[str, Any]) -> Response:
+    if session.team_only:  # a hiring manager starts at the jobs they are on
+        return see_other("/ui/jobs")
     now = clock.now()
     reminders = ReminderService()
     due, more = reminders.list_page(owner=session.who, due_only=True, now=iso(now), limit=100, cursor=None)

@@ -30,6 +30,7 @@ from chalicelib.web.ui import (
 from crm.candidates.service import CandidateService
 from crm.hiring.models import ApplicationMove, FeedbackCreate
 from crm.hiring.service import HiringService
+from crm.hiring.team import TeamScope
 from crm.jobs.models import CLOSED_STAGES, Job, JobCreate, JobUpdate
 from crm.jobs.service import JobService
 from crm.platform.errors import Conflict, NotFound, ValidationFailed, VersionConflict
@@ -68,7 +69,7 @@ def _jobs_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     cursor = query_value(call, "cursor") or None
-    items, next_cursor = JobService().list_page(status=None, limit=PAGE_SIZE, cursor=cursor)
+    items, next_cursor = TeamScope(session.principal).jobs_page(status=None, limit=PAGE_SIZE, cursor=cursor)
     return page(
         "ui_jobs.html",
         status=status,
@@ -82,7 +83,11 @@ def _jobs_page(
 
 
 @ui_route(
-    "/ui/jobs", "GET", "Recruiter UI: jobs, newest first (?cursor), and the form for a new one", blueprint=bp
+    "/ui/jobs",
+    "GET",
+    "Recruiter UI: jobs, newest first (?cursor), and the form for a new one (a hiring manager: their jobs)",
+    blueprint=bp,
+    team=True,
 )
 def ui_jobs(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     return _jobs_page(call, session)
@@ -118,7 +123,8 @@ def ui_create_job(call: Call, session: Session, fields: dict[str, Any]) -> Respo
     "GET",
     "Recruiter UI: one job, its open/close button and its applicants (?cursor)",
     blueprint=bp,
-    errors=(404,),
+    errors=(403, 404),
+    team=True,
 )
 def ui_job(call: Call, session: Session, fields: dict[str, Any], job_id: str) -> Response:
     return _job_page(call, session, job_id)
@@ -138,7 +144,7 @@ def _job_page(
     pipeline_errors: dict[str, str] | None = None,
 ) -> Response:
     jobs = JobService()
-    job = jobs.get(job_id)
+    job = TeamScope(session.principal, jobs).job(job_id)
     cursor = query_value(call, "cursor") or None
     candidates = CandidateService()
     hiring = HiringService(candidates, jobs)
@@ -424,10 +430,11 @@ def ui_add_to_job(call: Call, session: Session, fields: dict[str, Any], candidat
     "(form: csrf, interview, rating-<n> per scorecard attribute, recommendation, notes)",
     blueprint=bp,
     errors=(403, 404, 422),
+    team=True,
 )
 def ui_give_feedback(call: Call, session: Session, fields: dict[str, Any], application_id: str) -> Response:
     hiring = HiringService()
-    application, job = hiring.application(application_id)
+    application, job = TeamScope(session.principal).application(application_id)
     form = {name: text(value) for name, value in fields.items() if name != "csrf"}
     ratings = {
         attribute: value

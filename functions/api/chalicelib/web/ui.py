@@ -41,6 +41,11 @@ class Session:
     def who(self) -> str:
         return self.principal.email or self.principal.subject
 
+    @property
+    def team_only(self) -> bool:
+        """A hiring manager: their jobs, their applicants and feedback, nothing else."""
+        return self.principal.team_only
+
 
 class _Redirect(Exception):
     def __init__(self, location: str) -> None:
@@ -50,6 +55,10 @@ class _Redirect(Exception):
 
 class _BadCsrf(Exception):
     pass
+
+
+class _StaffOnly(Exception):
+    """A hiring manager on a page for recruiters: a GET goes to their jobs, a POST is a 403 page."""
 
 
 def page(name: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
@@ -122,7 +131,7 @@ def _here(call: Call) -> str:
     return f"{path}?{query}" if query else path
 
 
-def _session(call: Call) -> Session:
+def _session(call: Call, *, team: bool) -> Session:
     token = web.cookies(call.request.headers.get("cookie")).get(web.SESSION_COOKIE)
     target = "/ui/" if call.request.method == "POST" else _here(call)
     login_url = f"/ui/login?{urlencode({'next': web.safe_next(target)})}"
@@ -133,7 +142,10 @@ def _session(call: Call) -> Session:
     except Unauthenticated as exc:
         raise _Redirect(login_url) from exc
     if not principal.allows("write"):
-        raise _Redirect(login_url)
+        if not principal.team_only:
+            raise _Redirect(login_url)
+        if not team:
+            raise _StaffOnly()
     return Session(principal=principal, token=token, csrf=web.csrf_token(token))
 
 
@@ -147,8 +159,12 @@ def ui_route(
     errors: tuple[int, ...] = (),
     max_form_bytes: int | None = None,
     uploads: bool = False,
+    team: bool = False,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """A UI page: the session (when ``signed_in``), CSRF on POST, and errors as HTML pages.
+
+    Only recruiters and admins open a page, unless ``team``: then a hiring manager does too, and
+    the view holds them to their jobs (``crm.hiring.team.TeamScope``; ``session.team_only``).
 
     ``blueprint`` is the page module's own; the view gets ``(call, session,
     fields, **uri_params)`` where ``fields`` is the parsed form of a POST (``max_form_bytes``: a
@@ -159,7 +175,7 @@ def ui_route(
         @functools.wraps(view)
         def wrapped(call: Call, **params: str) -> Response:
             try:
-                session = _session(call) if signed_in else None
+                session = _session(call, team=team) if signed_in else None
                 form = _form(call, max_form_bytes) if method == "POST" else DecodedBody()
                 fields = form.fields
                 csrf = text(fields.get("csrf")) or None
@@ -172,6 +188,17 @@ def ui_route(
                 return see_other(redirect.location)
             except _BadCsrf:
                 return forbidden()
+            except _StaffOnly:
+                if method == "GET":  # a recruiters' page (the start page after sign-in): their jobs
+                    return see_other("/ui/jobs")
+                return page(
+                    "ui_error.html",
+                    status=403,
+                    title="This page is for recruiters",
+                    detail="Hiring managers see the jobs they are on and give feedback there.",
+                    session=None,
+                    back=("/ui/jobs", "Your jobs"),
+                )
             except DomainError as error:
                 return page(
                     "ui_error.html",
