@@ -20,7 +20,11 @@ from typing import Any
 import requests
 
 DEFAULT_DEMO_PASSWORD = "Demo-Password-2026"  # noqa: S105 - local demo only; satisfies the pool policy: 12+, upper, lower, digit
-DEMO_USERS = (("admin@example.com", "admin"), ("recruiter@example.com", "recruiter"))
+DEMO_USERS = (
+    ("admin@example.com", "admin"),
+    ("recruiter@example.com", "recruiter"),
+    ("manager@example.com", "hiring_manager"),  # hiring manager of the first job below
+)
 SEED = 2026
 
 
@@ -170,6 +174,7 @@ JOBS: tuple[dict[str, Any], ...] = (
         "tags": ["python", "aws"],
         "description": "Build the serverless services behind our hiring products. Python, DynamoDB, Lambda.",
         "status": "open",
+        "hiring_managers": ["manager@example.com"],
     },
     {
         "title": "Product Designer",
