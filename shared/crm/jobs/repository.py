@@ -42,9 +42,11 @@ def _team_item(job: Job, email: str) -> dict[str, Any]:
 
 
 def _team_writes(job: Job, before: Job | None) -> list[dict[str, Any]]:
-    """The puts and deletes that make the team items match ``job`` (``before``: what was stored)."""
+    """The puts and deletes that make the team items match ``job`` (``before``: what was stored).
+    Every member is put again on each save (a put of the same item changes nothing), so a job
+    saved before the index existed gets its items at its next save."""
     now, was = job.team(), before.team() if before is not None else set()
-    puts = [{"Put": {"Item": _team_item(job, email)}} for email in sorted(now - was)]
+    puts = [{"Put": {"Item": _team_item(job, email)}} for email in sorted(now)]
     gone = sorted(was - now)
     deletes = [{"Delete": {"Key": table.key(f"JOB#{job.id}", f"TEAM#{email}")}} for email in gone]
     return puts + deletes
