@@ -155,3 +155,67 @@ def test_the_profile_shows_the_stage_moves_it_and_adds_the_person_to_a_job(env: 
         session,
     )
     assert shut.status_code == 409 and "The job is closed" in shut.body.decode()
+
+
+def test_status_emails_are_chosen_per_stage_in_the_pipeline_form(env: Env, session: str) -> None:
+    def template(name: str) -> str:
+        body = {"name": name, "subject": "About {{ job.title }}", "html": "<p>Hi</p>", "text": "Hi"}
+        response = json_post(env, "/v1/templates", body, env.auth("recruiter"))
+        assert response.status_code == 201, response.body
+        return str(response.json_body["id"])
+
+    received, declined = template("Application received"), template("Not this time")
+    job = make_job(env, title="Status mail engineer")
+
+    def stored() -> dict[str, Any]:
+        return dict(env.client.http.get(f"/v1/jobs/{job['id']}", headers=env.auth("recruiter")).json_body)
+
+    def form(**templates: str) -> dict[str, str]:
+        page = get(env, f"/ui/jobs/{job['id']}", session)
+        body = page.body.decode()
+        assert "Status emails" in body and "Application received" in body
+        values = {
+            "csrf": csrf_of(page.body),
+            "stages": "applied: Applied\nscreen: Screen\nnew_stage: Call",
+            "hiring_managers": "",
+            "interviewers": "",
+            "scorecard": "Python",
+            "interviews": "Interview",
+        }
+        return {**values, **templates}
+
+    saved = post_form(
+        env,
+        f"/ui/jobs/{job['id']}/pipeline",
+        form(**{"template-applied": received, "template-screen": "", "template-rejected": declined}),
+        session,
+    )
+    assert saved.status_code == 303, saved.body
+    job_now = stored()
+    assert [s.get("template_id") for s in job_now["stages"]] == [received, None, None]
+    assert job_now["rejection_template_id"] == declined
+    page = get(env, f"/ui/jobs/{job['id']}", session).body.decode()
+    assert f'<option value="{received}" selected>' in page and f'<option value="{declined}" selected>' in page
+
+    # A form without the choices (a page from before them) keeps what the stages have.
+    kept = post_form(env, f"/ui/jobs/{job['id']}/pipeline", form(), session)
+    assert kept.status_code == 303, kept.body
+    assert [s.get("template_id") for s in stored()["stages"]] == [received, None, None]
+    assert stored()["rejection_template_id"] == declined
+
+    # A template that does not exist: a 422 on its select, nothing saved.
+    bad = post_form(env, f"/ui/jobs/{job['id']}/pipeline", form(**{"template-screen": "0" * 32}), session)
+    assert bad.status_code == 422
+    assert 'id="e-p-template-screen"' in bad.body.decode() and "no such template" in bad.body.decode()
+    assert [s.get("template_id") for s in stored()["stages"]] == [received, None, None]
+
+    # "No email" clears a choice.
+    cleared = post_form(
+        env,
+        f"/ui/jobs/{job['id']}/pipeline",
+        form(**{"template-applied": "", "template-rejected": ""}),
+        session,
+    )
+    assert cleared.status_code == 303, cleared.body
+    assert [s.get("template_id") for s in stored()["stages"]] == [None, None, None]
+    assert stored()["rejection_template_id"] is None

@@ -34,6 +34,7 @@ from crm.hiring.team import TeamScope
 from crm.jobs.models import CLOSED_STAGES, Job, JobCreate, JobUpdate
 from crm.jobs.service import JobService
 from crm.platform.errors import Conflict, NotFound, ValidationFailed, VersionConflict
+from crm.templates.service import TemplateService
 
 bp = Blueprint(__name__)
 
@@ -173,7 +174,28 @@ def _job_page(
         on_team=(session.principal.email or "").lower() in job.team(),
         pipeline_values=pipeline_values or _pipeline_form(job),
         pipeline_errors=pipeline_errors or {},
+        templates=[] if session.team_only else _template_choices(job),
     )
+
+
+#: Templates a status-email choice offers (and any template a stage names beyond them).
+TEMPLATE_CHOICES = 100
+
+
+def _template_choices(job: Job) -> list[tuple[str, str]]:
+    """``(id, name)`` of the templates a stage's status email may be, by name; a template the job
+    names that is not among the first ones is offered too, so saving the form keeps it."""
+    templates = TemplateService()
+    items, _ = templates.list_page(limit=TEMPLATE_CHOICES, cursor=None)
+    choices = {t.id: t.name for t in items}
+    named = [s.template_id for s in job.stages if s.template_id] + [job.rejection_template_id or ""]
+    for template_id in named:
+        if template_id and template_id not in choices:
+            try:
+                choices[template_id] = templates.get(template_id).name
+            except NotFound:
+                choices[template_id] = f"(a deleted template, {template_id})"
+    return sorted(choices.items(), key=lambda c: c[1].casefold())
 
 
 def _job_form(job: Any) -> dict[str, str]:
@@ -275,6 +297,31 @@ def stages_from_text(value: str) -> list[dict[str, Any]]:
     return stages
 
 
+#: The pipeline form's status-email fields: ``template-<stage key>`` per stage, and this one.
+REJECTION_TEMPLATE_FIELD = "template-rejected"
+
+
+def with_templates(stages: list[dict[str, Any]], job: Job, fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each typed stage with its status email: the form's ``template-<key>`` choice ("" = none),
+    else the one the stage has now (a stage the form has no choice for keeps its email; a new
+    stage has none until the next save offers the choice)."""
+    stored = {s.key: s.template_id for s in job.stages}
+    for stage in stages:
+        field = f"template-{stage['key']}"
+        stage["template_id"] = (
+            (text(fields.get(field)) or None) if field in fields else stored.get(stage["key"])
+        )
+    return stages
+
+
+def _template_field(name: str, stages: list[dict[str, Any]]) -> str:
+    """The form field of a template error (``stages.2.template_id`` -> ``template-<its key>``)."""
+    where = name.split(".")
+    if where[0] == "stages" and len(where) > 1 and where[1].isdigit() and int(where[1]) < len(stages):
+        return f"template-{stages[int(where[1])]['key']}"
+    return REJECTION_TEMPLATE_FIELD
+
+
 def stages_text(job: Job) -> str:
     return "\n".join(
         f"{s.key}: {s.name}" + (f" | {s.public_name}" if s.public_name else "") for s in job.stages
@@ -290,6 +337,8 @@ PIPELINE_FIELDS = ("stages", "hiring_managers", "interviewers", "scorecard", "in
 
 def _pipeline_form(job: Job) -> dict[str, str]:
     return {
+        **{f"template-{s.key}": s.template_id or "" for s in job.stages},
+        REJECTION_TEMPLATE_FIELD: job.rejection_template_id or "",
         "stages": stages_text(job),
         "hiring_managers": ", ".join(job.hiring_managers),
         "interviewers": ", ".join(job.interviewers),
@@ -303,7 +352,9 @@ def _pipeline_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for name, message in field_errors(exc).items():
         top = name.split(".", 1)[0]
-        if top in PIPELINE_FIELDS and top not in errors:
+        if top == "rejection_template_id":
+            top = REJECTION_TEMPLATE_FIELD
+        if (top in PIPELINE_FIELDS or top == REJECTION_TEMPLATE_FIELD) and top not in errors:
             where = name.split(".")
             if top == "stages" and len(where) > 1 and where[1].isdigit():
                 message = f"line {int(where[1]) + 1}: {message}"
@@ -315,24 +366,32 @@ def _pipeline_errors(exc: ValidationError) -> dict[str, str]:
     "/ui/jobs/{job_id}/pipeline",
     "POST",
     "Recruiter UI: a job's stages, hiring team, scorecard and interviews "
-    "(form: csrf, stages, hiring_managers, interviewers, scorecard, interviews)",
+    "(form: csrf, stages, hiring_managers, interviewers, scorecard, interviews, "
+    "template-<stage key> and template-rejected: the status emails)",
     blueprint=bp,
     errors=(403, 404, 409, 422),
 )
 def ui_job_pipeline(call: Call, session: Session, fields: dict[str, Any], job_id: str) -> Response:
-    JobService().get(job_id)
+    current = JobService().get(job_id)
     values = {name: text(fields.get(name)) for name in PIPELINE_FIELDS}
-    data = {
-        "stages": stages_from_text(values["stages"]),
+    stages = with_templates(stages_from_text(values["stages"]), current, fields)
+    values.update({name: text(v) for name, v in fields.items() if name.startswith("template-")})
+    data: dict[str, Any] = {
+        "stages": stages,
         "hiring_managers": _lines(values["hiring_managers"]),
         "interviewers": _lines(values["interviewers"]),
         "scorecard": [line.strip() for line in values["scorecard"].splitlines() if line.strip()],
         "interviews": [line.strip() for line in values["interviews"].splitlines() if line.strip()],
     }
+    if REJECTION_TEMPLATE_FIELD in fields:
+        values[REJECTION_TEMPLATE_FIELD] = text(fields.get(REJECTION_TEMPLATE_FIELD))
+        data["rejection_template_id"] = values[REJECTION_TEMPLATE_FIELD] or None
     try:
         HiringService().update_job(job_id, JobUpdate.model_validate(data))
     except ValidationError as exc:
         errors = _pipeline_errors(exc)
+    except ValidationFailed as exc:  # a status email naming a template that is gone
+        errors = {_template_field(e["field"], stages): e["message"] for e in exc.errors}
     except Conflict as exc:
         errors = {exc.field or "stages": exc.detail}
     else:
