@@ -82,6 +82,7 @@ KEY_OWNERS: dict[str, set[str]] = {
     "ALERTS#": {"jobs"},  # a job's alert runs, beside the job
     "SUPPRESS#": {"mailing"},
     "DELIVERY#": {"mailing"},
+    "MAILTO#": {"mailing"},  # a person's emails, in gsi1 on their delivery records
     "MAILLOCK#": {"mailing"},
     "SESMSG#": {"mailing"},
     "APIKEY#": {"api_keys"},

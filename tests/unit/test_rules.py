@@ -91,7 +91,9 @@ class FakeLedger:
     def read(self, scope: str, recipients: Iterable[str]) -> dict[str, Delivery]:
         return {r: self.records[(scope, r)] for r in recipients if (scope, r) in self.records}
 
-    def record_sent(self, scope: str, recipient: str, *, message_id: str, sent_at: str) -> None:
+    def record_sent(
+        self, scope: str, recipient: str, *, message_id: str, sent_at: str, person: bool = False
+    ) -> None:
         if (scope, recipient) in self.records:
             raise DuplicateSend(recipient)
         self.records[(scope, recipient)] = Delivery(recipient, "sent", scope=scope)

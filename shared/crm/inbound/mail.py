@@ -36,6 +36,7 @@ REPLY_NOTICE = {
 
 
 class ReplyNoticePlan(Plan):
+    to_people = False  # recruiters, by address: no candidate's history
     topic = None
 
     def __init__(

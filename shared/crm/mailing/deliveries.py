@@ -7,6 +7,7 @@ from typing import Any
 
 from crm.mailing.repository import Delivery as Delivery
 from crm.mailing.repository import DeliveryLedger
+from crm.mailing.repository import SentMail as SentMail
 
 
 class Deliveries:
@@ -16,6 +17,12 @@ class Deliveries:
     def read(self, scope: str, recipients: list[str]) -> dict[str, Delivery]:
         """The delivery records of some recipients of one mailing (with the SES events marked)."""
         return self.ledger.read(scope, recipients)
+
+    def sent_to(
+        self, candidate_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[SentMail], str | None]:
+        """A person's emails, newest first (their email history on the profile)."""
+        return self.ledger.sent_to(candidate_id, limit=limit, cursor=cursor)
 
     def find_by_message_id(self, message_id: str) -> Delivery | None:
         return self.ledger.find_by_message_id(message_id)

@@ -57,6 +57,8 @@ class Plan(ABC):
 
     scope: str
     topic: str | None
+    #: The recipients are candidates (by id): each email sent is in their email history.
+    to_people: bool = True
 
     @abstractmethod
     def targets(self, recipients: list[str]) -> Verdicts: ...

@@ -10,7 +10,9 @@ engine never reads what a scope means: the slice that built the plan does.
   ``SESMSG#<message id>``, which finds the record when SES reports on it), ``skipped`` (no consent,
   suppressed, erased, ...) or ``failed``. One partition per recipient, so a large campaign spreads
   its writes. SES events (delivered, opened, ...) are marked on it (``events``, a string set), each
-  once, in the same transaction as whatever counts them.
+  once, in the same transaction as whatever counts them. A record sent to a person (a plan whose
+  recipients are candidate ids) is also in gsi1 under ``MAILTO#<candidate id>`` by the time it
+  was sent, so a person's every email is one Query, newest first (the profile's email history).
 * A **message lock** per mail-queue message, ``MAILLOCK#<scope>#<digest of its recipients>`` /
   ``LOCK``: a lease that keeps two deliveries of the same message (SQS delivers at least once,
   sometimes twice at the same time) from working on it together. A worker that dies leaves a lock
@@ -58,6 +60,15 @@ class Delivery:
     events: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class SentMail:
+    """One email sent to a person: its mailing, when, and what SES said of it since."""
+
+    scope: str
+    sent_at: str
+    events: tuple[str, ...] = ()
+
+
 class DuplicateSend(Exception):
     """Another worker recorded this recipient first: the email went out twice."""
 
@@ -77,7 +88,11 @@ class DeliveryLedger:
             )
         return out
 
-    def record_sent(self, scope: str, recipient: str, *, message_id: str, sent_at: str) -> None:
+    def record_sent(
+        self, scope: str, recipient: str, *, message_id: str, sent_at: str, person: bool = False
+    ) -> None:
+        """``recipient`` was sent ``message_id``; ``person``: they are a candidate (by id), whose
+        email history lists it."""
         pk, sk = _delivery_key(scope, recipient)
         item = {
             "pk": pk,
@@ -91,6 +106,8 @@ class DeliveryLedger:
             "gsi2pk": f"SESMSG#{message_id}",
             "gsi2sk": "DELIVERY",
         }
+        if person:
+            item.update(gsi1pk=f"MAILTO#{recipient}", gsi1sk=f"{sent_at}#{scope}")
         try:
             table.put(table.to_item(item), condition="attribute_not_exists(pk)")
         except table.ConditionFailed as exc:
@@ -115,6 +132,25 @@ class DeliveryLedger:
                 )
             )
         table.batch_put(items)
+
+    def sent_to(
+        self, candidate_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[SentMail], str | None]:
+        """The emails sent to a person, newest first (one Query a page)."""
+        items, next_cursor = table.query_page(
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": f"MAILTO#{candidate_id}"}},
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+            forward=False,
+        )
+        found = []
+        for item in items:
+            values = table.from_item(item)
+            events = tuple(sorted(str(e) for e in values.get("events") or ()))
+            found.append(SentMail(str(values["scope"]), str(values.get("sent_at", "")), events))
+        return found, next_cursor
 
     def find_by_message_id(self, message_id: str) -> Delivery | None:
         """The delivery an SES message id names (SES events name only the message id)."""

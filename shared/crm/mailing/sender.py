@@ -94,7 +94,9 @@ class Pacer:
 
 class Ledger(Protocol):
     def read(self, scope: str, recipients: Iterable[str]) -> dict[str, Delivery]: ...
-    def record_sent(self, scope: str, recipient: str, *, message_id: str, sent_at: str) -> None: ...
+    def record_sent(
+        self, scope: str, recipient: str, *, message_id: str, sent_at: str, person: bool = False
+    ) -> None: ...
     def record_final(self, scope: str, outcomes: dict[str, tuple[str, str]]) -> None: ...
 
 
@@ -272,7 +274,11 @@ class _Attempt:
                 continue
             try:
                 engine.ledger.record_sent(
-                    plan.scope, recipient, message_id=message_id, sent_at=iso(engine.now())
+                    plan.scope,
+                    recipient,
+                    message_id=message_id,
+                    sent_at=iso(engine.now()),
+                    person=plan.to_people,
                 )
             except DuplicateSend:
                 log.warning("a recipient of %s was mailed by another worker too", plan.scope)

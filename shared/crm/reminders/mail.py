@@ -17,6 +17,7 @@ from crm.templates import builtin as builtin_templates
 
 
 class ReminderPlan(Plan):
+    to_people = False  # recruiters, by address: no candidate's history
     topic = None
     scope = "reminder"
 

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
+from chalicelib.ui import mail_history
 from chalicelib.ui import pipeline as pipeline_view
 from chalicelib.web import session as web
 from chalicelib.web import ui as web_ui
@@ -237,6 +238,8 @@ def _profile(
     timeline, _ = repository.timeline(candidate_id, limit=50, cursor=None)
     story_names = _story_names(timeline, applications_jobs=[a.job_id for a in applications])
     notice = NOTICES.get((call.request.query_params or {}).get("done") or "")
+    mail_cursor = ((call.request.query_params or {}).get("mail_cursor") or "").strip() or None
+    sent, sent_next = mail_history.history(candidate_id, cursor=mail_cursor)
     return page(
         "ui_candidate.html",
         status=status,
@@ -293,6 +296,13 @@ def _profile(
         outcome_labels=dict(INTERACTION_OUTCOMES),
         interaction_errors=interaction_errors or {},
         interaction_values=interaction_values or {name: "" for name in INTERACTION_FIELDS},
+        sent_mail=sent,
+        sent_mail_older=(
+            f"/ui/candidates/{quote(candidate_id)}?{urlencode({'mail_cursor': sent_next})}#mail-history"
+            if sent_next
+            else None
+        ),
+        sent_mail_paged=bool(mail_cursor),
     )
 
 
