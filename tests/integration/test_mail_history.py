@@ -69,7 +69,7 @@ def test_the_profile_lists_every_email_with_its_state(
     assert profile.status_code == 200
     assert rows(profile.body.decode()) == [
         ("Email: Coffee next week?", "Sent"),
-        ("Status update: History engineer", "Sent"),
+        ("Status update: History engineer, Applied", "Sent"),
         ("Campaign: Spring news", "Opened"),
     ]
 
@@ -78,7 +78,7 @@ def test_the_profile_lists_every_email_with_its_state(
     first = get(env, f"/ui/candidates/{cid}", session).body.decode()
     assert [what for what, _ in rows(first)] == [
         "Email: Coffee next week?",
-        "Status update: History engineer",
+        "Status update: History engineer, Applied",
     ]
     older = re.search(r'href="(/ui/candidates/[^"]+mail_cursor=[^"]+)"', first)
     assert older, "no link to the older emails"

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from crm.campaigns.service import CampaignService
-from crm.candidates.models import split_application_id
+from crm.candidates.models import Application, split_application_id
+from crm.candidates.service import CandidateService
+from crm.jobs.models import CLOSED_STAGES, Job
 from crm.jobs.service import JobService
 from crm.mailing.deliveries import Deliveries, SentMail
 from crm.outreach.service import EmailService
@@ -41,6 +43,8 @@ class _Names:
     def __init__(self, candidate_id: str) -> None:
         self.candidate_id = candidate_id
         self.seen: dict[tuple[str, str], str | None] = {}
+        self.jobs: dict[str, Job | None] = {}
+        self.applications: dict[str, Application | None] = {}
 
     def _once(self, kind: str, ref: str, read: Callable[[], str]) -> str | None:
         if (kind, ref) not in self.seen:
@@ -50,8 +54,32 @@ class _Names:
                 self.seen[(kind, ref)] = None
         return self.seen[(kind, ref)]
 
+    def _job(self, job_id: str) -> Job | None:
+        if job_id not in self.jobs:
+            try:
+                self.jobs[job_id] = JobService().get(job_id)
+            except NotFound:
+                self.jobs[job_id] = None
+        return self.jobs[job_id]
+
     def job(self, job_id: str) -> str | None:
-        return self._once("job", job_id, lambda: JobService().get(job_id).title)
+        found = self._job(job_id)
+        return found.title if found else None
+
+    def stage(self, candidate_id: str, job_id: str, entered_at: str) -> str | None:
+        """The name of the stage the application entered at ``entered_at`` (the email's stay)."""
+        key = f"{candidate_id}_{job_id}"
+        if key not in self.applications:
+            self.applications[key] = CandidateService().get_application(candidate_id, job_id)
+        application, job = self.applications[key], self._job(job_id)
+        if application is None or job is None:
+            return None
+        stage = next((v.stage for v in application.history if v.entered_at == entered_at), None)
+        if stage is None and (application.stage_entered_at or application.applied_at) == entered_at:
+            stage = application.stage
+        if stage is None:
+            return None
+        return stage.capitalize() if stage in CLOSED_STAGES else job.stage_name(stage)
 
     def describe(self, scope: str) -> str:
         kind, _, ref = scope.partition("#")
@@ -71,9 +99,13 @@ class _Names:
         if kind == "portal":
             return "Portal sign-in link"
         if kind == "stage":
-            ids = split_application_id(ref.partition("@")[0])
+            application_ref, _, entered_at = ref.partition("@")
+            ids = split_application_id(application_ref)
             title = self.job(ids[1]) if ids else None
-            return f"Status update: {title}" if title else "A status update"
+            stage = self.stage(*ids, entered_at) if ids else None
+            if not title:
+                return "A status update"
+            return f"Status update: {title}, {stage}" if stage else f"Status update: {title}"
         if kind == "outreach":
             found = self._once("email", ref, lambda: _subject(self.candidate_id, ref))
             return f"Email: {found}" if found else "A one-to-one email"
