@@ -9,8 +9,9 @@ the same answer as for an id that names nothing, so nothing tells them the perso
 from __future__ import annotations
 
 from crm.access.service import Principal
-from crm.candidates.models import Application, split_application_id
+from crm.candidates.models import Application
 from crm.candidates.service import CandidateService
+from crm.hiring.service import HiringService
 from crm.jobs.models import Job, JobStatus
 from crm.jobs.service import JobService
 from crm.platform.errors import Forbidden, NotFound
@@ -61,14 +62,22 @@ class TeamScope:
     # ------------------------------------------------------------------ applicants
 
     def application(self, application_id: str) -> tuple[Application, Job]:
-        ids = split_application_id(application_id)
-        found = self.candidates.get_application(*ids) if ids else None
-        if found is None:
-            raise NotFound(f"No application with id {application_id}.")
-        job = self.jobs.get(found.job_id)
+        found, job = HiringService(self.candidates, self.jobs).application(application_id)
         if not self.on_team(job):
             raise NotFound(f"No application with id {application_id}.")
         return found, job
+
+    def require_job(self, job_id: str) -> None:
+        """``Forbidden`` for a hiring manager not on the job; staff pass with nothing read (the
+        view reads the job itself)."""
+        if self.limited:
+            self.job(job_id)
+
+    def require_application(self, application_id: str) -> None:
+        """``NotFound`` for a hiring manager outside the application's job; staff pass with
+        nothing read."""
+        if self.limited:
+            self.application(application_id)
 
     def applications_of(self, candidate_id: str) -> list[Application]:
         """The candidate's applications the caller may see: all, or those to the hiring manager's

@@ -52,6 +52,23 @@ def _team_writes(job: Job, before: Job | None) -> list[dict[str, Any]]:
     return puts + deletes
 
 
+def _save(
+    job: Job, team: list[dict[str, Any]], *, condition: str, values: dict[str, Any], conflict: Conflict
+) -> None:
+    """The job item under ``condition`` with its team writes, in one transaction (a job with no
+    team: one conditional put); the condition failing is ``conflict``."""
+    item = _item(job)
+    extra = {"ExpressionAttributeValues": values} if values else {}
+    if team:
+        put = {"Put": {"Item": item, "ConditionExpression": condition, **extra}}
+        table.transact([put, *team], cancelled=conflict)
+        return
+    try:
+        table.put(item, condition=condition, **extra)
+    except table.ConditionFailed as exc:
+        raise conflict from exc
+
+
 class JobRepository:
     def alert_run_item(self, job_id: str, run: str) -> tuple[str, str]:
         """The item that keeps how far one alert run of the job (the time it opened) has got:
@@ -59,12 +76,10 @@ class JobRepository:
         return f"JOB#{job_id}", f"ALERTS#{run}"
 
     def insert(self, job: Job) -> Job:
-        team = _team_writes(job, None)
-        if not team:
-            table.put(_item(job), condition="attribute_not_exists(pk)")
-            return job
-        put = {"Put": {"Item": _item(job), "ConditionExpression": "attribute_not_exists(pk)"}}
-        table.transact([put, *team], cancelled=Conflict(f"A job with id {job.id} exists."))
+        conflict = Conflict(f"A job with id {job.id} exists.")
+        _save(
+            job, _team_writes(job, None), condition="attribute_not_exists(pk)", values={}, conflict=conflict
+        )
         return job
 
     def get(self, job_id: str) -> Job:
@@ -98,23 +113,13 @@ class JobRepository:
 
     def replace(self, job: Job, *, before: Job) -> Job:
         """Store ``job`` over ``before`` (the job as read; changed meanwhile: a ``Conflict``)."""
-        conflict = Conflict("The job changed while saving; try again.")
-        team = _team_writes(job, before)
-        seen = {":seen": {"S": before.updated_at}}
-        if not team:
-            try:
-                table.put(_item(job), condition="updated_at = :seen", ExpressionAttributeValues=seen)
-            except table.ConditionFailed as exc:
-                raise conflict from exc
-            return job
-        put = {
-            "Put": {
-                "Item": _item(job),
-                "ConditionExpression": "updated_at = :seen",
-                "ExpressionAttributeValues": seen,
-            }
-        }
-        table.transact([put, *team], cancelled=conflict)
+        _save(
+            job,
+            _team_writes(job, before),
+            condition="updated_at = :seen",
+            values={":seen": {"S": before.updated_at}},
+            conflict=Conflict("The job changed while saving; try again."),
+        )
         return job
 
     def of_team_member(self, email: str, *, limit: int, cursor: str | None) -> tuple[list[Job], str | None]:

@@ -217,9 +217,7 @@ def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
     errors=(404,),
 )
 def resume_link(call: Call, candidate_id: str, job_id: str) -> ResumeLink:
-    scope = TeamScope(call.principal)
-    if scope.limited:
-        scope.application(application_id(candidate_id, job_id))
+    TeamScope(call.principal).require_application(application_id(candidate_id, job_id))
     key = CandidateService().resume_key(candidate_id, job_id)
     return ResumeLink(url=ResumeStore().download_url(key), expires_in=300)
 

@@ -43,7 +43,7 @@ class ApplicationListQuery(PageQuery):
 )
 def list_applications(call: Call, job_id: str) -> dict[str, Any]:
     q: ApplicationListQuery = call.query
-    TeamScope(call.principal).job(job_id)
+    TeamScope(call.principal).require_job(job_id)
     items, next_cursor = HiringService().job_applications(
         job_id, stage=q.stage, limit=q.limit, cursor=q.cursor
     )
@@ -142,7 +142,7 @@ def put_rejection_reasons(call: Call) -> RejectionReasons:
 )
 def list_feedback(call: Call, application_id: str) -> FeedbackPage:
     principal = call.principal
-    TeamScope(principal).application(application_id)
+    TeamScope(principal).require_application(application_id)
     email = principal.email if principal is not None else None
     return HiringService().feedback_for(application_id, actor=call.actor, email=email)
 
@@ -163,7 +163,7 @@ def give_feedback(call: Call, application_id: str) -> Feedback:
     principal = call.principal
     if principal is None or principal.kind != "user":
         raise Forbidden("Feedback is given by a person who signs in, not by an API key.")
-    TeamScope(principal).application(application_id)
+    TeamScope(principal).require_application(application_id)
     return HiringService().give_feedback(
         application_id, call.body, actor=call.actor, subject=principal.subject, email=principal.email
     )

@@ -550,9 +550,7 @@ def ui_edit_candidate(call: Call, session: Session, fields: dict[str, Any], cand
 def ui_resume(
     call: Call, session: Session, fields: dict[str, Any], candidate_id: str, job_id: str
 ) -> Response:
-    scope = TeamScope(session.principal)
-    if scope.limited:
-        scope.application(application_id(candidate_id, job_id))
+    TeamScope(session.principal).require_application(application_id(candidate_id, job_id))
     # The link is minted at the click, not when the profile was rendered, so it never goes stale.
     return see_other(ResumeStore().download_url(CandidateService().resume_key(candidate_id, job_id)))
 
