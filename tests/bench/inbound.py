@@ -54,6 +54,7 @@ from typing import Any
 
 from tests.bench import bench_stack, processes
 from tests.bench.bench_stack import REGION, ROOT, BenchStack
+from tests.bench.load import percentile
 from tests.bench.report import Row
 
 DOMAIN = "inbound.bench.localhost"
@@ -304,19 +305,9 @@ def run(stack: BenchStack, *, messages: int, log: Any) -> tuple[list[Row], dict[
             "PYTHONDONTWRITEBYTECODE": "1",
         },
     )
-    import subprocess
-
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.bench.inbound", str(source), str(target)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        timeout=1800,
-        check=False,
+    processes.run_child(
+        ["-m", "tests.bench.inbound", str(source), str(target)], env, "inbound child", timeout=1800
     )
-    processes._check(proc, "inbound child")
     result: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
     result["message_bytes"] = {
         "median": statistics.median(sizes),
@@ -394,15 +385,10 @@ def rows(result: dict[str, Any]) -> list[Row]:
 # ------------------------------------------------------------------------ the child process
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def _summary(values: list[float]) -> dict[str, float]:
     return {
         "median": statistics.median(values),
-        "p90": _percentile(values, 90),
+        "p90": percentile(values, 0.9),
         "min": min(values),
         "max": max(values),
         "mean": statistics.fmean(values),

@@ -28,6 +28,21 @@ def _check(proc: subprocess.CompletedProcess[str], what: str) -> None:
         raise RuntimeError(f"{what} failed (exit {proc.returncode}):\n{tail}")
 
 
+def run_child(args: list[str], env: dict[str, str], what: str, *, timeout: float) -> None:
+    """Run ``python <args>`` from the project's root with ``env``; its stderr tail on failure."""
+    proc = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    _check(proc, what)
+
+
 def probe(
     stack: BenchStack, task: str, spec: dict[str, Any], *, table: str | None = None, timeout: float = 900
 ) -> Any:
@@ -37,17 +52,9 @@ def probe(
     env = stack.child_env(
         table=table, pythonpath=[ROOT, API_DIR, STREAM_DIR], extra={"PYTHONDONTWRITEBYTECODE": "1"}
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.bench.probe", task, str(source), str(target)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        timeout=timeout,
-        check=False,
+    run_child(
+        ["-m", "tests.bench.probe", task, str(source), str(target)], env, f"probe {task}", timeout=timeout
     )
-    _check(proc, f"probe {task}")
     return json.loads(target.read_text(encoding="utf-8"))
 
 
