@@ -1,7 +1,7 @@
-"""Who may call what: every route against seven principals, as a literal table.
+"""Who may call what: every route against eight principals, as a literal table.
 
 Rows are ``(method, path) -> (anonymous, recruiter, admin, read key, read-write key, hiring
-manager, hiring manager of another job)``: the world's job names ``hm@example.com`` its hiring
+manager, hiring manager of another job, employee)``: the world's job names ``hm@example.com`` its hiring
 manager, and ``hm-other@example.com`` manages a job of its own and tries this one (403 for the
 job, 404 for its applicants: ids they cannot know of). A route
 added to the app without a row here fails ``test_matrix_covers_every_route``. Authorised cells
@@ -38,25 +38,26 @@ from tests.support.streams import StreamPump
 # One moto back end per module: keep the module on one xdist worker (make test: --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("authorization-matrix")
 
-PRINCIPALS = ("anonymous", "recruiter", "admin", "read_key", "rw_key", "hm", "hm_other")
+PRINCIPALS = ("anonymous", "recruiter", "admin", "read_key", "rw_key", "hm", "hm_other", "employee")
 #: The UI takes none of these credentials; the first five show it (a hiring manager's bearer token
 #: is one more bearer token).
 UI_PRINCIPALS = PRINCIPALS[:5]
 HIRING_MANAGERS = {"hm": "hm@example.com", "hm_other": "hm-other@example.com"}
 
 # (method, path) -> expected status for (anonymous, recruiter, admin, read key, read-write key,
-# hiring manager of the job, hiring manager of another job).
-MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
+# hiring manager of the job, hiring manager of another job, employee: a member of the ``employee``
+# group, who may refer people and nothing else).
+MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     # candidates
-    ("GET", "/v1/candidates"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/candidates"): (401, 201, 201, 403, 201, 403, 403),
-    ("GET", "/v1/candidates/{candidate_id}"): (401, 200, 200, 200, 200, 200, 404),
-    ("PATCH", "/v1/candidates/{candidate_id}"): (401, 200, 200, 403, 200, 403, 403),
-    ("DELETE", "/v1/candidates/{candidate_id}"): (401, 403, 204, 403, 403, 403, 403),
-    ("GET", "/v1/candidates/{candidate_id}/timeline"): (401, 200, 200, 200, 200, 403, 403),
-    ("GET", "/v1/candidates/{candidate_id}/notes"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/candidates/{candidate_id}/notes"): (401, 201, 201, 403, 201, 403, 403),
-    ("GET", "/v1/candidates/{candidate_id}/applications"): (401, 200, 200, 200, 200, 200, 404),
+    ("GET", "/v1/candidates"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/candidates"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}"): (401, 200, 200, 200, 200, 200, 404, 403),
+    ("PATCH", "/v1/candidates/{candidate_id}"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("DELETE", "/v1/candidates/{candidate_id}"): (401, 403, 204, 403, 403, 403, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/timeline"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/notes"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/candidates/{candidate_id}/notes"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/applications"): (401, 200, 200, 200, 200, 200, 404, 403),
     ("GET", "/v1/candidates/{candidate_id}/applications/{job_id}/resume"): (
         401,
         200,
@@ -65,15 +66,16 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
         200,
         200,
         404,
+        403,
     ),
-    ("GET", "/v1/candidates/{candidate_id}/emails"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/candidates/{candidate_id}/emails"): (401, 202, 202, 403, 202, 403, 403),
-    ("GET", "/v1/candidates/{candidate_id}/resumes"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/candidates/{candidate_id}/resumes"): (401, 201, 201, 403, 201, 403, 403),
-    ("GET", "/v1/candidates/{candidate_id}/resumes/{resume_id}"): (401, 200, 200, 200, 200, 403, 403),
-    ("GET", "/v1/candidates/{candidate_id}/interactions"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/candidates/{candidate_id}/interactions"): (401, 201, 201, 403, 201, 403, 403),
-    ("GET", "/v1/candidates/{candidate_id}/replies"): (401, 200, 200, 200, 200, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/emails"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/candidates/{candidate_id}/emails"): (401, 202, 202, 403, 202, 403, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/resumes"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/candidates/{candidate_id}/resumes"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/resumes/{resume_id}"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/interactions"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/candidates/{candidate_id}/interactions"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/replies"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("GET", "/v1/candidates/{candidate_id}/replies/{reply_id}/attachments/{index}"): (
         401,
         200,
@@ -82,72 +84,100 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
         200,
         403,
         403,
+        403,
     ),
     # bulk actions (the export is personal data in bulk: keys with the read scope may not take it)
-    ("GET", "/v1/bulk-actions"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/bulk-actions"): (401, 202, 202, 403, 202, 403, 403),
-    ("GET", "/v1/bulk-actions/{bulk_id}"): (401, 200, 200, 200, 200, 403, 403),
-    ("GET", "/v1/bulk-actions/{bulk_id}/export"): (401, 200, 200, 403, 200, 403, 403),
+    ("GET", "/v1/bulk-actions"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/bulk-actions"): (401, 202, 202, 403, 202, 403, 403, 403),
+    ("GET", "/v1/bulk-actions/{bulk_id}"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "/v1/bulk-actions/{bulk_id}/export"): (401, 200, 200, 403, 200, 403, 403, 403),
     # jobs
-    ("GET", "/v1/jobs"): (401, 200, 200, 200, 200, 200, 200),
-    ("POST", "/v1/jobs"): (401, 201, 201, 403, 201, 403, 403),
-    ("GET", "/v1/jobs/{job_id}"): (401, 200, 200, 200, 200, 200, 403),
-    ("PATCH", "/v1/jobs/{job_id}"): (401, 200, 200, 403, 200, 403, 403),
-    ("GET", "/v1/jobs/{job_id}/applications"): (401, 200, 200, 200, 200, 200, 403),
-    ("POST", "/v1/jobs/{job_id}/applications"): (401, 201, 201, 403, 201, 403, 403),
+    ("GET", "/v1/jobs"): (401, 200, 200, 200, 200, 200, 200, 403),
+    ("POST", "/v1/jobs"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/jobs/{job_id}"): (401, 200, 200, 200, 200, 200, 403, 403),
+    ("PATCH", "/v1/jobs/{job_id}"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("GET", "/v1/jobs/{job_id}/applications"): (401, 200, 200, 200, 200, 200, 403, 403),
+    ("POST", "/v1/jobs/{job_id}/applications"): (401, 201, 201, 403, 201, 403, 403, 403),
     # hiring: applications in their pipeline; the rejection reasons are the admins' to change
-    ("GET", "/v1/applications/{application_id}"): (401, 200, 200, 200, 200, 200, 404),
-    ("PATCH", "/v1/applications/{application_id}"): (401, 200, 200, 403, 200, 403, 403),
+    ("GET", "/v1/applications/{application_id}"): (401, 200, 200, 200, 200, 200, 404, 403),
+    ("PATCH", "/v1/applications/{application_id}"): (401, 200, 200, 403, 200, 403, 403, 403),
     # feedback is given by people who sign in: an API key is nobody's feedback, whatever its scope
-    ("GET", "/v1/applications/{application_id}/feedback"): (401, 200, 200, 200, 200, 200, 404),
-    ("POST", "/v1/applications/{application_id}/feedback"): (401, 201, 201, 403, 403, 201, 404),
-    ("GET", "/v1/rejection-reasons"): (401, 200, 200, 200, 200, 403, 403),
-    ("PUT", "/v1/rejection-reasons"): (401, 403, 200, 403, 403, 403, 403),
+    ("GET", "/v1/applications/{application_id}/feedback"): (401, 200, 200, 200, 200, 200, 404, 403),
+    ("POST", "/v1/applications/{application_id}/feedback"): (401, 201, 201, 403, 403, 201, 404, 403),
+    ("GET", "/v1/rejection-reasons"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("PUT", "/v1/rejection-reasons"): (401, 403, 200, 403, 403, 403, 403, 403),
     # pools
-    ("GET", "/v1/pools"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/pools"): (401, 201, 201, 403, 201, 403, 403),
-    ("GET", "/v1/pools/{pool_id}"): (401, 200, 200, 200, 200, 403, 403),
-    ("PATCH", "/v1/pools/{pool_id}"): (401, 200, 200, 403, 200, 403, 403),
-    ("GET", "/v1/pools/{pool_id}/members"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/pools/{pool_id}/members"): (401, 201, 201, 403, 201, 403, 403),
-    ("DELETE", "/v1/pools/{pool_id}/members/{candidate_id}"): (401, 204, 204, 403, 204, 403, 403),
+    ("GET", "/v1/pools"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/pools"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/pools/{pool_id}"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("PATCH", "/v1/pools/{pool_id}"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("GET", "/v1/pools/{pool_id}/members"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/pools/{pool_id}/members"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("DELETE", "/v1/pools/{pool_id}/members/{candidate_id}"): (401, 204, 204, 403, 204, 403, 403, 403),
     # email templates
-    ("GET", "/v1/templates"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/templates"): (401, 201, 201, 403, 201, 403, 403),
-    ("GET", "/v1/templates/{template_id}"): (401, 200, 200, 200, 200, 403, 403),
-    ("PATCH", "/v1/templates/{template_id}"): (401, 200, 200, 403, 200, 403, 403),
-    ("POST", "/v1/templates/{template_id}/preview"): (401, 200, 200, 200, 200, 403, 403),
+    ("GET", "/v1/templates"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/templates"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/templates/{template_id}"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("PATCH", "/v1/templates/{template_id}"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("POST", "/v1/templates/{template_id}/preview"): (401, 200, 200, 200, 200, 403, 403, 403),
     # campaigns
-    ("GET", "/v1/campaigns"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/campaigns"): (401, 201, 201, 403, 201, 403, 403),
-    ("GET", "/v1/campaigns/{campaign_id}"): (401, 200, 200, 200, 200, 403, 403),
-    ("GET", "/v1/campaigns/{campaign_id}/audience"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/campaigns/{campaign_id}/launch"): (401, 202, 202, 403, 202, 403, 403),
-    ("POST", "/v1/campaigns/{campaign_id}/cancel"): (401, 200, 200, 403, 200, 403, 403),
+    ("GET", "/v1/campaigns"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/campaigns"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/campaigns/{campaign_id}"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "/v1/campaigns/{campaign_id}/audience"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/campaigns/{campaign_id}/launch"): (401, 202, 202, 403, 202, 403, 403, 403),
+    ("POST", "/v1/campaigns/{campaign_id}/cancel"): (401, 200, 200, 403, 200, 403, 403, 403),
     # a test email goes to the caller's own address: an API key has none (409, see NEEDS_AN_ADDRESS)
-    ("POST", "/v1/campaigns/{campaign_id}/test"): (401, 202, 202, 403, 409, 403, 403),
+    ("POST", "/v1/campaigns/{campaign_id}/test"): (401, 202, 202, 403, 409, 403, 403, 403),
     # nurture sequences
-    ("GET", "/v1/sequences"): (401, 200, 200, 200, 200, 403, 403),
-    ("POST", "/v1/sequences"): (401, 201, 201, 403, 201, 403, 403),
-    ("GET", "/v1/sequences/{sequence_id}"): (401, 200, 200, 200, 200, 403, 403),
-    ("PATCH", "/v1/sequences/{sequence_id}"): (401, 200, 200, 403, 200, 403, 403),
-    ("POST", "/v1/sequences/{sequence_id}/enrollments"): (401, 202, 202, 403, 202, 403, 403),
-    ("DELETE", "/v1/sequences/{sequence_id}/enrollments/{candidate_id}"): (401, 204, 204, 403, 204, 403, 403),
+    ("GET", "/v1/sequences"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/sequences"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/sequences/{sequence_id}"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("PATCH", "/v1/sequences/{sequence_id}"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("POST", "/v1/sequences/{sequence_id}/enrollments"): (401, 202, 202, 403, 202, 403, 403, 403),
+    ("DELETE", "/v1/sequences/{sequence_id}/enrollments/{candidate_id}"): (
+        401,
+        204,
+        204,
+        403,
+        204,
+        403,
+        403,
+        403,
+    ),
     # reminders belong to a person: API keys have no inbox (USER_ONLY)
-    ("GET", "/v1/reminders"): (401, 200, 200, 403, 403, 403, 403),
-    ("POST", "/v1/reminders"): (401, 201, 201, 403, 403, 403, 403),
-    ("GET", "/v1/candidates/{candidate_id}/reminders"): (401, 200, 200, 200, 200, 403, 403),
+    ("GET", "/v1/reminders"): (401, 200, 200, 403, 403, 403, 403, 403),
+    ("POST", "/v1/reminders"): (401, 201, 201, 403, 403, 403, 403, 403),
+    ("GET", "/v1/candidates/{candidate_id}/reminders"): (401, 200, 200, 200, 200, 403, 403, 403),
     # the owner (the recruiter here) or an admin; never an API key
-    ("PATCH", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"): (401, 200, 200, 403, 403, 403, 403),
-    ("DELETE", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"): (401, 204, 204, 403, 403, 403, 403),
+    ("PATCH", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"): (
+        401,
+        200,
+        200,
+        403,
+        403,
+        403,
+        403,
+        403,
+    ),
+    ("DELETE", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"): (
+        401,
+        204,
+        204,
+        403,
+        403,
+        403,
+        403,
+        403,
+    ),
     # integration keys (admins only)
-    ("GET", "/v1/api-keys"): (401, 403, 200, 403, 403, 403, 403),
-    ("POST", "/v1/api-keys"): (401, 403, 201, 403, 403, 403, 403),
-    ("DELETE", "/v1/api-keys/{key_id}"): (401, 403, 204, 403, 403, 403, 403),
+    ("GET", "/v1/api-keys"): (401, 403, 200, 403, 403, 403, 403, 403),
+    ("POST", "/v1/api-keys"): (401, 403, 201, 403, 403, 403, 403, 403),
+    ("DELETE", "/v1/api-keys/{key_id}"): (401, 403, 204, 403, 403, 403, 403, 403),
     # the people who sign in (admins only; no API key, whatever its scope)
-    ("GET", "/v1/users"): (401, 403, 200, 403, 403, 403, 403),
-    ("POST", "/v1/users"): (401, 403, 201, 403, 403, 403, 403),
-    ("PATCH", "/v1/users/{username}"): (401, 403, 200, 403, 403, 403, 403),
+    ("GET", "/v1/users"): (401, 403, 200, 403, 403, 403, 403, 403),
+    ("POST", "/v1/users"): (401, 403, 201, 403, 403, 403, 403, 403),
+    ("PATCH", "/v1/users/{username}"): (401, 403, 200, 403, 403, 403, 403, 403),
 }
 
 # Public and documentation routes need no credentials: (method, path) -> status for anyone.
@@ -370,14 +400,19 @@ def make_world() -> Iterator[World]:
         create_user(stack, "recruiter@example.com", PASSWORD, "recruiter")
         for email in HIRING_MANAGERS.values():
             create_user(stack, email, PASSWORD, "hiring_manager")
+        create_user(stack, "employee@example.com", PASSWORD, "employee")
         with Client(api.app) as client:
-            tokens = {who: login(client, f"{who}@example.com")["id_token"] for who in ("admin", "recruiter")}
+            tokens = {
+                who: login(client, f"{who}@example.com")["id_token"]
+                for who in ("admin", "recruiter", "employee")
+            }
             tokens.update({who: login(client, email)["id_token"] for who, email in HIRING_MANAGERS.items()})
             env = Env(stack=stack, client=client, pump=StreamPump(stack.table), tokens=tokens)
             headers: dict[str, dict[str, str]] = {
                 "anonymous": {},
                 "recruiter": env.auth("recruiter"),
                 "admin": env.auth("admin"),
+                "employee": env.auth("employee"),
                 **{who: env.auth(who) for who in HIRING_MANAGERS},
             }
             w = World(env=env, headers=headers, job_id="", candidate_id="", pool_id="")
@@ -899,12 +934,12 @@ def test_matrix_rows_follow_the_permission_rules() -> None:
 
     assert api.app.routes
     expected = {
-        # 0: the route's success status; the last column is checked apart (403, 404 or success)
-        "read": (401, 0, 0, 0, 0, 403, 403),
-        "write": (401, 0, 0, 403, 0, 403, 403),
-        "admin": (401, 403, 0, 403, 403, 403, 403),
-        "team": (401, 0, 0, 0, 0, 0, None),
-        "team_write": (401, 0, 0, 403, 0, 0, None),
+        # 0: the route's success status; None (a hiring manager of another job) is checked apart
+        "read": (401, 0, 0, 0, 0, 403, 403, 403),
+        "write": (401, 0, 0, 403, 0, 403, 403, 403),
+        "admin": (401, 403, 0, 403, 403, 403, 403, 403),
+        "team": (401, 0, 0, 0, 0, 0, None, 403),
+        "team_write": (401, 0, 0, 403, 0, 0, None, 403),
     }
     declared = {(d.method, d.path): d for d in ROUTE_DOCS}
     for route, row in MATRIX.items():

@@ -294,7 +294,7 @@ def test_translated_template_deploys_to_moto(packaged: Path) -> None:
         from crm.users.models import GROUPS
 
         assert {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]} == set(GROUPS)
-        assert set(GROUPS) == {"admin", "recruiter", "hiring_manager"}
+        assert set(GROUPS) == {"admin", "recruiter", "hiring_manager", "employee"}
         clients = idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=10)["UserPoolClients"]
         assert [c["ClientName"] for c in clients] == [f"{STACK}-api"]
 

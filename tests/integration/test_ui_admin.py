@@ -127,7 +127,7 @@ def test_invite_a_user_with_a_temporary_password(env: Env, admin: str) -> None:
     ("fields", "field", "message"),
     [
         ({"email": "not-an-email"}, "email", "Email:"),
-        ({"group": "owner"}, "group", "Choose one of the groups: recruiter, admin, hiring_manager."),
+        ({"group": "owner"}, "group", "Choose one of the groups: recruiter, admin, hiring_manager, employee"),
         ({"temporary_password": "short"}, "password", "at least 12 characters"),
         ({"email": "recruiter@example.com"}, "email", "already has an account"),
     ],

@@ -167,7 +167,8 @@ def test_a_bad_invitation_is_422_naming_the_field(env: Env, fields: dict[str, An
 
 def test_an_unknown_group_names_the_groups(env: Env) -> None:
     response = invite(env, group="owner")
-    assert errors_of(response)["group"] == "Choose one of the groups: recruiter, admin, hiring_manager."
+    groups = "recruiter, admin, hiring_manager, employee"
+    assert errors_of(response)["group"] == f"Choose one of the groups: {groups}."
 
 
 def test_inviting_an_existing_user_is_409(env: Env) -> None:

@@ -91,7 +91,7 @@ def provision(region: str = "us-east-1") -> TestStack:
     client = idp.create_user_pool_client(
         UserPoolId=pool, ClientName=f"{STACK}-api", ExplicitAuthFlows=client_props["ExplicitAuthFlows"]
     )["UserPoolClient"]["ClientId"]
-    for group in ("AdminGroup", "RecruiterGroup", "HiringManagerGroup"):
+    for group in ("AdminGroup", "RecruiterGroup", "HiringManagerGroup", "EmployeeGroup"):
         idp.create_group(GroupName=template.properties(group)["GroupName"], UserPoolId=pool)
     secret = boto3.client("secretsmanager", region_name=region).create_secret(
         Name=f"{STACK}-signing", SecretString=secrets.token_urlsafe(48)

@@ -34,9 +34,9 @@ LAYERS: list[set[str]] = [
     {"mailing"},
     {"jobs", "templates", "api_keys", "users"},
     {"candidates"},
-    {"access", "pools"},
+    {"access", "pools", "events"},
     {"alerts", "reminders", "campaigns", "sequences", "outreach", "hiring"},
-    {"bulk", "inbound"},
+    {"bulk", "inbound", "referrals", "interviews"},
     {"dispatch", "portal", "analytics"},
     {"workflows"},
 ]

@@ -26,6 +26,8 @@ Permission = Literal["read", "write", "admin", "team", "team_write"]
 #: The groups that see everything a recruiter sees.
 STAFF_ROLES = frozenset({"admin", "recruiter"})
 HIRING_MANAGER = "hiring_manager"
+#: Employees may refer people and follow their referrals, nothing else.
+EMPLOYEE = "employee"
 
 
 @dataclass(frozen=True)

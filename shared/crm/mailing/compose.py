@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email import encoders
 from email.charset import QP, Charset
 from email.headerregistry import Address
 from email.message import Message
+from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import compat32
@@ -154,10 +157,64 @@ def _header_addresses(name: str, value: str) -> str:
     return ", ".join(_format_address(name, display_name, address) for display_name, address in pairs)
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with an email. ``content_type`` may carry parameters
+    (``text/calendar; method=REQUEST``). With a ``content_id`` the part is inline: the HTML shows it
+    as ``<img src="cid:...">`` (a QR code), which mail clients display where they block
+    ``data:`` images."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None
+
+
+def _attachment_part(attachment: Attachment) -> MIMEBase:
+    main, _, rest = attachment.content_type.partition(";")
+    maintype, _, subtype = main.strip().partition("/")
+    if not maintype or not subtype:
+        raise ValueError("an attachment's content type is type/subtype")
+    params = {}
+    for param in filter(None, (p.strip() for p in rest.split(";"))):
+        key, _, value = param.partition("=")
+        params[_clean("attachment parameter", key.strip())] = _clean("attachment parameter", value.strip())
+    part = MIMEBase(maintype, subtype, policy=WIRE, **params)
+    part.set_payload(attachment.data)
+    encoders.encode_base64(part)
+    filename = _clean("attachment filename", attachment.filename)
+    if attachment.content_id is not None:
+        part["Content-ID"] = f"<{_clean('content id', attachment.content_id)}>"
+        part.add_header("Content-Disposition", "inline", filename=filename)
+    else:
+        part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
+
+
 def _text_part(body: str, subtype: str) -> MIMENonMultipart:
     part = MIMENonMultipart("text", subtype, policy=WIRE)
     part.set_payload(body, _UTF8_QP)
     return part
+
+
+def _multipart(subtype: str, parts: Sequence[Message]) -> MIMEMultipart:
+    multipart = MIMEMultipart(subtype, policy=WIRE)
+    for part in parts:
+        multipart.attach(part)
+    return multipart
+
+
+def _body(html: str, text: str, attachments: Sequence[Attachment]) -> MIMEMultipart:
+    """multipart/alternative (text, HTML); in a multipart/related with the inline images the HTML
+    shows by ``cid:``; in a multipart/mixed with the files."""
+    body = _multipart("alternative", [_text_part(text, "plain"), _text_part(html, "html")])
+    inline = [_attachment_part(a) for a in attachments if a.content_id is not None]
+    files = [_attachment_part(a) for a in attachments if a.content_id is None]
+    if inline:
+        body = _multipart("related", [body, *inline])
+    if files:
+        body = _multipart("mixed", [body, *files])
+    return body
 
 
 def compose(
@@ -170,8 +227,10 @@ def compose(
     list_unsubscribe_url: str | None = None,
     list_unsubscribe_mailto: str | None = None,
     headers: Mapping[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> Message:
-    """A multipart/alternative message: text first, HTML last (the preferred part).
+    """A multipart/alternative message: text first, HTML last (the preferred part). With
+    ``attachments`` it goes in a multipart/related (inline images) and a multipart/mixed (files).
 
     Built with the standard library's classic MIME classes, whose headers are plain strings
     checked and encoded here: the modern ``EmailMessage`` parses every header it is given, which
@@ -184,7 +243,7 @@ def compose(
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         raise ValueError("a message needs at least one recipient")
-    message = MIMEMultipart("alternative", policy=WIRE)
+    message = _body(html, text, attachments)
     message["From"] = _header_address("sender", sender)
     message["To"] = ", ".join(_header_address("to", r) for r in recipients)
     message["Subject"] = _header_text("subject", subject)
@@ -211,8 +270,6 @@ def compose(
             message[key] = _header_addresses(key, value)
         else:
             message[key] = _header_text(key, value)
-    message.attach(_text_part(text, "plain"))
-    message.attach(_text_part(html, "html"))
     return message
 
 

@@ -128,6 +128,7 @@ def build_message(plan: Plan, target: Target, sender: str) -> Message | None:
             list_unsubscribe_url=target.context.get("unsubscribe_url") if plan.topic else None,
             headers={"X-CRM-Mailing": plan.scope.split("#", 1)[0]}
             | ({"Reply-To": rendered.reply_to} if rendered.reply_to else {}),
+            attachments=rendered.attachments,
         )
     except Exception as exc:
         log.warning("cannot build an email of %s: %s", plan.scope, type(exc).__name__)

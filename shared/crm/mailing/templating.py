@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from crm.mailing.compose import Attachment
 from crm.platform.errors import ValidationFailed
 
 #: Tokens a template may use: candidate fields, plus links and the job where relevant.
@@ -49,6 +50,8 @@ class RenderedEmail:
     text: str
     #: Where replies go (a one-to-one email's reply address); None: to the From.
     reply_to: str | None = None
+    #: Files that go with the email (an .ics invitation, an inline QR code image).
+    attachments: tuple[Attachment, ...] = ()
 
 
 @lru_cache(maxsize=4)

@@ -21,6 +21,7 @@ GROUPS: dict[str, str] = {
     "recruiter": "Recruiter",
     "admin": "Admin",
     "hiring_manager": "Hiring manager",
+    "employee": "Employee",
 }
 
 #: What the user pool's password policy asks (infra/template.yaml, UserPool.Policies).

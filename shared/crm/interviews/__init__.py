@@ -1,0 +1,1 @@
+"""Interview self-scheduling: slots offered on an application, booked through a signed link."""
