@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from crm.platform.config import get_settings
 from tests.integration.conftest import Env, json_post
 from tests.integration.test_authorization_matrix import MINIMAL_PDF, header, multipart, unique_email
 
@@ -28,7 +29,8 @@ class Page(HTMLParser):
         self.forms: list[dict[str, Any]] = []
         self.labels: dict[str, str] = {}  # for -> text
         self.by_id: dict[str, dict[str, Any]] = {}
-        self.scripts = 0
+        self.scripts = 0  # scripts a browser would run (not JSON-LD data blocks)
+        self.json_ld: list[Any] = []
         self._form: dict[str, Any] | None = None
         self._label: str | None = None
         self._text: list[str] = []
@@ -39,7 +41,7 @@ class Page(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         element = {"tag": tag, "attrs": a, "text": ""}
-        if tag == "script":
+        if tag == "script" and a.get("type") != "application/ld+json":
             self.scripts += 1
         if "id" in a:
             self.by_id[a["id"]] = element
@@ -54,6 +56,8 @@ class Page(HTMLParser):
             self._label, self._text = a.get("for", ""), []
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._open and self._open[-1]["attrs"].get("type") == "application/ld+json":
+            self.json_ld.append(json.loads(self._open[-1]["text"]))
         if tag == "form":
             self._form = None
         elif tag == "label" and self._label is not None:
@@ -221,6 +225,47 @@ def test_a_hostile_job_is_shown_as_text(env: Env) -> None:
         assert HOSTILE not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert Page(html).scripts == 0
+    # in the structured data too, the text stays text: JSON with < and > escaped, read back whole
+    (posting,) = get_page(env, f"/careers/jobs/{job['id']}").json_ld
+    assert posting["title"] == HOSTILE and posting["jobLocation"]["address"]["addressLocality"] == HOSTILE
+
+
+#: What Google for Jobs requires of a JobPosting (developers.google.com/search/docs/appearance/
+#: structured-data/job-posting): these, and a jobLocation unless the job is remote.
+JOB_POSTING_REQUIRED = ("title", "description", "datePosted", "hiringOrganization")
+
+
+def test_a_job_page_carries_job_posting_structured_data(env: Env) -> None:
+    job = create_job(
+        env,
+        title="Data engineer",
+        location="Berlin",
+        department="Data",
+        description="Pipelines.",
+        tags=["sql"],
+    )
+    (posting,) = get_page(env, f"/careers/jobs/{job['id']}").json_ld
+    assert posting["@context"] == "https://schema.org" and posting["@type"] == "JobPosting"
+    for name in JOB_POSTING_REQUIRED:
+        assert posting.get(name), name
+    assert posting["title"] == "Data engineer" and posting["description"] == "Pipelines."
+    assert posting["datePosted"] == job["created_at"][:10]
+    # EMPLOYER_NAME is not set here: the name is MAIL_FROM's display name
+    sender_name = get_settings().mail_from.partition("<")[0].strip()
+    assert sender_name and posting["hiringOrganization"] == {"@type": "Organization", "name": sender_name}
+    assert posting["jobLocation"] == {
+        "@type": "Place",
+        "address": {"@type": "PostalAddress", "addressLocality": "Berlin"},
+    }
+    assert posting["identifier"]["value"] == job["id"] and posting["directApply"] is True
+
+    remote = create_job(env, title="Support engineer", location="Remote (EU)")
+    (posting,) = get_page(env, f"/careers/jobs/{remote['id']}").json_ld
+    assert posting["jobLocationType"] == "TELECOMMUTE" and "jobLocation" not in posting
+    assert posting["description"] == "Support engineer"  # never empty: Google requires it
+
+    listed = env.client.http.get("/public/jobs").json_body["items"]
+    assert {j["id"]: j["posted_at"] for j in listed}[job["id"]] == job["created_at"]
 
 
 # ---------------------------------------------------------------------------------- browser posts

@@ -33,3 +33,14 @@ def test_the_local_stack_switch_is_off_unless_crm_dev_sets_it(monkeypatch: pytes
     reset_settings()
     monkeypatch.setenv("CRM_LOCAL_STACK", "1")
     assert get_settings().local_stack is True
+
+
+def test_the_employer_is_its_own_setting_else_the_senders_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAIL_FROM", '"Acme Careers" <jobs@acme.example>')
+    monkeypatch.delenv("EMPLOYER_NAME", raising=False)
+    reset_settings()
+    assert get_settings().employer == "Acme Careers"
+    monkeypatch.setenv("EMPLOYER_NAME", " Acme Corporation ")
+    reset_settings()
+    assert get_settings().employer == "Acme Corporation"
+    reset_settings()

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     Field,
     StringConstraints,
 )
@@ -197,3 +198,6 @@ class PublicJob(Model):
     location: str | None = None
     tags: list[str] = Field(default_factory=list)
     description: str = ""
+    posted_at: str = Field(
+        default="", validation_alias=AliasChoices("posted_at", "created_at"), description="when it was posted"
+    )

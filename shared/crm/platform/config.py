@@ -10,6 +10,7 @@ the local stack's names.
 from __future__ import annotations
 
 import os
+from email.utils import parseaddr
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -42,6 +43,8 @@ class Settings(BaseModel):
     idempotency_ttl_seconds: int = Field(default=24 * 3600, alias="IDEMPOTENCY_TTL_SECONDS")
     # The From of every email (its address must be a verified SES identity).
     mail_from: str = Field(min_length=1, alias="MAIL_FROM")
+    # The company's name on the career site's structured data; empty: MAIL_FROM's display name.
+    employer_name: str = Field(default="", alias="EMPLOYER_NAME")
     # SES configuration set named on each send (event publishing); none when unset.
     ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
     # Engagement: audiences are paged onto the dispatch queue, emails go out from the mail queue.
@@ -70,6 +73,11 @@ class Settings(BaseModel):
     local_smtp_address: str | None = Field(default=None, alias="CRM_LOCAL_SMTP")
     # Set by ``crm dev`` only (never by the template): the local stack's own routes and pages.
     local_stack: bool = Field(default=False, alias="CRM_LOCAL_STACK")
+
+    @property
+    def employer(self) -> str:
+        """The hiring organisation's name: EMPLOYER_NAME, else the From's display name."""
+        return self.employer_name.strip() or parseaddr(self.mail_from)[0].strip()
 
     @property
     def allowed_origins(self) -> list[str]:

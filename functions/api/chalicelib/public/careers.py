@@ -14,6 +14,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.public.structured_data import job_posting
 from chalicelib.web.endpoint import Call, endpoint, request_form
 from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.candidates.models import Received
@@ -151,8 +152,15 @@ def _form_page(form: str, state: dict[str, Any], job_id: str | None, *, status: 
             job = JobService().get_open(job_id)
         except DomainError as error:
             return _error_page(error_page(error).status, error_page(error).title, error.detail)
-        return _page("careers_job.html", status, job=_public(job), state=state)
+        return _job_page(job, state, status)
     return _page("careers_form.html", status, form=form, state=state)
+
+
+def _job_page(job: Any, state: dict[str, Any], status: int = 200) -> Response:
+    """A job's page: its details, the apply form (with ``state``'s values and errors), and its
+    JobPosting structured data."""
+    public = _public(job)
+    return _page("careers_job.html", status, job=public, state=state, structured_data=job_posting(public))
 
 
 def _public(job: Any) -> PublicJob:
@@ -188,7 +196,7 @@ def careers_job_page(call: Call, job_id: str) -> Response:
         job = JobService().get_open(job_id)
     except DomainError as error:
         return _error_page(error_page(error).status, error_page(error).title, error.detail)
-    return _page("careers_job.html", job=_public(job), state=form_state())
+    return _job_page(job, form_state())
 
 
 @endpoint(
