@@ -24,6 +24,7 @@ DEMO_USERS = (
     ("admin@example.com", "admin"),
     ("recruiter@example.com", "recruiter"),
     ("manager@example.com", "hiring_manager"),  # hiring manager of the first job below
+    ("employee@example.com", "employee"),  # may only refer people and follow their referrals
 )
 SEED = 2026
 
