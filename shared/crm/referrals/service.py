@@ -196,6 +196,12 @@ def invite_ref(candidate_id: str, referral_id: str) -> str:
     return f"{candidate_id}/{referral_id}"
 
 
+def clean_code(value: str | None) -> str | None:
+    """A referral code as a link carries it (``?ref=``), or None for anything that cannot be one."""
+    code = (value or "").strip().lower()
+    return code if CODE.fullmatch(code) else None
+
+
 def is_referral(keys: dict[str, Any]) -> bool:
     """Whether a changed item (its keys) is a referral."""
     return str(keys.get("sk", "")).startswith(PREFIX)
@@ -434,9 +440,10 @@ class ReferralService:
         return f"{get_settings().public_base_url.rstrip('/')}/careers?{urlencode({'ref': code})}"
 
     def owner_of(self, code: str | None) -> Referrer | None:
-        if not code or not CODE.fullmatch(code.strip().lower()):
+        code = clean_code(code)
+        if code is None:
             return None
-        found = self.codes.owner(code.strip().lower())
+        found = self.codes.owner(code)
         return Referrer(found["referrer"], found["referrer_email"]) if found else None
 
     def from_link(
@@ -497,12 +504,13 @@ class ReferralService:
         status = status_of(str(new.get("stage") or "") or None, [s.key for s in job.stages])
         at = entered_at(new)
         changes: list[StatusChange] = []
+        for_this_job = {r.referrer for r in referrals if r.job_id == job_id}
         for referral in referrals:
             if referral.confirmed_at is None:
                 continue  # nothing of an application shows before the person confirmed
             if referral.job_id is None:
                 made_after = str(new.get("applied_at") or "") >= referral.confirmed_at
-                if old is not None or not made_after:
+                if old is not None or not made_after or referral.referrer in for_this_job:
                     continue
                 if not self.repository.attach_job(candidate_id, referral.id, job_id):
                     continue

@@ -42,6 +42,8 @@ def react(
     sk = str(keys.get("sk", ""))
     if new is None:
         return
+    if sk == "PROFILE":
+        _referral_sign_up(old, new)
     if sk == "ALERTSUB":
         request_id = (new.get("pending") or {}).get("request_id")
         if request_id and request_id != ((old or {}).get("pending") or {}).get("request_id"):
@@ -57,6 +59,8 @@ def react(
         if is_new_submission(event_name, old, new):
             _stop(str(new["candidate_id"]), "applied")
         _status_update(old, new)
+        if is_new_submission(event_name, old, new):
+            _referral_link(new)
         _referral_status(old, new)
     elif (
         sk == "PROFILE" and old is not None and _granted(old, "marketing") and not _granted(new, "marketing")
@@ -120,6 +124,32 @@ def _referral_invite(old: dict[str, Any] | None, new: dict[str, Any]) -> None:
         kind="referral_invite", ref=invite_ref(candidate_id, str(new["id"])), recipients=[candidate_id]
     )
     send_message(get_settings().mail_queue_url, job.model_dump_json(exclude_none=True))
+
+
+def _referral_link(new: dict[str, Any]) -> None:
+    """An application sent with someone's referral code is their referral (confirmed: the person
+    applied themselves); recorded once however often the record comes."""
+    code = (new.get("utm") or {}).get("referral_code")
+    if code:
+        ReferralService().from_link(
+            str(new["candidate_id"]),
+            str(code),
+            job_id=str(new["job_id"]),
+            at=str(new.get("last_applied_at") or new.get("applied_at") or ""),
+            stage=str(new.get("stage") or "") or None,
+        )
+
+
+def _referral_sign_up(old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    """A talent-network or job-alert sign-up sent with someone's referral code is their referral
+    (to no job in particular: it follows the person's next application)."""
+    touch = new.get("last_touch") or {}
+    code = touch.get("referral_code")
+    if not code or touch.get("form") not in ("signup", "alert"):
+        return
+    if old is not None and (old.get("last_touch") or {}) == touch:
+        return
+    ReferralService().from_link(str(new["id"]), str(code), job_id=None, at=str(touch.get("at") or ""))
 
 
 def _referral_status(old: dict[str, Any] | None, new: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from crm.jobs.models import PublicJob
 from crm.jobs.service import JobService
 from crm.platform.errors import DomainError, ValidationFailed
 from crm.platform.forms import media_type
+from crm.referrals.service import clean_code
 
 bp = Blueprint(__name__)
 
@@ -146,13 +147,21 @@ def _error_page(status: int, title: str, detail: str) -> Response:
 
 
 def _form_page(form: str, state: dict[str, Any], job_id: str | None, *, status: int) -> Response:
+    ref = clean_code(state["values"].get("referral_code"))
     if form == "application" and job_id is not None:
         try:
             job = JobService().get_open(job_id)
         except DomainError as error:
             return _error_page(error_page(error).status, error_page(error).title, error.detail)
-        return _page("careers_job.html", status, job=_public(job), state=state)
-    return _page("careers_form.html", status, form=form, state=state)
+        return _page("careers_job.html", status, job=_public(job), state=state, ref=ref)
+    return _page("careers_form.html", status, form=form, state=state, ref=ref)
+
+
+def _referred(call: Call) -> tuple[str | None, dict[str, Any]]:
+    """A page opened through someone's referral link (``?ref=<code>``): the code, and a form state
+    whose forms carry it (``referral_code``), so what is sent from them is that person's referral."""
+    ref = clean_code((call.request.query_params or {}).get("ref"))
+    return ref, form_state({"referral_code": ref} if ref else None)
 
 
 def _public(job: Any) -> PublicJob:
@@ -170,7 +179,8 @@ def _public(job: Any) -> PublicJob:
 )
 def careers_page(call: Call) -> Response:
     jobs, _ = JobService().list_page(status="open", limit=100, cursor=None)
-    return _page("careers.html", jobs=[_public(j) for j in jobs], state=form_state())
+    ref, state = _referred(call)
+    return _page("careers.html", jobs=[_public(j) for j in jobs], state=state, ref=ref)
 
 
 @endpoint(
@@ -188,7 +198,8 @@ def careers_job_page(call: Call, job_id: str) -> Response:
         job = JobService().get_open(job_id)
     except DomainError as error:
         return _error_page(error_page(error).status, error_page(error).title, error.detail)
-    return _page("careers_job.html", job=_public(job), state=form_state())
+    ref, state = _referred(call)
+    return _page("careers_job.html", job=_public(job), state=state, ref=ref)
 
 
 @endpoint(
