@@ -167,7 +167,9 @@ def report_of(referrals: list[Referral], titles: dict[str, str], *, capped: bool
         hires=by_status.get("hired", 0),
         median_days_to_hire=round(statistics.median(days), 1) if days else None,
         by_referrer=sorted(by_referrer, key=lambda row: (-row.referrals, -row.hired, row.referrer_email)),
-        by_job=sorted(by_job, key=lambda row: (-row.referrals, -row.hired, row.job_title or "")),
+        by_job=sorted(
+            by_job, key=lambda row: (-row.referrals, -row.hired, row.job_id is None, row.job_title or "")
+        ),
         capped=capped,
     )
 
