@@ -356,3 +356,32 @@ def test_erasing_the_person_takes_their_referrals_and_the_portal_export_names_th
     assert erased.status_code == 204
     assert env.client.http.get("/v1/referrals", headers=env.auth("recruiter")).json_body["items"] == []
     assert env.client.http.get("/v1/referrals/mine", headers=employee).json_body["items"] == []
+
+
+def test_an_idempotency_key_makes_a_retried_referral_a_no_op(
+    env: Env, driver: QueueDriver, employee: dict[str, str]
+) -> None:
+    headers = {**employee, "Idempotency-Key": "ref-1"}
+    first = refer(env, headers, email="idem@example.com")
+    again = refer(env, headers, email="idem@example.com")
+    assert first.status_code == again.status_code == 202
+    other = refer(env, headers, email="someone-else@example.com")
+    assert other.status_code == 422
+    assert [e["field"] for e in other.json_body["errors"]] == ["Idempotency-Key"]
+    settle(env, driver)
+    assert len(emails_to("idem@example.com")) == 1
+    assert emails_to("someone-else@example.com") == []
+
+
+def test_a_referrer_makes_at_most_the_daily_limit(
+    env: Env, employee: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crm.referrals import service
+
+    monkeypatch.setattr(service, "DAILY_LIMIT", 2)
+    for n in range(2):
+        assert refer(env, employee, email=f"many{n}@example.com").status_code == 202
+    limited = refer(env, employee, email="many2@example.com")
+    assert limited.status_code == 429
+    assert limited.headers["Content-Type"].startswith("application/problem+json")
+    assert refer(env, env.auth("recruiter"), email="many2@example.com").status_code == 202  # theirs only

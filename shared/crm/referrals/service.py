@@ -239,9 +239,10 @@ class ReferralService:
         referrer: Referrer,
         resume: Upload | None = None,
         idempotency_key: str | None = None,
+        lambda_context: Any = None,
     ) -> None:
         """Refer someone (see the module). Returns nothing a caller could use to tell a known
-        person from a new one."""
+        person from a new one. An ``idempotency_key`` makes a retry a no-op."""
         if normalise_email(data.email) == normalise_email(referrer.email):
             raise field_error("email", "this is your own address: refer someone else")
         if data.job_id is not None:
@@ -261,7 +262,7 @@ class ReferralService:
                 (data.model_dump_json() + hashlib.sha256(resume.data if resume else b"").hexdigest()).encode()
             ).hexdigest()
             request = {"key": f"referral#{referrer.subject}#{idempotency_key}", "fingerprint": digest}
-            self.candidates.idempotency.once(request, work)
+            self.candidates.idempotency.once(request, work, lambda_context=lambda_context)
         else:
             work()
 

@@ -51,6 +51,7 @@ def create_referral(call: Call) -> Received:
         referrer=referrer,
         resume=decoded.files.get("resume"),
         idempotency_key=call.request.headers.get("idempotency-key"),
+        lambda_context=call.request.lambda_context,
     )
     return Received()
 
