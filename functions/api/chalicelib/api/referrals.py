@@ -40,7 +40,7 @@ def referrer_of(principal: Principal | None) -> Referrer:
     status=202,
     form=True,
     form_body=ReferralCreate,
-    errors=(400, 403, 413, 415, 422, 429),
+    errors=(400, 403, 409, 413, 415, 422, 429),
 )
 def create_referral(call: Call) -> Received:
     referrer = referrer_of(call.principal)
