@@ -170,3 +170,29 @@ def test_hiring_managers_and_recruiters_refer_too(env: Env) -> None:
     report = get(env, "/ui/referrals", hm_cookie)  # the report is recruiters'
     assert (report.status_code, header(report, "location")) == (303, "/ui/jobs")
     assert json_post(env, "/v1/referrals", {}, {}).status_code == 401
+
+
+def test_the_profile_says_who_referred_them_and_why(env: Env, driver: QueueDriver) -> None:
+    job = make_job(env, title="Platform engineer")
+    cookie = employee_session(env)
+    form = get(env, "/ui/referrals/new", cookie)
+    fields = {
+        "csrf": csrf_of(form.body),
+        "first_name": "Ivo",
+        "last_name": "Prof",
+        "email": "ivo@example.com",
+        "job_id": job["id"],
+        "why": "Knows Kubernetes <inside> out",
+    }
+    assert post_multipart(env, "/ui/referrals", fields, cookie).status_code == 303
+    person = candidate_by_email(env, "ivo@example.com")
+    recruiter = sign_in(env)
+    page = get(
+        env, f"/ui/candidates/{person['id']}", f"crm_session={cookie_value(header(recruiter, 'set-cookie'))}"
+    )
+    body = page.body.decode()
+    referred = body.split("<dt>Referred by</dt>")[1].split("</dd>")[0]
+    assert (
+        EMPLOYEE in referred and "Platform engineer" in referred and "not confirmed by them yet" in referred
+    )
+    assert "Knows Kubernetes &lt;inside&gt; out" in referred
