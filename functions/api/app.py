@@ -28,6 +28,7 @@ from chalicelib.api import (
     jobs,
     outreach,
     pools,
+    referrals,
     reminders,
     sequences,
     templates,
@@ -35,6 +36,7 @@ from chalicelib.api import (
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import intake as public
+from chalicelib.public import referrals as public_referrals
 from chalicelib.ui import admin as ui_admin
 from chalicelib.ui import bulk as ui_bulk
 from chalicelib.ui import candidates as ui
@@ -43,6 +45,7 @@ from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import jobs as ui_jobs
 from chalicelib.ui import pools as ui_pools
+from chalicelib.ui import referrals as ui_referrals
 from chalicelib.ui import sequences as ui_sequences
 from chalicelib.ui import session as ui_session
 from chalicelib.web.endpoint import problem
@@ -161,6 +164,9 @@ for blueprint in (
     admin_users.bp,
     ui_admin.bp,
     ui_bulk.bp,
+    referrals.bp,
+    public_referrals.bp,
+    ui_referrals.bp,
 ):
     app.register_blueprint(blueprint)
 

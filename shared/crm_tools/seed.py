@@ -24,6 +24,7 @@ DEMO_USERS = (
     ("admin@example.com", "admin"),
     ("recruiter@example.com", "recruiter"),
     ("manager@example.com", "hiring_manager"),  # hiring manager of the first job below
+    ("employee@example.com", "employee"),  # may only refer people and follow their referrals
 )
 SEED = 2026
 
@@ -432,6 +433,7 @@ class SeedSummary:
     moves: int = 0
     signups: int = 0
     notes: int = 0
+    referrals: int = 0
 
 
 def _steps(data: DemoData) -> Iterator[str]:
@@ -444,6 +446,28 @@ def _steps(data: DemoData) -> Iterator[str]:
     yield from ["sourced"] * len(data.sourced)
     yield from ["signup"] * len(data.signups)
     yield from ["note"] * len(data.notes)
+    yield from ["referral"] * len(REFERRALS)
+
+
+#: The demo employee's referrals: (job index or None, the person, why).
+DEMO_EMPLOYEE = "employee@example.com"
+REFERRALS: tuple[tuple[int | None, dict[str, str], str], ...] = (
+    (
+        0,
+        {"first_name": "Ines", "last_name": "Okafor", "email": "ines.okafor@example.org"},
+        "We built the billing API together; she ran its on-call.",
+    ),
+    (
+        1,
+        {"first_name": "Tomas", "last_name": "Lind", "email": "tomas.lind@example.org"},
+        "A careful analyst who explains numbers well.",
+    ),
+    (
+        None,
+        {"first_name": "Mei", "last_name": "Arai", "email": "mei.arai@example.org"},
+        "Great designer, looking for her next team.",
+    ),
+)
 
 
 #: Where the demo's applications stand, in turn, so each job's board has people in every column: a
@@ -545,5 +569,12 @@ def load_demo_data(
         for candidate_index, body in data.notes:
             api.call("POST", f"/v1/candidates/{candidate_ids[candidate_index]}/notes", {"body": body})
             summary.notes += 1
+            bar.update()
+        employee = ApiClient(base_url)
+        employee.login(DEMO_EMPLOYEE, password)
+        for referred_to, person, why in REFERRALS:
+            job = {"job_id": job_ids[referred_to]} if referred_to is not None else {}
+            employee.call("POST", "/v1/referrals", {**person, **job, "why": why})
+            summary.referrals += 1
             bar.update()
     return summary

@@ -178,6 +178,12 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("GET", "/v1/users"): (401, 403, 200, 403, 403, 403, 403, 403),
     ("POST", "/v1/users"): (401, 403, 201, 403, 403, 403, 403, 403),
     ("PATCH", "/v1/users/{username}"): (401, 403, 200, 403, 403, 403, 403, 403),
+    # referrals: everyone who signs in refers and follows their own (employees too, and only
+    # this); an API key is nobody's referral. Every referral and the report are recruiters'.
+    ("POST", "/v1/referrals"): (401, 202, 202, 403, 403, 202, 202, 202),
+    ("GET", "/v1/referrals/mine"): (401, 200, 200, 403, 403, 200, 200, 200),
+    ("GET", "/v1/referrals"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "/v1/referrals/report"): (401, 200, 200, 200, 200, 403, 403, 403),
 }
 
 # Public and documentation routes need no credentials: (method, path) -> status for anyone.
@@ -204,6 +210,8 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("GET", "/careers/jobs/{job_id}"): 200,
     ("GET", "/careers/thanks"): 200,
     ("GET", "/favicon.ico"): 200,
+    ("GET", "/public/referrals/confirm"): 200,
+    ("POST", "/public/referrals/confirm"): 200,
 }
 
 # The recruiter web UI authenticates by its session cookie, never by these credentials: without a
@@ -293,7 +301,21 @@ UI_ADMIN: dict[tuple[str, str], int] = {
     ("POST", "/ui/admin/api-keys"): 303,
     ("POST", "/ui/admin/api-keys/{key_id}/revoke"): 303,
 }
-UI = {**UI_CANDIDATES, **UI_DASHBOARD, **UI_POOLS_JOBS, **UI_ENGAGEMENT, **UI_SEQUENCES, **UI_ADMIN}
+UI_REFERRALS: dict[tuple[str, str], int] = {
+    ("GET", "/ui/referrals/new"): 303,
+    ("POST", "/ui/referrals"): 303,
+    ("GET", "/ui/referrals/mine"): 303,
+    ("GET", "/ui/referrals"): 303,
+}
+UI = {
+    **UI_CANDIDATES,
+    **UI_DASHBOARD,
+    **UI_POOLS_JOBS,
+    **UI_ENGAGEMENT,
+    **UI_SEQUENCES,
+    **UI_ADMIN,
+    **UI_REFERRALS,
+}
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
 USER_ONLY = {
@@ -733,6 +755,19 @@ def _give_feedback(w: World) -> Req:
     return Req(f"/v1/applications/{candidate_id}_{w.job_id}/feedback", body)
 
 
+def _refer(w: World) -> Req:
+    """A referral of someone new (for the job); a denied one leaves no trace of them."""
+    email = unique_email("referred")
+
+    def check(world: World) -> None:
+        from crm.candidates.service import CandidateService
+
+        assert CandidateService().find_id_by_email(email) is None
+
+    body = {"email": email, "first_name": "Rae", "last_name": "Ferd", "job_id": w.job_id, "why": "Sharp"}
+    return Req("/v1/referrals", body, check)
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -855,6 +890,10 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/users"): lambda w: Req("/v1/users"),
     ("POST", "/v1/users"): _invite_user,
     ("PATCH", "/v1/users/{username}"): _patch_user,
+    ("POST", "/v1/referrals"): _refer,
+    ("GET", "/v1/referrals/mine"): lambda w: Req("/v1/referrals/mine"),
+    ("GET", "/v1/referrals"): lambda w: Req("/v1/referrals?limit=5"),
+    ("GET", "/v1/referrals/report"): lambda w: Req("/v1/referrals/report"),
 }
 
 
@@ -937,6 +976,7 @@ def test_matrix_rows_follow_the_permission_rules() -> None:
         # 0: the route's success status; None (a hiring manager of another job) is checked apart
         "read": (401, 0, 0, 0, 0, 403, 403, 403),
         "write": (401, 0, 0, 403, 0, 403, 403, 403),
+        "refer": (401, 0, 0, 403, 403, 0, 0, 0),
         "admin": (401, 403, 0, 403, 403, 403, 403, 403),
         "team": (401, 0, 0, 0, 0, 0, None, 403),
         "team_write": (401, 0, 0, 403, 0, 0, None, 403),
@@ -1007,6 +1047,8 @@ def _public_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
         return path, body.encode(), {"Content-Type": "application/json"}
     if path == "/public/confirm":
         return _confirmation_link(w), b"", {"Accept": "text/html"}
+    if path == "/public/referrals/confirm":
+        return _referral_link(w), b"", {"Accept": "text/html"}
     if path == "/public/portal/link" or path.startswith("/portal"):
         return _portal_request(w, method, path)
     if path == "/careers/jobs/{job_id}":
@@ -1037,6 +1079,22 @@ def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
         return f"{path}?{urlencode({'token': token})}", b"", {"Accept": "text/html"}
     fields = {"token": token, "version": "1", "first_name": "Po", "last_name": "Rt", "confirm": "yes"}
     return path, urlencode(fields).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _referral_link(w: World) -> str:
+    """The confirmation link of a fresh referral (an employee's)."""
+    from crm.candidates.service import CandidateService
+    from crm.referrals.service import ReferralService
+
+    email = unique_email("referral")
+    body = {"email": email, "first_name": "Re", "last_name": "Ferd", "why": "Sharp"}
+    response = w.call("POST", "/v1/referrals", body, w.headers["employee"])
+    assert response.status_code == 202, response.body
+    candidate_id = CandidateService().find_id_by_email(email)
+    assert candidate_id
+    (referral,) = ReferralService().of_candidate(candidate_id)
+    link = ReferralService().confirm_url(candidate_id, referral.id)
+    return link[link.index("/public/") :]
 
 
 def _confirmation_link(w: World) -> str:

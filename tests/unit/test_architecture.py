@@ -89,6 +89,10 @@ KEY_OWNERS: dict[str, set[str]] = {
     "DISPATCH#": {"dispatch"},
     "BULK#": {"bulk"},
     "BULKS": {"bulk"},
+    "REFERRAL#": {"referrals"},  # a referral, in the referred person's partition
+    "REFERRER#": {"referrals"},  # a referrer's referrals, in gsi1
+    "REFERRALS": {"referrals"},  # every referral, in gsi2
+    "REFCODE#": {"referrals"},  # a personal referral code and whose it is
 }
 TABLE_CALLS = {
     "put",

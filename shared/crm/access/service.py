@@ -21,13 +21,17 @@ from crm.platform.errors import Forbidden, RateLimited, Unauthenticated, Validat
 #: ``read``/``write``/``admin``: what recruiters, admins and API keys of each scope may do.
 #: ``team``/``team_write``: the same as ``read``/``write``, and also open to a hiring manager, whom
 #: the view then holds to the jobs that name them (``crm.hiring.team.TeamScope``).
-Permission = Literal["read", "write", "admin", "team", "team_write"]
+#: ``refer``: referring someone and following one's own referrals: every person who signs in (any
+#: group, employees included), never an API key (a referral is a person's word).
+Permission = Literal["read", "write", "admin", "team", "team_write", "refer"]
 
 #: The groups that see everything a recruiter sees.
 STAFF_ROLES = frozenset({"admin", "recruiter"})
 HIRING_MANAGER = "hiring_manager"
 #: Employees may refer people and follow their referrals, nothing else.
 EMPLOYEE = "employee"
+#: The groups whose members may refer someone.
+REFERRER_ROLES = STAFF_ROLES | {HIRING_MANAGER, EMPLOYEE}
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,19 @@ class Principal:
         manager or interviewer, and those jobs' applicants."""
         return self.kind == "user" and HIRING_MANAGER in self.roles and not self.roles & STAFF_ROLES
 
+    @property
+    def referrer_only(self) -> bool:
+        """An employee (and nothing more): may refer people and follow their referrals, nothing else."""
+        return (
+            self.kind == "user"
+            and EMPLOYEE in self.roles
+            and not self.roles & (STAFF_ROLES | {HIRING_MANAGER})
+        )
+
     def allows(self, permission: Permission) -> bool:
         if self.kind == "user":
+            if permission == "refer":
+                return bool(self.roles & REFERRER_ROLES)
             if permission == "admin":
                 return "admin" in self.roles
             if permission in ("team", "team_write") and HIRING_MANAGER in self.roles:
@@ -60,7 +75,7 @@ class Principal:
             return self.scope in {"read", "read-write"}
         if permission in ("write", "team_write"):
             return self.scope == "read-write"
-        return False
+        return False  # admin, refer
 
 
 def require(principal: Principal | None, permission: Permission) -> Principal:

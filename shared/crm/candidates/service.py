@@ -74,9 +74,14 @@ FORM_OF_SOURCE: dict[str, TouchForm] = {
     "api": "api",
     "recruiter": "ui",
     "import": "import",
+    "referral": "referral",
 }
 #: Where a resume sent with each form comes from.
-RESUME_SOURCE_OF_FORM: dict[str, ResumeSource] = {TALENT_NETWORK: "signup", JOB_APPLICATION: "application"}
+RESUME_SOURCE_OF_FORM: dict[str, ResumeSource] = {
+    TALENT_NETWORK: "signup",
+    JOB_APPLICATION: "application",
+    "referral": "referral",
+}
 #: How far in the future a logged call may be (clocks differ a little), and no more.
 CLOCK_SKEW = timedelta(minutes=2)
 #: A listed resume kept before resumes were listed: an application's (its id names the job).
@@ -761,6 +766,7 @@ class CandidateService:
         resume_file: ResumeFile | None = None,
         more_operations: MoreOperations | None = None,
         first_stage: str | None = None,
+        actor: str = INTAKE_ACTOR,
     ) -> tuple[str, bool]:
         """A public form: create the person, or merge into the one with this email
         (:func:`merge_plan`).
@@ -772,7 +778,8 @@ class CandidateService:
         would create), and returns the stored resume's key; the person's resume item (described by
         ``resume_file``) is written in the same transaction as the rest.
         ``more_operations(candidate_id, now)`` adds writes to the same transaction (a job-alert
-        request). Returns (candidate id, created).
+        request). ``actor`` is who the timeline names (the career site; a referrer for a referral).
+        Returns (candidate id, created).
         """
         if job_id is not None and first_stage is None:
             first_stage = self.jobs.get(job_id).stages[0].key
@@ -822,7 +829,7 @@ class CandidateService:
                         existing_id,
                         submission.email,
                         merge_plan(submission, source=source, now=now, job_id=job_id),
-                        actor=INTAKE_ACTOR,
+                        actor=actor,
                         now=now,
                         application=application,
                         resume=resume,
@@ -833,7 +840,7 @@ class CandidateService:
                     submission, candidate_id=candidate_id, source=source, now=now, job_id=job_id
                 )
                 self.repository.create_from_intake(
-                    person, actor=INTAKE_ACTOR, application=application, resume=resume, more=more
+                    person, actor=actor, application=application, resume=resume, more=more
                 )
                 return candidate_id, True
             except LostRace:

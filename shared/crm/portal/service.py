@@ -27,6 +27,7 @@ from crm.platform.ids import new_id
 from crm.platform.models import Model
 from crm.platform.queues import send_message
 from crm.platform.signing import InvalidLink, verify
+from crm.referrals.service import ReferralService
 
 #: A portal link works for an hour.
 PORTAL_LINK_SECONDS = 3600
@@ -141,7 +142,8 @@ def applications(candidate_id: str) -> list[dict[str, Any]]:
 
 def export(candidate: Candidate) -> dict[str, Any]:
     """Everything the product holds about the person themselves: profile, consents,
-    applications, timeline and job-alert subscription (never recruiters' notes)."""
+    applications, timeline, job-alert subscription and who referred them (never recruiters' notes,
+    nor a referrer's reasons, which are theirs)."""
     repository = CandidateService()
     profile = candidate.model_dump(mode="json", exclude={"consents", "pools", "version"})
     held = applications(candidate.id)
@@ -170,6 +172,13 @@ def export(candidate: Candidate) -> dict[str, Any]:
         "applications": held,
         "timeline": activities,
         "job_alerts": alerts,
+        "referrals": [
+            r.model_dump(
+                mode="json",
+                include={"referrer_email", "job_id", "channel", "referred_at", "confirmed_at", "status"},
+            )
+            for r in ReferralService().of_candidate(candidate.id)
+        ],
     }
 
 

@@ -12,6 +12,7 @@ from crm.mailing.messages import MailJob
 from crm.mailing.plans import Plan
 from crm.outreach.mail import OutreachPlan
 from crm.portal.mail import PortalLinkPlan
+from crm.referrals.mail import ReferralInvitePlan, ReferralStatusPlan
 from crm.reminders.mail import ReminderPlan
 from crm.sequences.mail import SequencePlan
 
@@ -33,4 +34,8 @@ def plan_for(job: MailJob) -> Plan:
         return ReplyNoticePlan(job.ref)
     if job.kind == "stage_update":
         return StageUpdatePlan(job.ref)
+    if job.kind == "referral_invite":
+        return ReferralInvitePlan(job.ref)
+    if job.kind == "referral_status":
+        return ReferralStatusPlan(job.ref)
     return ReminderPlan()

@@ -5,7 +5,9 @@
 * an application -> the candidate's sequences that stop on ``applied`` stop;
 * an application entering a stage whose job mails on it -> the status email (a rejection's is
   scheduled for the end of the admin's delay; moving the application on deletes that schedule);
-* marketing consent withdrawn -> the sequences that stop on ``unsubscribed`` stop.
+* marketing consent withdrawn -> the sequences that stop on ``unsubscribed`` stop;
+* a referral from the referral form -> the referred person's one email (confirm your interest);
+* an application whose status a confirmed referral follows changes -> the referrer's email.
 
 Stream records arrive at least once; everything queued here is absorbed by the delivery
 ledger or the dispatcher's progress if it is queued twice, and stopping is idempotent.
@@ -30,6 +32,7 @@ from crm.platform.ids import iso
 from crm.platform.queues import send_message
 from crm.platform.scheduler import ScheduleExists, schedule_once, unschedule
 from crm.platform.times import parse
+from crm.referrals.service import ReferralService, invite_ref, is_referral, status_ref
 from crm.sequences.service import SequenceService
 
 
@@ -39,6 +42,8 @@ def react(
     sk = str(keys.get("sk", ""))
     if new is None:
         return
+    if sk == "PROFILE":
+        _referral_sign_up(old, new)
     if sk == "ALERTSUB":
         request_id = (new.get("pending") or {}).get("request_id")
         if request_id and request_id != ((old or {}).get("pending") or {}).get("request_id"):
@@ -48,10 +53,15 @@ def react(
         if new.get("status") == "open" and (old or {}).get("status") != "open":
             request = DispatchRequest(kind="job_alert", id=str(new["id"]), run=str(new.get("updated_at", "")))
             send_message(get_settings().dispatch_queue_url, request.model_dump_json(exclude_none=True))
+    elif is_referral(keys):
+        _referral_invite(old, new)
     elif is_application(keys):
         if is_new_submission(event_name, old, new):
             _stop(str(new["candidate_id"]), "applied")
         _status_update(old, new)
+        if is_new_submission(event_name, old, new):
+            _referral_link(new)
+        _referral_status(old, new)
     elif (
         sk == "PROFILE" and old is not None and _granted(old, "marketing") and not _granted(new, "marketing")
     ):
@@ -103,6 +113,58 @@ def _status_update(old: dict[str, Any] | None, new: dict[str, Any]) -> None:
         return
     job_message = MailJob(kind="stage_update", ref=ref, recipients=[str(new["candidate_id"])])
     send_message(settings.mail_queue_url, job_message.model_dump_json(exclude_none=True))
+
+
+def _referral_invite(old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    """A new referral from the form: the referred person's one email (the plan sends it once)."""
+    if old is not None or new.get("channel") != "form" or new.get("confirmed_at"):
+        return
+    candidate_id = str(new["candidate_id"])
+    job = MailJob(
+        kind="referral_invite", ref=invite_ref(candidate_id, str(new["id"])), recipients=[candidate_id]
+    )
+    send_message(get_settings().mail_queue_url, job.model_dump_json(exclude_none=True))
+
+
+def _referral_link(new: dict[str, Any]) -> None:
+    """An application sent with someone's referral code is their referral (confirmed: the person
+    applied themselves); recorded once however often the record comes."""
+    code = (new.get("utm") or {}).get("referral_code")
+    if code:
+        ReferralService().from_link(
+            str(new["candidate_id"]),
+            str(code),
+            job_id=str(new["job_id"]),
+            at=str(new.get("last_applied_at") or new.get("applied_at") or ""),
+            stage=str(new.get("stage") or "") or None,
+        )
+
+
+def _referral_sign_up(old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    """A talent-network or job-alert sign-up sent with someone's referral code is their referral
+    (to no job in particular: it follows the person's next application)."""
+    touch = new.get("last_touch") or {}
+    code = touch.get("referral_code")
+    if not code or touch.get("form") not in ("signup", "alert"):
+        return
+    if old is not None and (old.get("last_touch") or {}) == touch:
+        return
+    ReferralService().from_link(str(new["id"]), str(code), job_id=None, at=str(touch.get("at") or ""))
+
+
+def _referral_status(old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    """The referrals that follow this application take its status; each change mails its referrer
+    once (the message names the change, so a replayed record is absorbed by the delivery ledger)."""
+    if _stay(old) == _stay(new):
+        return
+    for change in ReferralService().follow(new, old):
+        referral = change.referral
+        job = MailJob(
+            kind="referral_status",
+            ref=status_ref(referral.candidate_id, referral.id, change.at),
+            recipients=[referral.referrer_email],
+        )
+        send_message(get_settings().mail_queue_url, job.model_dump_json(exclude_none=True))
 
 
 def _stop(candidate_id: str, reason: str) -> None:

@@ -22,6 +22,7 @@ from crm.jobs.models import PublicJob
 from crm.jobs.service import JobService
 from crm.platform.errors import DomainError, ValidationFailed
 from crm.platform.forms import media_type
+from crm.referrals.service import clean_code
 
 bp = Blueprint(__name__)
 
@@ -147,20 +148,30 @@ def _error_page(status: int, title: str, detail: str) -> Response:
 
 
 def _form_page(form: str, state: dict[str, Any], job_id: str | None, *, status: int) -> Response:
+    ref = clean_code(state["values"].get("referral_code"))
     if form == "application" and job_id is not None:
         try:
             job = JobService().get_open(job_id)
         except DomainError as error:
             return _error_page(error_page(error).status, error_page(error).title, error.detail)
-        return _job_page(job, state, status)
-    return _page("careers_form.html", status, form=form, state=state)
+        return _job_page(job, state, status, ref=ref)
+    return _page("careers_form.html", status, form=form, state=state, ref=ref)
 
 
-def _job_page(job: Any, state: dict[str, Any], status: int = 200) -> Response:
-    """A job's page: its details, the apply form (with ``state``'s values and errors), and its
-    JobPosting structured data."""
+def _referred(call: Call) -> tuple[str | None, dict[str, Any]]:
+    """A page opened through someone's referral link (``?ref=<code>``): the code, and a form state
+    whose forms carry it (``referral_code``), so what is sent from them is that person's referral."""
+    ref = clean_code((call.request.query_params or {}).get("ref"))
+    return ref, form_state({"referral_code": ref} if ref else None)
+
+
+def _job_page(job: Any, state: dict[str, Any], status: int = 200, *, ref: str | None = None) -> Response:
+    """A job's page: its details, the apply form (with ``state``'s values and errors; ``ref``: opened
+    through a referral link), and its JobPosting structured data."""
     public = _public(job)
-    return _page("careers_job.html", status, job=public, state=state, structured_data=job_posting(public))
+    return _page(
+        "careers_job.html", status, job=public, state=state, ref=ref, structured_data=job_posting(public)
+    )
 
 
 def _public(job: Any) -> PublicJob:
@@ -178,7 +189,8 @@ def _public(job: Any) -> PublicJob:
 )
 def careers_page(call: Call) -> Response:
     jobs, _ = JobService().list_page(status="open", limit=100, cursor=None)
-    return _page("careers.html", jobs=[_public(j) for j in jobs], state=form_state())
+    ref, state = _referred(call)
+    return _page("careers.html", jobs=[_public(j) for j in jobs], state=state, ref=ref)
 
 
 @endpoint(
@@ -196,7 +208,8 @@ def careers_job_page(call: Call, job_id: str) -> Response:
         job = JobService().get_open(job_id)
     except DomainError as error:
         return _error_page(error_page(error).status, error_page(error).title, error.detail)
-    return _job_page(job, form_state())
+    ref, state = _referred(call)
+    return _job_page(job, state, ref=ref)
 
 
 @endpoint(

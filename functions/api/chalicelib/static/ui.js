@@ -9,6 +9,7 @@
  *   fresh, once a minute. The server's clock is <body data-now> (the local stack's clock can be
  *   moved), so the words agree with the server's.
  * - The main navigation marks the link of the current area with aria-current="page".
+ * - A button with data-copy copies a field's value (a referral link) to the clipboard.
  */
 (function () {
   "use strict";
@@ -162,6 +163,32 @@
     }
   }
 
+  // A button with data-copy="<id>" copies that field's value (shown only where the clipboard
+  // works; the field stays selectable without it) and says so in the page's data-copied status.
+  function copyButton(button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field || !navigator.clipboard) {
+      return;
+    }
+    var status = button.parentNode.querySelector("[data-copied]");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(
+        function () {
+          if (status) {
+            status.textContent = "Copied.";
+          }
+        },
+        function () {
+          field.select();
+          if (status) {
+            status.textContent = "Select the link and copy it.";
+          }
+        }
+      );
+    });
+  }
+
   markCurrentArea();
   readableTimes(document);
   window.setInterval(function () {
@@ -183,4 +210,5 @@
   }
   document.querySelectorAll("form[data-preview]").forEach(livePreview);
   document.querySelectorAll("[data-refresh]").forEach(liveStats);
+  document.querySelectorAll("button[data-copy]").forEach(copyButton);
 })();

@@ -69,6 +69,7 @@ from crm.platform.forms import Upload
 from crm.platform.ids import iso
 from crm.pools import service as pipeline
 from crm.pools.service import PoolService
+from crm.referrals.service import ReferralService
 from crm.reminders.models import ReminderCreate, ReminderPatch
 from crm.reminders.service import ReminderService
 from crm.sequences.service import SequenceService
@@ -240,6 +241,8 @@ def _profile(
     notice = NOTICES.get((call.request.query_params or {}).get("done") or "")
     mail_cursor = ((call.request.query_params or {}).get("mail_cursor") or "").strip() or None
     sent, sent_next = mail_history.history(candidate_id, cursor=mail_cursor)
+    referrals_service = ReferralService()
+    referrals = referrals_service.of_candidate(candidate_id)
     return page(
         "ui_candidate.html",
         status=status,
@@ -263,6 +266,8 @@ def _profile(
         job_titles=story_names.jobs,
         pool_names=display_names(PoolService().get, list(candidate.pools)),
         reminders=ReminderService().of_candidate(candidate_id, now=iso(clock.now())),
+        referrals=referrals,
+        referral_jobs=referrals_service.titles(referrals),
         fields=EDIT_FIELDS,
         form=form if form is not None else _form_of(candidate),
         errors=errors or {},

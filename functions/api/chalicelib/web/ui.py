@@ -46,6 +46,11 @@ class Session:
         """A hiring manager: their jobs, their applicants and feedback, nothing else."""
         return self.principal.team_only
 
+    @property
+    def referrer_only(self) -> bool:
+        """An employee: their referrals, nothing else."""
+        return self.principal.referrer_only
+
 
 class _Redirect(Exception):
     def __init__(self, location: str) -> None:
@@ -59,6 +64,14 @@ class _BadCsrf(Exception):
 
 class _StaffOnly(Exception):
     """A hiring manager on a page for recruiters: a GET goes to their jobs, a POST is a 403 page."""
+
+
+class _ReferrerOnly(Exception):
+    """An employee on any page but the referral pages: a GET goes to their referrals, a POST is a 403 page."""
+
+
+#: Where an employee (who may only refer) lands.
+REFERRALS_HOME = "/ui/referrals/mine"
 
 
 def page(name: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
@@ -131,7 +144,7 @@ def _here(call: Call) -> str:
     return f"{path}?{query}" if query else path
 
 
-def _session(call: Call, *, team: bool) -> Session:
+def _session(call: Call, *, team: bool, refer: bool = False) -> Session:
     token = web.cookies(call.request.headers.get("cookie")).get(web.SESSION_COOKIE)
     target = "/ui/" if call.request.method == "POST" else _here(call)
     login_url = f"/ui/login?{urlencode({'next': web.safe_next(target)})}"
@@ -142,10 +155,14 @@ def _session(call: Call, *, team: bool) -> Session:
     except Unauthenticated as exc:
         raise _Redirect(login_url) from exc
     if not principal.allows("write"):
-        if not principal.team_only:
+        if principal.team_only:
+            if not (team or refer):
+                raise _StaffOnly()
+        elif principal.referrer_only:
+            if not refer:
+                raise _ReferrerOnly()
+        else:
             raise _Redirect(login_url)
-        if not team:
-            raise _StaffOnly()
     return Session(principal=principal, token=token, csrf=web.csrf_token(token))
 
 
@@ -160,11 +177,14 @@ def ui_route(
     max_form_bytes: int | None = None,
     uploads: bool = False,
     team: bool = False,
+    refer: bool = False,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """A UI page: the session (when ``signed_in``), CSRF on POST, and errors as HTML pages.
 
     Only recruiters and admins open a page, unless ``team``: then a hiring manager does too, and
-    the view holds them to their jobs (``crm.hiring.team.TeamScope``; ``session.team_only``).
+    the view holds them to their jobs (``crm.hiring.team.TeamScope``; ``session.team_only``). With
+    ``refer`` everyone who signs in opens it (hiring managers and employees too: the referral
+    pages); an employee on any other page is sent to their referrals.
 
     ``blueprint`` is the page module's own; the view gets ``(call, session,
     fields, **uri_params)`` where ``fields`` is the parsed form of a POST (``max_form_bytes``: a
@@ -175,7 +195,7 @@ def ui_route(
         @functools.wraps(view)
         def wrapped(call: Call, **params: str) -> Response:
             try:
-                session = _session(call, team=team) if signed_in else None
+                session = _session(call, team=team, refer=refer) if signed_in else None
                 form = _form(call, max_form_bytes) if method == "POST" else DecodedBody()
                 fields = form.fields
                 csrf = text(fields.get("csrf")) or None
@@ -198,6 +218,17 @@ def ui_route(
                     detail="Hiring managers see the jobs they are on and give feedback there.",
                     session=None,
                     back=("/ui/jobs", "Your jobs"),
+                )
+            except _ReferrerOnly:
+                if method == "GET":
+                    return see_other(REFERRALS_HOME)
+                return page(
+                    "ui_error.html",
+                    status=403,
+                    title="This page is for recruiters",
+                    detail="As an employee you refer people and follow your referrals.",
+                    session=None,
+                    back=(REFERRALS_HOME, "Your referrals"),
                 )
             except DomainError as error:
                 return page(
