@@ -89,6 +89,8 @@ KEY_OWNERS: dict[str, set[str]] = {
     "DISPATCH#": {"dispatch"},
     "BULK#": {"bulk"},
     "BULKS": {"bulk"},
+    "INTERVIEW#": {"interviews"},  # a scheduled interview, in the person's partition
+    "CALENDAR#": {"interviews"},  # an interviewer's bookings (ids only), the slots' guard
 }
 TABLE_CALLS = {
     "put",

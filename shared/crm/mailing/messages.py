@@ -23,6 +23,8 @@ MailKind = Literal[
     "outreach",
     "reply_notice",
     "stage_update",
+    "interview",
+    "interview_team",
 ]
 
 

@@ -8,6 +8,7 @@ from crm.alerts.mail import AlertConfirmationPlan, JobAlertPlan
 from crm.campaigns.mail import CampaignPlan
 from crm.hiring.mail import StageUpdatePlan
 from crm.inbound.mail import ReplyNoticePlan
+from crm.interviews.mail import InterviewPlan
 from crm.mailing.messages import MailJob
 from crm.mailing.plans import Plan
 from crm.outreach.mail import OutreachPlan
@@ -33,4 +34,6 @@ def plan_for(job: MailJob) -> Plan:
         return ReplyNoticePlan(job.ref)
     if job.kind == "stage_update":
         return StageUpdatePlan(job.ref)
+    if job.kind in ("interview", "interview_team"):
+        return InterviewPlan(job.ref, team=job.kind == "interview_team")
     return ReminderPlan()

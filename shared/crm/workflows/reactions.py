@@ -5,7 +5,8 @@
 * an application -> the candidate's sequences that stop on ``applied`` stop;
 * an application entering a stage whose job mails on it -> the status email (a rejection's is
   scheduled for the end of the admin's delay; moving the application on deletes that schedule);
-* marketing consent withdrawn -> the sequences that stop on ``unsubscribed`` stop.
+* marketing consent withdrawn -> the sequences that stop on ``unsubscribed`` stop;
+* an interview offered, booked, moved or cancelled -> its emails (``crm.interviews.events``).
 
 Stream records arrive at least once; everything queued here is absorbed by the delivery
 ledger or the dispatcher's progress if it is queued twice, and stopping is idempotent.
@@ -21,13 +22,14 @@ from crm.candidates.events import is_application, is_new_submission
 from crm.candidates.models import application_id as application_id_of
 from crm.hiring.mail import stage_update_name, stage_update_ref
 from crm.hiring.service import HiringService
+from crm.interviews.events import interview_mail
 from crm.jobs.models import REJECTED
 from crm.mailing.messages import DispatchRequest, MailJob
 from crm.platform import clock
 from crm.platform.config import get_settings
 from crm.platform.errors import NotFound
 from crm.platform.ids import iso
-from crm.platform.queues import send_message
+from crm.platform.queues import send_message, send_messages
 from crm.platform.scheduler import ScheduleExists, schedule_once, unschedule
 from crm.platform.times import parse
 from crm.sequences.service import SequenceService
@@ -39,7 +41,11 @@ def react(
     sk = str(keys.get("sk", ""))
     if new is None:
         return
-    if sk == "ALERTSUB":
+    interview_jobs = interview_mail(keys, old, new)
+    if interview_jobs:
+        bodies = [j.model_dump_json(exclude_none=True) for j in interview_jobs]
+        send_messages(get_settings().mail_queue_url, bodies)
+    elif sk == "ALERTSUB":
         request_id = (new.get("pending") or {}).get("request_id")
         if request_id and request_id != ((old or {}).get("pending") or {}).get("request_id"):
             job = MailJob(kind="alert_confirm", ref=request_id, recipients=[str(new["candidate_id"])])
