@@ -25,6 +25,7 @@ from chalicelib.api import (
     candidates,
     hiring,
     inbound,
+    interviews,
     jobs,
     outreach,
     pools,
@@ -35,6 +36,7 @@ from chalicelib.api import (
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import intake as public
+from chalicelib.public import interviews as public_interviews
 from chalicelib.ui import admin as ui_admin
 from chalicelib.ui import bulk as ui_bulk
 from chalicelib.ui import candidates as ui
@@ -138,6 +140,7 @@ for blueprint in (
     alerts.bp,
     portal.bp,
     careers.bp,
+    public_interviews.bp,
     ui_session.bp,
     ui.bp,
     ui_dashboard.bp,
@@ -148,6 +151,7 @@ for blueprint in (
     candidates.bp,
     jobs.bp,
     hiring.bp,
+    interviews.bp,
     pools.bp,
     templates.bp,
     campaigns.bp,

@@ -147,6 +147,11 @@ class BookingForm(Model):
     action: Action = "book"
     slot: str | None = Field(default=None, max_length=40, description="the chosen slot's start (book)")
     tz: TimeZoneName | None = Field(default=None, description="the zone the page showed the times in")
+    seen: str | None = Field(
+        default=None,
+        max_length=40,
+        description="the booked start the page showed ('' when none): a booking made meanwhile is a 409",
+    )
 
 
 class ShownSlot(Model):

@@ -55,6 +55,10 @@ class InterviewClosed(Conflict):
     """The interview is cancelled or over: nothing can be booked, moved or cancelled any more."""
 
 
+class InterviewChanged(Conflict):
+    """The interview was booked or moved since the page was shown (in another tab)."""
+
+
 def _slots_json(slots: list[InterviewSlot]) -> list[dict[str, str]]:
     return [s.model_dump() for s in slots]
 
@@ -203,16 +207,30 @@ class InterviewService:
 
     # ------------------------------------------------------------------ booking
 
-    def book(self, interview_id: str, start: str, *, timezone: str | None = None) -> Interview:
+    def book(
+        self,
+        interview_id: str,
+        start: str,
+        *,
+        timezone: str | None = None,
+        seen_start: str | None = None,
+    ) -> Interview:
         """The candidate books ``start`` (one of the offered slots' starts), or moves their booking
         there. The same slot again changes nothing. A slot taken meanwhile is a ``SlotTaken``
-        naming the slots still free; a cancelled or past interview an ``InterviewClosed``."""
+        naming the slots still free; a cancelled or past interview an ``InterviewClosed``.
+        ``seen_start`` is the booked start the candidate's page showed (``""``: not booked); when
+        given, a booking made or moved since (another tab) is an ``InterviewChanged``."""
         for _ in range(MAX_TRIES):
             interview = self.get(interview_id)
             now = self.now()
             self._still_open(interview, now)
             if interview.state == "booked" and interview.start == start:
                 return interview
+            if seen_start is not None and seen_start != (interview.start or ""):
+                raise InterviewChanged(
+                    "Your interview was booked or moved meanwhile (in another tab or window): "
+                    "here is how it stands now."
+                )
             slot = interview.slot(start)
             if slot is None:
                 raise field_error("slot", "choose one of the offered times")
