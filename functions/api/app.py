@@ -43,6 +43,7 @@ from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import inbound as ui_inbound
+from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
 from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import sequences as ui_sequences
@@ -146,6 +147,7 @@ for blueprint in (
     ui_dashboard.bp,
     ui_pools.bp,
     ui_jobs.bp,
+    ui_interviews.bp,
     ui_engagement.bp,
     ui_sequences.bp,
     candidates.bp,

@@ -302,7 +302,21 @@ UI_ADMIN: dict[tuple[str, str], int] = {
     ("POST", "/ui/admin/api-keys"): 303,
     ("POST", "/ui/admin/api-keys/{key_id}/revoke"): 303,
 }
-UI = {**UI_CANDIDATES, **UI_DASHBOARD, **UI_POOLS_JOBS, **UI_ENGAGEMENT, **UI_SEQUENCES, **UI_ADMIN}
+UI_INTERVIEWS: dict[tuple[str, str], int] = {
+    ("GET", "/ui/applications/{application_id}/interviews"): 303,
+    ("POST", "/ui/applications/{application_id}/interviews"): 303,
+    ("POST", "/ui/interviews/{interview_id}/cancel"): 303,
+    ("POST", "/ui/interviews/{interview_id}/feedback"): 303,
+}
+UI = {
+    **UI_CANDIDATES,
+    **UI_DASHBOARD,
+    **UI_POOLS_JOBS,
+    **UI_ENGAGEMENT,
+    **UI_SEQUENCES,
+    **UI_ADMIN,
+    **UI_INTERVIEWS,
+}
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
 USER_ONLY = {

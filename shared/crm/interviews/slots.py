@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from itertools import groupby, pairwise
 from zoneinfo import ZoneInfo
 
 from crm.interviews.models import MAX_DAYS_AHEAD, InterviewOffer, InterviewSlot, ShownSlot, time_zones
@@ -106,6 +106,16 @@ def kept(busy: dict[str, Busy], now: datetime) -> dict[str, Busy]:
 
 
 # ------------------------------------------------------------------------------- showing times
+
+
+def zone_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every zone for a select, grouped by region: ``(region, [(name, label)])``, UTC first."""
+    names = sorted(time_zones() - {"UTC"})
+    grouped = [
+        (region, [(n, n.split("/", 1)[-1].replace("_", " ").replace("/", " / ")) for n in group])
+        for region, group in groupby(names, key=lambda n: n.split("/", 1)[0] if "/" in n else "Other")
+    ]
+    return [("", [("UTC", "UTC")]), *grouped]
 
 
 def zone_of(name: str | None, fallback: str) -> str:

@@ -12,7 +12,6 @@ chosen was just taken, a 400 for a bad link, a 422 for a slot that was never off
 
 from __future__ import annotations
 
-from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,9 +22,9 @@ from chalicelib.public.careers import wants_html
 from chalicelib.web.endpoint import Call, LinkToken, endpoint, json_response, problem, request_form
 from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.interviews.links import BOOKING_PATH
-from crm.interviews.models import BookingForm, Interview, InterviewSlot, PublicInterview, time_zones
+from crm.interviews.models import BookingForm, Interview, InterviewSlot, PublicInterview
 from crm.interviews.service import InterviewChanged, InterviewClosed, InterviewService, SlotTaken
-from crm.interviews.slots import moment, shown, zone_of
+from crm.interviews.slots import moment, shown, zone_groups, zone_of
 from crm.jobs.service import JobService
 from crm.platform import clock
 from crm.platform.errors import DomainError, NotFound, ValidationFailed, validation_errors_from_pydantic
@@ -73,16 +72,6 @@ def _invalid(call: Call, error: InvalidLink) -> Response:
             detail=error.detail + " Nothing was changed. Ask the recruiter who invited you for a new link.",
         )
     return problem(error)
-
-
-def _zones() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The zones of the select, grouped by region: ``(region, [(name, label)])``."""
-    names = sorted(time_zones() - {"UTC"})
-    grouped = [
-        (region, [(n, n.split("/", 1)[-1].replace("_", " ").replace("/", " / ")) for n in group])
-        for region, group in groupby(names, key=lambda n: n.split("/", 1)[0] if "/" in n else "Other")
-    ]
-    return [("", [("UTC", "UTC")]), *grouped]
 
 
 def _job_title(interview: Interview) -> str:
@@ -138,7 +127,7 @@ def _show(
         view=view,
         token=token,
         zone=zone,
-        zones=_zones(),
+        zones=zone_groups(),
         chosen_zone=chosen_zone,
         seen=interview.start or "",
         over=over,
