@@ -14,8 +14,9 @@ from crm.interviews.links import booking_token
 from crm.interviews.service import InterviewService
 from tests.integration.conftest import PASSWORD, Env
 from tests.integration.test_hiring_pipeline import make_job
-from tests.integration.test_interviews import application_of, book
+from tests.integration.test_interviews import application_of, book, settle
 from tests.integration.test_ui import csrf_of, get, post_form, session, sign_in
+from tests.support.engagement import QueueDriver
 from tests.support.stack import create_user
 
 __all__ = ["session"]  # the fixture, imported for its name
@@ -60,7 +61,9 @@ def offer_form(env: Env, app: dict[str, Any], cookie: str, **fields: str) -> Any
     return post_form(env, f"/ui/applications/{app['id']}/interviews", base, cookie)
 
 
-def test_a_recruiter_offers_slots_from_the_profile_and_sees_their_state(env: Env, session: str) -> None:
+def test_a_recruiter_offers_slots_from_the_profile_and_sees_their_state(
+    env: Env, session: str, driver: QueueDriver
+) -> None:
     job = make_job(env)
     app = application_of(env, job["id"], "pia@example.com", first_name="Pia", last_name="Profile")
     page = profile(env, app["candidate_id"], session)
@@ -78,6 +81,8 @@ def test_a_recruiter_offers_slots_from_the_profile_and_sees_their_state(env: Env
 
     page = html.unescape(profile(env, app["candidate_id"], session))
     assert "Offered: 2 times, not booked yet" in page and f"{wall(3, 10):%H:%M}" in page
+    settle(env, driver)  # the link goes out, and shows in the person's email history
+    assert f"Interview for {job['title']}: choose a time" in profile(env, app["candidate_id"], session)
 
     assert book(env, booking_token(interview.id), interview.slots[1].start).status_code == 200
     page = html.unescape(profile(env, app["candidate_id"], session))
