@@ -84,7 +84,12 @@ def test_a_recruiter_offers_slots_from_the_profile_and_sees_their_state(
     settle(env, driver)  # the link goes out, and shows in the person's email history
     assert f"Interview for {job['title']}: choose a time" in profile(env, app["candidate_id"], session)
 
+    board = get(env, f"/ui/jobs/{job['id']}", session).body.decode()
+    assert "Interview offered, not booked yet" in board
     assert book(env, booking_token(interview.id), interview.slots[1].start).status_code == 200
+    board = html.unescape(get(env, f"/ui/jobs/{job['id']}", session).body.decode())
+    booked_at = wall(4, 15).replace(tzinfo=BERLIN)
+    assert f"Interview {booked_at:%a} {booked_at.day} {booked_at:%b}, 15:00 {booked_at.tzname()}" in board
     page = html.unescape(profile(env, app["candidate_id"], session))
     assert f"Booked for {wall(4, 15):%A} {wall(4, 15).day}" in page
     assert "Give feedback on this interview" in page

@@ -91,6 +91,7 @@ KEY_OWNERS: dict[str, set[str]] = {
     "BULKS": {"bulk"},
     "INTERVIEW#": {"interviews"},  # a scheduled interview, in the person's partition
     "CALENDAR#": {"interviews"},  # an interviewer's bookings (ids only), the slots' guard
+    "JOBINTERVIEWS#": {"interviews"},  # a job's interviews, in gsi1 (the board)
 }
 TABLE_CALLS = {
     "put",

@@ -4,6 +4,8 @@
   booked slot, the invitation's sequence and a version), in the person's partition, so it is
   listed with their applications and erased with them. Every change is conditioned on the
   version read.
+  In ``gsi1`` under ``JOBINTERVIEWS#<job>`` (newest first), so a job's board reads its
+  interviews with one Query.
 * ``CALENDAR#<address>/CALENDAR``: one interviewer's calendar: the bookings that take their time
   (``busy``: interview id -> start, end and candidate id; ids only), and a ``version``. A booking
   writes the calendar of every interviewer on condition that its version is still the one read,
@@ -28,6 +30,10 @@ CALENDAR_SK = "CALENDAR"
 
 def interview_sk(job_id: str, suffix: str) -> str:
     return f"INTERVIEW#{job_id}#{suffix}"
+
+
+def job_interviews_pk(job_id: str) -> str:
+    return f"JOBINTERVIEWS#{job_id}"
 
 
 def calendar_pk(owner: str) -> str:
@@ -66,6 +72,18 @@ class InterviewRepository:
         found = [_interview(i) for i in items]
         return sorted(found, key=lambda i: i.created_at, reverse=True)
 
+    def of_job(self, job_id: str, *, limit: int) -> list[Interview]:
+        """A job's newest ``limit`` interviews (one Query of ``gsi1``)."""
+        items, _ = table.query_page(
+            key_condition="gsi1pk = :pk",
+            values={":pk": {"S": job_interviews_pk(job_id)}},
+            index="gsi1",
+            limit=limit,
+            cursor=None,
+            forward=False,
+        )
+        return [_interview(i) for i in items]
+
     def interview_operation(self, interview: Interview, *, seen_version: int | None) -> dict[str, Any]:
         """The Put of ``interview``: a new one (``seen_version`` None) on condition that it is new,
         a changed one on condition that it still has the version read."""
@@ -74,7 +92,13 @@ class InterviewRepository:
             raise ValueError("not an interview id")
         candidate_id, job_id, suffix = parts
         item = interview.model_dump()
-        item.update(pk=person_partition(candidate_id), sk=interview_sk(job_id, suffix), type="interview")
+        item.update(
+            pk=person_partition(candidate_id),
+            sk=interview_sk(job_id, suffix),
+            type="interview",
+            gsi1pk=job_interviews_pk(job_id),
+            gsi1sk=f"{interview.created_at}#{interview.id}",
+        )
         put: dict[str, Any] = {"Item": table.to_item(item)}
         if seen_version is None:
             put["ConditionExpression"] = "attribute_not_exists(sk)"

@@ -44,6 +44,8 @@ from crm.platform.signing import InvalidLink
 #: written between its read and its write (each try reads afresh and decides again).
 MAX_TRIES = 6
 CANDIDATE = "candidate"
+#: How many of a job's newest interviews its board reads (one Query).
+BOARD_INTERVIEWS = 500
 
 
 class SlotTaken(Conflict):
@@ -92,6 +94,13 @@ class InterviewService:
 
     def of_candidate(self, candidate_id: str) -> list[Interview]:
         return self.repository.of_candidate(candidate_id)
+
+    def latest_by_application(self, job_id: str) -> dict[str, Interview]:
+        """The newest interview of each application of a job (among its latest 500), for a board."""
+        latest: dict[str, Interview] = {}
+        for interview in self.repository.of_job(job_id, limit=BOARD_INTERVIEWS):
+            latest.setdefault(interview.application_id, interview)
+        return latest
 
     def job(self, interview: Interview) -> Job | None:
         try:

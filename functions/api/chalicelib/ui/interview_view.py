@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chalicelib.web.ui import Session
 from crm.candidates.models import Application
@@ -13,7 +14,7 @@ from crm.hiring.models import RECOMMENDATIONS, Feedback
 from crm.hiring.service import HiringService
 from crm.interviews.models import MAX_MINUTES, MIN_MINUTES, Interview, InterviewSlot
 from crm.interviews.service import InterviewService
-from crm.interviews.slots import spoken, zone_groups
+from crm.interviews.slots import moment, spoken, zone_groups
 
 #: Date-and-time rows the offer form shows (an offer takes up to 20: the API takes more at once).
 FORM_ROWS = 6
@@ -41,7 +42,23 @@ def describe(interview: Interview) -> dict[str, Any]:
         "state": state,
         "kind": kind,
         "times": [spoken(s, interview.timezone) for s in interview.slots],
+        "card": card_words(interview),
     }
+
+
+def card_words(interview: Interview) -> str:
+    """An interview in a few words, for a card on a job's board (booked: in the offer's zone)."""
+    if interview.state == "booked" and interview.start:
+        start = moment(interview.start).astimezone(ZoneInfo(interview.timezone))
+        return f"Interview {start:%a} {start.day} {start:%b}, {start:%H:%M} {start.tzname() or ''}".rstrip()
+    if interview.state == "offered":
+        return "Interview offered, not booked yet"
+    return "Interview cancelled"
+
+
+def board_cards(job_id: str) -> dict[str, str]:
+    """Each application of a job's board with an interview: its newest interview in words."""
+    return {k: card_words(i) for k, i in InterviewService().latest_by_application(job_id).items()}
 
 
 @dataclass
