@@ -134,12 +134,19 @@ def test_a_bad_offer_comes_back_on_its_own_page_naming_each_row(env: Env, sessio
         env,
         app,
         session,
-        **{"slot-0": local(skipped), "slot-1": local(past), "slot-3": "soon", "duration_minutes": "5"},
+        **{
+            "slot-0": local(skipped),
+            "slot-1": local(past),
+            "slot-3": "soon",
+            "slot-4": "0001-01-01T00:30",  # before any UTC time there is
+            "duration_minutes": "5",
+        },
     )
     assert response.status_code == 422, response.body
     text = html.unescape(response.body.decode())
     assert "Nothing was offered" in text
     assert "the clocks change then" in text and "Use a date and a time" in text
+    assert "Use a date between the years 2 and 9998." in text
     assert f'value="{local(past)}"' in text and 'value="5"' in text  # what was typed is kept
     assert InterviewService().of_application(app["id"]) == []
 

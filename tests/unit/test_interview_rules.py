@@ -100,6 +100,15 @@ def test_slots_in_the_past_too_far_ahead_or_overlapping_are_refused_naming_each(
     assert "overlaps" in raised.value.errors[1]["message"]
 
 
+def test_times_at_the_ends_of_the_calendar_are_refused_not_crashed_on() -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        offered_slots(offer("9999-12-31T23:30:00Z", "0001-01-01T00:00:00Z", minutes=480), NOW)
+    assert [e["field"] for e in raised.value.errors] == ["slots.0.start", "slots.1.start"]
+    with pytest.raises(ValidationError) as invalid:
+        offer("0001-01-01T00:00:00+14:00")  # no UTC time: refused by the field itself
+    assert fields_of(invalid.value) == ["slots.0.start"]
+
+
 def test_back_to_back_slots_do_not_overlap() -> None:
     slots = offered_slots(offer("2026-03-24T09:00:00Z", "2026-03-24T09:30:00Z", minutes=30), NOW)
     assert len(slots) == 2

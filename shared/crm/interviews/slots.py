@@ -57,7 +57,8 @@ def offered_slots(offer: InterviewOffer, now: datetime) -> list[InterviewSlot]:
             errors.append({"field": field, "message": "is in the past: offer a time still to come"})
         elif start > latest:
             errors.append({"field": field, "message": f"is more than {MAX_DAYS_AHEAD} days ahead"})
-        starts.append((start, n))
+        else:
+            starts.append((start, n))  # only times that may be offered are checked for overlaps
     ordered = sorted(starts)
     for (before, _), (after, n) in pairwise(ordered):
         if after < before + length:

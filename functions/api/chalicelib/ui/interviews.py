@@ -64,7 +64,12 @@ def slots_from_rows(
         if wall.tzinfo is not None:
             wall = wall.replace(tzinfo=None)
         local = wall.replace(tzinfo=tz)
-        if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
+        try:
+            round_trip = local.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+        except OverflowError:
+            errors[f"slot-{n}"] = "Use a date between the years 2 and 9998."
+            continue
+        if round_trip != wall:
             errors[f"slot-{n}"] = (
                 f"There is no {wall:%H:%M} on {wall:%d %b} in {zone}: the clocks change then."
             )
