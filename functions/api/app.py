@@ -25,6 +25,7 @@ from chalicelib.api import (
     candidates,
     hiring,
     inbound,
+    interviews,
     jobs,
     outreach,
     pools,
@@ -36,6 +37,7 @@ from chalicelib.api import (
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import intake as public
+from chalicelib.public import interviews as public_interviews
 from chalicelib.public import referrals as public_referrals
 from chalicelib.ui import admin as ui_admin
 from chalicelib.ui import bulk as ui_bulk
@@ -43,6 +45,7 @@ from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import inbound as ui_inbound
+from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
 from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import referrals as ui_referrals
@@ -141,16 +144,19 @@ for blueprint in (
     alerts.bp,
     portal.bp,
     careers.bp,
+    public_interviews.bp,
     ui_session.bp,
     ui.bp,
     ui_dashboard.bp,
     ui_pools.bp,
     ui_jobs.bp,
+    ui_interviews.bp,
     ui_engagement.bp,
     ui_sequences.bp,
     candidates.bp,
     jobs.bp,
     hiring.bp,
+    interviews.bp,
     pools.bp,
     templates.bp,
     campaigns.bp,

@@ -15,7 +15,9 @@ import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -434,6 +436,7 @@ class SeedSummary:
     signups: int = 0
     notes: int = 0
     referrals: int = 0
+    interviews: int = 0
 
 
 def _steps(data: DemoData) -> Iterator[str]:
@@ -496,6 +499,34 @@ def _spread_over_stages(api: ApiClient, job_ids: list[str], bar: Any) -> int:
     return moves
 
 
+#: The demo's interview offers: wall times in this zone, this many days ahead at these hours.
+DEMO_INTERVIEW_ZONE = "Europe/Berlin"
+DEMO_INTERVIEW_TIMES = ((2, 10), (2, 14), (3, 11))
+
+
+def _offer_interviews(api: ApiClient, job_ids: list[str], bar: Any) -> int:
+    """Offer the same three times (the recruiter's calendar) to each application at the interview
+    stage: the first to book one from the outbox's link takes it."""
+    zone = ZoneInfo(DEMO_INTERVIEW_ZONE)
+    today = datetime.now(zone).replace(minute=0, second=0, microsecond=0)
+    starts = [(today + timedelta(days=d)).replace(hour=h).isoformat() for d, h in DEMO_INTERVIEW_TIMES]
+    offered = 0
+    for job_id in job_ids:
+        page = api.call("GET", f"/v1/jobs/{job_id}/applications?stage=interview&limit=100")
+        bar.total += len(page["items"])
+        for application in page["items"]:
+            body = {
+                "slots": [{"start": start} for start in starts],
+                "duration_minutes": 45,
+                "timezone": DEMO_INTERVIEW_ZONE,
+                "location": "Video call (the link follows)",
+            }
+            api.call("POST", f"/v1/applications/{application['id']}/interviews", body)
+            offered += 1
+            bar.update()
+    return offered
+
+
 def load_demo_data(
     base_url: str,
     *,
@@ -504,7 +535,8 @@ def load_demo_data(
     progress: bool = True,
     seed: int = SEED,
 ) -> SeedSummary:
-    """Create the demo email templates, jobs, pools, candidates, pool members, applications and sign-ups."""
+    """Create the demo email templates, jobs, pools, candidates, pool members, applications (moved
+    along their pipelines, interviews offered at the interview stage) and sign-ups."""
     from tqdm import tqdm
 
     data = demo_data(seed)
@@ -562,6 +594,7 @@ def load_demo_data(
             summary.applications += 1
             bar.update()
         summary.moves = _spread_over_stages(api, job_ids, bar)
+        summary.interviews = _offer_interviews(api, job_ids, bar)
         for form in data.signups:
             public.call("POST", "/public/talent-network", form)
             summary.signups += 1

@@ -106,6 +106,12 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("POST", "/v1/applications/{application_id}/feedback"): (401, 201, 201, 403, 403, 201, 404, 403),
     ("GET", "/v1/rejection-reasons"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("PUT", "/v1/rejection-reasons"): (401, 403, 200, 403, 403, 403, 403, 403),
+    # interviews: recruiters offer and cancel; the job's hiring team reads them and gives feedback
+    ("POST", "/v1/applications/{application_id}/interviews"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/applications/{application_id}/interviews"): (401, 200, 200, 200, 200, 200, 404, 403),
+    ("GET", "/v1/interviews/{interview_id}"): (401, 200, 200, 200, 200, 200, 404, 403),
+    ("POST", "/v1/interviews/{interview_id}/cancel"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("POST", "/v1/interviews/{interview_id}/feedback"): (401, 201, 201, 403, 403, 201, 404, 403),
     # pools
     ("GET", "/v1/pools"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("POST", "/v1/pools"): (401, 201, 201, 403, 201, 403, 403, 403),
@@ -212,6 +218,9 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("GET", "/favicon.ico"): 200,
     ("GET", "/public/referrals/confirm"): 200,
     ("POST", "/public/referrals/confirm"): 200,
+    # the candidate's interview page: the signed link is the credential (a fresh one per call)
+    ("GET", "/careers/interviews"): 200,
+    ("POST", "/careers/interviews"): 200,
 }
 
 # The recruiter web UI authenticates by its session cookie, never by these credentials: without a
@@ -307,6 +316,12 @@ UI_REFERRALS: dict[tuple[str, str], int] = {
     ("GET", "/ui/referrals/mine"): 303,
     ("GET", "/ui/referrals"): 303,
 }
+UI_INTERVIEWS: dict[tuple[str, str], int] = {
+    ("GET", "/ui/applications/{application_id}/interviews"): 303,
+    ("POST", "/ui/applications/{application_id}/interviews"): 303,
+    ("POST", "/ui/interviews/{interview_id}/cancel"): 303,
+    ("POST", "/ui/interviews/{interview_id}/feedback"): 303,
+}
 UI = {
     **UI_CANDIDATES,
     **UI_DASHBOARD,
@@ -315,6 +330,7 @@ UI = {
     **UI_SEQUENCES,
     **UI_ADMIN,
     **UI_REFERRALS,
+    **UI_INTERVIEWS,
 }
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
@@ -324,6 +340,7 @@ USER_ONLY = {
     ("PATCH", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"),
     ("DELETE", "/v1/candidates/{candidate_id}/reminders/{reminder_id}"),
     ("POST", "/v1/applications/{application_id}/feedback"),
+    ("POST", "/v1/interviews/{interview_id}/feedback"),
 }
 
 # Routes that mail the caller: a read-write API key passes the permission check but has no
@@ -768,6 +785,63 @@ def _refer(w: World) -> Req:
     return Req("/v1/referrals", body, check)
 
 
+def _fresh_interview(w: World, *, booked: bool = False) -> str:
+    """An interview offered on a fresh application of the world's job, with an interviewer of its
+    own (so its slot is free), and booked when asked."""
+    from datetime import UTC, datetime, timedelta
+
+    from crm.interviews.models import InterviewOffer
+    from crm.interviews.service import InterviewService
+
+    candidate_id = w.new_candidate()
+    w.admin("POST", f"/v1/jobs/{w.job_id}/applications", {"candidate_id": candidate_id}, 201)
+    start = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
+    data = InterviewOffer.model_validate(
+        {
+            "slots": [{"start": start.isoformat()}],
+            "duration_minutes": 30,
+            "timezone": "UTC",
+            "interviewers": [unique_email("interviewer")],
+        }
+    )
+    service = InterviewService()
+    interview = service.offer(f"{candidate_id}_{w.job_id}", data, actor="user:matrix", email=None)
+    if booked:
+        service.book(interview.id, interview.slots[0].start)
+    return interview.id
+
+
+def _offer_interview(w: World) -> Req:
+    from datetime import UTC, datetime, timedelta
+
+    start = (datetime.now(UTC) + timedelta(days=6)).replace(microsecond=0).isoformat()
+    body = {
+        "slots": [{"start": start}],
+        "duration_minutes": 30,
+        "timezone": "Europe/Berlin",
+        "interviewers": [unique_email("interviewer")],
+    }
+    return Req(f"/v1/applications/{w.application_id}/interviews", body)
+
+
+def _cancel_interview(w: World) -> Req:
+    interview_id = _fresh_interview(w)
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/interviews/{interview_id}")["state"] == "offered"
+
+    return Req(f"/v1/interviews/{interview_id}/cancel", check=check)
+
+
+def _interview_feedback(w: World) -> Req:
+    interview_id = _fresh_interview(w, booked=True)
+    body = {
+        "ratings": {"Skills for the role": 3, "Communication": 4, "Motivation": 3},
+        "recommendation": "yes",
+    }
+    return Req(f"/v1/interviews/{interview_id}/feedback", body)
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -834,6 +908,13 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         f"/v1/applications/{w.application_id}/feedback"
     ),
     ("POST", "/v1/applications/{application_id}/feedback"): _give_feedback,
+    ("POST", "/v1/applications/{application_id}/interviews"): _offer_interview,
+    ("GET", "/v1/applications/{application_id}/interviews"): lambda w: Req(
+        f"/v1/applications/{w.application_id}/interviews"
+    ),
+    ("GET", "/v1/interviews/{interview_id}"): lambda w: Req(f"/v1/interviews/{_fresh_interview(w)}"),
+    ("POST", "/v1/interviews/{interview_id}/cancel"): _cancel_interview,
+    ("POST", "/v1/interviews/{interview_id}/feedback"): _interview_feedback,
     ("GET", "/v1/rejection-reasons"): lambda w: Req("/v1/rejection-reasons"),
     ("PUT", "/v1/rejection-reasons"): lambda w: Req(
         "/v1/rejection-reasons", {"reasons": ["Not a fit", f"Closed {uuid4().hex[:4]}"]}
@@ -1055,6 +1136,17 @@ def _public_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
         return f"/careers/jobs/{w.job_id}", b"", {"Accept": "text/html"}
     if path == "/careers/thanks":
         return "/careers/thanks?form=application", b"", {"Accept": "text/html"}
+    if path == "/careers/interviews":
+        from crm.interviews.links import booking_token
+        from crm.interviews.service import InterviewService
+
+        interview_id = _fresh_interview(w)
+        token = booking_token(interview_id)
+        if method == "GET":
+            return f"{path}?token={token}", b"", {"Accept": "text/html"}
+        slot = InterviewService().get(interview_id).slots[0].start
+        body = json.dumps({"token": token, "slot": slot}).encode()
+        return path, body, {"Content-Type": "application/json"}
     return path, b"", {}
 
 

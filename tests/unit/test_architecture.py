@@ -93,6 +93,9 @@ KEY_OWNERS: dict[str, set[str]] = {
     "REFERRER#": {"referrals"},  # a referrer's referrals, in gsi1
     "REFERRALS": {"referrals"},  # every referral, in gsi2
     "REFCODE#": {"referrals"},  # a personal referral code and whose it is
+    "INTERVIEW#": {"interviews"},  # a scheduled interview, in the person's partition
+    "CALENDAR#": {"interviews"},  # an interviewer's bookings (ids only), the slots' guard
+    "JOBINTERVIEWS#": {"interviews"},  # a job's interviews, in gsi1 (the board)
 }
 TABLE_CALLS = {
     "put",

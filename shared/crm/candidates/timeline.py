@@ -124,6 +124,8 @@ def describe(activity: Activity, names: Names) -> str:  # noqa: C901 - one branc
         return f"Applied to {job}" + (" with a resume" if d.get("resume") else "")
     if kind == "feedback_given":
         return f"Interview feedback given for {job} ({d.get('interview', 'an interview')})"
+    if kind.startswith("interview_"):
+        return _interview_words(kind, d, job)
     if kind == "sourced":
         return f"Added to the pipeline of {job} by a recruiter"
     if kind == "stage_changed":
@@ -160,4 +162,23 @@ def describe(activity: Activity, names: Names) -> str:  # noqa: C901 - one branc
         sent = d.get("steps_sent")
         done = f" after {sent} step{'s' if sent != 1 else ''} sent" if isinstance(sent, int) else ""
         return f"Taken out of {sequence}{done}; nothing more from it is sent"
+    return kind.replace("_", " ").capitalize()
+
+
+def _interview_words(kind: str, d: Mapping[str, Any], job: str) -> str:
+    """A scheduled interview's entries (``crm.interviews``): offered, booked, moved, cancelled."""
+    title = d.get("title") or "an interview"
+    if kind == "interview_offered":
+        count = d.get("slots")
+        times = f"{count} time{'s' if count != 1 else ''}" if isinstance(count, int) else "times"
+        return f"Interview offered for {job} ({title}): {times} to choose from"
+    if kind == "interview_booked":
+        return f"Interview booked for {job} ({title}): {d.get('when', '')}"
+    if kind == "interview_rescheduled":
+        before = f" from {d['from']}" if d.get("from") else ""
+        return f"Interview moved for {job} ({title}){before} to {d.get('when', '')}"
+    if kind == "interview_cancelled":
+        who = "the candidate" if d.get("by") == "candidate" else "a recruiter"
+        when = f" on {d['when']}" if d.get("when") else ""
+        return f"Interview cancelled for {job} ({title}){when}, by {who}"
     return kind.replace("_", " ").capitalize()

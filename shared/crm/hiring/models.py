@@ -103,6 +103,9 @@ class Feedback(Model):
     candidate_id: str
     job_id: str
     interview: str
+    interview_id: str | None = Field(
+        default=None, description="the scheduled interview it is about (given on the interview)"
+    )
     ratings: dict[str, int] = Field(default_factory=dict)
     recommendation: Recommendation
     notes: str = ""

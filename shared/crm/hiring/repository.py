@@ -1,7 +1,8 @@
 """Hiring's items. ``HIRING#SETTINGS/REJECTION_REASONS``: the admin's list of rejection reasons
 and how long a rejection's email waits (HiringSettingsRepository).
 ``CAND#<id>/FEEDBACK#<job>#<interview digest>#<author>``: one interviewer's feedback on one
-interview, in the person's partition, so it is erased with them (FeedbackRepository)."""
+interview (by name, or a scheduled interview by id), in the person's partition, so it is erased
+with them (FeedbackRepository)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ def _interview_key(interview: str) -> str:
     return hashlib.sha256(interview.casefold().encode()).hexdigest()[:16]
 
 
+def _feedback_key(feedback: Feedback) -> str:
+    """What one person gives feedback on once: a scheduled interview (by id), else the interview
+    of the job's list (by name)."""
+    if feedback.interview_id:
+        return _interview_key(f"scheduled:{feedback.interview_id}")
+    return _interview_key(feedback.interview)
+
+
 class FeedbackRepository:
     def add(self, feedback: Feedback, *, author_subject: str, more: Sequence[dict[str, Any]]) -> Feedback:
         """Store ``feedback`` with ``more`` writes of the candidates slice (the application's counts,
@@ -58,7 +67,7 @@ class FeedbackRepository:
         item = feedback.model_dump()
         item.update(
             pk=person_partition(feedback.candidate_id),
-            sk=f"FEEDBACK#{feedback.job_id}#{_interview_key(feedback.interview)}#{author_subject}",
+            sk=f"FEEDBACK#{feedback.job_id}#{_feedback_key(feedback)}#{author_subject}",
             type="feedback",
         )
         operations = [

@@ -239,10 +239,19 @@ class HiringService:
     # ------------------------------------------------------------------ interview feedback
 
     def give_feedback(
-        self, application_id: str, data: FeedbackCreate, *, actor: str, subject: str, email: str | None
+        self,
+        application_id: str,
+        data: FeedbackCreate,
+        *,
+        actor: str,
+        subject: str,
+        email: str | None,
+        interview_id: str | None = None,
     ) -> Feedback:
         """One person's feedback on one interview of an application: the interview is one of the
-        job's, every attribute of its scorecard is rated and no other; once per interview."""
+        job's, every attribute of its scorecard is rated and no other; once per interview.
+        ``interview_id`` names the scheduled interview it is about (``crm.interviews`` checks it
+        is this application's): once per person and scheduled interview."""
         application, job = self.application(application_id)
         interview = next((i for i in job.interviews if i.casefold() == data.interview.casefold()), None)
         if interview is None:
@@ -264,6 +273,7 @@ class HiringService:
             candidate_id=application.candidate_id,
             job_id=job.id,
             interview=interview,
+            interview_id=interview_id,
             ratings=dict(data.ratings),
             recommendation=data.recommendation,
             notes=data.notes.strip(),
@@ -277,7 +287,8 @@ class HiringService:
             recommendation=data.recommendation,
             actor=actor,
             at=now,
-            detail={"job_id": job.id, "interview": interview},
+            detail={"job_id": job.id, "interview": interview}
+            | ({"interview_id": interview_id} if interview_id else {}),
         )
         return self.feedback.add(feedback, author_subject=subject, more=more)
 

@@ -25,6 +25,8 @@ MailKind = Literal[
     "stage_update",
     "referral_invite",
     "referral_status",
+    "interview",
+    "interview_team",
 ]
 
 

@@ -18,7 +18,14 @@ from crm.platform.config import get_settings
 from crm.platform.errors import DomainError
 
 Purpose = Literal[
-    "unsubscribe", "portal", "alert-confirm", "csrf", "reply", "referral-confirm", "referral-code"
+    "unsubscribe",
+    "portal",
+    "alert-confirm",
+    "csrf",
+    "reply",
+    "referral-confirm",
+    "referral-code",
+    "interview",
 ]
 
 

@@ -8,6 +8,7 @@ from crm.alerts.mail import AlertConfirmationPlan, JobAlertPlan
 from crm.campaigns.mail import CampaignPlan
 from crm.hiring.mail import StageUpdatePlan
 from crm.inbound.mail import ReplyNoticePlan
+from crm.interviews.mail import InterviewPlan
 from crm.mailing.messages import MailJob
 from crm.mailing.plans import Plan
 from crm.outreach.mail import OutreachPlan
@@ -38,4 +39,6 @@ def plan_for(job: MailJob) -> Plan:
         return ReferralInvitePlan(job.ref)
     if job.kind == "referral_status":
         return ReferralStatusPlan(job.ref)
+    if job.kind in ("interview", "interview_team"):
+        return InterviewPlan(job.ref, team=job.kind == "interview_team")
     return ReminderPlan()

@@ -8,6 +8,7 @@
 * marketing consent withdrawn -> the sequences that stop on ``unsubscribed`` stop;
 * a referral from the referral form -> the referred person's one email (confirm your interest);
 * an application whose status a confirmed referral follows changes -> the referrer's email.
+* an interview offered, booked, moved or cancelled -> its emails (``crm.interviews.events``).
 
 Stream records arrive at least once; everything queued here is absorbed by the delivery
 ledger or the dispatcher's progress if it is queued twice, and stopping is idempotent.
@@ -23,13 +24,14 @@ from crm.candidates.events import is_application, is_new_submission
 from crm.candidates.models import application_id as application_id_of
 from crm.hiring.mail import stage_update_name, stage_update_ref
 from crm.hiring.service import HiringService
+from crm.interviews.events import interview_mail
 from crm.jobs.models import REJECTED
 from crm.mailing.messages import DispatchRequest, MailJob
 from crm.platform import clock
 from crm.platform.config import get_settings
 from crm.platform.errors import NotFound
 from crm.platform.ids import iso
-from crm.platform.queues import send_message
+from crm.platform.queues import send_message, send_messages
 from crm.platform.scheduler import ScheduleExists, schedule_once, unschedule
 from crm.platform.times import parse
 from crm.referrals.service import ReferralService, invite_ref, is_referral, status_ref
@@ -44,7 +46,11 @@ def react(
         return
     if sk == "PROFILE":
         _referral_sign_up(old, new)
-    if sk == "ALERTSUB":
+    interview_jobs = interview_mail(keys, old, new)
+    if interview_jobs:
+        bodies = [j.model_dump_json(exclude_none=True) for j in interview_jobs]
+        send_messages(get_settings().mail_queue_url, bodies)
+    elif sk == "ALERTSUB":
         request_id = (new.get("pending") or {}).get("request_id")
         if request_id and request_id != ((old or {}).get("pending") or {}).get("request_id"):
             job = MailJob(kind="alert_confirm", ref=request_id, recipients=[str(new["candidate_id"])])
@@ -56,16 +62,22 @@ def react(
     elif is_referral(keys):
         _referral_invite(old, new)
     elif is_application(keys):
-        if is_new_submission(event_name, old, new):
-            _stop(str(new["candidate_id"]), "applied")
-        _status_update(old, new)
-        if is_new_submission(event_name, old, new):
-            _referral_link(new)
-        _referral_status(old, new)
+        _application_changed(event_name, old, new)
     elif (
         sk == "PROFILE" and old is not None and _granted(old, "marketing") and not _granted(new, "marketing")
     ):
         _stop(str(new["id"]), "unsubscribed")
+
+
+def _application_changed(event_name: str, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    """A new application stops the person's sequences and may be a referral link's; any change of
+    stage may mail the candidate and the referrer who follows it."""
+    if is_new_submission(event_name, old, new):
+        _stop(str(new["candidate_id"]), "applied")
+    _status_update(old, new)
+    if is_new_submission(event_name, old, new):
+        _referral_link(new)
+    _referral_status(old, new)
 
 
 def _withdrawn(old: dict[str, Any] | None, new: dict[str, Any], topic: str) -> bool:

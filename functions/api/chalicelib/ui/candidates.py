@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from chalicelib.ui import mail_history
+from chalicelib.ui import interview_view, mail_history
 from chalicelib.ui import pipeline as pipeline_view
 from chalicelib.web import session as web
 from chalicelib.web import ui as web_ui
@@ -103,6 +103,8 @@ NOTICES = {
     "moved": "The application is moved.",
     "added": "The candidate is in the job's pipeline.",
     "feedback": "Your feedback is saved.",
+    "interview-offered": "The interview slots are offered: the candidate is emailed a link to book one.",
+    "interview-cancelled": "The interview is cancelled; whoever had the invitation is told.",
 }
 #: What a logged call or meeting may say, as the form offers it.
 INTERACTION_KINDS = (("call", "Call"), ("meeting", "Meeting"))
@@ -257,6 +259,7 @@ def _profile(
         ),
         feedback_form=feedback_form or {},
         recommendations=RECOMMENDATIONS,
+        interviews=interview_view.for_profile(candidate_id, applications, session),
         open_jobs=[
             j
             for j in JobService().list_page(status="open", limit=100, cursor=None)[0]
@@ -338,6 +341,7 @@ def _team_profile(
         job_titles=display_names(jobs.get, [a.job_id for a in applications]),
         feedback_form=feedback_form or {},
         recommendations=RECOMMENDATIONS,
+        interviews=interview_view.for_profile(candidate_id, applications, session),
         notice=None if status != 200 else notice,
         problem=problem,
     )

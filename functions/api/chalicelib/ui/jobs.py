@@ -14,7 +14,7 @@ from urllib.parse import quote
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from chalicelib.ui import pipeline
+from chalicelib.ui import interview_view, pipeline
 from chalicelib.ui.candidates import _profile as profile_page
 from chalicelib.web.endpoint import Call
 from chalicelib.web.ui import (
@@ -175,6 +175,7 @@ def _job_page(
         pipeline_values=pipeline_values or _pipeline_form(job),
         pipeline_errors=pipeline_errors or {},
         templates=[] if session.team_only else _template_choices(job),
+        interview_cards=interview_view.board_cards(job.id),
     )
 
 

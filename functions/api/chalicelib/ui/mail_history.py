@@ -11,6 +11,7 @@ from typing import Any
 from crm.campaigns.service import CampaignService
 from crm.candidates.models import Application, split_application_id
 from crm.candidates.service import CandidateService
+from crm.interviews.models import split_interview_id
 from crm.jobs.models import CLOSED_STAGES, Job
 from crm.jobs.service import JobService
 from crm.mailing.deliveries import Deliveries, SentMail
@@ -109,7 +110,22 @@ class _Names:
         if kind == "outreach":
             found = self._once("email", ref, lambda: _subject(self.candidate_id, ref))
             return f"Email: {found}" if found else "A one-to-one email"
+        if kind == "interview":
+            return self.interview(ref)
         return "An email"
+
+    def interview(self, ref: str) -> str:
+        """``<interview id>@<event>``: the link to choose a time, a booking, a move, a cancellation."""
+        interview_ref, _, event = ref.partition("@")
+        ids = split_interview_id(interview_ref)
+        title = self.job(ids[1]) if ids else None
+        if event == "offered":
+            what = "choose a time"
+        elif event.startswith("booked-"):
+            what = "booked" if event == "booked-0" else "moved"
+        else:
+            what = "cancelled"
+        return f"Interview for {title}: {what}" if title else f"Interview: {what}"
 
 
 def _subject(candidate_id: str, email_id: str) -> str:
