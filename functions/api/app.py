@@ -23,6 +23,7 @@ from chalicelib.api import (
     bulk,
     campaigns,
     candidates,
+    events,
     hiring,
     inbound,
     jobs,
@@ -40,6 +41,7 @@ from chalicelib.ui import bulk as ui_bulk
 from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
+from chalicelib.ui import events as ui_events
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import jobs as ui_jobs
 from chalicelib.ui import pools as ui_pools
@@ -143,11 +145,13 @@ for blueprint in (
     ui_dashboard.bp,
     ui_pools.bp,
     ui_jobs.bp,
+    ui_events.bp,
     ui_engagement.bp,
     ui_sequences.bp,
     candidates.bp,
     jobs.bp,
     hiring.bp,
+    events.bp,
     pools.bp,
     templates.bp,
     campaigns.bp,

@@ -89,6 +89,11 @@ KEY_OWNERS: dict[str, set[str]] = {
     "DISPATCH#": {"dispatch"},
     "BULK#": {"bulk"},
     "BULKS": {"bulk"},
+    "EVENT#": {"events"},  # an event, its counters and what is due for it
+    "EVENTS": {"events"},  # every event by start (gsi1), and by status (EVENTSTATUS#, gsi2)
+    "EVREMIND#": {"events"},  # an event's reminders and end, in the due-work index
+    "EVENTREG#": {"events"},  # a person's registration, in their partition
+    "EVENTREGS#": {"events"},  # an event's registrations by state (gsi1)
 }
 TABLE_CALLS = {
     "put",

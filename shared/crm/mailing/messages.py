@@ -23,6 +23,7 @@ MailKind = Literal[
     "outreach",
     "reply_notice",
     "stage_update",
+    "event",
 ]
 
 

@@ -17,7 +17,9 @@ from crm.platform import aws
 from crm.platform.config import get_settings
 from crm.platform.errors import DomainError
 
-Purpose = Literal["unsubscribe", "portal", "alert-confirm", "csrf", "reply"]
+Purpose = Literal[
+    "unsubscribe", "portal", "alert-confirm", "csrf", "reply", "event-checkin", "event-registration"
+]
 
 
 class InvalidLink(DomainError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from crm.alerts.mail import AlertConfirmationPlan, JobAlertPlan
 from crm.campaigns.mail import CampaignPlan
+from crm.events.mail import EventPlan
 from crm.hiring.mail import StageUpdatePlan
 from crm.inbound.mail import ReplyNoticePlan
 from crm.mailing.messages import MailJob
@@ -33,4 +34,6 @@ def plan_for(job: MailJob) -> Plan:
         return ReplyNoticePlan(job.ref)
     if job.kind == "stage_update":
         return StageUpdatePlan(job.ref)
+    if job.kind == "event":
+        return EventPlan(job.ref)
     return ReminderPlan()
