@@ -35,6 +35,7 @@ from chalicelib.api import (
 )
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
+from chalicelib.public import events as career_events
 from chalicelib.public import intake as public
 from chalicelib.ui import admin as ui_admin
 from chalicelib.ui import bulk as ui_bulk
@@ -140,6 +141,7 @@ for blueprint in (
     alerts.bp,
     portal.bp,
     careers.bp,
+    career_events.bp,
     ui_session.bp,
     ui.bp,
     ui_dashboard.bp,

@@ -214,6 +214,12 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("GET", "/careers"): 200,
     ("GET", "/careers/jobs/{job_id}"): 200,
     ("GET", "/careers/thanks"): 200,
+    ("GET", "/careers/events"): 200,
+    ("GET", "/careers/events/{event_id}"): 200,
+    ("GET", "/careers/events/{event_id}/thanks"): 200,
+    ("POST", "/public/events/{event_id}/registrations"): 202,
+    ("GET", "/careers/events/{event_id}/registration"): 200,
+    ("POST", "/careers/events/{event_id}/registration"): 200,
     ("GET", "/favicon.ico"): 200,
 }
 
@@ -1125,7 +1131,36 @@ def _public_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
         return f"/careers/jobs/{w.job_id}", b"", {"Accept": "text/html"}
     if path == "/careers/thanks":
         return "/careers/thanks?form=application", b"", {"Accept": "text/html"}
+    if "{event_id}" in path:
+        return _event_request(w, method, path)
     return path, b"", {}
+
+
+def _event_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[str, str]]:
+    """A published event's public pages, its registration form, and a registrant's own page."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from crm.candidates.service import CandidateService
+    from crm.events.service import EventService
+    from crm.events.tickets import manage_url
+
+    event_id = _new_event(w, published=True)
+    url = path.replace("{event_id}", event_id)
+    if path.startswith("/public/"):
+        body = {"email": unique_email("ev"), "first_name": "Ev", "last_name": "Ent"}
+        return url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    if path.endswith("/registration"):
+        candidate_id = w.new_candidate()
+        event = EventService().get(event_id)
+        EventService().register(event_id, CandidateService().get(candidate_id), actor="test")
+        token = parse_qs(urlsplit(manage_url(event_id, candidate_id, ends_at=event.ends_at)).query)["token"][
+            0
+        ]
+        if method == "GET":
+            return f"{url}?{urlencode({'token': token})}", b"", {"Accept": "text/html"}
+        fields = urlencode({"token": token, "action": "cancel"}).encode()
+        return url, fields, {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"}
+    return url, b"", {"Accept": "text/html"}
 
 
 def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[str, str]]:
