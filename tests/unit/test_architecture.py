@@ -92,6 +92,7 @@ KEY_OWNERS: dict[str, set[str]] = {
     "EVENT#": {"events"},  # an event, its counters and what is due for it
     "EVENTS": {"events"},  # every event by start (gsi1), and by status (EVENTSTATUS#, gsi2)
     "EVREMIND#": {"events"},  # an event's reminders and end, in the due-work index
+    "EVRELEASE#": {"events"},  # an erased person's place given back (ids only)
     "EVENTREG#": {"events"},  # a person's registration, in their partition
     "EVENTREGS#": {"events"},  # an event's registrations by state (gsi1)
 }

@@ -20,6 +20,7 @@ says why a write was refused (:class:`NoPlace`, :class:`AlreadyThere`, :class:`S
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 from crm.events.models import Event, EventCounts, Registration, RegistrationState
@@ -71,6 +72,10 @@ class StateChanged(Exception):
 
 class Busy(Exception):
     """Another transaction was writing the same event at that moment: worth trying again."""
+
+
+def _at_epoch(at: str) -> float:
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
 
 
 def event_key(event_id: str) -> dict[str, Any]:
@@ -480,6 +485,41 @@ class RegistrationRepository:
             table.transact([counter, self._put(registration, previous), *more])
         except table.TransactionCancelled as exc:
             raise _refusal(exc, event_at=0, registration_at=1, registration_error=AlreadyThere()) from exc
+
+    def release(self, event_id: str, candidate_id: str, *, state: RegistrationState, at: str) -> bool:
+        """The place (or place in line) of a person erased before the event goes back to the
+        count, once: a marker of ids only (``EVENT#<id>/EVRELEASE#<candidate>``, kept 90 days)
+        guards a replayed stream record. False when it was released before (or the event is gone)."""
+        counter = COUNTERS["registered" if state == "registered" else "waitlisted"]
+        marker = {
+            "pk": f"EVENT#{event_id}",
+            "sk": f"EVRELEASE#{candidate_id}",
+            "type": "event_release",
+            "at": at,
+            "ttl": int(_at_epoch(at)) + 90 * 24 * 3600,
+        }
+        try:
+            table.transact(
+                [
+                    {
+                        "Put": {
+                            "Item": table.to_item(marker),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "Key": event_key(event_id),
+                            "UpdateExpression": f"ADD {counter} :minus",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeValues": {":minus": table.value(-1)},
+                        }
+                    },
+                ]
+            )
+        except table.TransactionCancelled:
+            return False
+        return True
 
     def cancel(self, current: Registration, *, at: str, more: Operations) -> Registration:
         """Cancel a place or a place in line (not once checked in); the counters follow."""

@@ -74,7 +74,8 @@ INTAKE_ACTOR = "career-site"
 MAX_TRIES = 30
 #: Places handed to the waitlist per call (each is one transaction).
 MAX_PROMOTIONS = 200
-REMINDER_LEAD = {"24h": "the day before", "1h": "an hour before"}
+#: The ``type`` of this slice's items that the stream hands to :meth:`EventService.on_change`.
+EVENT_ITEM_TYPES = ("event", "event_registration")
 
 
 class RegistrationClosed(Conflict):
@@ -817,11 +818,18 @@ class EventService:
                 done += 1
         return done
 
-    def mail_for_change(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+    def on_change(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         """What a change of this slice's items sends (the stream calls it; at least once, the
         ledger makes each email once): a place or a place in line (not a walk-in's) is confirmed;
-        an event cancelled tells everyone registered or waiting."""
+        an event cancelled tells everyone registered or waiting. A registration removed (its
+        person erased) before the event gives its place back, and the first in line gets it."""
         if new is None:
+            if (
+                old
+                and old.get("type") == "event_registration"
+                and old.get("state") in ("registered", "waitlisted")
+            ):
+                self._release(str(old["event_id"]), str(old["candidate_id"]), str(old["state"]))
             return
         if new.get("type") == "event_registration":
             state, before = new.get("state"), (old or {}).get("state")
@@ -852,6 +860,20 @@ class EventService:
             self.mailer.queue(
                 [MailJob(kind="event", ref=f"{event_id}:cancelled", recipients=c) for c in chunks(people)]
             )
+
+    def _release(self, event_id: str, candidate_id: str, state: str) -> None:
+        try:
+            event = self.repository.get(event_id)
+        except NotFound:
+            return
+        if event.status != "published" or _at(event.starts_at) <= self.now():
+            return  # over (or never held): an erased person stays counted as they were
+        held: RegistrationState = "registered" if state == "registered" else "waitlisted"
+        if (
+            self.registrations.release(event_id, candidate_id, state=held, at=iso(self.now()))
+            and held == "registered"
+        ):
+            self.promote(event_id)
 
 
 def _stored(fields: EventFields) -> dict[str, Any]:

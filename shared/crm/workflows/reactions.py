@@ -5,7 +5,9 @@
 * an application -> the candidate's sequences that stop on ``applied`` stop;
 * an application entering a stage whose job mails on it -> the status email (a rejection's is
   scheduled for the end of the admin's delay; moving the application on deletes that schedule);
-* marketing consent withdrawn -> the sequences that stop on ``unsubscribed`` stop.
+* marketing consent withdrawn -> the sequences that stop on ``unsubscribed`` stop;
+* an event registration or an event that changed -> its emails (``crm.events``: a place, a place
+  in line, a cancelled event).
 
 Stream records arrive at least once; everything queued here is absorbed by the delivery
 ledger or the dispatcher's progress if it is queued twice, and stopping is idempotent.
@@ -19,6 +21,7 @@ from typing import Any
 
 from crm.candidates.events import is_application, is_new_submission
 from crm.candidates.models import application_id as application_id_of
+from crm.events.service import EVENT_ITEM_TYPES, EventService
 from crm.hiring.mail import stage_update_name, stage_update_ref
 from crm.hiring.service import HiringService
 from crm.jobs.models import REJECTED
@@ -37,6 +40,9 @@ def react(
     event_name: str, keys: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None
 ) -> None:
     sk = str(keys.get("sk", ""))
+    if (new or old or {}).get("type") in EVENT_ITEM_TYPES:
+        EventService().on_change(old, new)
+        return
     if new is None:
         return
     if sk == "ALERTSUB":
