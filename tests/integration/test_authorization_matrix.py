@@ -318,6 +318,9 @@ UI_EVENTS: dict[tuple[str, str], int] = {
     ("GET", "/ui/events/{event_id}/edit"): 303,
     ("POST", "/ui/events/{event_id}"): 303,
     ("POST", "/ui/events/{event_id}/status"): 303,
+    ("GET", "/ui/events/{event_id}/check-in"): 303,
+    ("POST", "/ui/events/{event_id}/check-in"): 303,
+    ("POST", "/ui/events/{event_id}/walk-in"): 303,
 }
 UI = {
     **UI_CANDIDATES,

@@ -8,6 +8,7 @@ here, so a time is never stored without its zone.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import quote
@@ -17,10 +18,31 @@ from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.web.endpoint import Call
-from chalicelib.web.ui import Session, page, paging, query_value, see_other, text, ui_route
-from crm.events.models import KIND_LABELS, MODE_LABELS, Event, EventCreate, EventPatch
+from chalicelib.web.ui import (
+    UI_HEADERS,
+    Session,
+    field_errors,
+    page,
+    paging,
+    query_value,
+    see_other,
+    text,
+    ui_route,
+)
+from crm.events.models import (
+    KIND_LABELS,
+    MODE_LABELS,
+    CheckIn,
+    CheckInRequest,
+    Event,
+    EventCreate,
+    EventPatch,
+    WalkIn,
+)
 from crm.events.service import EventService, has_ended, local_text, local_time, when_text
+from crm.events.tickets import read_checkin_token
 from crm.platform.errors import Conflict, DomainError, ValidationFailed, validation_errors_from_pydantic
+from crm.platform.ids import new_id
 
 bp = Blueprint(__name__)
 
@@ -387,3 +409,145 @@ def ui_event_status(call: Call, session: Session, fields: dict[str, Any], event_
     except DomainError:
         raise
     return see_other(f"/ui/events/{quote(event_id)}?done={ACTIONS[action]}")
+
+
+# ---------------------------------------------------------------------------------- the check-in desk
+
+
+def _wants_json(call: Call) -> bool:
+    return "application/json" in (call.request.headers.get("accept") or "")
+
+
+def _desk(
+    call: Call,
+    session: Session,
+    event_id: str,
+    *,
+    result: CheckIn | None = None,
+    problem: str = "",
+    status: int = 200,
+    walk_in_form: dict[str, str] | None = None,
+    walk_in_errors: dict[str, str] | None = None,
+) -> Response:
+    service = EventService()
+    event = service.get(event_id)
+    q = query_value(call, "q")[:100]
+    token = query_value(call, "token")
+    scanned = None
+    if token and result is None and not problem:
+        try:
+            candidate_id = read_checkin_token(token, event_id=event_id, now=service.now())
+        except ValidationFailed as exc:
+            problem, status = exc.errors[0]["message"] if exc.errors else exc.detail, 422
+        else:
+            registration = service.registration(event_id, candidate_id)
+            if registration is None or registration.state == "cancelled":
+                problem, status = (
+                    "This registration was cancelled: find the person by name to check them in.",
+                    422,
+                )
+            else:
+                scanned = registration
+    matches = service.attendees(event_id, q=q, limit=30) if q else []
+    return page(
+        "ui_event_checkin.html",
+        status=status,
+        session=session,
+        event=event,
+        when=when_text(event),
+        q=q,
+        matches=matches,
+        scanned=scanned,
+        scanned_at=local_time(event, scanned.checked_in_at) if scanned and scanned.checked_in_at else "",
+        token=token,
+        result=result,
+        problem=problem,
+        request_id=new_id,
+        walk_in=walk_in_form or {"first_name": "", "last_name": "", "email": ""},
+        walk_in_errors=walk_in_errors or {},
+    )
+
+
+@ui_route(
+    "/ui/events/{event_id}/check-in",
+    "GET",
+    "Recruiter UI: the check-in desk for a phone: scan a code (where the browser can), search by name or "
+    "email (?q) and check in with one tap, or register a walk-in; ?token= is a scanned code to confirm",
+    blueprint=bp,
+    errors=(404, 422),
+)
+def ui_check_in_desk(call: Call, session: Session, fields: dict[str, Any], event_id: str) -> Response:
+    return _desk(call, session, event_id)
+
+
+@ui_route(
+    "/ui/events/{event_id}/check-in",
+    "POST",
+    "Recruiter UI: check someone in (form: csrf, token or candidate_id, request_id; safe to retry). "
+    "With Accept: application/json the answer is the check-in as JSON (the desk's scanner)",
+    blueprint=bp,
+    errors=(404, 409, 422),
+)
+def ui_check_in(call: Call, session: Session, fields: dict[str, Any], event_id: str) -> Response:
+    values = {
+        "token": text(fields.get("token")) or None,
+        "candidate_id": text(fields.get("candidate_id")) or None,
+        "request_id": text(fields.get("request_id")) or None,
+    }
+    try:
+        request = CheckInRequest.model_validate(values)
+        answer = EventService().check_in(event_id, request, actor=session.principal.actor)
+    except ValidationError as exc:
+        message = "; ".join(e["message"] for e in validation_errors_from_pydantic(exc))
+        return _desk_refusal(call, session, event_id, message, 422)
+    except (ValidationFailed, Conflict) as exc:
+        message = exc.errors[0]["message"] if isinstance(exc, ValidationFailed) and exc.errors else exc.detail
+        return _desk_refusal(
+            call, session, event_id, message, 422 if isinstance(exc, ValidationFailed) else 409
+        )
+    if _wants_json(call):
+        return Response(
+            body=answer.model_dump_json(),
+            status_code=200,
+            headers={**UI_HEADERS, "Content-Type": "application/json"},
+        )
+    return _desk(call, session, event_id, result=answer)
+
+
+def _desk_refusal(call: Call, session: Session, event_id: str, message: str, status: int) -> Response:
+    if _wants_json(call):
+        body = json.dumps({"status": status, "detail": message})
+        return Response(
+            body=body, status_code=status, headers={**UI_HEADERS, "Content-Type": "application/problem+json"}
+        )
+    return _desk(call, session, event_id, problem=message, status=status)
+
+
+@ui_route(
+    "/ui/events/{event_id}/walk-in",
+    "POST",
+    "Recruiter UI: register and check in someone new at the door (form: csrf, first_name, last_name, email, "
+    "marketing_consent)",
+    blueprint=bp,
+    errors=(404, 409, 422),
+)
+def ui_walk_in(call: Call, session: Session, fields: dict[str, Any], event_id: str) -> Response:
+    form = {name: text(fields.get(name)) for name in ("first_name", "last_name", "email")}
+    try:
+        data = WalkIn.model_validate(
+            {**form, "marketing_consent": bool(text(fields.get("marketing_consent")))}
+        )
+        answer = EventService().walk_in(event_id, data, actor=session.principal.actor)
+    except ValidationError as exc:
+        return _desk(
+            call,
+            session,
+            event_id,
+            status=422,
+            walk_in_form=form,
+            walk_in_errors=field_errors(exc),
+            problem="The walk-in was not registered; see the marked fields.",
+        )
+    except Conflict as exc:
+        return _desk(call, session, event_id, problem=exc.detail, status=409, walk_in_form=form)
+    return _desk(call, session, event_id, result=answer)
