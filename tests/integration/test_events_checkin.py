@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the session fixture is imported, then named by the tests that use it
 """Check-in at the door: by the QR code's token or by id (API and the phone desk), once per person,
 safe to retry (the same request answers the same), "already checked in at 10:42" on the event's
 clock, walk-ins registered and checked in at once; forged, expired, cancelled and other events'
@@ -157,7 +158,7 @@ def _desk(env: Env, event_id: str, cookie: str, query: str = "") -> Any:
     return get(env, f"/ui/events/{event_id}/check-in{query}", cookie)
 
 
-def test_the_desk_finds_people_and_checks_them_in_with_one_tap(env: Env, session: str) -> None:  # noqa: F811
+def test_the_desk_finds_people_and_checks_them_in_with_one_tap(env: Env, session: str) -> None:
     event = published(env)
     register(env, event["id"], person(1))
     register(env, event["id"], {**person(2), "first_name": "Ann", "last_name": "Lee"})
@@ -185,7 +186,7 @@ def _tap_fields(html: str) -> dict[str, str]:
     return dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(1)))
 
 
-def test_the_desks_scanner_gets_json_answers(env: Env, session: str) -> None:  # noqa: F811
+def test_the_desks_scanner_gets_json_answers(env: Env, session: str) -> None:
     event = published(env)
     register(env, event["id"], person(1))
     csrf = csrf_of(_desk(env, event["id"], session).body)
@@ -202,7 +203,7 @@ def test_the_desks_scanner_gets_json_answers(env: Env, session: str) -> None:  #
     assert forged.status_code == 422 and "not a valid check-in code" in json.loads(forged.body)["detail"]
 
 
-def test_a_scanned_address_shows_who_to_check_in(env: Env, session: str) -> None:  # noqa: F811
+def test_a_scanned_address_shows_who_to_check_in(env: Env, session: str) -> None:
     event = published(env)
     register(env, event["id"], person(1))
     url = urlsplit(checkin_url(event["id"], ticket(env, event, "guest1@example.com")))
@@ -216,7 +217,7 @@ def test_a_scanned_address_shows_who_to_check_in(env: Env, session: str) -> None
     assert bad.status_code == 422 and "not a valid check-in code" in bad.body.decode()
 
 
-def test_a_walk_in_is_registered_and_checked_in_at_once(env: Env, session: str) -> None:  # noqa: F811
+def test_a_walk_in_is_registered_and_checked_in_at_once(env: Env, session: str) -> None:
     event = published(env)
     csrf = csrf_of(_desk(env, event["id"], session).body)
     fields = {"csrf": csrf, "first_name": "Wanda", "last_name": "Walker", "email": "Wanda@Example.com"}

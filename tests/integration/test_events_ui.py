@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the session fixture is imported, then named by the tests that use it
 """The recruiter's event pages: the list, the new and edit forms (times on the event's own clock),
 publish / cancel / finish, and the event's page with its figures."""
 
@@ -50,14 +51,14 @@ def api_event(env: Env, event_id: str) -> dict[str, Any]:
     return dict(env.client.http.get(f"/v1/events/{event_id}", headers=env.auth("recruiter")).json_body)
 
 
-def test_the_menu_leads_to_events(env: Env, session: str) -> None:  # noqa: F811
+def test_the_menu_leads_to_events(env: Env, session: str) -> None:
     home = get(env, "/ui/candidates", session).body.decode()
     assert '<a href="/ui/events">Events</a>' in home
     listing = get(env, "/ui/events", session)
     assert listing.status_code == 200 and "No events yet" in listing.body.decode()
 
 
-def test_a_new_event_keeps_its_times_on_its_own_clock(env: Env, session: str) -> None:  # noqa: F811
+def test_a_new_event_keeps_its_times_on_its_own_clock(env: Env, session: str) -> None:
     event_id = new_event(env, session)
     event = api_event(env, event_id)
     start = datetime.fromisoformat(event["starts_at"].replace("Z", "+00:00"))
@@ -75,7 +76,7 @@ def test_a_new_event_keeps_its_times_on_its_own_clock(env: Env, session: str) ->
     assert f'href="/ui/events/{event_id}"' in listing and "0 / 40" in listing
 
 
-def test_form_errors_are_shown_next_to_their_fields(env: Env, session: str) -> None:  # noqa: F811
+def test_form_errors_are_shown_next_to_their_fields(env: Env, session: str) -> None:
     csrf = csrf_of(get(env, "/ui/events/new", session).body)
     early = post_form(env, "/ui/events", form(csrf, end_time="09:00"), session)
     assert early.status_code == 422
@@ -92,7 +93,7 @@ def test_form_errors_are_shown_next_to_their_fields(env: Env, session: str) -> N
     assert listed == []
 
 
-def test_edit_publish_and_cancel(env: Env, session: str) -> None:  # noqa: F811
+def test_edit_publish_and_cancel(env: Env, session: str) -> None:
     event_id = new_event(env, session)
     edit = get(env, f"/ui/events/{event_id}/edit", session)
     body = edit.body.decode()
@@ -120,7 +121,7 @@ def test_edit_publish_and_cancel(env: Env, session: str) -> None:  # noqa: F811
     assert again.status_code == 409 and "only a draft can be published" in again.body.decode()
 
 
-def test_pages_need_a_session_and_posts_their_csrf(env: Env, session: str) -> None:  # noqa: F811
+def test_pages_need_a_session_and_posts_their_csrf(env: Env, session: str) -> None:
     assert env.client.http.get("/ui/events").status_code == 303
     refused = post_form(env, "/ui/events", form("not-the-token"), session)
     assert refused.status_code == 403

@@ -210,6 +210,29 @@ def matches(registration: Registration, q: str) -> bool:
     )
 
 
+def audience_errors(
+    event_id: str | None, attendance: str | None, *, others: Iterable[Any] = (), prefix: str = "audience."
+) -> list[dict[str, str]]:
+    """What is wrong with an event audience (none: nothing): attendance without an event, or an
+    event with other conditions (``others``: a pool, tags, a source, given or empty)."""
+    errors = []
+    if attendance and not event_id:
+        errors.append({"field": f"{prefix}attendance", "message": "give the event whose attendance this is"})
+    if event_id and any(others):
+        errors.append(
+            {
+                "field": f"{prefix}event",
+                "message": "an event's people stand alone: leave out pool, tags and source",
+            }
+        )
+    if event_id and not errors:
+        try:
+            EventRepository().get(event_id)
+        except NotFound:
+            errors.append({"field": f"{prefix}event", "message": f"no event with id {event_id}"})
+    return errors
+
+
 @dataclass(frozen=True)
 class Mailer:
     """Where the slice's mail jobs go (the mail queue; a list in unit tests)."""
@@ -772,16 +795,6 @@ class EventService:
             for r in self.registrations.every(event_id, state="registered")
             if in_audience(r, event, attendance, now)
         ]
-
-    def check_audience(self, event_id: str, *, field: str = "audience.event") -> None:
-        """422 naming ``field`` when there is no such event."""
-        try:
-            self.repository.get(event_id)
-        except NotFound:
-            raise ValidationFailed(
-                "The audience names an event that does not exist.",
-                errors=[{"field": field, "message": f"no event with id {event_id}"}],
-            ) from None
 
     # ------------------------------------------------------------------ what is due, what follows
 
