@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -101,9 +101,10 @@ def reminder_times(starts_at: datetime, zone: ZoneInfo) -> dict[str, datetime]:
     clocks going forward) is read as the clocks before the change would show it.
     ``1h``: one hour before the start, by the clock on the wall and the elapsed time alike.
     """
-    local = starts_at.astimezone(zone)
+    start = starts_at.astimezone(UTC)  # arithmetic on UTC: elapsed time, whatever the zone
+    local = start.astimezone(zone)
     day_before = (local.replace(tzinfo=None) - timedelta(days=1)).replace(tzinfo=zone)
-    return {"24h": day_before.astimezone(ZoneInfo("UTC")), "1h": starts_at - timedelta(hours=1)}
+    return {"24h": day_before.astimezone(UTC), "1h": start - timedelta(hours=1)}
 
 
 def due_items(event: Event, now: datetime) -> dict[str, str]:
