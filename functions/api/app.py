@@ -23,6 +23,7 @@ from chalicelib.api import (
     bulk,
     campaigns,
     candidates,
+    events,
     hiring,
     inbound,
     interviews,
@@ -36,6 +37,7 @@ from chalicelib.api import (
 )
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
+from chalicelib.public import events as career_events
 from chalicelib.public import intake as public
 from chalicelib.public import interviews as public_interviews
 from chalicelib.public import referrals as public_referrals
@@ -44,6 +46,7 @@ from chalicelib.ui import bulk as ui_bulk
 from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
+from chalicelib.ui import events as ui_events
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
@@ -145,18 +148,21 @@ for blueprint in (
     portal.bp,
     careers.bp,
     public_interviews.bp,
+    career_events.bp,
     ui_session.bp,
     ui.bp,
     ui_dashboard.bp,
     ui_pools.bp,
     ui_jobs.bp,
     ui_interviews.bp,
+    ui_events.bp,
     ui_engagement.bp,
     ui_sequences.bp,
     candidates.bp,
     jobs.bp,
     hiring.bp,
     interviews.bp,
+    events.bp,
     pools.bp,
     templates.bp,
     campaigns.bp,

@@ -180,6 +180,17 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("GET", "/v1/api-keys"): (401, 403, 200, 403, 403, 403, 403, 403),
     ("POST", "/v1/api-keys"): (401, 403, 201, 403, 403, 403, 403, 403),
     ("DELETE", "/v1/api-keys/{key_id}"): (401, 403, 204, 403, 403, 403, 403, 403),
+    # recruiting events, their registrations and check-ins
+    ("GET", "/v1/events"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/events"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/events/{event_id}"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("PATCH", "/v1/events/{event_id}"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("POST", "/v1/events/{event_id}/publish"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("POST", "/v1/events/{event_id}/cancel"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("POST", "/v1/events/{event_id}/finish"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("GET", "/v1/events/{event_id}/registrations"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/events/{event_id}/check-ins"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("GET", "/v1/events/{event_id}/check-ins"): (401, 200, 200, 200, 200, 403, 403, 403),
     # the people who sign in (admins only; no API key, whatever its scope)
     ("GET", "/v1/users"): (401, 403, 200, 403, 403, 403, 403, 403),
     ("POST", "/v1/users"): (401, 403, 201, 403, 403, 403, 403, 403),
@@ -215,6 +226,12 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("GET", "/careers"): 200,
     ("GET", "/careers/jobs/{job_id}"): 200,
     ("GET", "/careers/thanks"): 200,
+    ("GET", "/careers/events"): 200,
+    ("GET", "/careers/events/{event_id}"): 200,
+    ("GET", "/careers/events/{event_id}/thanks"): 200,
+    ("POST", "/public/events/{event_id}/registrations"): 202,
+    ("GET", "/careers/events/{event_id}/registration"): 200,
+    ("POST", "/careers/events/{event_id}/registration"): 200,
     ("GET", "/favicon.ico"): 200,
     ("GET", "/public/referrals/confirm"): 200,
     ("POST", "/public/referrals/confirm"): 200,
@@ -322,6 +339,18 @@ UI_INTERVIEWS: dict[tuple[str, str], int] = {
     ("POST", "/ui/interviews/{interview_id}/cancel"): 303,
     ("POST", "/ui/interviews/{interview_id}/feedback"): 303,
 }
+UI_EVENTS: dict[tuple[str, str], int] = {
+    ("GET", "/ui/events"): 303,
+    ("GET", "/ui/events/new"): 303,
+    ("POST", "/ui/events"): 303,
+    ("GET", "/ui/events/{event_id}"): 303,
+    ("GET", "/ui/events/{event_id}/edit"): 303,
+    ("POST", "/ui/events/{event_id}"): 303,
+    ("POST", "/ui/events/{event_id}/status"): 303,
+    ("GET", "/ui/events/{event_id}/check-in"): 303,
+    ("POST", "/ui/events/{event_id}/check-in"): 303,
+    ("POST", "/ui/events/{event_id}/walk-in"): 303,
+}
 UI = {
     **UI_CANDIDATES,
     **UI_DASHBOARD,
@@ -331,6 +360,7 @@ UI = {
     **UI_ADMIN,
     **UI_REFERRALS,
     **UI_INTERVIEWS,
+    **UI_EVENTS,
 }
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
@@ -842,6 +872,78 @@ def _interview_feedback(w: World) -> Req:
     return Req(f"/v1/interviews/{interview_id}/feedback", body)
 
 
+def _event_body(days: float = 7, **changes: Any) -> dict[str, Any]:
+    from datetime import UTC, datetime, timedelta
+
+    start = (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0)
+    body = {
+        "name": f"Fair {uuid4().hex[:6]}",
+        "kind": "career_fair",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=4)).isoformat(),
+        "timezone": "Europe/Berlin",
+        "mode": "in_person",
+        "venue": {"name": "Hall 1", "city": "Berlin", "country": "DE"},
+        "capacity": 10,
+    }
+    body.update(changes)
+    return body
+
+
+def _new_event(w: World, *, published: bool = False, days: float = 7) -> str:
+    event_id = str(w.admin("POST", "/v1/events", _event_body(days), 201)["id"])
+    if published:
+        w.admin("POST", f"/v1/events/{event_id}/publish")
+    return event_id
+
+
+def _event_intact(event_id: str, status: str, version: int) -> Callable[[World], None]:
+    def check(world: World) -> None:
+        current = world.admin("GET", f"/v1/events/{event_id}")
+        assert (current["status"], current["version"]) == (status, version)
+
+    return check
+
+
+def _patch_event(w: World) -> Req:
+    event_id = _new_event(w)
+    return Req(f"/v1/events/{event_id}", {"version": 1, "capacity": 20}, _event_intact(event_id, "draft", 1))
+
+
+def _publish_event(w: World) -> Req:
+    event_id = _new_event(w)
+    return Req(f"/v1/events/{event_id}/publish", check=_event_intact(event_id, "draft", 1))
+
+
+def _cancel_event(w: World) -> Req:
+    event_id = _new_event(w, published=True)
+    return Req(f"/v1/events/{event_id}/cancel", check=_event_intact(event_id, "published", 2))
+
+
+def _finish_event(w: World) -> Req:
+    """A published event that has started (published while it was ahead, as the table holds one)."""
+    from crm.events.repository import EventRepository
+    from crm.platform.ids import utcnow
+
+    event_id = str(w.admin("POST", "/v1/events", _event_body(-0.01), 201)["id"])
+    EventRepository().set_status(event_id, to="published", allowed_from=("draft",), at=utcnow())
+    return Req(f"/v1/events/{event_id}/finish", check=_event_intact(event_id, "published", 2))
+
+
+def _check_in(w: World) -> Req:
+    from crm.candidates.service import CandidateService
+    from crm.events.service import EventService
+
+    event_id = _new_event(w, published=True)
+    candidate_id = w.new_candidate()
+    EventService().register(event_id, CandidateService().get(candidate_id), actor="test")
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/events/{event_id}")["counts"]["attended"] == 0
+
+    return Req(f"/v1/events/{event_id}/check-ins", {"candidate_id": candidate_id}, check)
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -968,6 +1070,18 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/api-keys"): lambda w: Req("/v1/api-keys"),
     ("POST", "/v1/api-keys"): lambda w: Req("/v1/api-keys", {"name": "ats sync", "scope": "read-write"}),
     ("DELETE", "/v1/api-keys/{key_id}"): _revoke_key,
+    ("GET", "/v1/events"): lambda w: Req("/v1/events"),
+    ("POST", "/v1/events"): lambda w: Req("/v1/events", _event_body()),
+    ("GET", "/v1/events/{event_id}"): lambda w: Req(f"/v1/events/{_new_event(w)}"),
+    ("PATCH", "/v1/events/{event_id}"): _patch_event,
+    ("POST", "/v1/events/{event_id}/publish"): _publish_event,
+    ("POST", "/v1/events/{event_id}/cancel"): _cancel_event,
+    ("POST", "/v1/events/{event_id}/finish"): _finish_event,
+    ("GET", "/v1/events/{event_id}/registrations"): lambda w: Req(
+        f"/v1/events/{_new_event(w)}/registrations"
+    ),
+    ("POST", "/v1/events/{event_id}/check-ins"): _check_in,
+    ("GET", "/v1/events/{event_id}/check-ins"): lambda w: Req(f"/v1/events/{_new_event(w)}/check-ins"),
     ("GET", "/v1/users"): lambda w: Req("/v1/users"),
     ("POST", "/v1/users"): _invite_user,
     ("PATCH", "/v1/users/{username}"): _patch_user,
@@ -1147,7 +1261,36 @@ def _public_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[
         slot = InterviewService().get(interview_id).slots[0].start
         body = json.dumps({"token": token, "slot": slot}).encode()
         return path, body, {"Content-Type": "application/json"}
+    if "{event_id}" in path:
+        return _event_request(w, method, path)
     return path, b"", {}
+
+
+def _event_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[str, str]]:
+    """A published event's public pages, its registration form, and a registrant's own page."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from crm.candidates.service import CandidateService
+    from crm.events.service import EventService
+    from crm.events.tickets import manage_url
+
+    event_id = _new_event(w, published=True)
+    url = path.replace("{event_id}", event_id)
+    if path.startswith("/public/"):
+        body = {"email": unique_email("ev"), "first_name": "Ev", "last_name": "Ent"}
+        return url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    if path.endswith("/registration"):
+        candidate_id = w.new_candidate()
+        event = EventService().get(event_id)
+        EventService().register(event_id, CandidateService().get(candidate_id), actor="test")
+        token = parse_qs(urlsplit(manage_url(event_id, candidate_id, ends_at=event.ends_at)).query)["token"][
+            0
+        ]
+        if method == "GET":
+            return f"{url}?{urlencode({'token': token})}", b"", {"Accept": "text/html"}
+        fields = urlencode({"token": token, "action": "cancel"}).encode()
+        return url, fields, {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"}
+    return url, b"", {"Accept": "text/html"}
 
 
 def _portal_request(w: World, method: str, path: str) -> tuple[str, bytes, dict[str, str]]:

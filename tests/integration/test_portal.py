@@ -264,7 +264,15 @@ def test_export_has_the_persons_data_and_no_recruiter_notes(env: Env) -> None:
     raw = response.body.decode()
     assert "Zanzibar" not in raw and note.json_body["id"] not in raw
     data = json.loads(raw)
-    assert set(data) == {"profile", "consents", "applications", "timeline", "job_alerts", "referrals"}
+    assert set(data) == {
+        "profile",
+        "consents",
+        "applications",
+        "events",
+        "timeline",
+        "job_alerts",
+        "referrals",
+    }
     assert data["profile"]["email"] == "exp@example.com" and data["profile"]["first_name"] == "Ex"
     (application,) = data["applications"]
     assert application["job_id"] == job["id"] and application["job_title"] == "Data engineer"

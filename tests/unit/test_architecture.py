@@ -96,6 +96,12 @@ KEY_OWNERS: dict[str, set[str]] = {
     "INTERVIEW#": {"interviews"},  # a scheduled interview, in the person's partition
     "CALENDAR#": {"interviews"},  # an interviewer's bookings (ids only), the slots' guard
     "JOBINTERVIEWS#": {"interviews"},  # a job's interviews, in gsi1 (the board)
+    "EVENT#": {"events"},  # an event, its counters and what is due for it
+    "EVENTS": {"events"},  # every event by start (gsi1), and by status (EVENTSTATUS#, gsi2)
+    "EVREMIND#": {"events"},  # an event's reminders and end, in the due-work index
+    "EVRELEASE#": {"events"},  # an erased person's place given back (ids only)
+    "EVENTREG#": {"events"},  # a person's registration, in their partition
+    "EVENTREGS#": {"events"},  # an event's registrations by state (gsi1)
 }
 TABLE_CALLS = {
     "put",

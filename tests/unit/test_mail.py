@@ -303,3 +303,12 @@ def test_address_headers_given_as_extra_headers_encode_their_names() -> None:
     assert (reply_to.display_name, reply_to.addr_spec) == (BCC_WORD, "talent@example.com")
     with pytest.raises(ValueError):
         basic(headers={"Reply-To": "not an address"})
+
+
+def test_every_kind_of_mail_has_its_plan() -> None:
+    from typing import get_args
+
+    from crm.mailing.messages import MailKind
+    from crm.workflows.mail_kinds import PLANS
+
+    assert set(PLANS) == set(get_args(MailKind)) - {"reminder"}

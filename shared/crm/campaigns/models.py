@@ -12,6 +12,7 @@ from pydantic import (
     model_validator,
 )
 
+from crm.events.models import Attendance
 from crm.platform.fields import (
     AwareDatetime,
     Id,
@@ -24,13 +25,19 @@ from crm.platform.models import Input, Model
 
 class Audience(Model):
     """Who a campaign is for: every candidate in the pool, with all the tags, from the source
-    (each optional; none at all means everyone). Consent and suppression are checked per send."""
+    (each optional; none at all means everyone), or the people of one ``event`` by their
+    ``attendance`` (``registered``, ``attended``, ``no_show``; on its own). Consent and suppression
+    are checked per send."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     pool: Id | None = None
     tags: Tags = Field(default_factory=list)
     source: Slug | None = None
+    event: Id | None = Field(default=None, description="an event's people (alone, with attendance)")
+    attendance: Attendance | None = Field(
+        default=None, description="with event: registered (default), attended or no_show"
+    )
 
 
 class CampaignCreate(Input):

@@ -39,6 +39,7 @@ from crm.campaigns.models import Audience, Campaign, CampaignCreate, CampaignTes
 from crm.campaigns.repository import TALLIED, CampaignRepository, Totals
 from crm.candidates.models import CandidateFilter
 from crm.candidates.service import CandidateService
+from crm.events.service import EventService, audience_errors
 from crm.mailing.compose import compose
 from crm.mailing.deliveries import Deliveries, Delivery
 from crm.mailing.mailer import Mailer, SendRejected, SendThrottled, SesMailer
@@ -143,9 +144,16 @@ class CampaignService:
 
     # ------------------------------------------------------------------ create and read
 
-    def check_references(self, template_id: str | None = None, pool: str | None = None) -> None:
-        """422 naming the field when the template or the pool does not exist."""
+    def check_references(
+        self, template_id: str | None = None, pool: str | None = None, audience: Audience | None = None
+    ) -> None:
+        """422 naming the field when the template, the pool or the event does not exist (or the
+        audience mixes an event with other conditions)."""
         errors = []
+        if audience is not None:
+            errors += audience_errors(
+                audience.event, audience.attendance, others=(audience.pool, audience.tags, audience.source)
+            )
         if template_id is not None:
             try:
                 self.templates.get(template_id)
@@ -160,7 +168,7 @@ class CampaignService:
             raise ValidationFailed("The campaign refers to something that does not exist.", errors=errors)
 
     def create(self, data: CampaignCreate) -> Campaign:
-        self.check_references(data.template_id, data.audience.pool)
+        self.check_references(data.template_id, data.audience.pool, data.audience)
         return self.repository.create(data)
 
     def get(self, campaign_id: str) -> Campaign:
@@ -178,8 +186,14 @@ class CampaignService:
 
     def audience_size(self, campaign: Campaign) -> int:
         """How many candidates match the audience (before consent and suppression)."""
+        if campaign.audience.event:
+            return len(self._event_audience(campaign.audience))
         flt, more_tags = audience_filter(campaign.audience)
         return self.candidates.count_matching(flt, more_tags=more_tags)
+
+    def _event_audience(self, audience: Audience) -> list[str]:
+        assert audience.event is not None
+        return EventService().audience_ids(audience.event, audience.attendance or "registered")
 
     def template_id(self, campaign_id: str) -> str:
         return self.repository.template_id(campaign_id)
@@ -300,7 +314,13 @@ class CampaignService:
         return campaign
 
     def audience_page(self, campaign: Campaign, cursor: str | None) -> tuple[list[str], str | None]:
-        """The ids of one page of the audience, and the cursor of the next (None: no more)."""
+        """The ids of one page of the audience, and the cursor of the next (None: no more). An
+        event's people are read whole (an event has thousands at most) and paged by position."""
+        if campaign.audience.event:
+            ids = self._event_audience(campaign.audience)
+            start = int(cursor) if cursor and cursor.isdigit() else 0
+            following = start + AUDIENCE_PAGE
+            return ids[start:following], str(following) if following < len(ids) else None
         flt, more_tags = audience_filter(campaign.audience)
         return self.candidates.matching_ids_page(flt, more_tags=more_tags, cursor=cursor, limit=AUDIENCE_PAGE)
 

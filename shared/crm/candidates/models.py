@@ -168,7 +168,9 @@ class CandidatePatch(Patch):
 
 
 #: What brought a person to a record: a form, an application, a job-alert request, the API or the UI.
-TouchForm = Literal["signup", "application", "alert", "api", "ui", "import", "portal", "referral", "other"]
+TouchForm = Literal[
+    "signup", "application", "alert", "api", "ui", "import", "portal", "referral", "event", "other"
+]
 
 
 class Touch(Model):

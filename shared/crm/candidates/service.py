@@ -75,6 +75,7 @@ FORM_OF_SOURCE: dict[str, TouchForm] = {
     "recruiter": "ui",
     "import": "import",
     "referral": "referral",
+    "event": "event",
 }
 #: Where a resume sent with each form comes from.
 RESUME_SOURCE_OF_FORM: dict[str, ResumeSource] = {
@@ -507,6 +508,13 @@ class CandidateService:
         """Put a known person into a job's pipeline (``Conflict`` when they are in it already)."""
         self.repository.add_application(application, actor=actor)
         return application
+
+    def activity_operations(
+        self, candidate_id: str, kind: str, *, actor: str, at: str, detail: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """This slice's writes of one timeline entry for another slice's transaction: a check that
+        the person exists (operation 0 of the two), then the entry."""
+        return self.repository.activity_operations(candidate_id, kind, actor=actor, at=at, detail=detail)
 
     def feedback_operations(
         self,

@@ -105,6 +105,23 @@ def change_lines(detail: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _event_activity(kind: str, d: Mapping[str, Any]) -> str:
+    """A recruiting event's activity (the detail names the event, as it was called then)."""
+    event = f"the event “{d['event_name']}”" if d.get("event_name") else "an event"
+    if kind == "event_registered":
+        return f"Registered for {event}"
+    if kind == "event_waitlisted":
+        return f"Joined the waitlist of {event}"
+    if kind == "event_promoted":
+        return f"Got a place at {event} from the waitlist"
+    if kind == "event_registration_cancelled":
+        return f"Cancelled their registration for {event}"
+    if kind == "event_attended":
+        at = f" (checked in at {d['at_local']})" if d.get("at_local") else ""
+        return f"Attended {event}{at}" + (" as a walk-in" if d.get("walk_in") else "")
+    return kind.replace("_", " ").capitalize()
+
+
 def describe(activity: Activity, names: Names) -> str:  # noqa: C901 - one branch per kind
     """What happened, in a sentence (the changed fields are :func:`change_lines`)."""
     d = activity.detail
@@ -156,6 +173,8 @@ def describe(activity: Activity, names: Names) -> str:  # noqa: C901 - one branc
         return f"Agreed to {d.get('topic', 'marketing')} email"
     if kind == "unsubscribed":
         return f"Unsubscribed from {d.get('topic', 'marketing')} email"
+    if kind.startswith("event_"):
+        return _event_activity(kind, d)
     if kind == "sequence_unenrolled":
         name = d.get("sequence_name")
         sequence = f"the sequence “{name}”" if name else "a sequence"

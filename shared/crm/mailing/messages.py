@@ -27,6 +27,7 @@ MailKind = Literal[
     "referral_status",
     "interview",
     "interview_team",
+    "event",
 ]
 
 

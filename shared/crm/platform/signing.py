@@ -26,6 +26,8 @@ Purpose = Literal[
     "referral-confirm",
     "referral-code",
     "interview",
+    "event-checkin",
+    "event-registration",
 ]
 
 

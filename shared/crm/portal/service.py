@@ -17,6 +17,7 @@ from pydantic import ConfigDict
 from crm.alerts.service import AlertService
 from crm.candidates.models import TOPICS, Candidate, CandidatePatch, Topic
 from crm.candidates.service import CandidateService
+from crm.events.service import EventService, attendance_of
 from crm.jobs.service import JobService
 from crm.mailing.messages import MailJob
 from crm.platform.config import get_settings
@@ -140,10 +141,34 @@ def applications(candidate_id: str) -> list[dict[str, Any]]:
     return sorted(seen, key=lambda a: str(a["applied_at"]), reverse=True)
 
 
+def events(candidate_id: str) -> list[dict[str, Any]]:
+    """The person's event registrations as they may see them, newest first: the event, their
+    place (registered, waitlisted, cancelled), whether they came."""
+    service = EventService()
+    now = service.now()
+    seen = []
+    for registration, event in service.registrations_of_person(candidate_id):
+        seen.append(
+            {
+                "event_id": registration.event_id,
+                "event_name": event.name if event else None,
+                "starts_at": event.starts_at if event else None,
+                "event_status": event.status if event else None,
+                "state": registration.state,
+                "registered_at": registration.registered_at,
+                "walk_in": registration.walk_in,
+                "checked_in_at": registration.checked_in_at,
+                "attendance": attendance_of(registration, event, now) if event else None,
+                "cancelled_at": registration.cancelled_at,
+            }
+        )
+    return seen
+
+
 def export(candidate: Candidate) -> dict[str, Any]:
     """Everything the product holds about the person themselves: profile, consents,
-    applications, timeline, job-alert subscription and who referred them (never recruiters' notes,
-    nor a referrer's reasons, which are theirs)."""
+    applications, event registrations and attendance, timeline, job-alert subscription and who
+    referred them (never recruiters' notes, nor a referrer's reasons, which are theirs)."""
     repository = CandidateService()
     profile = candidate.model_dump(mode="json", exclude={"consents", "pools", "version"})
     held = applications(candidate.id)
@@ -170,6 +195,7 @@ def export(candidate: Candidate) -> dict[str, Any]:
         "profile": profile,
         "consents": {t: c.model_dump(mode="json") for t, c in candidate.consents.items()},
         "applications": held,
+        "events": events(candidate.id),
         "timeline": activities,
         "job_alerts": alerts,
         "referrals": [

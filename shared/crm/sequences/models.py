@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from crm.events.models import Attendance
 from crm.platform.fields import (
     Id,
     Label,
@@ -109,24 +110,32 @@ class Sequence(Model):
 
 
 class EnrollmentRequest(Input):
-    """Whom to enrol: ``candidate_ids`` or a whole ``pool`` (exactly one of them)."""
+    """Whom to enrol: ``candidate_ids``, a whole ``pool``, or the people of an ``event`` by their
+    ``attendance`` (exactly one of the three)."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "oneOf": [
                 {"required": ["candidate_ids"], "properties": {"candidate_ids": {"type": "array"}}},
                 {"required": ["pool"], "properties": {"pool": {"type": "string"}}},
+                {"required": ["event"], "properties": {"event": {"type": "string"}}},
             ]
         }
     )
 
     candidate_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
     pool: Id | None = None
+    event: Id | None = None
+    attendance: Attendance | None = Field(
+        default=None, description="with event: registered (default), attended or no_show"
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> EnrollmentRequest:
-        if (self.candidate_ids is None) == (self.pool is None):
-            raise ValueError("give either candidate_ids or pool")
+        if sum(x is not None for x in (self.candidate_ids, self.pool, self.event)) != 1:
+            raise ValueError("give either candidate_ids, pool or event")
+        if self.attendance is not None and self.event is None:
+            raise ValueError("attendance goes with event")
         return self
 
 

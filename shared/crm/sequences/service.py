@@ -11,6 +11,8 @@ from typing import Any
 
 from crm.candidates.models import Candidate, CandidateFilter
 from crm.candidates.service import CandidateService
+from crm.events.models import Attendance
+from crm.events.service import EventService, audience_errors
 from crm.mailing.suppression import SuppressionList
 from crm.platform import clock
 from crm.platform.errors import Conflict, NotFound, ValidationFailed
@@ -95,6 +97,20 @@ def pool_member_ids(pool_id: str) -> list[str]:
             return candidate_ids
 
 
+def event_member_ids(event_id: str, attendance: Attendance) -> list[str]:
+    """The ids of an event's people of one attendance (at most ``MAX_POOL_ENROLMENT``)."""
+    errors = audience_errors(event_id, attendance, prefix="")
+    if errors:
+        raise ValidationFailed("The sequence refers to something that does not exist.", errors=errors)
+    candidate_ids = EventService().audience_ids(event_id, attendance)
+    if len(candidate_ids) > MAX_POOL_ENROLMENT:
+        raise ValidationFailed(
+            f"The event has more than {MAX_POOL_ENROLMENT} such people; enrol them by id in batches.",
+            errors=[{"field": "event", "message": f"more than {MAX_POOL_ENROLMENT} candidates"}],
+        )
+    return candidate_ids
+
+
 def ids_by_email(emails: list[str]) -> tuple[list[str], list[str]]:
     """The candidate ids of these emails (each once, in order), and the emails no candidate has."""
     repository = CandidateService()
@@ -116,6 +132,8 @@ def enroll(sequence_id: str, request: EnrollmentRequest) -> EnrollmentResult:
     service.get(sequence_id)  # 404 before a pool's members are read
     if request.pool is not None:
         candidate_ids = pool_member_ids(request.pool)
+    elif request.event is not None:
+        candidate_ids = event_member_ids(request.event, request.attendance or "registered")
     else:
         candidate_ids = list(request.candidate_ids or [])
     return service.enroll_candidates(sequence_id, candidate_ids)

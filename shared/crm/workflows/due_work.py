@@ -1,5 +1,6 @@
 """Due work, found once a minute (an EventBridge Scheduler rate schedule in AWS; the local
-runtime's clock in ``crm dev``): sequence steps and reminders whose time has come.
+runtime's clock in ``crm dev``): sequence steps, reminders and events' reminders and ends whose
+time has come.
 
 Both wait in gsi2 under ``DUE``, sorted by due time, so one Query finds everything due. Each
 is queued on the mail queue *before* it is moved on (the enrolment to its next step, the
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from crm.events.service import EventService
 from crm.mailing.messages import MailJob, chunks
 from crm.platform import clock
 from crm.platform.config import get_settings
@@ -37,12 +39,13 @@ SAFETY_MARGIN_MS = 10_000
 class TickResult:
     sequence_steps: int = 0
     reminders: int = 0
+    event_items: int = 0
 
 
 def run_due_work(*, now: datetime | None = None, remaining_ms: Callable[[], int] | None = None) -> TickResult:
     now = now or clock.now()
     cutoff = iso(now) + "~"  # every sort key that starts with a time up to now
-    steps = reminders = 0
+    steps = reminders = event_items = 0
     sequences = SequenceService()
     cache: dict[str, Sequence | None] = {}
     pages = due_pages(cutoff)
@@ -55,7 +58,10 @@ def run_due_work(*, now: datetime | None = None, remaining_ms: Callable[[], int]
         steps += _sequence_steps([i for i in items if i.get("type") == "enrollment"], sequences, cache, now)
         steps += _releases([i for i in items if i.get("type") == "sequence"], sequences, cache, now)
         reminders += _reminders([i for i in items if i.get("type") == "reminder"])
-    return TickResult(sequence_steps=steps, reminders=reminders)
+        event_items += EventService(now=lambda: now).run_due(
+            [i for i in items if i.get("type") == "event_reminder"]
+        )
+    return TickResult(sequence_steps=steps, reminders=reminders, event_items=event_items)
 
 
 def _sequence(

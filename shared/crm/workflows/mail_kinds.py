@@ -4,8 +4,11 @@ plan lives in the slice whose mail it is."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from crm.alerts.mail import AlertConfirmationPlan, JobAlertPlan
 from crm.campaigns.mail import CampaignPlan
+from crm.events.mail import EventPlan
 from crm.hiring.mail import StageUpdatePlan
 from crm.inbound.mail import ReplyNoticePlan
 from crm.interviews.mail import InterviewPlan
@@ -17,28 +20,24 @@ from crm.referrals.mail import ReferralInvitePlan, ReferralStatusPlan
 from crm.reminders.mail import ReminderPlan
 from crm.sequences.mail import SequencePlan
 
+#: Each kind of mail and the plan it follows (a reminder is the kind left over: ``reminder``).
+PLANS: dict[str, Callable[[MailJob], Plan]] = {
+    "campaign": lambda job: CampaignPlan(job.ref),
+    "sequence": lambda job: SequencePlan(job.ref, job.step or 0),
+    "job_alert": lambda job: JobAlertPlan(job.ref),
+    "alert_confirm": lambda job: AlertConfirmationPlan(job.ref),
+    "portal_link": lambda job: PortalLinkPlan(job.ref),
+    "outreach": lambda job: OutreachPlan(job.ref),
+    "reply_notice": lambda job: ReplyNoticePlan(job.ref),
+    "stage_update": lambda job: StageUpdatePlan(job.ref),
+    "referral_invite": lambda job: ReferralInvitePlan(job.ref),
+    "referral_status": lambda job: ReferralStatusPlan(job.ref),
+    "interview": lambda job: InterviewPlan(job.ref, team=False),
+    "interview_team": lambda job: InterviewPlan(job.ref, team=True),
+    "event": lambda job: EventPlan(job.ref),
+}
+
 
 def plan_for(job: MailJob) -> Plan:
-    if job.kind == "campaign":
-        return CampaignPlan(job.ref)
-    if job.kind == "sequence":
-        return SequencePlan(job.ref, job.step or 0)
-    if job.kind == "job_alert":
-        return JobAlertPlan(job.ref)
-    if job.kind == "alert_confirm":
-        return AlertConfirmationPlan(job.ref)
-    if job.kind == "portal_link":
-        return PortalLinkPlan(job.ref)
-    if job.kind == "outreach":
-        return OutreachPlan(job.ref)
-    if job.kind == "reply_notice":
-        return ReplyNoticePlan(job.ref)
-    if job.kind == "stage_update":
-        return StageUpdatePlan(job.ref)
-    if job.kind == "referral_invite":
-        return ReferralInvitePlan(job.ref)
-    if job.kind == "referral_status":
-        return ReferralStatusPlan(job.ref)
-    if job.kind in ("interview", "interview_team"):
-        return InterviewPlan(job.ref, team=job.kind == "interview_team")
-    return ReminderPlan()
+    make = PLANS.get(job.kind)
+    return make(job) if make is not None else ReminderPlan()

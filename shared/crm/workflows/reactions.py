@@ -9,6 +9,8 @@
 * a referral from the referral form -> the referred person's one email (confirm your interest);
 * an application whose status a confirmed referral follows changes -> the referrer's email.
 * an interview offered, booked, moved or cancelled -> its emails (``crm.interviews.events``).
+* an event registration or an event that changed -> its emails (``crm.events``: a place, a place
+  in line, a cancelled event).
 
 Stream records arrive at least once; everything queued here is absorbed by the delivery
 ledger or the dispatcher's progress if it is queued twice, and stopping is idempotent.
@@ -22,6 +24,7 @@ from typing import Any
 
 from crm.candidates.events import is_application, is_new_submission
 from crm.candidates.models import application_id as application_id_of
+from crm.events.service import EVENT_ITEM_TYPES, EventService
 from crm.hiring.mail import stage_update_name, stage_update_ref
 from crm.hiring.service import HiringService
 from crm.interviews.events import interview_mail
@@ -42,6 +45,9 @@ def react(
     event_name: str, keys: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None
 ) -> None:
     sk = str(keys.get("sk", ""))
+    if (new or old or {}).get("type") in EVENT_ITEM_TYPES:
+        EventService().on_change(old, new)
+        return
     if new is None:
         return
     if sk == "PROFILE":

@@ -27,6 +27,7 @@ from chalicelib.web.pages import render_page
 from chalicelib.web.ui import UI_HEADERS, Session, page, paging, query_value, see_other, text, ui_route
 from crm.campaigns.models import Campaign, CampaignCreate
 from crm.campaigns.service import CampaignService
+from crm.events.service import EventService
 from crm.mailing.templating import SAMPLE_CONTEXT, check_template, render_checked
 from crm.platform.errors import (
     Conflict,
@@ -56,7 +57,7 @@ TEMPLATE_PARTS = ("name", "subject", "html", "text")
 #: A template's form may be as large as its longest valid parts (two of 100,000 characters, each
 #: up to 12 bytes once percent-encoded): about 2.4 MB.
 TEMPLATE_FORM_BYTES = 3 * 1024 * 1024
-CAMPAIGN_FIELDS = ("name", "template_id", "pool", "tags", "source")
+CAMPAIGN_FIELDS = ("name", "template_id", "pool", "tags", "source", "event", "attendance")
 STATS = ("sent", "delivered", "opened", "clicked", "bounced", "complained", "suppressed", "failed")
 NOTICES = {
     "created": "The template is saved.",
@@ -364,6 +365,7 @@ def _campaign_form(
         problem=problem,
         templates=templates,
         pools=pools,
+        events=EventService().list_page(status=None, limit=CHOICES, cursor=None)[0],
     )
 
 
@@ -384,6 +386,8 @@ def ui_new_campaign(call: Call, session: Session, fields: dict[str, Any]) -> Res
 def ui_create_campaign(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     form = {name: text(fields.get(name)) for name in CAMPAIGN_FIELDS}
     audience = {"pool": form["pool"] or None, "tags": form["tags"], "source": form["source"] or None}
+    if form["event"]:
+        audience.update(event=form["event"], attendance=form["attendance"] or None)
     try:
         data = CampaignCreate.model_validate(
             {"name": form["name"], "template_id": form["template_id"], "audience": audience}
@@ -419,6 +423,10 @@ def _campaign_page(
     campaign = CampaignService().get(_id(campaign_id, "campaign"))
     if (call.request.headers.get("x-fragment") or "").strip().lower() == "stats":
         return _fragment("ui_campaign_stats.html", campaign=campaign, stats=STATS)
+    event = None
+    if campaign.audience.event:
+        with contextlib.suppress(NotFound):
+            event = EventService().get(campaign.audience.event)
     pool = None
     if campaign.audience.pool:
         try:
@@ -432,6 +440,7 @@ def _campaign_page(
         campaign=campaign,
         template=_template_of(campaign),
         pool=pool,
+        event=event,
         audience=CampaignService().audience_size(campaign) if campaign.status == "draft" else None,
         stats=STATS,
         notice=_notice(call, session) if status == 200 else None,

@@ -499,6 +499,21 @@ class CandidateRepository:
                 raise Conflict("This person is in the job's pipeline already.") from exc
             raise NotFound(f"No candidate with id {application.candidate_id}.") from exc
 
+    def activity_operations(
+        self, candidate_id: str, kind: str, *, actor: str, at: str, detail: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """A timeline entry for another slice's transaction: a check that the person exists, then
+        the entry (the caller tells the check's failure apart by its index in the transaction)."""
+        return [
+            {
+                "ConditionCheck": {
+                    "Key": table.key(candidate_pk(candidate_id), PROFILE),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+            activity_put(candidate_id, kind, actor, at, detail),
+        ]
+
     def feedback_operations(
         self,
         candidate_id: str,
