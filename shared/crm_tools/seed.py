@@ -15,7 +15,7 @@ import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -437,11 +437,40 @@ class SeedSummary:
     notes: int = 0
     referrals: int = 0
     interviews: int = 0
+    events: int = 0
+
+
+def demo_event(today: date | None = None) -> dict[str, Any]:
+    """The demo's career fair: published, in person, a week ahead, 10:00 to 16:00 in Berlin."""
+    day = (today or datetime.now(UTC).date()) + timedelta(days=7)
+    zone = ZoneInfo("Europe/Berlin")
+    starts = datetime.combine(day, time(10, 0), tzinfo=zone)
+    return {
+        "name": "Berlin Tech Career Fair",
+        "kind": "career_fair",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=6)).isoformat(),
+        "timezone": "Europe/Berlin",
+        "mode": "in_person",
+        "venue": {
+            "name": "Kulturbrauerei",
+            "street": "Schönhauser Allee 36",
+            "postal_code": "10435",
+            "city": "Berlin",
+            "country": "DE",
+        },
+        "capacity": 120,
+        "description": "Meet our engineering, data and design teams, see what we build, and talk to the "
+        "recruiters of our open jobs. Bring your CV (or don't: we have your details once you register).",
+        "tags": ["engineering", "data", "design"],
+        "organizer": "Talent team",
+    }
 
 
 def _steps(data: DemoData) -> Iterator[str]:
     yield from ["template"] * len(TEMPLATES)
     yield from ["job"] * len(JOBS)
+    yield from ["event"] * 2
     yield from ["pool"] * len(POOLS)
     yield from ["candidate"] * len(data.candidates)
     yield from ["membership"] * len(data.memberships)
@@ -562,6 +591,11 @@ def load_demo_data(
             job_ids.append(_id(api.call("POST", "/v1/jobs", job), "a job"))
             summary.jobs += 1
             bar.update()
+        event_id = _id(api.call("POST", "/v1/events", demo_event()), "an event")
+        bar.update()
+        api.call("POST", f"/v1/events/{event_id}/publish")
+        summary.events += 1
+        bar.update()
         pool_ids = []
         for pool in POOLS:
             pool_ids.append(_id(api.call("POST", "/v1/pools", pool), "a pool"))

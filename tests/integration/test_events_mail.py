@@ -160,7 +160,17 @@ def test_a_rescheduled_event_reminds_at_its_new_time(env: Env, driver: QueueDriv
         "starts_at": new_start.isoformat(),
         "ends_at": (new_start + timedelta(hours=3)).isoformat(),
     }
-    assert call(env, "PATCH", f"/v1/events/{event['id']}", body).status_code == 200
+    moved = call(env, "PATCH", f"/v1/events/{event['id']}", body)
+    assert moved.status_code == 200
+    renamed = {"version": moved.json_body["version"], "description": "New words, same time."}
+    assert call(env, "PATCH", f"/v1/events/{event['id']}", renamed).status_code == 200
+    settle(env, driver)
+    settle(env, driver)
+    changed = [m for m in emails_to("guest1@example.com") if str(m["Subject"]).startswith("Changed:")]
+    assert len(changed) == 1  # the new time, once; new words send nothing
+    [entry] = calendar_of(changed[0]).walk("VEVENT")
+    assert entry.decoded("DTSTART") == new_start and int(entry["SEQUENCE"]) == 1
+    assert str(entry["UID"]).startswith(f"event-{event['id']}@")
     move_to(old_start - timedelta(hours=23))
     assert run_due_work().event_items == 0
     move_to(new_start - timedelta(hours=23))

@@ -31,7 +31,7 @@ from crm.platform.errors import NotFound
 from crm.platform.times import parse
 
 SCOPE_PREFIX = "event#"
-WHATS = ("confirmation", "waitlisted", "reminder-24h", "reminder-1h", "cancelled")
+WHATS = ("confirmation", "waitlisted", "reminder-24h", "reminder-1h", "cancelled", "updated")
 
 _DETAILS_HTML = (
     "<p><strong>{{ event.name }}</strong><br>{{ event.when }}"
@@ -100,6 +100,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         + "\n"
         + _TICKET_TEXT,
     },
+    "updated": {
+        "subject": "Changed: {{ event.name }}, now {{ event.when }}",
+        "html": "<p>Hello {{ first_name }},</p><p>The time or place of <strong>{{ event.name }}</strong> "
+        "has changed. Your place is kept; the attached invitation updates your calendar.</p>"
+        + _DETAILS_HTML
+        + _TICKET_HTML,
+        "text": "Hello {{ first_name }},\n\nThe time or place of {{ event.name }} has changed. Your place is "
+        "kept; the attached invitation updates your calendar.\n\n" + _DETAILS_TEXT + "\n" + _TICKET_TEXT,
+    },
     "cancelled": {
         "subject": "Cancelled: {{ event.name }}",
         "html": "<p>Hello {{ first_name }},</p><p>We are sorry: <strong>{{ event.name }}</strong> "
@@ -162,14 +171,20 @@ class EventPlan(Plan):
     def __init__(
         self, ref: str, *, events: EventService | None = None, candidates: CandidateService | None = None
     ) -> None:
-        self.event_id, _, self.what = ref.partition(":")
-        self.scope = f"{SCOPE_PREFIX}{self.event_id}#{self.what}"
+        self.event_id, _, what = ref.partition(":")
+        self.scope = f"{SCOPE_PREFIX}{self.event_id}#{what}"
+        # "updated-<sequence>": one email per change of time or place
+        sequence = ""
+        if what.startswith("updated-"):
+            what, _, sequence = what.partition("-")
+        self.what = what
+        self.sequence = int(sequence) if sequence.isdigit() else None
         self.events = events or EventService()
         self.candidates = candidates or CandidateService()
         self.event: Event | None = None
 
     def targets(self, recipients: list[str]) -> Verdicts:
-        if self.what not in WHATS:
+        if self.what not in WHATS or (self.what == "updated") != (self.sequence is not None):
             return {r: Skip("malformed") for r in recipients}
         try:
             event = self.event = self.events.get(self.event_id)
@@ -188,6 +203,8 @@ class EventPlan(Plan):
                 verdicts[recipient] = Skip("removed")
                 continue
             why = _why_not(self.what, event, registration, now)
+            if why is None and self.what == "updated" and event.schedule_sequence != self.sequence:
+                why = "changed_again"  # the later change sends its own
             if why is not None:
                 verdicts[recipient] = Skip(why)
                 continue
@@ -220,7 +237,7 @@ class EventPlan(Plan):
         rendered = render_builtin(TEMPLATES[self.what], target.context)
         assert self.event is not None
         attachments: list[Attachment] = []
-        if self.what in ("confirmation", "reminder-24h", "reminder-1h"):
+        if self.what in ("confirmation", "reminder-24h", "reminder-1h", "updated"):
             attachments.append(invitation(meeting(self.event), target.email, attendee_name=target.name))
         elif self.what == "cancelled" and target.context.get("had_place"):
             attachments.append(

@@ -835,7 +835,8 @@ class EventService:
     def on_change(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         """What a change of this slice's items sends (the stream calls it; at least once, the
         ledger makes each email once): a place or a place in line (not a walk-in's) is confirmed;
-        an event cancelled tells everyone registered or waiting. A registration removed (its
+        an event cancelled tells everyone registered or waiting; a new time or place sends the
+        people holding a place the updated invitation. A registration removed (its
         person erased) before the event gives its place back, and the first in line gets it."""
         if new is None:
             if (
@@ -860,19 +861,26 @@ class EventService:
                         )
                     ]
                 )
-        elif (
-            new.get("type") == "event"
-            and new.get("status") == "cancelled"
-            and (old or {}).get("status") != "cancelled"
-        ):
-            event_id = str(new["id"])
-            people = [
-                r.candidate_id
-                for r in self.registrations.every(event_id)
-                if r.state in ("registered", "waitlisted")
-            ]
+        elif new.get("type") == "event":
+            event_id, before = str(new["id"]), old or {}
+            if new.get("status") == "cancelled" and before.get("status") != "cancelled":
+                people = [
+                    r.candidate_id
+                    for r in self.registrations.every(event_id)
+                    if r.state in ("registered", "waitlisted")
+                ]
+                what = "cancelled"
+            elif new.get("status") == "published" and int(new.get("schedule_sequence") or 0) > int(
+                before.get("schedule_sequence") or 0
+            ):
+                # A new time or place: the people holding a place get the updated invitation, once
+                # per change (the sequence names it).
+                people = [r.candidate_id for r in self.registrations.every(event_id, state="registered")]
+                what = f"updated-{int(new['schedule_sequence'])}"
+            else:
+                return
             self.mailer.queue(
-                [MailJob(kind="event", ref=f"{event_id}:cancelled", recipients=c) for c in chunks(people)]
+                [MailJob(kind="event", ref=f"{event_id}:{what}", recipients=c) for c in chunks(people)]
             )
 
     def _release(self, event_id: str, candidate_id: str, state: str) -> None:
