@@ -1,14 +1,16 @@
 """``make bench``: cold start, warm handler overhead, AWS requests per operation, list reads at
-scale, campaign fan-out, the recruiter UI, the local stack under load, the job board and inbound
-mail, each as a ratio against a baseline measured in the same run. See docs/benchmarks.md.
+scale, campaign fan-out, the recruiter UI, the local stack under load, the job board, inbound
+mail and events (check-in, registrations), each as a ratio against a baseline measured in the
+same run. See docs/benchmarks.md.
 
-    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,...,9] [--strict]
+    python -m tests.bench [--repeats 7] [--requests 1000] [--large 100000] [--only 1,...,10] [--strict]
     python -m tests.bench --only lists       # figure 4 alone (list and free-text search reads at scale)
     python -m tests.bench --only fanout      # figure 5 alone
     python -m tests.bench --only ui          # figure 6 alone (UI render time, dashboard bytes)
     python -m tests.bench --only load        # figure 7 alone (crm dev, 50 clients against 1)
     python -m tests.bench --only board       # figure 8 alone (the job board, 500 then 5,000 applications)
     python -m tests.bench --only inbound     # figure 9 alone (inbound replies: parse and store, 200 messages)
+    python -m tests.bench --only events      # figure 10 alone (check-in own time; registrations, 50 clients)
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ ALIASES = {
     "load": 7,
     "board": 8,
     "inbound": 9,
+    "events": 10,
 }
 PACKAGES = ("boto3", "botocore", "chalice", "pydantic", "aws-lambda-powertools", "PyJWT", "moto")
 
@@ -110,7 +113,28 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         help="figure 9: timed replies, half with a PDF (200)",
     )
     parser.add_argument(
-        "--only", default="1,2,3,4,5,6,7,8,9", help="figures to run, e.g. 1,3 or fanout (all)"
+        "--events-checkins",
+        type=int,
+        default=300,
+        help="figure 10: timed first check-ins (and second scans, and GETs), after --warmup (300)",
+    )
+    parser.add_argument(
+        "--events-clients", type=int, default=50, help="figure 10: racing clients on the local stack (50)"
+    )
+    parser.add_argument(
+        "--events-seconds",
+        type=float,
+        default=10.0,
+        help="figure 10: seconds of each registration phase; the sign-ups' are split in two halves (10)",
+    )
+    parser.add_argument(
+        "--events-race-capacity",
+        type=int,
+        default=100,
+        help="figure 10: places of the crowded event, the rest waitlisted (100)",
+    )
+    parser.add_argument(
+        "--only", default="1,2,3,4,5,6,7,8,9,10", help="figures to run, e.g. 1,3 or fanout (all)"
     )
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json", help="build/bench.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any row misses its goal")
@@ -155,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.bench.report import table, write_json
 
     stack = None
-    if only & {1, 2, 3, 4, 6, 8, 9}:
+    if only & {1, 2, 3, 4, 6, 8, 9, 10}:
         _log("bench: starting moto on loopback and provisioning the stack from infra/template.yaml")
         stack = bench_stack.start()
     rows = []
@@ -164,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if 1 in only:
             t = time.perf_counter()
-            _log(f"bench: 1/9 cold starts ({args.repeats} of each, interleaved)")
+            _log(f"bench: 1/10 cold starts ({args.repeats} of each, interleaved)")
             found, raw["cold_start"] = figures.cold(
                 stack, repeats=args.repeats, source_repeats=args.source_repeats, log=_log
             )
@@ -173,14 +197,14 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"  ({timings['cold_start']:.0f} s)")
         if 2 in only:
             t = time.perf_counter()
-            _log(f"bench: 2/9 warm handler time ({args.requests} requests per route)")
+            _log(f"bench: 2/10 warm handler time ({args.requests} requests per route)")
             found, raw["warm"] = figures.warm(stack, requests=args.requests, warmup=args.warmup)
             rows += found
             timings["warm"] = time.perf_counter() - t
             _log(f"  ({timings['warm']:.0f} s)")
         if 3 in only:
             t = time.perf_counter()
-            _log("bench: 3/9 AWS requests per operation")
+            _log("bench: 3/10 AWS requests per operation")
             found, raw["counts"] = figures.counts(stack)
             rows += found
             timings["counts"] = time.perf_counter() - t
@@ -188,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         if 4 in only:
             t = time.perf_counter()
             _log(
-                f"bench: 4/9 items read per list and search page ({args.small:,} then "
+                f"bench: 4/10 items read per list and search page ({args.small:,} then "
                 f"{args.large:,} candidates)"
             )
             found, raw["list_scaling"] = figures.scaling(
@@ -201,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             sizes = tuple(int(x) for x in args.fanout_sizes.split(",") if x.strip())
             memory_sizes = tuple(int(x) for x in args.fanout_memory_sizes.split(",") if x.strip())
-            _log(f"bench: 5/9 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
+            _log(f"bench: 5/10 campaign fan-out ({', '.join(f'{n:,}' for n in sizes)} recipients)")
             found, raw["fanout"] = fanout.run(
                 sizes=sizes,
                 memory_sizes=memory_sizes,
@@ -214,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"  ({timings['fanout']:.0f} s)")
         if 6 in only:
             t = time.perf_counter()
-            _log("bench: 6/9 recruiter UI render time and dashboard bytes")
+            _log("bench: 6/10 recruiter UI render time and dashboard bytes")
             found, raw["ui"] = figures.ui(stack, requests=args.requests, warmup=args.warmup)
             rows += found
             timings["ui"] = time.perf_counter() - t
@@ -224,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
 
             t = time.perf_counter()
             _log(
-                f"bench: 7/9 the local stack under load ({args.load_clients} clients against 1, "
+                f"bench: 7/10 the local stack under load ({args.load_clients} clients against 1, "
                 f"{args.load_seconds:.0f} s)"
             )
             found, raw["load"] = load.run(
@@ -242,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 
             t = time.perf_counter()
             sizes = tuple(int(x) for x in args.board_sizes.split(",") if x.strip())
-            _log(f"bench: 8/9 the job board ({', '.join(f'{n:,}' for n in sizes)} applications to one job)")
+            _log(f"bench: 8/10 the job board ({', '.join(f'{n:,}' for n in sizes)} applications to one job)")
             found, raw["board"] = board.run(
                 stack, sizes=sizes, views=args.board_views, warmup=args.board_warmup, log=_log
             )
@@ -254,13 +278,33 @@ def main(argv: list[str] | None = None) -> int:
 
             t = time.perf_counter()
             _log(
-                f"bench: 9/9 inbound mail, parse and store ({args.inbound_messages:,} replies, "
+                f"bench: 9/10 inbound mail, parse and store ({args.inbound_messages:,} replies, "
                 "half with a PDF)"
             )
             found, raw["inbound"] = inbound.run(stack, messages=args.inbound_messages, log=_log)
             rows += found
             timings["inbound"] = time.perf_counter() - t
             _log(f"  ({timings['inbound']:.0f} s)")
+        if 10 in only:
+            from tests.bench import events
+
+            t = time.perf_counter()
+            _log(
+                f"bench: 10/10 events: check-in own time ({args.events_checkins} first check-ins), "
+                f"registrations on the local stack ({args.events_clients} clients)"
+            )
+            found, raw["events"] = events.run(
+                stack,
+                checkin_requests=args.events_checkins,
+                warmup=args.warmup,
+                clients=args.events_clients,
+                seconds=args.events_seconds,
+                race_capacity=args.events_race_capacity,
+                log=_log,
+            )
+            rows += found
+            timings["events"] = time.perf_counter() - t
+            _log(f"  ({timings['events']:.0f} s)")
     finally:
         if stack is not None:
             stack.stop()

@@ -16,6 +16,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "bench"
+#: On a child's PYTHONPATH ahead of the installed project: in a git worktree the editable install
+#: points at the main checkout's shared/, not this one's.
+SHARED_DIR = ROOT / "shared"
 API_DIR = ROOT / "functions" / "api"
 STREAM_DIR = ROOT / "functions" / "stream"
 REGION = "us-east-1"

@@ -298,7 +298,7 @@ def run(stack: BenchStack, *, messages: int, log: Any) -> tuple[list[Row], dict[
     source.write_text(json.dumps(spec), encoding="utf-8")
     env = stack.child_env(
         table=table,
-        pythonpath=[ROOT, ROOT / "functions" / "inbound_mail"],
+        pythonpath=[ROOT, bench_stack.SHARED_DIR, ROOT / "functions" / "inbound_mail"],
         extra={
             "INBOUND_MAIL_DOMAIN": DOMAIN,
             "INBOUND_MAIL_BUCKET": BUCKET,

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.bench.bench_stack import BUILD, ROOT, free_port
+from tests.bench.bench_stack import BUILD, ROOT, SHARED_DIR, free_port
 from tests.bench.report import Row
 
 RATIO_GOAL = 10.0
@@ -163,6 +163,10 @@ class LocalStack:
             "--no-seed",
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_", "POWERTOOLS_"))}
+        # This checkout's code (in a git worktree the editable install names the main checkout's).
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(SHARED_DIR), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+        )
         with self.out.open("wb") as out, self.err.open("wb") as err:
             self.process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, env=env)
         deadline = time.monotonic() + timeout

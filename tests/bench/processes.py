@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.bench.bench_stack import API_DIR, BUILD, ROOT, STREAM_DIR, BenchStack
+from tests.bench.bench_stack import API_DIR, BUILD, ROOT, SHARED_DIR, STREAM_DIR, BenchStack
 
 COLD_CHILD = Path(__file__).resolve().parent / "children" / "cold_child.py"
 _serial = {"n": 0}
@@ -50,7 +50,9 @@ def probe(
     source, target = _paths(f"probe-{task}")
     source.write_text(json.dumps(spec), encoding="utf-8")
     env = stack.child_env(
-        table=table, pythonpath=[ROOT, API_DIR, STREAM_DIR], extra={"PYTHONDONTWRITEBYTECODE": "1"}
+        table=table,
+        pythonpath=[ROOT, SHARED_DIR, API_DIR, STREAM_DIR],
+        extra={"PYTHONDONTWRITEBYTECODE": "1"},
     )
     run_child(
         ["-m", "tests.bench.probe", task, str(source), str(target)], env, f"probe {task}", timeout=timeout
