@@ -219,3 +219,31 @@ def test_one_message_the_simulator_cannot_answer_does_not_cost_the_others_their_
     assert [[e["DetailType"] for e in call] for call in put.calls] == [["Email Bounced"], ["Email Delivered"]]
     assert "broken" in caplog.text and "example.com" not in caplog.text
     assert not simulator.poll_once()  # nothing is answered twice
+
+
+def test_the_outbox_lists_attachments_and_shows_an_invitations_text() -> None:
+    from crm.mailing.compose import Attachment
+
+    invite = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    raw = compose(
+        "ada@example.com",
+        "CRM <no-reply@example.com>",
+        "You're registered",
+        '<img src="cid:qr@crm">',
+        "See you",
+        attachments=[
+            Attachment("invite.ics", "text/calendar; method=REQUEST", invite),
+            Attachment("check-in.png", "image/png", b"\x89PNG....", content_id="qr@crm"),
+        ],
+    ).as_string()
+    (item,) = outbox({"ses": {"RawMessage": [record("m-1", raw)]}})
+    assert item["text"] == "See you" and item["html"] == '<img src="cid:qr@crm">'
+    assert item["attachments"] == [
+        {"filename": "check-in.png", "content_type": "image/png", "size": 8},
+        {
+            "filename": "invite.ics",
+            "content_type": "text/calendar",
+            "size": len(invite),
+            "text": invite.decode(),
+        },
+    ]

@@ -74,6 +74,26 @@ def _part(message: EmailMessage, subtype: str) -> str | None:
     return content if isinstance(content, str) else None
 
 
+def _attachments(message: EmailMessage) -> list[dict[str, Any]]:
+    """What goes with the email (an .ics invitation, an inline QR code): each file's name, type and
+    size, and a calendar's text (so a developer reads the invitation in the outbox)."""
+    found = []
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_disposition() not in ("attachment", "inline"):
+            continue
+        data = part.get_payload(decode=True) or b""
+        assert isinstance(data, bytes)
+        item: dict[str, Any] = {
+            "filename": _one_line(part.get_filename() or ""),
+            "content_type": part.get_content_type(),
+            "size": len(data),
+        }
+        if part.get_content_type() == "text/calendar":
+            item["text"] = data.decode("utf-8", "replace")
+        found.append(item)
+    return found
+
+
 def _one_line(value: object) -> str:
     text = str(value)
     if "\r" in text or "\n" in text:
@@ -98,6 +118,7 @@ def raw_item(record: dict[str, Any]) -> dict[str, Any]:
             "subject": _one_line(message.get("Subject", "")),
             "html": _part(message, "html"),
             "text": _part(message, "plain"),
+            "attachments": _attachments(message),
             "headers": headers,
             "sent_at": iso_time(_sent_at(message)),
         }
