@@ -7,6 +7,7 @@ simulator read moto's store with it."""
 
 from __future__ import annotations
 
+import base64
 import email
 import logging
 import re
@@ -94,6 +95,22 @@ def _attachments(message: EmailMessage) -> list[dict[str, Any]]:
     return found
 
 
+def _inline_images(message: EmailMessage, html: str | None) -> str | None:
+    """The HTML with each ``cid:`` image it shows (a QR code) written in as a ``data:`` URI, so
+    the outbox page shows what a mail client would (its CSP allows no ``cid:`` scheme)."""
+    if not html or "cid:" not in html:
+        return html
+    for part in message.walk():
+        content_id = str(part.get("Content-ID") or "").strip().strip("<>")
+        if not content_id or not part.get_content_type().startswith("image/"):
+            continue
+        data = part.get_payload(decode=True) or b""
+        assert isinstance(data, bytes)
+        uri = f"data:{part.get_content_type()};base64,{base64.b64encode(data).decode('ascii')}"
+        html = html.replace(f"cid:{content_id}", uri)
+    return html
+
+
 def _one_line(value: object) -> str:
     text = str(value)
     if "\r" in text or "\n" in text:
@@ -116,7 +133,7 @@ def raw_item(record: dict[str, Any]) -> dict[str, Any]:
             "to": to or list(record.get("destinations") or []),
             "from": _one_line(message.get("From", record.get("source", ""))),
             "subject": _one_line(message.get("Subject", "")),
-            "html": _part(message, "html"),
+            "html": _inline_images(message, _part(message, "html")),
             "text": _part(message, "plain"),
             "attachments": _attachments(message),
             "headers": headers,
