@@ -176,6 +176,18 @@ def test_end_before_start_is_a_422_on_ends_at(env: Env) -> None:
     assert fields_of(problem(call(env, "PATCH", f"/v1/events/{event['id']}", patch), 422)) == {"ends_at"}
 
 
+@pytest.mark.parametrize("start", ["0608-01-29T11:58:02Z", "9999-12-31T20:00:00Z", "1999-12-31T20:00:00Z"])
+def test_times_in_a_year_no_event_has_are_a_422_and_the_pages_never_fail(env: Env, start: str) -> None:
+    at = datetime.fromisoformat(start)
+    body = fair(starts_at=at.isoformat(), ends_at=(at + timedelta(hours=2)).isoformat())
+    assert "starts_at" in fields_of(problem(json_post(env, "/v1/events", body, env.auth("recruiter")), 422))
+    event = create(env)
+    patch = {"version": 1, "registration_deadline": "0608-01-01T00:00:00Z"}
+    assert fields_of(problem(call(env, "PATCH", f"/v1/events/{event['id']}", patch), 422)) == {
+        "registration_deadline"
+    }
+
+
 def test_a_time_without_a_zone_in_a_patch_is_a_422_naming_it(env: Env) -> None:
     event = create(env)
     patch = {"version": 1, "starts_at": "2031-01-01T10:00:00"}

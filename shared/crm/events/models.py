@@ -8,7 +8,7 @@ times are shown to people (pages, emails, "already checked in at 10:42").
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -112,9 +112,20 @@ class EventFields(Input):
     organizer: ShortText | None = Field(default=None, description="who hosts it (the career site names them)")
 
 
+#: The years an event's times may fall in (a year such as 608 or 9999 is a typing slip, and could
+#: not be shown on every clock).
+EVENT_YEARS = (2000, 2100)
+
+
 def event_field_errors(fields: EventFields) -> list[tuple[str, str]]:
     """Each field that does not agree with the others, and why."""
     errors: list[tuple[str, str]] = []
+    for name in ("starts_at", "ends_at", "registration_deadline"):
+        value = getattr(fields, name)
+        if value is not None and not EVENT_YEARS[0] <= value.astimezone(UTC).year < EVENT_YEARS[1]:
+            errors.append((name, f"must be between the years {EVENT_YEARS[0]} and {EVENT_YEARS[1] - 1}"))
+    if errors:
+        return errors
     if fields.ends_at <= fields.starts_at:
         errors.append(("ends_at", "must be after starts_at"))
     if fields.mode == "in_person" and fields.venue is None:
