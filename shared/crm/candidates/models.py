@@ -79,6 +79,20 @@ def _honeypot_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
     schema["anyOf"] = [form, honeypot]
 
 
+def form_boolean(value: Any) -> Any:
+    """A form's checkbox as a boolean: JSON true/false, or a form's on/off, yes/no, 1/0 (numbers
+    are refused: a JSON 1 is not a choice someone made)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("give true or false (or a form's on/off)")
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in FORM_TRUE:
+            return True
+        if lowered in FORM_FALSE:
+            return False
+    return value
+
+
 class PublicSubmission(Model):
     """A career-site form (talent network or job application). Unknown fields are ignored."""
 
@@ -106,15 +120,7 @@ class PublicSubmission(Model):
     @field_validator("marketing_consent", mode="before")
     @classmethod
     def _form_boolean(cls, value: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raise ValueError("give true or false (or a form's on/off)")
-        if isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in FORM_TRUE:
-                return True
-            if lowered in FORM_FALSE:
-                return False
-        return value
+        return form_boolean(value)
 
     @property
     def is_spam(self) -> bool:

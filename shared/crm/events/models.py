@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from crm.candidates.models import FORM_FALSE, FORM_TRUE, PublicSubmission
+from crm.candidates.models import PublicSubmission, form_boolean
 from crm.platform.fields import (
     AwareDatetime,
     Email,
@@ -313,15 +313,7 @@ class EventRegistrationForm(PublicSubmission):
     @field_validator("events_consent", mode="before")
     @classmethod
     def _form_boolean_events(cls, value: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raise ValueError("give true or false (or a form's on/off)")
-        if isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in FORM_TRUE:
-                return True
-            if lowered in FORM_FALSE:
-                return False
-        return value
+        return form_boolean(value)
 
 
 RequestId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]

@@ -9,7 +9,7 @@ problem+json) byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -99,14 +99,14 @@ def browser_form(
     try:
         accept()
     except ValidationFailed as error:
-        state = form_state(_typed_values(call.request), error.errors, form)
+        state = form_state(typed_values(call.request), error.errors, form)
         return _form_page(form, state, job_id, status=error_page(error).status)
     except DomainError as error:
         return _error_page(error_page(error).status, error_page(error).title, error.detail)
     return Response(body="", status_code=303, headers={"Location": f"/careers/thanks?form={form}"})
 
 
-def _typed_values(request: Any) -> dict[str, str]:
+def typed_values(request: Any) -> dict[str, str]:
     """What the person typed, to put back in the form (never the resume, never the honeypot)."""
     try:
         decoded = request_form(request)
@@ -120,12 +120,17 @@ def _typed_values(request: Any) -> dict[str, str]:
 
 
 def form_state(
-    values: dict[str, str] | None = None, errors: list[dict[str, str]] | None = None, form: str = ""
+    values: dict[str, str] | None = None,
+    errors: list[dict[str, str]] | None = None,
+    form: str = "",
+    *,
+    shown: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """A form's typed values and its errors by field; errors on no shown field go above it."""
+    """A form's typed values and its errors by field; errors on no field it shows (``shown``, else
+    the career-site form's ``FORM_FIELDS``) go above it."""
     by_field: dict[str, list[str]] = {}
     general: list[str] = []
-    shown = FORM_FIELDS.get(form, ())
+    shown = FORM_FIELDS.get(form, ()) if shown is None else shown
     for error in errors or []:
         name = str(error.get("field", "")).split(".", 1)[0]
         message = str(error.get("message", "invalid"))

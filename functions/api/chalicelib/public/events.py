@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from chalicelib.public.careers import wants_html
+from chalicelib.public.careers import form_state, typed_values, wants_html
 from chalicelib.web.endpoint import Call, LinkToken, endpoint, preflight, request_form
 from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.candidates.models import Received
@@ -35,7 +35,6 @@ preflight(bp, REGISTRATION)
 
 #: The fields the registration form shows; an error on any other goes above the form.
 FIELDS = ("first_name", "last_name", "email", "phone", "marketing_consent", "events_consent")
-NOT_ECHOED = ("website",)
 
 
 def _page(template: str, status: int = 200, **values: Any) -> Response:
@@ -56,33 +55,6 @@ def _base() -> str:
 def _organizer() -> str:
     name, _ = parseaddr(get_settings().mail_from)
     return name or "Careers"
-
-
-def _state(
-    values: dict[str, str] | None = None, errors: list[dict[str, str]] | None = None
-) -> dict[str, Any]:
-    by_field: dict[str, list[str]] = {}
-    general: list[str] = []
-    for error in errors or []:
-        name = str(error.get("field", "")).split(".", 1)[0]
-        message = str(error.get("message", "invalid"))
-        if name in FIELDS:
-            by_field.setdefault(name, []).append(message)
-        else:
-            general.append(message)
-    return {"values": values or {}, "errors": by_field, "general": general}
-
-
-def _typed(request: Any) -> dict[str, str]:
-    try:
-        decoded = request_form(request)
-    except DomainError:
-        return {}
-    return {
-        name: ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        for name, value in decoded.fields.items()
-        if name not in NOT_ECHOED
-    }
 
 
 def _event_page(
@@ -106,7 +78,7 @@ def _event_page(
         closes=local_text(event, event.closes_at),
         venue=event.venue.one_line() if event.venue and event.mode == "in_person" else "",
         json_ld=json_ld,
-        state=state or _state(),
+        state=state or form_state(shown=FIELDS),
         closed=closed or (closed_because(event, service.now()) or ""),
         kind=event.kind_label,
     )
@@ -211,7 +183,8 @@ def register_for_event(call: Call, event_id: str) -> Received | Response:
             event, public = EventService().public(event_id)
         except DomainError as missing:
             return _error_page(missing)
-        return _event_page(event, public, state=_state(_typed(call.request), error.errors), status=422)
+        state = form_state(typed_values(call.request), error.errors, shown=FIELDS)
+        return _event_page(event, public, state=state, status=422)
     except DomainError as error:
         return _error_page(error)
     return Response(
