@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib.api import api_keys as admin
+from chalicelib.api import audit as audit_log
 from chalicelib.api import auth as auth_routes
 from chalicelib.api import (
     bulk,
@@ -179,6 +180,7 @@ for blueprint in (
     referrals.bp,
     public_referrals.bp,
     ui_referrals.bp,
+    audit_log.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -180,6 +180,8 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("GET", "/v1/api-keys"): (401, 403, 200, 403, 403, 403, 403, 403),
     ("POST", "/v1/api-keys"): (401, 403, 201, 403, 403, 403, 403, 403),
     ("DELETE", "/v1/api-keys/{key_id}"): (401, 403, 204, 403, 403, 403, 403, 403),
+    ("GET", "/v1/audit"): (401, 403, 200, 403, 403, 403, 403, 403),
+    ("GET", "/v1/audit/export"): (401, 403, 200, 403, 403, 403, 403, 403),
     # recruiting events, their registrations and check-ins
     ("GET", "/v1/events"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("POST", "/v1/events"): (401, 201, 201, 403, 201, 403, 403, 403),
@@ -1070,6 +1072,8 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/api-keys"): lambda w: Req("/v1/api-keys"),
     ("POST", "/v1/api-keys"): lambda w: Req("/v1/api-keys", {"name": "ats sync", "scope": "read-write"}),
     ("DELETE", "/v1/api-keys/{key_id}"): _revoke_key,
+    ("GET", "/v1/audit"): lambda w: Req("/v1/audit?action=candidate.read"),
+    ("GET", "/v1/audit/export"): lambda w: Req("/v1/audit/export?from=2020-01-01T00:00:00Z"),
     ("GET", "/v1/events"): lambda w: Req("/v1/events"),
     ("POST", "/v1/events"): lambda w: Req("/v1/events", _event_body()),
     ("GET", "/v1/events/{event_id}"): lambda w: Req(f"/v1/events/{_new_event(w)}"),

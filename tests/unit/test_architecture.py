@@ -31,13 +31,13 @@ FUNCTIONS = ROOT / "functions"
 #: the layers below it, never a layer above or beside it.
 LAYERS: list[set[str]] = [
     {"platform"},
-    {"mailing"},
-    {"jobs", "templates", "api_keys", "users"},
+    {"mailing", "audit"},
+    {"jobs", "templates", "api_keys", "users", "custom_fields"},
     {"candidates"},
     {"access", "pools", "events"},
     {"alerts", "reminders", "campaigns", "sequences", "outreach", "hiring"},
-    {"bulk", "inbound", "referrals", "interviews"},
-    {"dispatch", "portal", "analytics"},
+    {"bulk", "inbound", "referrals", "interviews", "imports"},
+    {"dispatch", "portal", "analytics", "webhooks", "exports", "merges"},
     {"workflows"},
 ]
 LAYER_OF = {name: index for index, names in enumerate(LAYERS) for name in names}
@@ -102,6 +102,9 @@ KEY_OWNERS: dict[str, set[str]] = {
     "EVRELEASE#": {"events"},  # an erased person's place given back (ids only)
     "EVENTREG#": {"events"},  # a person's registration, in their partition
     "EVENTREGS#": {"events"},  # an event's registrations by state (gsi1)
+    "AUDIT#": {"audit"},  # the audit log by month; never updated or deleted (TTL only)
+    "AUDITACTOR#": {"audit"},  # the audit log by who did it (gsi1)
+    "AUDITPERSON#": {"audit"},  # the audit log by the person it was about (gsi2)
 }
 TABLE_CALLS = {
     "put",

@@ -69,6 +69,8 @@ class Settings(BaseModel):
     max_reply_attachment_bytes: int = Field(default=5 * 1024 * 1024, ge=1, alias="MAX_REPLY_ATTACHMENT_BYTES")
     # How long a reply address stays valid after the email that carried it (days).
     reply_address_max_age_days: int = Field(default=365, ge=1, alias="REPLY_ADDRESS_MAX_AGE_DAYS")
+    # How long audit-log entries are kept (days; DynamoDB's TTL removes them after that).
+    audit_retention_days: int = Field(default=730, ge=30, le=3650, alias="AUDIT_RETENTION_DAYS")
     # Set by ``crm dev`` only: where its SMTP server for inbound mail listens (host:port).
     local_smtp_address: str | None = Field(default=None, alias="CRM_LOCAL_SMTP")
     # Set by ``crm dev`` only (never by the template): the local stack's own routes and pages.

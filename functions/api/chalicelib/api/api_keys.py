@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.web.audit import audit
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.api_keys.models import ApiKey, ApiKeyCreate, ApiKeyCreated
 from crm.api_keys.service import ApiKeyService
@@ -41,7 +42,9 @@ def list_keys(call: Call) -> dict[str, Any]:
     status=201,
 )
 def create_key(call: Call) -> ApiKeyCreated:
-    return ApiKeyService().create(call.body, created_by=call.actor)
+    created = ApiKeyService().create(call.body, created_by=call.actor)
+    audit(call, "api_key.created", subject=f"api-key:{created.id}", details={"scope": created.scope})
+    return created
 
 
 @endpoint(
@@ -56,3 +59,4 @@ def create_key(call: Call) -> ApiKeyCreated:
 )
 def revoke_key(call: Call, key_id: str) -> None:
     ApiKeyService().revoke(key_id)
+    audit(call, "api_key.revoked", subject=f"api-key:{key_id}")

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.web.audit import audit
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page, request_form
 from crm.candidates.models import (
     Activity,
@@ -98,7 +99,9 @@ def create_candidate(call: Call) -> Candidate:
 )
 def get_candidate(call: Call, candidate_id: str) -> Candidate:
     TeamScope(call.principal).candidate(candidate_id)
-    return CandidateService().get(candidate_id)
+    candidate = CandidateService().get(candidate_id)
+    audit(call, "candidate.read", subject=f"candidate:{candidate_id}", person_id=candidate_id)
+    return candidate
 
 
 @endpoint(
@@ -128,6 +131,7 @@ def update_candidate(call: Call, candidate_id: str) -> Candidate:
 )
 def delete_candidate(call: Call, candidate_id: str) -> None:
     CandidateService().erase(candidate_id, actor=call.actor)
+    audit(call, "candidate.erased", subject=f"candidate:{candidate_id}", person_id=candidate_id)
 
 
 @endpoint(

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.web.audit import audit, audit_user_change
 from chalicelib.web.endpoint import Call, endpoint, page
 from crm.users.models import User, UserInvite, UserPatch, UsersQuery
 from crm.users.service import UserService
@@ -45,7 +46,9 @@ def list_users(call: Call) -> dict[str, Any]:
     "temporary password.",
 )
 def invite_user(call: Call) -> User:
-    return UserService().invite(call.body)
+    user = UserService().invite(call.body)
+    audit(call, "user.invited", subject=f"user:{user.username}", details={"group": call.body.group})
+    return user
 
 
 @endpoint(
@@ -61,4 +64,6 @@ def invite_user(call: Call) -> User:
 )
 def update_user(call: Call, username: str) -> User:
     acting = call.principal.subject if call.principal else ""
-    return UserService().update(username, call.body, by=acting)
+    user = UserService().update(username, call.body, by=acting)
+    audit_user_change(call, username, call.body)
+    return user

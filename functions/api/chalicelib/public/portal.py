@@ -14,6 +14,7 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.web.audit import audit
 from chalicelib.web.endpoint import Call, LinkToken, endpoint, preflight, request_form
 from chalicelib.web.pages import PAGE_HEADERS, error_page, render_page
 from crm.candidates.models import TOPICS, Candidate, Received
@@ -321,4 +322,6 @@ def portal_erase(call: Call) -> Response:
             erase_error="Tick this box to confirm that your record should be erased.",
         )
     portal.erase(candidate)
+    subject = f"candidate:{candidate.id}"
+    audit(call, "candidate.erased", subject=subject, person_id=candidate.id, actor=subject)
     return _page("portal_erased.html")

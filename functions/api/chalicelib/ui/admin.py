@@ -16,6 +16,7 @@ from urllib.parse import quote
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
+from chalicelib.web.audit import audit, audit_user_change
 from chalicelib.web.endpoint import Call
 from chalicelib.web.ui import (
     Session,
@@ -137,13 +138,15 @@ def ui_invite(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     data = {**form, "name": form["name"] or None, "temporary_password": form["temporary_password"] or None}
     try:
         invite = UserInvite.model_validate(data)
-        UserService().invite(invite)
+        invited = UserService().invite(invite)
     except ValidationError as exc:
         return _invite_refused(call, session, form, field_errors(exc))
     except ValidationFailed as exc:
         return _invite_refused(call, session, form, {e["field"]: e["message"] for e in exc.errors})
     except Conflict as exc:
         return _invite_refused(call, session, form, {"email": exc.detail}, status=409)
+    subject, group = f"user:{invited.username}", invite.group
+    audit(call, "user.invited", subject=subject, details={"group": group}, actor=session.principal.actor)
     return see_other("/ui/admin/users?done=invited")
 
 
@@ -187,6 +190,7 @@ def ui_update_user(call: Call, session: Session, fields: dict[str, Any], usernam
         return _row_refused(call, session, username, exc.detail)
     except Conflict as exc:  # an admin changing their own group or status
         return _row_refused(call, session, username, exc.detail, status=409)
+    audit_user_change(call, username, patch, actor=session.principal.actor)
     done = "group" if "group" in changes else ("enabled" if changes.get("enabled") else "disabled")
     return see_other(f"/ui/admin/users?done={done}#user-{quote(username)}")
 
@@ -266,6 +270,8 @@ def ui_create_key(call: Call, session: Session, fields: dict[str, Any]) -> Respo
     except ValidationError as exc:
         return _keys_page(call, session, status=422, form=form, errors=field_errors(exc))
     created = ApiKeyService().create(data, created_by=session.principal.actor)
+    subject, scope = f"api-key:{created.id}", created.scope
+    audit(call, "api_key.created", subject=subject, details={"scope": scope}, actor=session.principal.actor)
     return _keys_page(call, session, created=created)
 
 
@@ -283,4 +289,5 @@ def ui_revoke_key(call: Call, session: Session, fields: dict[str, Any], key_id: 
     if text(fields.get("confirm")) != "yes":
         raise ValidationFailed("Tick the confirmation to revoke the key; nothing was changed.")
     ApiKeyService().revoke(key_id)
+    audit(call, "api_key.revoked", subject=f"api-key:{key_id}", actor=session.principal.actor)
     return see_other(f"/ui/admin/api-keys?done=revoked#key-{quote(key_id)}")

@@ -23,6 +23,7 @@ from chalicelib.ui import interview_view, mail_history
 from chalicelib.ui import pipeline as pipeline_view
 from chalicelib.web import session as web
 from chalicelib.web import ui as web_ui
+from chalicelib.web.audit import audit
 from chalicelib.web.endpoint import Call
 from chalicelib.web.ui import (
     Session,
@@ -487,7 +488,11 @@ def _told(activity: Activity, names: story.Names) -> dict[str, Any]:
 
 @ui_route("/ui/candidates/{candidate_id}", "GET", "Recruiter UI: one candidate", errors=(404,), team=True)
 def ui_candidate(call: Call, session: Session, fields: dict[str, Any], candidate_id: str) -> Response:
-    return _profile(call, session, candidate_id)
+    response = _profile(call, session, candidate_id)
+    if response.status_code == 200:
+        subject = f"candidate:{candidate_id}"
+        audit(call, "candidate.read", subject=subject, person_id=candidate_id, actor=session.principal.actor)
+    return response
 
 
 @ui_route(
@@ -801,4 +806,6 @@ def ui_erase_candidate(call: Call, session: Session, fields: dict[str, Any], can
         error = f"Type {candidate.email} to confirm; nothing was erased."
         return _profile(call, session, candidate_id, status=422, erase_error=error)
     CandidateService().erase(candidate_id, actor=session.principal.actor)
+    subject = f"candidate:{candidate_id}"
+    audit(call, "candidate.erased", subject=subject, person_id=candidate_id, actor=session.principal.actor)
     return see_other("/ui/candidates?done=erased")

@@ -1,0 +1,1 @@
+"""Custom fields that admins define for candidates and applications."""

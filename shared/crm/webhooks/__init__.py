@@ -1,0 +1,1 @@
+"""Webhooks: endpoints that integrations register, signed deliveries (Standard Webhooks) and their log."""
