@@ -43,6 +43,7 @@ from chalicelib.public import intake as public
 from chalicelib.public import interviews as public_interviews
 from chalicelib.public import referrals as public_referrals
 from chalicelib.ui import admin as ui_admin
+from chalicelib.ui import audit as ui_audit
 from chalicelib.ui import bulk as ui_bulk
 from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
@@ -181,6 +182,7 @@ for blueprint in (
     public_referrals.bp,
     ui_referrals.bp,
     audit_log.bp,
+    ui_audit.bp,
 ):
     app.register_blueprint(blueprint)
 

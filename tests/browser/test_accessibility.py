@@ -308,6 +308,11 @@ def test_recruiter_pages_pass_axe_and_fit_a_phone(signed_in: Any, stack: CrmDev)
 def test_admin_pages_pass_axe_and_fit_a_phone(page: Any) -> None:
     sign_in(page, ADMIN)
     problems = check_pages(
-        page, [("admin-users", "/ui/admin/users"), ("admin-api-keys", "/ui/admin/api-keys")]
+        page,
+        [
+            ("admin-users", "/ui/admin/users"),
+            ("admin-api-keys", "/ui/admin/api-keys"),
+            ("admin-audit", "/ui/admin/audit"),
+        ],
     )
     assert not problems, "\n".join(problems)

@@ -328,6 +328,8 @@ UI_ADMIN: dict[tuple[str, str], int] = {
     ("GET", "/ui/admin/api-keys"): 303,
     ("POST", "/ui/admin/api-keys"): 303,
     ("POST", "/ui/admin/api-keys/{key_id}/revoke"): 303,
+    ("GET", "/ui/admin/audit"): 303,
+    ("GET", "/ui/admin/audit/export"): 303,
 }
 UI_REFERRALS: dict[tuple[str, str], int] = {
     ("GET", "/ui/referrals/new"): 303,
