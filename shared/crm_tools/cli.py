@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crm_tools.webhook_receiver import add_webhook_receiver
+
 if TYPE_CHECKING:
     from crm_tools.dlq import Target
 
@@ -360,6 +362,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     add_dlq,
     add_projections,
     add_package,
+    add_webhook_receiver,
 ]
 
 #: Subcommands whose arguments are passed through untouched to another parser.
