@@ -105,6 +105,9 @@ KEY_OWNERS: dict[str, set[str]] = {
     "AUDIT#": {"audit"},  # the audit log by month; never updated or deleted (TTL only)
     "AUDITACTOR#": {"audit"},  # the audit log by who did it (gsi1)
     "AUDITPERSON#": {"audit"},  # the audit log by the person it was about (gsi2)
+    # custom_fields slice
+    "CUSTOMFIELD#": {"custom_fields"},  # the definitions of custom fields (one partition)
+    "CANDCF#": {"candidates"},  # a custom-field value's list projection (gsi1), like CANDTAG#
 }
 TABLE_CALLS = {
     "put",

@@ -19,8 +19,11 @@ from pydantic import (
     WithJsonSchema,
     computed_field,
     field_validator,
+    model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
+from crm.custom_fields.models import MAX_FIELDS, filter_key
 from crm.platform import times
 from crm.platform.fields import (
     Email,
@@ -140,6 +143,11 @@ class Consent(Model):
     source: str
 
 
+#: Custom-field values by key, each checked against its definition by the service
+#: (``crm.custom_fields``): a wrong one is a 422 naming ``custom_fields.<key>``.
+CustomValues = Annotated[dict[str, Any], Field(max_length=MAX_FIELDS)]
+
+
 class CandidateCreate(Input):
     email: Email
     first_name: Name
@@ -154,13 +162,16 @@ class CandidateCreate(Input):
     utm_medium: ShortText | None = None
     utm_campaign: ShortText | None = None
     referral_code: ShortText | None = None
+    custom_fields: CustomValues = Field(
+        default_factory=dict, description="values of the custom fields an admin defined (GET /v1/custom-fields)"
+    )
 
 
 class CandidatePatch(Patch):
     """A partial update. ``version`` is the version the client read; a stale one is a conflict.
     ``null`` clears phone, location, LinkedIn URL, tags or leaves the consent as it is."""
 
-    not_null = ("version", "email", "first_name", "last_name")
+    not_null = ("version", "email", "first_name", "last_name", "custom_fields")
 
     version: Version
     email: Email | None = None
@@ -171,6 +182,9 @@ class CandidatePatch(Patch):
     linkedin_url: Url | None = None
     tags: Tags | None = None
     marketing_consent: bool | None = None
+    custom_fields: CustomValues | None = Field(
+        default=None, description="custom fields to set; a key left out keeps its value, null clears it"
+    )
 
 
 #: What brought a person to a record: a form, an application, a job-alert request, the API or the UI.
@@ -214,6 +228,10 @@ class Candidate(Model):
     )
     last_touch: Touch | None = Field(
         default=None, description="the latest form, application or creation that touched the record"
+    )
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="custom-field values by key (private ones only for recruiters, admins and API keys)",
     )
     version: int
     created_at: str
@@ -294,6 +312,26 @@ class CandidateFilter(Model):
     sort: CandidateSort | None = Field(
         default=None, description="newest (the default), oldest, name or last_activity; q ranks by match"
     )
+    #: ``cf.<key>=<value>`` of the query string, by key (checked by the service against the fields).
+    custom_fields: SkipJsonSchema[dict[str, str]] = Field(default_factory=dict, max_length=5)
+    #: What the service made of ``custom_fields``: the list projections' terms (``<key>#<term>``).
+    cf_terms: SkipJsonSchema[list[str]] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _custom_field_filters(cls, data: Any) -> Any:
+        """``cf.<key>=<value>`` query parameters into ``custom_fields`` (a value of at most 200);
+        ``cf_terms`` is the service's alone (never read from a request)."""
+        if isinstance(data, dict) and "cf_terms" in data:
+            data = {k: v for k, v in data.items() if k != "cf_terms"}
+        if isinstance(data, dict) and any(isinstance(k, str) and filter_key(k) for k in data):
+            given = dict(data.get("custom_fields") or {})
+            for name, value in data.items():
+                key = filter_key(name) if isinstance(name, str) else None
+                if key is not None and isinstance(value, str) and value.strip():
+                    given[key[:60]] = value.strip()[:200]
+            data = {**data, "custom_fields": given}
+        return data
 
     def all_tags(self) -> list[str]:
         """Every tag asked for (``tag`` and ``tags``), each once."""
@@ -304,7 +342,9 @@ class CandidateFilter(Model):
 
 
 #: The names of a list's filters (query string, forms, a bulk action's filter).
-LIST_FILTERS: tuple[str, ...] = tuple(CandidateFilter.model_fields)
+LIST_FILTERS: tuple[str, ...] = tuple(
+    name for name in CandidateFilter.model_fields if name not in ("custom_fields", "cf_terms")
+)
 
 
 class NoteCreate(Input):

@@ -48,6 +48,7 @@ from crm.candidates.models import (
 from crm.candidates.repository import CandidateRepository, LostRace, ProjectionRepository
 from crm.candidates.repository.candidates import Operations
 from crm.candidates.resumes import CONTENT_TYPES, ResumeStore, validate_resume
+from crm.custom_fields.service import CustomFields
 from crm.jobs.service import JobService
 from crm.platform.config import get_settings
 from crm.platform.errors import Conflict, NotFound, ValidationFailed, VersionConflict
@@ -405,6 +406,14 @@ def check_filter(flt: CandidateFilter) -> None:
         raise ValidationFailed("These filters cannot be combined.", errors=errors)
 
 
+def with_custom_terms(flt: CandidateFilter) -> CandidateFilter:
+    """``flt`` with the projection terms of its ``cf.<key>`` filters (422 naming a wrong one)."""
+    if not flt.custom_fields:
+        return flt
+    terms = CustomFields().filter_terms("candidate", flt.custom_fields)
+    return flt.model_copy(update={"cf_terms": terms})
+
+
 class CandidateService:
     """What other slices (and the web layer) use of this slice; the repository stays private to it.
 
@@ -451,18 +460,21 @@ class CandidateService:
     def list_page(
         self, flt: CandidateFilter, *, limit: int, cursor: str | None
     ) -> tuple[list[CandidateSummary], str | None]:
-        """One page of a list; a combination of filters it cannot answer exactly is a 422."""
+        """One page of a list; a combination of filters it cannot answer exactly is a 422, and so is
+        a ``cf.<key>`` filter of a field that is not filterable or a value it could not hold."""
         check_filter(flt)
-        return self.repository.list_page(flt, limit=limit, cursor=cursor)
+        return self.repository.list_page(with_custom_terms(flt), limit=limit, cursor=cursor)
 
     def matching_ids_page(
         self, flt: CandidateFilter, *, more_tags: Sequence[str] = (), cursor: str | None, limit: int
     ) -> tuple[list[str], str | None]:
         """Ids of one page of the candidates ``flt`` and each of ``more_tags`` match (an audience)."""
-        return self.repository.matching_ids_page(flt, more_tags=more_tags, cursor=cursor, limit=limit)
+        return self.repository.matching_ids_page(
+            with_custom_terms(flt), more_tags=more_tags, cursor=cursor, limit=limit
+        )
 
     def count_matching(self, flt: CandidateFilter, *, more_tags: Sequence[str] = ()) -> int:
-        return self.repository.count_matching(flt, more_tags=more_tags)
+        return self.repository.count_matching(with_custom_terms(flt), more_tags=more_tags)
 
     def pool_member_stages(self, pool_id: str, *, cap: int) -> tuple[list[dict[str, Any]], bool]:
         """Each member's ``pools`` map (at most ``cap`` members), and whether there were more."""
@@ -582,7 +594,9 @@ class CandidateService:
     def create(self, data: CandidateCreate, *, actor: str, form: TouchForm = "api") -> Candidate:
         """A recruiter (``form="ui"``) or integration adds a person. A known email is a 409 naming
         the existing id."""
+        custom = CustomFields().prepare("candidate", {}, data.custom_fields, creating=True)
         candidate = new_candidate(data, candidate_id=new_id(), now=self.now(), form=form)
+        candidate.custom_fields = custom
         return self.repository.insert(candidate, actor=actor)
 
     def update(self, candidate_id: str, patch: CandidatePatch, *, actor: str) -> Candidate:
@@ -593,7 +607,14 @@ class CandidateService:
                 "Someone else changed this candidate; reload and try again.",
                 current=current.model_dump(mode="json"),
             )
-        changes = patch_changes(current, patch)
+        given = patch.changes()
+        if "custom_fields" in given:
+            # Checked against the definitions and merged over the stored values (a key left
+            # out keeps its value, null clears it); the whole map is then written.
+            given["custom_fields"] = CustomFields().prepare(
+                "candidate", current.custom_fields, given["custom_fields"], creating=False
+            )
+        changes = {k: v for k, v in given.items() if getattr(current, k, None) != v}
         now = self.now()
         consent = recruiter_consent(current, changes.pop("marketing_consent", None), actor=actor, now=now)
         if not changes and consent is None:

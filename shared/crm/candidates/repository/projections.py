@@ -22,6 +22,7 @@ from typing import Any
 
 from crm.candidates.models import SUMMARY_FIELDS, CandidateFilter
 from crm.candidates.repository.keys import LIST_PREFIX, PROFILE, candidate_pk
+from crm.custom_fields.models import index_terms
 from crm.platform import table
 from crm.platform.fields import search_term
 
@@ -111,7 +112,11 @@ def list_attributes(candidate: Mapping[str, Any]) -> dict[str, Any]:
     else:
         granted = consent.get("granted") if isinstance(consent, Mapping) else consent.granted
         marketing = "granted" if granted else "withdrawn"
-    return {"place": query_term(str(candidate.get("location") or "")), "marketing": marketing}
+    out: dict[str, Any] = {"place": query_term(str(candidate.get("location") or "")), "marketing": marketing}
+    terms = index_terms(candidate.get("custom_fields"))
+    if terms:
+        out["cfv"] = terms  # custom-field values, ``<key>#<term>`` (crm.custom_fields.models)
+    return out
 
 
 def dimensions(candidate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
@@ -134,6 +139,8 @@ def dimensions(candidate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
         dims[f"POOL#{pool}"] = (f"CANDPOOL#{pool}", newest)
     for kind, term in search_terms(candidate):
         dims[f"SEARCH#{kind}"] = ("CANDSEARCH", f"{term}#{cid}")
+    for term in index_terms(candidate.get("custom_fields")):
+        dims[f"CF#{term}"] = (f"CANDCF#{term}", newest)
     return dims
 
 
@@ -158,7 +165,7 @@ def projection_items(candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 #: Partitions sorted by ``<created_at>#<id>`` (and ``CANDS``): a created range is part of their
 #: key condition.
-_BY_CREATED = ("CANDPOOL#", "CANDTAG#", "CANDSOURCE#")
+_BY_CREATED = ("CANDPOOL#", "CANDTAG#", "CANDSOURCE#", "CANDCF#")
 
 
 def _day_range(start: date | None, end: date | None) -> tuple[str, str]:
@@ -170,7 +177,8 @@ def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:  # noqa: C901 
     """Key condition on ``gsi1`` for the most selective filter, the rest as a filter expression.
 
     The sort decides first (by name and by activity have partitions of their own); then the
-    priority is email, pool, the first tag (all of them), one source, q, then all candidates.
+    priority is email, pool, the first tag (all of them), one source, the first custom-field
+    value (``cf_terms``), q, then all candidates.
     A created range on a partition sorted by creation is part of the key condition. A single
     filter reads exactly the page; a combination reads on until the page is full. Every word of
     ``q`` must start a term of the person (:func:`q_matches`): alone, the search index is read
@@ -196,6 +204,8 @@ def candidate_list_query(flt: CandidateFilter) -> dict[str, Any]:  # noqa: C901 
         pk, used = f"CANDTAG#{tags[0]}", "tag"
     elif len(sources) == 1:
         pk, used = f"CANDSOURCE#{sources[0]}", "source"
+    elif flt.cf_terms:
+        pk, used = f"CANDCF#{flt.cf_terms[0]}", "cf"
     elif words:
         pk, used, forward = "CANDSEARCH", "q", True
     else:
@@ -296,6 +306,11 @@ def _membership_filters(
         filters.append(
             "(" + " OR ".join(f"contains(sources, :fsource{i})" for i in range(len(sources))) + ")"
         )
+    for i, term in enumerate(flt.cf_terms):
+        if i == 0 and used == "cf":
+            continue
+        filters.append(f"contains(cfv, :fcf{i})")
+        values[f":fcf{i}"] = {"S": term}
     return filters
 
 
@@ -318,6 +333,8 @@ def summary_passes(summary: Mapping[str, Any], flt: CandidateFilter) -> bool:
     if not all(word in place for word in query_words(flt.location)):
         return False
     if flt.consent and summary.get("marketing") != flt.consent:
+        return False
+    if flt.cf_terms and not set(flt.cf_terms) <= set(summary.get("cfv") or []):
         return False
     for attribute, start, end in (
         ("created_at", flt.created_from, flt.created_to),
