@@ -56,7 +56,12 @@ from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import referrals as ui_referrals
 from chalicelib.ui import sequences as ui_sequences
 from chalicelib.ui import session as ui_session
+
+# custom_fields slice
+from chalicelib.api import custom_fields as custom_fields_api
+from chalicelib.ui import custom_fields as ui_custom_fields
 from chalicelib.web.endpoint import problem
+from crm.custom_fields.service import clear_cache as fresh_custom_fields
 from crm.platform.config import get_settings
 from crm.platform.errors import (
     Conflict,
@@ -141,6 +146,15 @@ def _as_problem(of: Chalice, request: Any, get_response: Callable[[Any], Respons
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(chalice_errors_as_problems(app), "http")
 
+
+def custom_field_definitions_per_invocation(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Custom-field definitions are read afresh by each invocation (custom_fields slice)."""
+    fresh_custom_fields()
+    return get_response(event)
+
+
+app.register_middleware(custom_field_definitions_per_invocation, "all")
+
 for blueprint in (
     docs.bp,
     auth_routes.bp,
@@ -183,6 +197,9 @@ for blueprint in (
     ui_referrals.bp,
     audit_log.bp,
     ui_audit.bp,
+    # custom_fields slice
+    custom_fields_api.bp,
+    ui_custom_fields.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -37,6 +37,7 @@ from crm.custom_fields.models import (
     index_terms,
     is_key,
     merged_values,
+    value_term,
 )
 from crm.custom_fields.repository import CustomFieldRepository
 from crm.platform import clock
@@ -235,9 +236,9 @@ class CustomFields:
             if field is None or not field.filterable:
                 errors.append({"field": name, "message": "there is no filterable custom field of this key"})
                 continue
-            one = {key: text}
-            if field.type == "choices":
-                one = {key: [text]}
+            if field.type in ("choice", "choices"):  # an option in any case
+                text = next((o for o in field.options if value_term(o) == value_term(text)), text)
+            one: dict[str, Any] = {key: [text] if field.type == "choices" else text}
             checked, wrong = check_values({key: field}, one, form=True, prefix="cf")
             if wrong or checked.get(key) is None:
                 message = wrong[0]["message"] if wrong else "give a value"

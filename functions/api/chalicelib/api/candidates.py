@@ -26,6 +26,7 @@ from crm.candidates.models import (
 )
 from crm.candidates.resumes import ResumeStore
 from crm.candidates.service import RESUME_LINK_SECONDS, CandidateService
+from crm.custom_fields.service import CustomFields
 from crm.hiring.team import TeamScope
 from crm.platform.errors import ValidationFailed
 
@@ -35,7 +36,15 @@ bp = Blueprint(__name__)
 class CandidateListQuery(PageQuery, CandidateFilter):
     """Filters: ``q`` (free text), ``email``, ``tag``/``tags`` with ``match``, ``pool`` and
     ``stage``, ``source``/``sources``, ``location``, ``consent``, created and last-activity
-    ranges, and ``sort``."""
+    ranges, ``sort``, and ``cf.<key>=<value>`` for each filterable custom field."""
+
+
+def shown(call: Call, candidate: Candidate) -> Candidate:
+    """The candidate as the caller may see them: custom fields of deleted definitions hidden, and
+    private ones too from a hiring manager."""
+    private = not (call.principal is not None and call.principal.team_only)
+    values = CustomFields().visible("candidate", candidate.custom_fields, private=private)
+    return candidate.model_copy(update={"custom_fields": values})
 
 
 @endpoint(
@@ -50,6 +59,8 @@ class CandidateListQuery(PageQuery, CandidateFilter):
     "and `active_from`/`active_to` (last change to the profile) are dates, both ends included; "
     "`sort` is newest (the default), oldest, name or last_activity, and is not taken with `q`. "
     "A combination that cannot be answered exactly is a 422 naming the field. "
+    "`cf.<key>=<value>` filters by a filterable custom field (text in any case, a number, a date "
+    "YYYY-MM-DD, or one option; a several-choices field matches when it holds that option). "
     "An exact `email` is answered at once from the person's record (strongly "
     "consistent: a candidate just created or a sign-up just answered 202 is found). Every other "
     "list is read from list projections that the table's stream maintains, so a change shows "
@@ -79,7 +90,7 @@ def list_candidates(call: Call) -> dict[str, Any]:
     errors=(409,),
 )
 def create_candidate(call: Call) -> Candidate:
-    return CandidateService().create(call.body, actor=call.actor)
+    return shown(call, CandidateService().create(call.body, actor=call.actor))
 
 
 @endpoint(
@@ -101,7 +112,7 @@ def get_candidate(call: Call, candidate_id: str) -> Candidate:
     TeamScope(call.principal).candidate(candidate_id)
     candidate = CandidateService().get(candidate_id)
     audit(call, "candidate.read", subject=f"candidate:{candidate_id}", person_id=candidate_id)
-    return candidate
+    return shown(call, candidate)
 
 
 @endpoint(
@@ -116,7 +127,7 @@ def get_candidate(call: Call, candidate_id: str) -> Candidate:
     errors=(404, 409),
 )
 def update_candidate(call: Call, candidate_id: str) -> Candidate:
-    return CandidateService().update(candidate_id, call.body, actor=call.actor)
+    return shown(call, CandidateService().update(candidate_id, call.body, actor=call.actor))
 
 
 @endpoint(
