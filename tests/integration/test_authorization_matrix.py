@@ -203,6 +203,12 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("GET", "/v1/referrals/mine"): (401, 200, 200, 403, 403, 200, 200, 200),
     ("GET", "/v1/referrals"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("GET", "/v1/referrals/report"): (401, 200, 200, 200, 200, 403, 403, 403),
+    # custom fields (custom_fields slice): everyone who reads candidates lists them; admins define
+    ("GET", "/v1/custom-fields"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/custom-fields"): (401, 403, 201, 403, 403, 403, 403, 403),
+    ("GET", "/v1/custom-fields/{key}"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("PATCH", "/v1/custom-fields/{key}"): (401, 403, 200, 403, 403, 403, 403, 403),
+    ("DELETE", "/v1/custom-fields/{key}"): (401, 403, 204, 403, 403, 403, 403, 403),
 }
 
 # Public and documentation routes need no credentials: (method, path) -> status for anyone.
@@ -330,6 +336,10 @@ UI_ADMIN: dict[tuple[str, str], int] = {
     ("POST", "/ui/admin/api-keys/{key_id}/revoke"): 303,
     ("GET", "/ui/admin/audit"): 303,
     ("GET", "/ui/admin/audit/export"): 303,
+    # custom_fields slice
+    ("GET", "/ui/admin/custom-fields"): 303,
+    ("POST", "/ui/admin/custom-fields"): 303,
+    ("POST", "/ui/admin/custom-fields/{key}"): 303,
 }
 UI_REFERRALS: dict[tuple[str, str], int] = {
     ("GET", "/ui/referrals/new"): 303,
@@ -948,6 +958,22 @@ def _check_in(w: World) -> Req:
     return Req(f"/v1/events/{event_id}/check-ins", {"candidate_id": candidate_id}, check)
 
 
+def _new_custom_field(w: World) -> str:
+    """A fresh custom field (custom_fields slice)."""
+    key = f"f_{uuid4().hex[:8]}"
+    w.admin("POST", "/v1/custom-fields", {"key": key, "label": "Label", "type": "text"}, 201)
+    return key
+
+
+def _custom_field_request(w: World, body: dict[str, Any] | None) -> Req:
+    key = _new_custom_field(w)
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/custom-fields/{key}")["label"] == "Label"
+
+    return Req(f"/v1/custom-fields/{key}", body, check)
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -1095,6 +1121,14 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/referrals/mine"): lambda w: Req("/v1/referrals/mine"),
     ("GET", "/v1/referrals"): lambda w: Req("/v1/referrals?limit=5"),
     ("GET", "/v1/referrals/report"): lambda w: Req("/v1/referrals/report"),
+    # custom_fields slice
+    ("GET", "/v1/custom-fields"): lambda w: Req("/v1/custom-fields?entity=candidate"),
+    ("POST", "/v1/custom-fields"): lambda w: Req(
+        "/v1/custom-fields", {"key": f"f_{uuid4().hex[:8]}", "label": "Level", "type": "text"}
+    ),
+    ("GET", "/v1/custom-fields/{key}"): lambda w: Req(f"/v1/custom-fields/{_new_custom_field(w)}"),
+    ("PATCH", "/v1/custom-fields/{key}"): lambda w: _custom_field_request(w, {"version": 1, "label": "New"}),
+    ("DELETE", "/v1/custom-fields/{key}"): lambda w: _custom_field_request(w, None),
 }
 
 
