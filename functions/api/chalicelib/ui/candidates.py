@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
+from chalicelib.ui import custom_fields as ui_custom_fields
 from chalicelib.ui import interview_view, mail_history
 from chalicelib.ui import pipeline as pipeline_view
 from chalicelib.web import session as web
@@ -50,6 +51,7 @@ from crm.candidates.models import (
 )
 from crm.candidates.resumes import ResumeStore
 from crm.candidates.service import CandidateService
+from crm.custom_fields.service import CustomFields
 from crm.hiring.models import RECOMMENDATIONS
 from crm.hiring.service import HiringService
 from crm.hiring.team import TeamScope
@@ -145,9 +147,12 @@ def _filter_values(call: Call) -> dict[str, str]:
 )
 def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     values = _filter_values(call)
+    cf_given = _custom_filter_values(call)
     cursor = (call.request.query_params or {}).get("cursor") or None
     try:
-        flt = CandidateFilter.model_validate({k: v for k, v in values.items() if v})
+        flt = CandidateFilter.model_validate(
+            {**{k: v for k, v in values.items() if v}, **{f"cf.{k}": v for k, v in cf_given.items()}}
+        )
     except ValidationError as exc:
         errors = {e["field"]: e["message"] for e in validation_errors_from_pydantic(exc)}
         return page(
@@ -159,6 +164,7 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
             items=[],
             next_url=None,
             **_filter_choices(),
+            cf_given=cf_given,
         )
     try:
         items, next_cursor = CandidateService().list_page(flt, limit=PAGE_SIZE, cursor=cursor)
@@ -172,8 +178,9 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
             items=[],
             next_url=None,
             **_filter_choices(),
+            cf_given=cf_given,
         )
-    given = {k: v for k, v in values.items() if v}
+    given = {k: v for k, v in values.items() if v} | {f"cf.{k}": v for k, v in cf_given.items()}
     # "All N who match": an exact count where the lists can give one cheaply (not for text search).
     exact = (flt.tag or flt.pool or flt.source) and not (flt.q or flt.email)
     return page(
@@ -187,6 +194,7 @@ def ui_candidates(call: Call, session: Session, fields: dict[str, Any]) -> Respo
         items=items,
         **paging("/ui/candidates", cursor, next_cursor, given=given),
         **_filter_choices(),
+        cf_given=cf_given,
     )
 
 
@@ -199,7 +207,14 @@ def _filter_choices() -> dict[str, Any]:
         "more_pools": bool(more),
         "sources": dashboard.KNOWN_SOURCES,
         "sequences": sequences,
+        "cf_fields": ui_custom_fields.filter_fields(),
     }
+
+
+def _custom_filter_values(call: Call) -> dict[str, str]:
+    """The list's ``cf.<key>`` filters (custom fields), by key."""
+    query = call.request.query_params or {}
+    return {k[3:]: v.strip() for k, v in query.items() if k.startswith("cf.") and v and v.strip()}
 
 
 def _form_of(candidate: Candidate) -> dict[str, str]:
@@ -230,6 +245,7 @@ def _profile(
     resume_error: str | None = None,
     interaction_errors: dict[str, str] | None = None,
     interaction_values: dict[str, str] | None = None,
+    custom_form: dict[str, Any] | None = None,
 ) -> Response:
     if session.team_only:
         return _team_profile(
@@ -312,6 +328,8 @@ def _profile(
             else None
         ),
         sent_mail_paged=bool(mail_cursor),
+        custom_defs=ui_custom_fields.visible_fields("candidate", private=True),
+        custom_form=custom_form if custom_form is not None else ui_custom_fields.form_values(candidate.custom_fields),
     )
 
 
@@ -345,6 +363,8 @@ def _team_profile(
         interviews=interview_view.for_profile(candidate_id, applications, session),
         notice=None if status != 200 else notice,
         problem=problem,
+        custom_defs=ui_custom_fields.visible_fields("candidate", private=False),
+        custom_values=ui_custom_fields.form_values(candidate.custom_fields),
     )
 
 
@@ -510,12 +530,26 @@ def ui_edit_candidate(call: Call, session: Session, fields: dict[str, Any], cand
             data["tags"] = [t.strip() for t in value.split(",") if t.strip()]
         else:
             data[name] = value if name in REQUIRED else (value or None)
+    posted = ui_custom_fields.posted_values(
+        fields, ui_custom_fields.visible_fields("candidate", private=True)
+    )
+    custom_errors: dict[str, str] = {}
+    try:
+        stored = CandidateService().get(candidate_id).custom_fields
+        checked = CustomFields().validate_values("candidate", posted, form=True)
+        # Clearing a value that is not there changes nothing (an old record without a new
+        # required field can still be saved).
+        data["custom_fields"] = {k: v for k, v in checked.items() if v is not None or k in stored}
+    except ValidationFailed as failed:
+        custom_errors = {str(e["field"]): str(e["message"]) for e in failed.errors or []}
     try:
         patch = CandidatePatch.model_validate(data)
-    except ValidationError as exc:
-        errors = field_errors(exc)
+        if custom_errors:
+            raise ValidationFailed("Some custom fields are invalid.", errors=[])
+    except (ValidationError, ValidationFailed) as exc:
+        errors = {**(field_errors(exc) if isinstance(exc, ValidationError) else {}), **custom_errors}
         problem = "Some details are missing or invalid; see the marked fields."
-        if set(errors) - set(typed):
+        if set(errors) - set(typed) - set(custom_errors):
             problem = "This page is out of date; reload it and try again."
         return _profile(
             call,
@@ -526,9 +560,22 @@ def ui_edit_candidate(call: Call, session: Session, fields: dict[str, Any], cand
             errors=errors,
             problem=problem,
             version=version,
+            custom_form=posted,
         )
     try:
         CandidateService().update(candidate_id, patch, actor=session.principal.actor)
+    except ValidationFailed as failed:  # a required custom field cleared
+        return _profile(
+            call,
+            session,
+            candidate_id,
+            status=422,
+            form=typed,
+            errors={str(e["field"]): str(e["message"]) for e in failed.errors or []},
+            problem="Some details are missing or invalid; see the marked fields.",
+            version=version,
+            custom_form=posted,
+        )
     except VersionConflict:
         return _profile(
             call,

@@ -16,7 +16,6 @@ from chalicelib.web.audit import audit
 from chalicelib.web.endpoint import Call
 from chalicelib.web.ui import Session, field_errors, page, query_value, see_other, text, ui_route
 from crm.custom_fields.models import (
-    CHOICES_SEPARATOR,
     CustomField,
     CustomFieldCreate,
     CustomFieldPatch,
@@ -205,8 +204,8 @@ def form_values(values: dict[str, Any]) -> dict[str, Any]:
 
 def posted_values(fields: dict[str, Any], definitions: list[CustomField]) -> dict[str, Any]:
     """What a profile's form posts for each field (``cf.<key>``), as text (an empty one clears);
-    the checkboxes of a several-choices field are a list. A form carries every field it showed
-    (``cf_shown``), so an unticked checkbox list clears too."""
+    the checkboxes of a several-choices field are a list (none ticked clears). Only the fields the
+    form showed (``cf_shown``) are read, so a page older than a new field leaves it alone."""
     out: dict[str, Any] = {}
     shown = fields.get("cf_shown")
     shown_keys = set(shown if isinstance(shown, list) else [shown] if isinstance(shown, str) else [])
@@ -217,7 +216,7 @@ def posted_values(fields: dict[str, Any], definitions: list[CustomField]) -> dic
         raw = fields.get(name)
         if field.type == "choices":
             chosen = raw if isinstance(raw, list) else ([raw] if isinstance(raw, str) and raw else [])
-            out[field.key] = CHOICES_SEPARATOR.join(str(c) for c in chosen)
+            out[field.key] = [str(c) for c in chosen]
         else:
             out[field.key] = text(raw)
     return out

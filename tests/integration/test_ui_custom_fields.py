@@ -1,0 +1,86 @@
+"""Custom fields in the UI: an admin defines them on their page (a recruiter gets a 403 page); the
+profile shows and edits the values (a wrong one is a 422 page naming it); the list filters by a
+filterable one; a hiring manager's view of an applicant leaves private ones out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from tests.integration.conftest import PASSWORD, Env
+from tests.integration.test_hiring_pipeline import apply, make_job, only_application
+from tests.integration.test_ui import FORM, candidate_json, cookie_value, csrf_of, get, header, make_candidate, sign_in
+from tests.integration.test_ui_admin import admin_session
+from tests.support.stack import create_user
+
+
+def post(env: Env, path: str, pairs: list[tuple[str, str]], cookie: str) -> object:
+    return env.client.http.post(path, body=urlencode(pairs).encode(), headers={**FORM, "Cookie": cookie})
+
+
+def test_define_edit_on_the_profile_filter_and_hide_private(env: Env) -> None:
+    admin = admin_session(env)
+    page = get(env, "/ui/admin/custom-fields", admin)
+    assert page.status_code == 200 and "No custom fields yet" in page.body.decode()
+    csrf = csrf_of(page.body)
+    for key, label, kind, options, flags in (
+        ("level", "Level", "choice", "Junior\nSenior", ["filterable"]),
+        ("skills", "Skills", "choices", "Go\nSQL", []),
+        ("salary", "Salary wish", "text", "", ["private"]),
+        ("notice_days", "Notice days", "number", "", []),
+    ):
+        pairs = [("csrf", csrf), ("key", key), ("label", label), ("entity", "candidate"), ("type", kind)]
+        pairs += [("options", options)] + [(f, "on") for f in flags]
+        done = post(env, "/ui/admin/custom-fields", pairs, admin)
+        assert done.status_code == 303, done.body  # type: ignore[attr-defined]
+    bad = post(env, "/ui/admin/custom-fields", [("csrf", csrf), ("key", "Bad Key"), ("label", "X"), ("type", "text")], admin)
+    assert bad.status_code == 422 and "Key:" in bad.body.decode()  # type: ignore[attr-defined]
+    listed = get(env, "/ui/admin/custom-fields", admin).body.decode()
+    assert "Salary wish" in listed and "Filterable" in listed and 'aria-current="page">Custom fields' in listed
+
+    recruiter = f"crm_session={cookie_value(header(sign_in(env), 'set-cookie'))}"
+    assert get(env, "/ui/admin/custom-fields", recruiter).status_code == 403
+
+    hm = "hm@example.com"
+    create_user(env.stack, hm, PASSWORD, "hiring_manager")
+    job = make_job(env, hiring_managers=[hm])
+    apply(env, job["id"], "applicant@example.com")
+    cid = only_application(env, job["id"])["candidate_id"]
+    other = make_candidate(env)["id"]
+
+    profile = get(env, f"/ui/candidates/{cid}", recruiter)
+    body = profile.body.decode()
+    assert 'name="cf.level"' in body and 'name="cf.skills"' in body
+    fields = [("csrf", csrf_of(profile.body)), ("version", "1"), ("first_name", "Ada"), ("last_name", "Apply")]
+    fields += [("email", "applicant@example.com")]
+    fields += [("cf_shown", k) for k in ("level", "skills", "salary", "notice_days")]
+    wrong = post(env, f"/ui/candidates/{cid}", [*fields, ("cf.notice_days", "soon")], recruiter)
+    assert wrong.status_code == 422  # type: ignore[attr-defined]
+    assert "Notice days: must be a number" in wrong.body.decode()  # type: ignore[attr-defined]
+    saved = post(
+        env,
+        f"/ui/candidates/{cid}",
+        [*fields, ("cf.level", "Senior"), ("cf.skills", "Go"), ("cf.skills", "SQL"), ("cf.salary", "95k"),
+         ("cf.notice_days", "30")],
+        recruiter,
+    )
+    assert saved.status_code == 303, saved.body  # type: ignore[attr-defined]
+    assert candidate_json(env, cid)["custom_fields"] == {
+        "level": "Senior",
+        "skills": ["Go", "SQL"],
+        "salary": "95k",
+        "notice_days": 30,
+    }
+    shown = get(env, f"/ui/candidates/{cid}", recruiter).body.decode()
+    assert "Go, SQL" in shown and "95k" in shown
+
+    env.pump.drain()
+    found = get(env, "/ui/candidates?cf.level=senior", recruiter).body.decode()
+    assert f"/ui/candidates/{cid}" in found and f"/ui/candidates/{other}" not in found
+    refused = get(env, "/ui/candidates?cf.level=Principal", recruiter)
+    assert refused.status_code == 422 and "Level: must be one of" in refused.body.decode()
+
+    manager = f"crm_session={cookie_value(header(sign_in(env, hm), 'set-cookie'))}"
+    team = get(env, f"/ui/candidates/{cid}", manager)
+    assert team.status_code == 200
+    assert "Senior" in team.body.decode() and "95k" not in team.body.decode()
+    assert "Salary wish" not in team.body.decode()
