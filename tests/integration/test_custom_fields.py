@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.integration.conftest import PASSWORD, Env, json_post
 from tests.integration.test_hiring_pipeline import apply, make_job, only_application
 from tests.support.stack import create_user
@@ -124,6 +126,16 @@ def test_define_set_validate_filter_and_audit(env: Env) -> None:
         response = env.client.http.get(f"/v1/candidates?{query}", headers=env.auth("recruiter"))
         assert response.status_code == 422, (query, response.body)
         assert field in fields_of(response), response.body
+
+    document = env.client.http.get("/openapi.json").json_body
+    schemas = document["components"]["schemas"]
+    props = schemas["Candidate"]["properties"]["custom_fields"]["properties"]
+    assert props["level"]["enum"] == ["Junior", "Senior"] and props["notice_days"]["type"] == "number"
+    assert schemas["CandidateCreate"]["properties"]["custom_fields"]["additionalProperties"] is False
+    params = {p["name"] for p in document["paths"]["/v1/candidates"]["get"]["parameters"]}
+    assert {"cf.level", "cf.skills", "cf.notice_days"} <= params and "cf.salary" not in params
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(document)
 
     audited = env.client.http.get("/v1/audit?action=custom_field.created", headers=env.auth("admin"))
     assert len(audited.json_body["items"]) == 6

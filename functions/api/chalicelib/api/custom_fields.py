@@ -8,18 +8,18 @@ from chalice import Blueprint
 from pydantic import ConfigDict
 
 from chalicelib.web.audit import audit
-from chalicelib.web.endpoint import Call, endpoint, page
+from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.custom_fields.models import CustomField, CustomFieldCreate, CustomFieldPatch, Entity
 from crm.custom_fields.service import CustomFields
-from crm.platform.models import Model
+from crm.platform.table import InvalidCursor
 
 bp = Blueprint(__name__)
 
 
-class CustomFieldQuery(Model):
-    """``?entity=candidate|application`` (both when left out)."""
+class CustomFieldQuery(PageQuery):
+    """``?entity=candidate|application`` (both when left out), ``limit`` and ``cursor``."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    model_config = ConfigDict(extra="ignore")
 
     entity: Entity | None = None
 
@@ -40,10 +40,18 @@ class CustomFieldQuery(Model):
     paginated=True,
 )
 def list_custom_fields(call: Call) -> dict[str, Any]:
-    entity = call.query.entity
+    query: CustomFieldQuery = call.query
     service = CustomFields()
-    fields = service.definitions(entity) if entity else service.all()
-    return page(fields, None)
+    fields = service.definitions(query.entity) if query.entity else service.all()
+    start = 0
+    if query.cursor:
+        keys = [f.key for f in fields]
+        if query.cursor not in keys:
+            raise InvalidCursor("The cursor does not belong to this list.")
+        start = keys.index(query.cursor) + 1
+    chosen = fields[start : start + query.limit]
+    more = start + query.limit < len(fields)
+    return page(chosen, chosen[-1].key if more and chosen else None)
 
 
 @endpoint(

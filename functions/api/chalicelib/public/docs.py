@@ -9,6 +9,7 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib.web import openapi
+from chalicelib.web.custom_fields_doc import with_custom_fields
 from chalicelib.web.endpoint import SECURITY_HEADERS, Call, endpoint
 from chalicelib.web.pages import PAGE_HEADERS, environment
 
@@ -39,7 +40,7 @@ class Health(BaseModel):
 )
 def openapi_document(call: Call) -> Response:
     return Response(
-        body=json.dumps(openapi.document(served_routes())),
+        body=json.dumps(with_custom_fields(openapi.document(served_routes()))),
         status_code=200,
         headers={**SECURITY_HEADERS, "Content-Type": "application/json", "Cache-Control": "max-age=300"},
     )
@@ -55,7 +56,7 @@ def openapi_document(call: Call) -> Response:
     answers="page",
 )
 def api_reference(call: Call) -> Response:
-    document = openapi.document(served_routes())
+    document = with_custom_fields(openapi.document(served_routes()))
     operations = [
         {"path": path, "method": method.upper(), **operation}
         for path, item in document["paths"].items()
