@@ -36,6 +36,7 @@ from chalicelib.api import (
     sequences,
     templates,
 )
+from chalicelib.api import custom_fields as custom_fields_api
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import events as career_events
@@ -46,6 +47,7 @@ from chalicelib.ui import admin as ui_admin
 from chalicelib.ui import audit as ui_audit
 from chalicelib.ui import bulk as ui_bulk
 from chalicelib.ui import candidates as ui
+from chalicelib.ui import custom_fields as ui_custom_fields
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import events as ui_events
@@ -56,10 +58,6 @@ from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import referrals as ui_referrals
 from chalicelib.ui import sequences as ui_sequences
 from chalicelib.ui import session as ui_session
-
-# custom_fields slice
-from chalicelib.api import custom_fields as custom_fields_api
-from chalicelib.ui import custom_fields as ui_custom_fields
 from chalicelib.web.endpoint import problem
 from crm.custom_fields.service import clear_cache as fresh_custom_fields
 from crm.platform.config import get_settings

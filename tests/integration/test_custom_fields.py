@@ -31,8 +31,20 @@ def fields_of(response: Any) -> dict[str, str]:
 
 def define_all(env: Env) -> None:
     for body in (
-        {"key": "level", "label": "Level", "type": "choice", "options": ["Junior", "Senior"], "filterable": True},
-        {"key": "skills", "label": "Skills", "type": "choices", "options": ["Go", "Rust", "SQL"], "filterable": True},
+        {
+            "key": "level",
+            "label": "Level",
+            "type": "choice",
+            "options": ["Junior", "Senior"],
+            "filterable": True,
+        },
+        {
+            "key": "skills",
+            "label": "Skills",
+            "type": "choices",
+            "options": ["Go", "Rust", "SQL"],
+            "filterable": True,
+        },
         {"key": "notice_days", "label": "Notice (days)", "type": "number", "filterable": True},
         {"key": "available", "label": "Available from", "type": "date"},
         {"key": "portfolio", "label": "Portfolio", "type": "url"},
@@ -76,7 +88,12 @@ def test_define_set_validate_filter_and_audit(env: Env) -> None:
     other = json_post(
         env,
         "/v1/candidates",
-        {"email": "bo@example.com", "first_name": "Bo", "last_name": "B", "custom_fields": {"level": "Junior"}},
+        {
+            "email": "bo@example.com",
+            "first_name": "Bo",
+            "last_name": "B",
+            "custom_fields": {"level": "Junior"},
+        },
         env.auth("recruiter"),
     )
     assert other.status_code == 201, other.body
@@ -179,10 +196,15 @@ def test_type_change_in_use_is_409_delete_hides_and_keeps_values(env: Env) -> No
 
 
 def test_required_fields_and_private_fields_hidden_from_a_hiring_manager(env: Env) -> None:
-    assert define(env, {"key": "salary", "label": "Salary", "type": "text", "private": True}).status_code == 201
+    assert (
+        define(env, {"key": "salary", "label": "Salary", "type": "text", "private": True}).status_code == 201
+    )
     assert define(env, {"key": "city", "label": "City", "type": "text", "required": True}).status_code == 201
     missing = json_post(
-        env, "/v1/candidates", {"email": "e@example.com", "first_name": "E", "last_name": "E"}, env.auth("recruiter")
+        env,
+        "/v1/candidates",
+        {"email": "e@example.com", "first_name": "E", "last_name": "E"},
+        env.auth("recruiter"),
     )
     assert missing.status_code == 422 and "custom_fields.city" in fields_of(missing)
 

@@ -8,7 +8,16 @@ from urllib.parse import urlencode
 
 from tests.integration.conftest import PASSWORD, Env
 from tests.integration.test_hiring_pipeline import apply, make_job, only_application
-from tests.integration.test_ui import FORM, candidate_json, cookie_value, csrf_of, get, header, make_candidate, sign_in
+from tests.integration.test_ui import (
+    FORM,
+    candidate_json,
+    cookie_value,
+    csrf_of,
+    get,
+    header,
+    make_candidate,
+    sign_in,
+)
 from tests.integration.test_ui_admin import admin_session
 from tests.support.stack import create_user
 
@@ -32,10 +41,17 @@ def test_define_edit_on_the_profile_filter_and_hide_private(env: Env) -> None:
         pairs += [("options", options)] + [(f, "on") for f in flags]
         done = post(env, "/ui/admin/custom-fields", pairs, admin)
         assert done.status_code == 303, done.body  # type: ignore[attr-defined]
-    bad = post(env, "/ui/admin/custom-fields", [("csrf", csrf), ("key", "Bad Key"), ("label", "X"), ("type", "text")], admin)
+    bad = post(
+        env,
+        "/ui/admin/custom-fields",
+        [("csrf", csrf), ("key", "Bad Key"), ("label", "X"), ("type", "text")],
+        admin,
+    )
     assert bad.status_code == 422 and "Key:" in bad.body.decode()  # type: ignore[attr-defined]
     listed = get(env, "/ui/admin/custom-fields", admin).body.decode()
-    assert "Salary wish" in listed and "Filterable" in listed and 'aria-current="page">Custom fields' in listed
+    assert (
+        "Salary wish" in listed and "Filterable" in listed and 'aria-current="page">Custom fields' in listed
+    )
 
     recruiter = f"crm_session={cookie_value(header(sign_in(env), 'set-cookie'))}"
     assert get(env, "/ui/admin/custom-fields", recruiter).status_code == 403
@@ -50,7 +66,12 @@ def test_define_edit_on_the_profile_filter_and_hide_private(env: Env) -> None:
     profile = get(env, f"/ui/candidates/{cid}", recruiter)
     body = profile.body.decode()
     assert 'name="cf.level"' in body and 'name="cf.skills"' in body
-    fields = [("csrf", csrf_of(profile.body)), ("version", "1"), ("first_name", "Ada"), ("last_name", "Apply")]
+    fields = [
+        ("csrf", csrf_of(profile.body)),
+        ("version", "1"),
+        ("first_name", "Ada"),
+        ("last_name", "Apply"),
+    ]
     fields += [("email", "applicant@example.com")]
     fields += [("cf_shown", k) for k in ("level", "skills", "salary", "notice_days")]
     wrong = post(env, f"/ui/candidates/{cid}", [*fields, ("cf.notice_days", "soon")], recruiter)
@@ -59,8 +80,14 @@ def test_define_edit_on_the_profile_filter_and_hide_private(env: Env) -> None:
     saved = post(
         env,
         f"/ui/candidates/{cid}",
-        [*fields, ("cf.level", "Senior"), ("cf.skills", "Go"), ("cf.skills", "SQL"), ("cf.salary", "95k"),
-         ("cf.notice_days", "30")],
+        [
+            *fields,
+            ("cf.level", "Senior"),
+            ("cf.skills", "Go"),
+            ("cf.skills", "SQL"),
+            ("cf.salary", "95k"),
+            ("cf.notice_days", "30"),
+        ],
         recruiter,
     )
     assert saved.status_code == 303, saved.body  # type: ignore[attr-defined]

@@ -163,7 +163,8 @@ class CandidateCreate(Input):
     utm_campaign: ShortText | None = None
     referral_code: ShortText | None = None
     custom_fields: CustomValues = Field(
-        default_factory=dict, description="values of the custom fields an admin defined (GET /v1/custom-fields)"
+        default_factory=dict,
+        description="values of the custom fields an admin defined (GET /v1/custom-fields)",
     )
 
 

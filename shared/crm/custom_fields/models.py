@@ -41,10 +41,8 @@ MAX_TERM = 100
 #: Separates several choices in one text cell (CSV, a form's text field).
 CHOICES_SEPARATOR = ";"
 
-Option = Annotated[
-    one_line_text(100, required=True),  # type: ignore[valid-type]
-    Field(description="One option (no ';', which separates several in a CSV cell)"),
-]
+#: One option of a list (no ';', which separates several in a CSV cell).
+Option = one_line_text(100, required=True)
 Label = one_line_text(100, required=True)
 
 
@@ -130,14 +128,14 @@ def checked_definition(field: CustomField) -> CustomField:
 def _text(value: Any, form: bool) -> str:
     if not isinstance(value, str):
         raise ValueError("must be text")
-    value = value.strip()
-    if not value:
+    stripped: str = value.strip()
+    if not stripped:
         raise ValueError("must not be empty")
-    if len(value) > MAX_TEXT:
+    if len(stripped) > MAX_TEXT:
         raise ValueError(f"must be at most {MAX_TEXT} characters")
-    if any(has_control_chars(c) for c in value if c not in "\n\t"):
+    if any(has_control_chars(c) for c in stripped if c not in "\n\t"):
         raise ValueError("must not contain control characters")
-    return value
+    return stripped
 
 
 def _number(value: Any, form: bool) -> int | float:

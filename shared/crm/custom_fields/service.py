@@ -210,12 +210,15 @@ class CustomFields:
                 if not self.repository.mark_used(key, field.type):
                     clear_cache()
                     raise Conflict(
-                        "A custom field changed meanwhile; reload and try again.", field=f"custom_fields.{key}"
+                        "A custom field changed meanwhile; reload and try again.",
+                        field=f"custom_fields.{key}",
                     )
                 clear_cache()
         return merged
 
-    def visible(self, entity: Entity | str, values: Mapping[str, Any] | None, *, private: bool) -> dict[str, Any]:
+    def visible(
+        self, entity: Entity | str, values: Mapping[str, Any] | None, *, private: bool
+    ) -> dict[str, Any]:
         """The values a reader sees: of active fields only, private ones only when ``private``."""
         definitions = self.by_key(entity)
         return {

@@ -107,7 +107,9 @@ def get_custom_field(call: Call, key: str) -> CustomField:
 def update_custom_field(call: Call, key: str) -> CustomField:
     field, changed = CustomFields().update(key, call.body)
     if changed:
-        audit(call, "custom_field.updated", subject=f"custom_field:{key}", details={"fields": ",".join(changed)})
+        audit(
+            call, "custom_field.updated", subject=f"custom_field:{key}", details={"fields": ",".join(changed)}
+        )
     return field
 
 

@@ -329,7 +329,9 @@ def _profile(
         ),
         sent_mail_paged=bool(mail_cursor),
         custom_defs=ui_custom_fields.visible_fields("candidate", private=True),
-        custom_form=custom_form if custom_form is not None else ui_custom_fields.form_values(candidate.custom_fields),
+        custom_form=custom_form
+        if custom_form is not None
+        else ui_custom_fields.form_values(candidate.custom_fields),
     )
 
 

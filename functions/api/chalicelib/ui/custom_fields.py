@@ -172,12 +172,18 @@ def ui_change_custom_field(call: Call, session: Session, fields: dict[str, Any],
         _, changed = service.update(key, patch)
     except ValidationError as exc:
         message = "; ".join(f"{k}: {v}" for k, v in field_errors(exc).items())
-        return _page(session, status=422, row_errors={key: message}, problem=f"Nothing was changed: {message}")
+        return _page(
+            session, status=422, row_errors={key: message}, problem=f"Nothing was changed: {message}"
+        )
     except ValidationFailed as exc:
         message = "; ".join(e["message"] for e in exc.errors) or exc.detail
-        return _page(session, status=422, row_errors={key: message}, problem=f"Nothing was changed: {message}")
+        return _page(
+            session, status=422, row_errors={key: message}, problem=f"Nothing was changed: {message}"
+        )
     except Conflict as exc:
-        return _page(session, status=409, row_errors={key: exc.detail}, problem=f"Nothing was changed: {exc.detail}")
+        return _page(
+            session, status=409, row_errors={key: exc.detail}, problem=f"Nothing was changed: {exc.detail}"
+        )
     if changed:
         audit(
             call,

@@ -10,7 +10,6 @@ from typing import Any
 from crm.custom_fields.models import MAX_TEXT, CustomField
 from crm.custom_fields.service import CustomFields
 
-
 #: A number as a query string gives it.
 NUMBER_TEXT = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
 
@@ -27,7 +26,9 @@ def value_schema(field: CustomField) -> dict[str, Any]:
     }
     schema = dict(schemas[field.type])
     schema["title"] = field.label
-    schema["description"] = f"{field.type}{' (private: recruiters, admins and API keys only)' if field.private else ''}"
+    schema["description"] = (
+        f"{field.type}{' (private: recruiters, admins and API keys only)' if field.private else ''}"
+    )
     return schema
 
 
@@ -61,7 +62,9 @@ def with_custom_fields(document: dict[str, Any], fields: list[CustomField] | Non
                         "name": f"cf.{f.key}",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "string", "pattern": NUMBER_TEXT} if f.type == "number" else schema,
+                        "schema": {"type": "string", "pattern": NUMBER_TEXT}
+                        if f.type == "number"
+                        else schema,
                         "description": f"Custom field {f.label}: records holding this value.",
                     }
                 )
