@@ -12,6 +12,7 @@ import pytest
 
 from tests.integration.conftest import PASSWORD, Env, json_post
 from tests.integration.test_hiring_pipeline import apply, make_job, only_application
+from tests.integration.test_portal import token_of
 from tests.support.stack import create_user
 
 
@@ -226,3 +227,9 @@ def test_required_fields_and_private_fields_hidden_from_a_hiring_manager(env: En
     assert seen.json_body["custom_fields"] == {"city": "Oslo"}
     staff = env.client.http.get(f"/v1/candidates/{cid}", headers=env.auth("recruiter"))
     assert staff.json_body["custom_fields"] == {"salary": "100k", "city": "Oslo"}
+
+    # The person's own export: the public fields, never a private value (nor in the timeline).
+    exported = env.client.http.get(f"/portal/export?token={token_of(cid)}")
+    assert exported.status_code == 200
+    assert json.loads(exported.body)["profile"]["custom_fields"] == {"city": "Oslo"}
+    assert "100k" not in exported.body.decode()

@@ -227,6 +227,18 @@ class CustomFields:
             if key in definitions and (private or not definitions[key].private)
         }
 
+    def public_detail(self, entity: Entity | str, detail: dict[str, Any]) -> dict[str, Any]:
+        """A timeline entry's detail without private custom-field values (the person's own export):
+        an ``updated`` entry's ``custom_fields`` change keeps the values of public fields only."""
+        change = (detail.get("changes") or {}).get("custom_fields")
+        if not isinstance(change, dict):
+            return detail
+        kept = {}
+        for side in ("from", "to"):
+            values = change.get(side)
+            kept[side] = self.visible(entity, values if isinstance(values, dict) else {}, private=False)
+        return {**detail, "changes": {**detail["changes"], "custom_fields": kept}}
+
     def filter_terms(self, entity: Entity | str, given: Mapping[str, str]) -> list[str]:
         """The projection terms (``<key>#<term>``) of ``cf.<key>=<text>`` filters; a key that is not
         a filterable field, or a value its field could not hold, is a 422 naming ``cf.<key>``."""

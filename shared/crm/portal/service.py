@@ -17,6 +17,7 @@ from pydantic import ConfigDict
 from crm.alerts.service import AlertService
 from crm.candidates.models import TOPICS, Candidate, CandidatePatch, Topic
 from crm.candidates.service import CandidateService
+from crm.custom_fields.service import CustomFields
 from crm.events.service import EventService, attendance_of
 from crm.jobs.service import JobService
 from crm.mailing.messages import MailJob
@@ -171,13 +172,15 @@ def export(candidate: Candidate) -> dict[str, Any]:
     referred them (never recruiters' notes, nor a referrer's reasons, which are theirs)."""
     repository = CandidateService()
     profile = candidate.model_dump(mode="json", exclude={"consents", "pools", "version"})
+    custom = CustomFields()
+    profile["custom_fields"] = custom.visible("candidate", candidate.custom_fields, private=False)
     held = applications(candidate.id)
     activities: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
         page, cursor = repository.timeline(candidate.id, limit=100, cursor=cursor)
         activities += [
-            {"kind": a.kind, "at": a.at, "detail": a.detail}
+            {"kind": a.kind, "at": a.at, "detail": custom.public_detail("candidate", a.detail)}
             for a in page
             if not a.kind.startswith("note")  # recruiters' notes are theirs, not the candidate's
         ]
