@@ -106,6 +106,22 @@ def test_define_edit_on_the_profile_filter_and_hide_private(env: Env) -> None:
     refused = get(env, "/ui/candidates?cf.level=Principal", recruiter)
     assert refused.status_code == 422 and "Level: must be one of" in refused.body.decode()
 
+    new = get(env, "/ui/candidates/new", recruiter)
+    assert 'name="cf.level"' in new.body.decode()
+    adding = [
+        ("csrf", csrf_of(new.body)),
+        ("first_name", "Neu"),
+        ("last_name", "N"),
+        ("email", "neu@example.com"),
+    ]
+    adding += [("cf_shown", "level"), ("cf_shown", "notice_days"), ("cf.level", "Junior")]
+    refused_new = post(env, "/ui/candidates", [*adding, ("cf.notice_days", "x")], recruiter)
+    assert refused_new.status_code == 422 and "Notice days: must be a number" in refused_new.body.decode()  # type: ignore[attr-defined]
+    added = post(env, "/ui/candidates", [*adding, ("cf.notice_days", "14")], recruiter)
+    assert added.status_code == 303, added.body  # type: ignore[attr-defined]
+    new_id = header(added, "location").split("/ui/candidates/")[1].split("?")[0]
+    assert candidate_json(env, new_id)["custom_fields"] == {"level": "Junior", "notice_days": 14}
+
     manager = f"crm_session={cookie_value(header(sign_in(env, hm), 'set-cookie'))}"
     team = get(env, f"/ui/candidates/{cid}", manager)
     assert team.status_code == 200

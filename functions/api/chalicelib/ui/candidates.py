@@ -393,6 +393,7 @@ def _new_candidate_page(
     status: int = 200,
     errors: dict[str, str] | None = None,
     existing_id: str | None = None,
+    custom_form: dict[str, Any] | None = None,
 ) -> Response:
     target = _pool_target(values)
     return page(
@@ -400,6 +401,8 @@ def _new_candidate_page(
         status=status,
         session=session,
         fields=NEW_FIELDS,
+        custom_defs=ui_custom_fields.visible_fields("candidate", private=True),
+        custom_form=custom_form or {},
         values=values,
         errors=errors or {},
         existing_id=existing_id,
@@ -447,15 +450,26 @@ def ui_create_candidate(call: Call, session: Session, fields: dict[str, Any]) ->
     data = {k: v for k, v in values.items() if v and k in {f["name"] for f in NEW_FIELDS}}
     data["source"] = RECRUITER_SOURCE
     data["marketing_consent"] = True if values["marketing_consent"] == "on" else None
+    posted = ui_custom_fields.posted_values(
+        fields, ui_custom_fields.visible_fields("candidate", private=True)
+    )
+    try:
+        checked = CustomFields().validate_values("candidate", posted, form=True)
+        data["custom_fields"] = {k: v for k, v in checked.items() if v is not None}
+    except ValidationFailed as failed:
+        errors.update({str(e["field"]): str(e["message"]) for e in failed.errors or []})
     try:
         create = CandidateCreate.model_validate(data)
     except ValidationError as exc:
         errors = {**field_errors(exc), **errors}
     if errors:
-        return _new_candidate_page(session, values, status=422, errors=errors)
+        return _new_candidate_page(session, values, status=422, errors=errors, custom_form=posted)
     service = CandidateService()
     try:
         candidate = service.create(create, actor=session.principal.actor, form="ui")
+    except ValidationFailed as failed:  # a required custom field left empty
+        refused = {str(e["field"]): str(e["message"]) for e in failed.errors or []}
+        return _new_candidate_page(session, values, status=422, errors=refused, custom_form=posted)
     except Conflict as exc:
         existing = exc.extra.get("existing_id")
         message = "Someone with this email is already a candidate; open their profile instead."
