@@ -18,7 +18,7 @@ def test_define_a_field_set_it_on_a_profile_and_filter_by_it(page: Any) -> None:
     page.goto(base + "/ui/admin/custom-fields")
     form = page.locator("form[action='/ui/admin/custom-fields']")
     form.get_by_label("Label").fill("Seniority")
-    form.get_by_label("Key (a–z, 0–9 and _, fixed later)").fill(key)
+    form.get_by_label("Key (a-z, 0-9 and _, fixed later)").fill(key)
     form.get_by_label("Type").select_option(label="One of a list")
     form.get_by_label("Options (for a list; one a line)").fill("Junior\nSenior\nStaff")
     form.get_by_label("Filterable in lists").check()

@@ -138,3 +138,15 @@ def test_projection_terms_and_csv_text() -> None:
     assert index_terms({"years": 2.5}) == ["years#2.5"]
     assert csv_text(["Go", "SQL"]) == "Go; SQL" and csv_text(4.0) == "4" and csv_text(None) == ""
     assert flatten_for_csv({"skills": ["Go"], "years": 3}) == {"cf.skills": "Go", "cf.years": "3"}
+
+
+def test_list_filters_read_cf_parameters_and_never_terms() -> None:
+    from crm.bulk.models import BulkActionCreate
+    from crm.candidates.models import CandidateFilter
+
+    flt = CandidateFilter.model_validate({"cf.level": " Senior ", "tag": "x", "cf_terms": ["level#junior"]})
+    assert flt.custom_fields == {"level": "Senior"} and flt.cf_terms == [] and flt.tag == "x"
+    bulk = BulkActionCreate.model_validate(
+        {"action": "add_tags", "tags": ["x"], "filter": {"cf.level": "Senior"}}
+    )
+    assert bulk.filter is not None and bulk.filter.custom_fields == {"level": "Senior"}

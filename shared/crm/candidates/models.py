@@ -331,7 +331,8 @@ class CandidateFilter(Model):
                 key = filter_key(name) if isinstance(name, str) else None
                 if key is not None and isinstance(value, str) and value.strip():
                     given[key[:60]] = value.strip()[:200]
-            data = {**data, "custom_fields": given}
+            kept = {k: v for k, v in data.items() if not (isinstance(k, str) and filter_key(k))}
+            data = {**kept, "custom_fields": given}
         return data
 
     def all_tags(self) -> list[str]:

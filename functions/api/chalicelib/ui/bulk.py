@@ -56,7 +56,13 @@ def _list_filter(fields: dict[str, Any]) -> dict[str, str]:
     given = {name: text(fields.get(name)) for name in FILTERS if text(fields.get(name))}
     carried = text(fields.get("list_query"))
     if carried:
-        given.update({k: v.strip() for k, v in parse_qsl(carried)[:20] if k in LIST_FILTERS and v.strip()})
+        given.update(
+            {
+                k: v.strip()
+                for k, v in parse_qsl(carried)[:20]
+                if (k in LIST_FILTERS or k.startswith("cf.")) and v.strip()  # cf.<key>: custom fields
+            }
+        )
     return given
 
 
