@@ -209,6 +209,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("GET", "/v1/custom-fields/{key}"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("PATCH", "/v1/custom-fields/{key}"): (401, 403, 200, 403, 403, 403, 403, 403),
     ("DELETE", "/v1/custom-fields/{key}"): (401, 403, 204, 403, 403, 403, 403, 403),
+    ("PATCH", "/v1/applications/{application_id}/custom-fields"): (401, 200, 200, 403, 200, 403, 403, 403),
 }
 
 # Public and documentation routes need no credentials: (method, path) -> status for anyone.
@@ -1129,6 +1130,10 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/custom-fields/{key}"): lambda w: Req(f"/v1/custom-fields/{_new_custom_field(w)}"),
     ("PATCH", "/v1/custom-fields/{key}"): lambda w: _custom_field_request(w, {"version": 1, "label": "New"}),
     ("DELETE", "/v1/custom-fields/{key}"): lambda w: _custom_field_request(w, None),
+    ("PATCH", "/v1/applications/{application_id}/custom-fields"): lambda w: Req(
+        f"/v1/applications/{w.application_id}/custom-fields",
+        {"version": w.admin("GET", f"/v1/applications/{w.application_id}")["version"], "custom_fields": {}},
+    ),
 }
 
 

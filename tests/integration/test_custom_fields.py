@@ -228,6 +228,34 @@ def test_required_fields_and_private_fields_hidden_from_a_hiring_manager(env: En
     staff = env.client.http.get(f"/v1/candidates/{cid}", headers=env.auth("recruiter"))
     assert staff.json_body["custom_fields"] == {"salary": "100k", "city": "Oslo"}
 
+    # An application's own fields: checked the same way, private ones hidden from the manager.
+    assert (
+        define(env, {"key": "offer", "label": "Offer", "type": "number", "entity": "application"}).status_code
+        == 201
+    )
+    assert (
+        define(
+            env,
+            {"key": "referee", "label": "Referee", "type": "url", "entity": "application", "private": True},
+        ).status_code
+        == 201
+    )
+    app_id = only_application(env, job["id"])["id"]
+    path = f"/v1/applications/{app_id}/custom-fields"
+    wrong = patch(env, path, {"version": 1, "custom_fields": {"offer": "lots", "city": "Oslo"}})
+    assert wrong.status_code == 422
+    assert set(fields_of(wrong)) == {"custom_fields.offer", "custom_fields.city"}  # city is a candidate's
+    values = {"offer": 5000, "referee": "https://ref.example.com"}
+    set_ = patch(env, path, {"version": 1, "custom_fields": values})
+    assert (
+        set_.status_code == 200
+        and set_.json_body["custom_fields"] == values
+        and set_.json_body["version"] == 2
+    )
+    assert patch(env, path, {"version": 1, "custom_fields": {"offer": 1}}).status_code == 409
+    hm_app = env.client.http.get(f"/v1/applications/{app_id}", headers={"Authorization": f"Bearer {token}"})
+    assert hm_app.status_code == 200 and hm_app.json_body["custom_fields"] == {"offer": 5000}
+
     # The person's own export: the public fields, never a private value (nor in the timeline).
     exported = env.client.http.get(f"/portal/export?token={token_of(cid)}")
     assert exported.status_code == 200

@@ -418,6 +418,9 @@ class Application(Model):
     feedback_yes: int = 0
     feedback_no: int = 0
     feedback_strong_no: int = 0
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict, description="custom-field values of the application (entity application)"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -435,6 +438,14 @@ class Application(Model):
                 seconds = (left - entered).total_seconds()
                 spent[visit.stage] = spent.get(visit.stage, 0) + max(0, int(seconds))
         return spent
+
+
+class ApplicationFieldsPatch(Input):
+    """``PATCH /v1/applications/{id}/custom-fields``: ``version`` is the application's version read (a
+    stale one is a 409); a key left out keeps its value, null clears it."""
+
+    version: Version
+    custom_fields: CustomValues
 
 
 #: Where a resume came from.

@@ -26,6 +26,7 @@ from crm.candidates.models import (
     FIRST_STAGE,
     Activity,
     Application,
+    ApplicationFieldsPatch,
     Candidate,
     CandidateCreate,
     CandidateFilter,
@@ -620,6 +621,25 @@ class CandidateService:
         if not changes and consent is None:
             return current
         return self.repository.save_changes(current, changes, consent, actor=actor, now=now)
+
+    def update_application_fields(
+        self, candidate_id: str, job_id: str, patch: ApplicationFieldsPatch, *, actor: str
+    ) -> Application:
+        """Set an application's custom fields (entity ``application``) over the version read: a wrong
+        value is a 422 naming ``custom_fields.<key>``, a stale version a 409, nobody a 404."""
+        application = self.repository.get_application(candidate_id, job_id)
+        if application is None:
+            raise NotFound("No such application.")
+        if patch.version != application.version:
+            raise VersionConflict("The application changed meanwhile: reload it and try again.")
+        values = CustomFields().prepare(
+            "application", application.custom_fields, patch.custom_fields, creating=False
+        )
+        if values == application.custom_fields:
+            return application
+        return self.repository.save_application_fields(
+            application, values, seen_version=application.version, actor=actor, now=self.now()
+        )
 
     def add_note(self, candidate_id: str, note: NoteCreate, *, author: str) -> Note:
         return self.repository.add_note(candidate_id, note, author=author)

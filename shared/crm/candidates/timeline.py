@@ -149,6 +149,8 @@ def describe(activity: Activity, names: Names) -> str:  # noqa: C901 - one branc
         why = f" ({d.get('reason')})" if d.get("reason") else ""
         before, after = d.get("from_name") or d.get("from"), d.get("to_name") or d.get("to")
         return f"Moved from “{before}” to “{after}” for {job}{why}"
+    if kind == "application_updated":
+        return f"Custom fields of the application to {job} changed"
     if kind == "note_added":
         return "Note added"
     if kind == "resume_added":

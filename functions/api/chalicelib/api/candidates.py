@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api.custom_fields import shown_application
 from chalicelib.web.audit import audit
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page, request_form
 from crm.candidates.models import (
@@ -214,7 +215,7 @@ def list_notes(call: Call, candidate_id: str) -> dict[str, Any]:
 def list_applications(call: Call, candidate_id: str) -> dict[str, Any]:
     scope = TeamScope(call.principal)
     if scope.limited:  # a handful at most: the jobs of one hiring team, on one page
-        return page(scope.applications_of(candidate_id), None)
+        return page([shown_application(call, a) for a in scope.applications_of(candidate_id)], None)
     items, next_cursor = CandidateService().application_page(
         candidate_id, limit=call.query.limit, cursor=call.query.cursor
     )

@@ -9,8 +9,11 @@ from pydantic import ConfigDict
 
 from chalicelib.web.audit import audit
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
+from crm.candidates.models import Application, ApplicationFieldsPatch, split_application_id
+from crm.candidates.service import CandidateService
 from crm.custom_fields.models import CustomField, CustomFieldCreate, CustomFieldPatch, Entity
 from crm.custom_fields.service import CustomFields
+from crm.platform.errors import NotFound
 from crm.platform.table import InvalidCursor
 
 bp = Blueprint(__name__)
@@ -126,3 +129,33 @@ def update_custom_field(call: Call, key: str) -> CustomField:
 def delete_custom_field(call: Call, key: str) -> None:
     CustomFields().delete(key)
     audit(call, "custom_field.deleted", subject=f"custom_field:{key}")
+
+
+def shown_application(call: Call, application: Application) -> Application:
+    """An application as the caller may see it: deleted fields hidden, private ones too from a
+    hiring manager."""
+    private = not (call.principal is not None and call.principal.team_only)
+    values = CustomFields().visible("application", application.custom_fields, private=private)
+    return application.model_copy(update={"custom_fields": values})
+
+
+@endpoint(
+    bp,
+    "/v1/applications/{application_id}/custom-fields",
+    "PATCH",
+    summary="Set an application's custom fields (entity application); the body carries its version",
+    description="A key left out keeps its value, null clears it; a wrong value is a 422 naming "
+    "`custom_fields.<key>`, a stale `version` a 409.",
+    tag="custom-fields",
+    permission="write",
+    body=ApplicationFieldsPatch,
+    response=Application,
+    errors=(404, 409, 422),
+)
+def set_application_fields(call: Call, application_id: str) -> Application:
+    ids = split_application_id(application_id)
+    if ids is None:
+        raise NotFound("No such application.")
+    candidate_id, job_id = ids
+    updated = CandidateService().update_application_fields(candidate_id, job_id, call.body, actor=call.actor)
+    return shown_application(call, updated)

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api.custom_fields import shown_application
 from chalicelib.web.endpoint import Call, PageQuery, endpoint, page
 from crm.candidates.models import Application
 from crm.hiring.models import (
@@ -47,7 +48,7 @@ def list_applications(call: Call, job_id: str) -> dict[str, Any]:
     items, next_cursor = HiringService().job_applications(
         job_id, stage=q.stage, limit=q.limit, cursor=q.cursor
     )
-    return page(items, next_cursor)
+    return page([shown_application(call, a) for a in items], next_cursor)
 
 
 @endpoint(
@@ -78,7 +79,7 @@ def add_application(call: Call, job_id: str) -> Application:
 )
 def get_application(call: Call, application_id: str) -> Application:
     application, _ = TeamScope(call.principal).application(application_id)
-    return application
+    return shown_application(call, application)
 
 
 @endpoint(
@@ -93,7 +94,7 @@ def get_application(call: Call, application_id: str) -> Application:
     errors=(404, 409, 422),
 )
 def move_application(call: Call, application_id: str) -> Application:
-    return HiringService().move(application_id, call.body, actor=call.actor)
+    return shown_application(call, HiringService().move(application_id, call.body, actor=call.actor))
 
 
 @endpoint(

@@ -590,6 +590,44 @@ class CandidateRepository:
             raise VersionConflict("The application was moved meanwhile: reload it and try again.") from exc
         return moved
 
+    def save_application_fields(
+        self, application: Application, values: dict[str, Any], *, seen_version: int, actor: str, now: str
+    ) -> Application:
+        """Store an application's custom-field ``values`` over the version read (its version goes up),
+        with an ``application_updated`` entry on the timeline; moved on or gone: ``VersionConflict``."""
+        stored = application.model_copy(update={"custom_fields": values, "version": seen_version + 1})
+        operations = [
+            {
+                "Update": {
+                    "Key": table.key(
+                        candidate_pk(application.candidate_id), application_sk(application.job_id)
+                    ),
+                    "UpdateExpression": "SET custom_fields = :cf, version = :next",
+                    "ConditionExpression": (
+                        "version = :seen OR (attribute_not_exists(version) AND :seen = :one)"
+                    ),
+                    "ExpressionAttributeValues": {
+                        ":cf": table.value(values),
+                        ":next": table.value(seen_version + 1),
+                        ":seen": table.value(seen_version),
+                        ":one": table.value(1),
+                    },
+                }
+            },
+            activity_put(
+                application.candidate_id,
+                "application_updated",
+                actor,
+                now,
+                {"job_id": application.job_id, "fields": sorted(values)},
+            ),
+        ]
+        try:
+            table.transact(operations)
+        except table.TransactionCancelled as exc:
+            raise VersionConflict("The application changed meanwhile: reload it and try again.") from exc
+        return stored
+
     # ------------------------------------------------------------------ updates
 
     def save_changes(
