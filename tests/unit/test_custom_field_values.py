@@ -150,3 +150,38 @@ def test_list_filters_read_cf_parameters_and_never_terms() -> None:
         {"action": "add_tags", "tags": ["x"], "filter": {"cf.level": "Senior"}}
     )
     assert bulk.filter is not None and bulk.filter.custom_fields == {"level": "Senior"}
+
+
+def test_projections_index_each_value_and_the_list_query_reads_them() -> None:
+    from crm.candidates.models import CandidateFilter
+    from crm.candidates.repository.projections import (
+        candidate_list_query,
+        dimensions,
+        list_attributes,
+        summary_passes,
+    )
+
+    person = {
+        "id": "c1",
+        "email": "a@example.com",
+        "first_name": "A",
+        "last_name": "B",
+        "source": "api",
+        "created_at": "2026-01-01T00:00:00Z",
+        "custom_fields": {"level": "Senior", "skills": ["Go", "SQL"]},
+    }
+    dims = dimensions(person)
+    assert dims["CF#level#senior"] == ("CANDCF#level#senior", "2026-01-01T00:00:00Z#c1")
+    assert "CF#skills#go" in dims and "CF#skills#sql" in dims
+    summary = {**person, **list_attributes(person)}
+    assert summary["cfv"] == ["level#senior", "skills#go", "skills#sql"]
+    assert "cfv" not in list_attributes({**person, "custom_fields": {}})  # old items stay as they were
+
+    flt = CandidateFilter().model_copy(update={"cf_terms": ["skills#go", "level#senior"], "tag": "x"})
+    query = candidate_list_query(flt)
+    assert query["values"][":pk"]["S"] == "CANDTAG#x"  # a tag leads; both values are filtered
+    assert query["filter_expression"].count("contains(cfv") == 2
+    alone = candidate_list_query(CandidateFilter().model_copy(update={"cf_terms": ["skills#go"]}))
+    assert alone["values"][":pk"]["S"] == "CANDCF#skills#go" and "filter_expression" not in alone
+    assert summary_passes(summary, CandidateFilter().model_copy(update={"cf_terms": ["skills#go"]}))
+    assert not summary_passes(summary, CandidateFilter().model_copy(update={"cf_terms": ["skills#rust"]}))
