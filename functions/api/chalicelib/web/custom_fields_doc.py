@@ -5,10 +5,13 @@ each filterable one a ``cf.<key>`` query parameter of ``GET /v1/candidates``."""
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from crm.custom_fields.models import MAX_TEXT, CustomField
 from crm.custom_fields.service import CustomFields
+
+log = logging.getLogger("crm.api")
 
 #: A number as a query string gives it.
 NUMBER_TEXT = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
@@ -34,7 +37,13 @@ def value_schema(field: CustomField) -> dict[str, Any]:
 
 def with_custom_fields(document: dict[str, Any], fields: list[CustomField] | None = None) -> dict[str, Any]:
     """A copy of ``document`` describing the candidates' custom fields (``fields``: those defined)."""
-    defined = CustomFields().definitions("candidate") if fields is None else fields
+    if fields is None:
+        try:
+            fields = CustomFields().definitions("candidate")
+        except Exception:  # the document itself never fails: it then describes the object only
+            log.warning("custom fields could not be read for the OpenAPI document", exc_info=True)
+            fields = []
+    defined = fields
     if not defined:
         return document
     out = copy.deepcopy(document)
