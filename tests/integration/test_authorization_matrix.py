@@ -341,6 +341,7 @@ UI_ADMIN: dict[tuple[str, str], int] = {
     ("GET", "/ui/admin/custom-fields"): 303,
     ("POST", "/ui/admin/custom-fields"): 303,
     ("POST", "/ui/admin/custom-fields/{key}"): 303,
+    ("POST", "/ui/candidates/{candidate_id}/applications/{job_id}/custom-fields"): 303,
 }
 UI_REFERRALS: dict[tuple[str, str], int] = {
     ("GET", "/ui/referrals/new"): 303,

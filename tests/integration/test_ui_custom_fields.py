@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from tests.integration.conftest import PASSWORD, Env
+from tests.integration.conftest import PASSWORD, Env, json_post
 from tests.integration.test_hiring_pipeline import apply, make_job, only_application
 from tests.integration.test_ui import (
     FORM,
@@ -127,3 +127,27 @@ def test_define_edit_on_the_profile_filter_and_hide_private(env: Env) -> None:
     assert team.status_code == 200
     assert "Senior" in team.body.decode() and "95k" not in team.body.decode()
     assert "Salary wish" not in team.body.decode()
+
+
+def test_an_applications_fields_on_the_profile(env: Env) -> None:
+    define = json_post(
+        env,
+        "/v1/custom-fields",
+        {"key": "offer", "label": "Offer", "type": "number", "entity": "application"},
+        env.auth("admin"),
+    )
+    assert define.status_code == 201, define.body
+    job = make_job(env)
+    apply(env, job["id"], "applicant@example.com")
+    cid = only_application(env, job["id"])["candidate_id"]
+    recruiter = f"crm_session={cookie_value(header(sign_in(env), 'set-cookie'))}"
+    profile = get(env, f"/ui/candidates/{cid}", recruiter)
+    assert f'id="acf-{job["id"]}-offer"' in profile.body.decode()
+    path = f"/ui/candidates/{cid}/applications/{job['id']}/custom-fields"
+    fields = [("csrf", csrf_of(profile.body)), ("version", "1"), ("cf_shown", "offer")]
+    wrong = post(env, path, [*fields, ("cf.offer", "a lot")], recruiter)
+    assert wrong.status_code == 422 and "Offer: must be a number" in wrong.body.decode()  # type: ignore[attr-defined]
+    saved = post(env, path, [*fields, ("cf.offer", "4200")], recruiter)
+    assert saved.status_code == 303, saved.body  # type: ignore[attr-defined]
+    assert only_application(env, job["id"])["custom_fields"] == {"offer": 4200}
+    assert post(env, path, [*fields, ("cf.offer", "1")], recruiter).status_code == 409  # type: ignore[attr-defined]

@@ -328,6 +328,8 @@ def _profile(
             else None
         ),
         sent_mail_paged=bool(mail_cursor),
+        app_defs=ui_custom_fields.visible_fields("application", private=True),
+        app_forms={a.job_id: ui_custom_fields.form_values(a.custom_fields) for a in applications},
         custom_defs=ui_custom_fields.visible_fields("candidate", private=True),
         custom_form=custom_form
         if custom_form is not None

@@ -15,6 +15,8 @@ from pydantic import ValidationError
 from chalicelib.web.audit import audit
 from chalicelib.web.endpoint import Call
 from chalicelib.web.ui import Session, field_errors, page, query_value, see_other, text, ui_route
+from crm.candidates.models import ApplicationFieldsPatch
+from crm.candidates.service import CandidateService
 from crm.custom_fields.models import (
     CustomField,
     CustomFieldCreate,
@@ -193,6 +195,38 @@ def ui_change_custom_field(call: Call, session: Session, fields: dict[str, Any],
             actor=session.principal.actor,
         )
     return see_other(f"/ui/admin/custom-fields?done=updated#field-{key}")
+
+
+@ui_route(
+    "/ui/candidates/{candidate_id}/applications/{job_id}/custom-fields",
+    "POST",
+    "Recruiter UI: set an application's custom fields (form: csrf, version, cf_shown, cf.<key>)",
+    blueprint=bp,
+    errors=(404, 409, 422),
+)
+def ui_application_fields(
+    call: Call, session: Session, fields: dict[str, Any], candidate_id: str, job_id: str
+) -> Response:
+    definitions = visible_fields("application", private=True)
+    posted = posted_values(fields, definitions)
+    labels = {f.key: f.label for f in definitions}
+    try:
+        checked = CustomFields().validate_values("application", posted, form=True)
+        patch = ApplicationFieldsPatch.model_validate(
+            {"version": text(fields.get("version")) or "0", "custom_fields": checked}
+        )
+        CandidateService().update_application_fields(
+            candidate_id, job_id, patch, actor=session.principal.actor
+        )
+    except ValidationFailed as failed:
+        said = "; ".join(
+            f"{labels.get(str(e['field']).removeprefix('custom_fields.'), e['field'])}: {e['message']}"
+            for e in failed.errors or []
+        )
+        raise ValidationFailed(f"Nothing was saved. {said or failed.detail}") from failed
+    except ValidationError as exc:
+        raise ValidationFailed("This page is out of date; reload it and try again.") from exc
+    return see_other(f"/ui/candidates/{candidate_id}?done=saved#applications")
 
 
 # ------------------------------------------------------------------ the profile's custom fields
