@@ -37,6 +37,7 @@ from chalicelib.api import (
     templates,
 )
 from chalicelib.api import users as admin_users
+from chalicelib.api import webhooks as webhooks_api  # webhooks
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import events as career_events
 from chalicelib.public import intake as public
@@ -183,6 +184,8 @@ for blueprint in (
     ui_referrals.bp,
     audit_log.bp,
     ui_audit.bp,
+    # webhooks
+    webhooks_api.bp,
 ):
     app.register_blueprint(blueprint)
 
