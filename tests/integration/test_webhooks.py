@@ -203,11 +203,8 @@ def test_failures_then_success_redelivery_and_rotation(env: Env, hooks: Hooks, s
     )
     assert again.status_code == 202, again.body
     hooks.run()
-    assert [(a["status_code"], a["attempt"], a["manual"]) for a in deliveries(env, endpoint_id)][0] == (
-        200,
-        4,
-        True,
-    )
+    newest = deliveries(env, endpoint_id)[0]
+    assert (newest["status_code"], newest["attempt"], newest["manual"]) == (200, 4, True)
     since = json_post(
         env, f"/v1/webhooks/{endpoint_id}/redeliver", {"since": "2000-01-01T00:00:00Z"}, env.auth("admin")
     )
