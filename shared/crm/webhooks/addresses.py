@@ -51,11 +51,13 @@ def classify(address: str) -> Kind:
         return "link-local"
     if ip.is_multicast:
         return "multicast"
+    if ip.is_reserved:
+        return "reserved"
     if isinstance(ip, ipaddress.IPv4Address) and ip in SHARED:
         return "private"
     if ip.is_private:
         return "private"
-    if ip.is_reserved or not ip.is_global:
+    if not ip.is_global:
         return "reserved"
     return "public"
 

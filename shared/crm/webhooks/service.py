@@ -63,6 +63,7 @@ RETRY_SCHEDULE: tuple[timedelta, ...] = (
     timedelta(hours=10),
     timedelta(hours=14),
     timedelta(hours=14),
+    timedelta(hours=14),
 )
 #: Each wait is stretched or shrunk by up to this share, at random (no thundering herd).
 JITTER = 0.2
