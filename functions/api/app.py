@@ -57,6 +57,7 @@ from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import referrals as ui_referrals
 from chalicelib.ui import sequences as ui_sequences
 from chalicelib.ui import session as ui_session
+from chalicelib.ui import webhooks as ui_webhooks  # webhooks
 from chalicelib.web.endpoint import problem
 from crm.platform.config import get_settings
 from crm.platform.errors import (
@@ -186,6 +187,7 @@ for blueprint in (
     ui_audit.bp,
     # webhooks
     webhooks_api.bp,
+    ui_webhooks.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -349,6 +349,15 @@ UI_ADMIN: dict[tuple[str, str], int] = {
     ("POST", "/ui/admin/api-keys/{key_id}/revoke"): 303,
     ("GET", "/ui/admin/audit"): 303,
     ("GET", "/ui/admin/audit/export"): 303,
+    # webhooks
+    ("GET", "/ui/admin/webhooks"): 303,
+    ("POST", "/ui/admin/webhooks"): 303,
+    ("GET", "/ui/admin/webhooks/{webhook_id}"): 303,
+    ("POST", "/ui/admin/webhooks/{webhook_id}/status"): 303,
+    ("POST", "/ui/admin/webhooks/{webhook_id}/delete"): 303,
+    ("POST", "/ui/admin/webhooks/{webhook_id}/rotate-secret"): 303,
+    ("POST", "/ui/admin/webhooks/{webhook_id}/deliveries/{message_id}/redeliver"): 303,
+    ("POST", "/ui/admin/webhooks/{webhook_id}/redeliver"): 303,
 }
 UI_REFERRALS: dict[tuple[str, str], int] = {
     ("GET", "/ui/referrals/new"): 303,
