@@ -332,3 +332,27 @@ def test_bad_bodies_are_422_naming_the_field(env: Env) -> None:
     assert create(env, "https://93.184.215.14/hook").status_code == 201  # a public address
     assert env.client.http.get("/v1/webhooks/nope", headers=env.auth("admin")).status_code == 404
     assert env.client.http.get("/v1/webhooks", headers=env.auth("recruiter")).status_code == 403
+
+
+def test_an_endpoint_failing_for_five_days_is_disabled_and_its_owner_mailed(
+    env: Env, hooks: Hooks, serve: Any
+) -> None:
+    from crm.webhooks.mail import WebhookDisabledPlan
+
+    url = serve(make_server(Receiver([], fail=1000), 0))
+    endpoint_id = create(env, url).json_body["id"]
+    hooks.run()
+    hooks.later(4 * 86400)  # still failing, not yet five days
+    assert env.client.http.get(f"/v1/webhooks/{endpoint_id}", headers=env.auth("admin")).json_body["enabled"]
+    hooks.later(86400 + 60)
+    shown = env.client.http.get(f"/v1/webhooks/{endpoint_id}", headers=env.auth("admin")).json_body
+    assert (shown["enabled"], shown["disabled_reason"]) == (False, "failing")
+    assert all(a["status_code"] == 500 for a in deliveries(env, endpoint_id))
+    sqs = boto3.client("sqs", region_name=REGION)
+    mail = sqs.receive_message(QueueUrl=env.stack.queues["mail"], MaxNumberOfMessages=10).get("Messages", [])
+    (job,) = [json.loads(m["Body"]) for m in mail]
+    plan = WebhookDisabledPlan(job["ref"])
+    target = plan.targets([endpoint_id])[endpoint_id]
+    assert getattr(target, "email", None) == "admin@example.com"
+    email = plan.render(target)  # type: ignore[arg-type]
+    assert url in email.subject and "five days" in email.text
