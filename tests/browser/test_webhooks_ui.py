@@ -1,5 +1,6 @@
 """The webhook log in a real browser: an admin's endpoint on a loopback receiver that fails its first
-delivery (the ping); the log shows the 500, "Redeliver" sends it again and the log shows the 200.
+delivery (the ping); the log shows the 500, "Redeliver" sends it again and the log shows the 200;
+a candidate created then arrives through the local stack's stream, bus and webhook rule.
 Screenshot: webhook-log."""
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def test_a_failed_delivery_shows_in_the_log_and_redeliver_works(page: Any, stack
         assert "200" in first.inner_text() and "(redelivered)" in first.inner_text()
         shot(page, "webhook-log")
         assert [r["answered"] for r in receiver.received] == [500, 200]
+        # A candidate created goes through the stream, the bus and the webhook rule of the local stack.
+        person = {"email": f"hook-{endpoint_id[-6:]}@example.com", "first_name": "Ada", "last_name": "Hook"}
+        assert stack.post("/v1/candidates", json=person, headers=admin).status_code == 201
+        wait_for_log(stack, admin, endpoint_id, [200, 200, 500])
+        assert receiver.received[-1]["type"] == "candidate.created"
     finally:
         server.shutdown()
         server.server_close()
