@@ -10,6 +10,7 @@ import importlib.util
 import json
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -356,3 +357,26 @@ def test_an_endpoint_failing_for_five_days_is_disabled_and_its_owner_mailed(
     assert getattr(target, "email", None) == "admin@example.com"
     email = plan.render(target)  # type: ignore[arg-type]
     assert url in email.subject and "five days" in email.text
+
+
+class TooMany(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.send_response(429)
+        self.send_header("Retry-After", "3600")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def test_429_waits_for_its_retry_after(env: Env, hooks: Hooks, serve: Any) -> None:
+    url = serve(ThreadingHTTPServer(("127.0.0.1", 0), TooMany))
+    endpoint_id = create(env, url).json_body["id"]
+    hooks.run()
+    (attempt,) = deliveries(env, endpoint_id)
+    assert attempt["status_code"] == 429
+    wait = datetime.fromisoformat(attempt["next_retry_at"]) - datetime.fromisoformat(attempt["at"])
+    assert timedelta(minutes=59) < wait < timedelta(minutes=61)  # not the schedule's 5 s
+    hooks.later(600)
+    assert len(deliveries(env, endpoint_id)) == 1
