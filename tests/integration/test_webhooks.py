@@ -380,3 +380,22 @@ def test_429_waits_for_its_retry_after(env: Env, hooks: Hooks, serve: Any) -> No
     assert timedelta(minutes=59) < wait < timedelta(minutes=61)  # not the schedule's 5 s
     hooks.later(600)
     assert len(deliveries(env, endpoint_id)) == 1
+
+
+class Slow(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        threading.Event().wait(2)  # longer than the transport's deadline below
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def test_a_slow_receiver_times_out(serve: Any) -> None:
+    from crm.webhooks.addresses import check_url
+    from crm.webhooks.transport import HttpTransport
+
+    url = serve(ThreadingHTTPServer(("127.0.0.1", 0), Slow))
+    answer = HttpTransport(timeout=0.3).post(check_url(url, allow_loopback_http=True), b"{}", {})
+    assert (answer.status, answer.error) == (None, "timed out") and answer.latency_ms < 1500

@@ -1,7 +1,7 @@
 """Sending one webhook request: a POST to the address that was checked (``crm.webhooks.addresses``),
-with the URL's host name for TLS (SNI and certificate) and the ``Host`` header, a 10-second
-timeout for connecting and for reading, and no redirect followed (``http.client`` never follows
-one: a 3xx is an answer, and a failure). At most a few KB of the answer are read.
+with the URL's host name for TLS (SNI and certificate) and the ``Host`` header, one 10-second
+deadline for connecting, sending and reading the answer, and no redirect followed (``http.client``
+never follows one: a 3xx is an answer, and a failure). At most a few KB of the answer are read.
 """
 
 from __future__ import annotations
@@ -57,6 +57,11 @@ class HttpTransport:
     def __init__(self, *, timeout: float = TIMEOUT_SECONDS) -> None:
         self.timeout = timeout
 
+    def _within(self, connection: http.client.HTTPConnection, started: float) -> None:
+        """What is left of the timeout is all the next step may take (one deadline in all)."""
+        if connection.sock is not None:
+            connection.sock.settimeout(_remaining(started, self.timeout))
+
     def post(self, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
         kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
         connection = kind(target.host, target.port, target.address, self.timeout)
@@ -74,7 +79,9 @@ class HttpTransport:
             }.items():
                 connection.putheader(name, value)
             connection.endheaders(body)
+            self._within(connection, started)
             response = connection.getresponse()
+            self._within(connection, started)
             excerpt = response.read(READ_BYTES).decode("utf-8", "replace")
             return Answer(
                 status=response.status,
@@ -92,6 +99,13 @@ class HttpTransport:
             return Answer(status=None, latency_ms=_since(started), error=f"{type(exc).__name__}: {exc}"[:300])
         finally:
             connection.close()
+
+
+def _remaining(started: float, timeout: float) -> float:
+    left = timeout - (time.monotonic() - started)
+    if left <= 0:
+        raise TimeoutError("the whole request took longer than the timeout")
+    return left
 
 
 def _since(started: float) -> int:
