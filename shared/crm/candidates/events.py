@@ -115,6 +115,8 @@ def _more_events(
         if new.get("checked_in_at") and not before.get("checked_in_at"):
             checked = {**ids, "checked_in_at": new.get("checked_in_at")}
             out.append(DomainEvent("event_registration.checked_in", checked, record_id))
+    # candidate.merged / candidate.unmerged (in the webhook catalogue: candidate_id, merged_candidate_id,
+    # merge_id) belong here too, from the merge slice's record (its item ``type``), once it exists.
     elif kind == "referral" and event_name == "INSERT":
         fields = {
             "referral_id": new.get("id"),
