@@ -47,7 +47,7 @@ from crm.webhooks.models import (
     WebhookPatch,
     WebhookSecret,
 )
-from crm.webhooks.repository import WebhookRepository, due_key
+from crm.webhooks.repository import WebhookRepository
 from crm.webhooks.transport import Answer, HttpTransport, Transport
 
 log = logging.getLogger("crm.webhooks")
@@ -411,5 +411,3 @@ def _error_of(status: int | None) -> str | None:
 def _queue_mail(job: MailJob) -> None:
     send_messages(get_settings().mail_queue_url, [job.model_dump_json()])
 
-
-__all__ = ["DeliveryService", "WebhookService", "due_key", "retry_delay", "signature"]
