@@ -410,4 +410,3 @@ def _error_of(status: int | None) -> str | None:
 
 def _queue_mail(job: MailJob) -> None:
     send_messages(get_settings().mail_queue_url, [job.model_dump_json()])
-
