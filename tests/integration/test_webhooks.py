@@ -399,3 +399,34 @@ def test_a_slow_receiver_times_out(serve: Any) -> None:
     url = serve(ThreadingHTTPServer(("127.0.0.1", 0), Slow))
     answer = HttpTransport(timeout=0.3).post(check_url(url, allow_loopback_http=True), b"{}", {})
     assert (answer.status, answer.error) == (None, "timed out") and answer.latency_ms < 1500
+
+
+def test_stage_changes_and_hires_reach_the_endpoints_that_want_them(
+    env: Env, hooks: Hooks, serve: Any
+) -> None:
+    receiver = Receiver([])
+    url = serve(make_server(receiver, 0))
+    created = create(env, url, ["application.stage_changed", "application.hired"]).json_body
+    receiver.hooks = [StandardWebhook(created["secret"])]
+    job = json_post(env, "/v1/jobs", {"title": "Webhook engineer"}, env.auth("recruiter")).json_body
+    body = {"email": "stage.hook@example.com", "first_name": "Sam", "last_name": "Stage"}
+    assert json_post(env, f"/public/jobs/{job['id']}/applications", body).status_code == 202
+    assert env.pump.drain() == []
+    person = env.client.http.get("/v1/candidates?email=stage.hook@example.com", headers=env.auth("recruiter"))
+    application_id = f"{person.json_body['items'][0]['id']}_{job['id']}"
+    moved = env.client.http.patch(
+        f"/v1/applications/{application_id}",
+        body=json.dumps({"stage": "hired", "version": 1}),
+        headers={"Content-Type": "application/json", **env.auth("recruiter")},
+    )
+    assert moved.status_code == 200, moved.body
+    assert env.pump.drain() == []
+    hooks.run()
+    got = [(r["type"], r["verified"]) for r in receiver.received]
+    assert sorted(got) == [
+        ("application.hired", True),
+        ("application.stage_changed", True),
+        ("webhook.ping", True),
+    ]
+    log = env.client.http.get(f"/v1/webhooks/{created['id']}/deliveries", headers=env.auth("admin"))
+    assert {a["status_code"] for a in log.json_body["items"]} == {200}
