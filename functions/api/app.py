@@ -37,6 +37,7 @@ from chalicelib.api import (
     templates,
 )
 from chalicelib.api import users as admin_users
+from chalicelib.api import webhooks as webhooks_api  # webhooks
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import events as career_events
 from chalicelib.public import intake as public
@@ -56,6 +57,7 @@ from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import referrals as ui_referrals
 from chalicelib.ui import sequences as ui_sequences
 from chalicelib.ui import session as ui_session
+from chalicelib.ui import webhooks as ui_webhooks  # webhooks
 from chalicelib.web.endpoint import problem
 from crm.platform.config import get_settings
 from crm.platform.errors import (
@@ -183,6 +185,9 @@ for blueprint in (
     ui_referrals.bp,
     audit_log.bp,
     ui_audit.bp,
+    # webhooks
+    webhooks_api.bp,
+    ui_webhooks.bp,
 ):
     app.register_blueprint(blueprint)
 
