@@ -36,6 +36,7 @@ from chalicelib.api import (
     sequences,
     templates,
 )
+from chalicelib.api import exports as exports_api  # exports
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import events as career_events
@@ -49,6 +50,7 @@ from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import events as ui_events
+from chalicelib.ui import exports as ui_exports  # exports
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
@@ -183,6 +185,8 @@ for blueprint in (
     ui_referrals.bp,
     audit_log.bp,
     ui_audit.bp,
+    exports_api.bp,  # exports
+    ui_exports.bp,  # exports
 ):
     app.register_blueprint(blueprint)
 

@@ -75,6 +75,8 @@ class Settings(BaseModel):
     local_smtp_address: str | None = Field(default=None, alias="CRM_LOCAL_SMTP")
     # Set by ``crm dev`` only (never by the template): the local stack's own routes and pages.
     local_stack: bool = Field(default=False, alias="CRM_LOCAL_STACK")
+    # Exports (slice exports): the export queue, whose worker writes each export's ZIP to S3.
+    export_queue_url: str = Field(default="", alias="EXPORT_QUEUE_URL")
 
     @property
     def employer(self) -> str:
