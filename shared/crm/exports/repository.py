@@ -106,9 +106,9 @@ class ExportRepository:
     def finish(self, export_id: str, *, counts: ExportCounts, size: int, now: datetime) -> None:
         table.update(
             table.key(_pk(export_id), _SK),
-            "SET #status = :done, finished_at = :now, counts = :counts, size = :size REMOVE lease_until",
+            "SET #status = :done, finished_at = :now, counts = :counts, #size = :size REMOVE lease_until",
             condition="#status = :running",
-            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeNames={"#status": "status", "#size": "size"},
             ExpressionAttributeValues={
                 ":done": {"S": "done"},
                 ":running": {"S": "running"},

@@ -11,6 +11,7 @@ export is never redone; a redelivered message for a running one waits for its wo
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -19,7 +20,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any
 
@@ -143,7 +144,7 @@ class _Spool:
 
     name: str
     format: str
-    file: IO[bytes] = field(default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
+    file: IO[bytes]
     rows: int = 0
 
     def __post_init__(self) -> None:
@@ -273,22 +274,39 @@ class ExportService:
 
     def _write(self, export: Export, out: IO[bytes]) -> ExportCounts:
         counts = ExportCounts()
-        spools = {name: _Spool(name, export.format) for name in FILES}
-        resumes = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-        hiring, events = HiringService(candidates=self.candidates), EventService(candidates=self.candidates)
-        for people in self._selection(export):
-            for person in people:
-                counts.resumes += self._gather(person, spools, resumes, hiring, events, export)
-        for name, spool in spools.items():
-            setattr(counts, name, spool.rows)
+        with contextlib.ExitStack() as files:
+
+            def spooled() -> IO[bytes]:
+                return files.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
+
+            spools = {name: _Spool(name, export.format, spooled()) for name in FILES}
+            resumes = spooled()
+            hiring = HiringService(candidates=self.candidates)
+            events = EventService(candidates=self.candidates)
+            for people in self._selection(export):
+                for person in people:
+                    counts.resumes += self._gather(person, spools, resumes, hiring, events, export)
+            for name, spool in spools.items():
+                setattr(counts, name, spool.rows)
+            self._zip(export, counts, spools, resumes, out)
+        return counts
+
+    def _zip(
+        self,
+        export: Export,
+        counts: ExportCounts,
+        spools: dict[str, _Spool],
+        resumes: IO[bytes],
+        out: IO[bytes],
+    ) -> None:
+        """Stream each spooled file, then each resume, into the ZIP (written to ``out`` as it goes)."""
+        extension = "csv" if export.format == "csv" else "jsonl"
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("manifest.json", json.dumps(self._manifest(export, counts), indent=2))
-            extension = "csv" if export.format == "csv" else "jsonl"
             for name, spool in spools.items():
                 spool.file.seek(0)
                 with archive.open(f"{name}.{extension}", "w", force_zip64=True) as entry:
                     shutil.copyfileobj(spool.file, entry, CHUNK)
-                spool.file.close()
             resumes.seek(0)
             for line in resumes:
                 candidate_id, resume_key, file_name = line.decode().rstrip("\n").split("\t")
@@ -298,8 +316,6 @@ class ExportService:
                 with archive.open(f"resumes/{candidate_id}/{file_name}", "w", force_zip64=True) as entry:
                     for chunk in chunks:
                         entry.write(chunk)
-            resumes.close()
-        return counts
 
     @staticmethod
     def _manifest(export: Export, counts: ExportCounts) -> dict[str, Any]:

@@ -4,6 +4,7 @@ its filters, and on a pool's page), or the whole account (admins); follow them o
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,7 +18,7 @@ from chalicelib.web.ui import Session, field_errors, page, paging, query_value, 
 from crm.candidates.models import LIST_FILTERS
 from crm.exports.models import Export, ExportCreate
 from crm.exports.service import ExportService
-from crm.platform.errors import ValidationFailed
+from crm.platform.errors import NotFound, ValidationFailed
 from crm.pools.service import PoolService
 
 bp = Blueprint(__name__)
@@ -59,10 +60,8 @@ def _names(exports: list[Export]) -> dict[str, str]:
     names: dict[str, str] = {}
     pools = PoolService()
     for pool_id in dict.fromkeys(e.pool_id for e in exports if e.pool_id):
-        try:
+        with contextlib.suppress(NotFound):  # a pool removed meanwhile: its id is shown
             names[str(pool_id)] = pools.get(str(pool_id)).name
-        except Exception:
-            continue
     return names
 
 
