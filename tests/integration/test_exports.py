@@ -137,6 +137,8 @@ def test_the_demo_account_as_csv_opens_safely_and_holds_everything(env: Env, dem
     assert done["counts"]["applications"] == 2 and done["counts"]["event_registrations"] == 1
     assert done["counts"]["resumes"] == 1 and done["size"] > 0
 
+    hidden = env.client.http.get(f"/v1/exports/{export['id']}/download", headers=env.auth("recruiter"))
+    assert hidden.status_code == 404  # the whole account's export is for admins only
     archive = download(env, export["id"])
     names = set(archive.namelist())
     for name in ("candidates", "applications", "notes", "feedback", "consents", "event_registrations"):

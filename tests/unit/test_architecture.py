@@ -105,6 +105,10 @@ KEY_OWNERS: dict[str, set[str]] = {
     "AUDIT#": {"audit"},  # the audit log by month; never updated or deleted (TTL only)
     "AUDITACTOR#": {"audit"},  # the audit log by who did it (gsi1)
     "AUDITPERSON#": {"audit"},  # the audit log by the person it was about (gsi2)
+    # exports
+    "EXPORT#": {"exports"},  # an export: its request, status, counts and object key
+    "EXPORTS": {"exports"},  # every export, newest first (gsi1)
+    "EXPORTSBY#": {"exports"},  # one person's exports (gsi2)
 }
 TABLE_CALLS = {
     "put",

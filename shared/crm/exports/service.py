@@ -212,9 +212,10 @@ class ExportService:
         return export
 
     def get(self, export_id: str, *, actor: str, admin: bool) -> Export:
-        """One export: the caller's own, or anyone's for an admin (else 404: ids are not told)."""
+        """One export. A list's export is the team's, as the list is (anyone who may export
+        opens it by its id); the whole account's only its admin's and other admins' (else 404)."""
         export = self.repository.get(export_id)
-        if not admin and export.actor != actor:
+        if export.scope == "account" and not admin and export.actor != actor:
             raise NotFound(f"No export with id {export_id}.")
         return export
 
@@ -272,7 +273,8 @@ class ExportService:
             raise
         return counts, writer.size
 
-    def _write(self, export: Export, out: IO[bytes]) -> ExportCounts:
+    def _write(self, export: Export, out: Any) -> ExportCounts:
+        """``out``: a write-only binary file (the multipart upload)."""
         counts = ExportCounts()
         with contextlib.ExitStack() as files:
 
@@ -297,7 +299,7 @@ class ExportService:
         counts: ExportCounts,
         spools: dict[str, _Spool],
         resumes: IO[bytes],
-        out: IO[bytes],
+        out: Any,
     ) -> None:
         """Stream each spooled file, then each resume, into the ZIP (written to ``out`` as it goes)."""
         extension = "csv" if export.format == "csv" else "jsonl"
