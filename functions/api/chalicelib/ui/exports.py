@@ -65,6 +65,16 @@ def _names(exports: list[Export]) -> dict[str, str]:
     return names
 
 
+def _filter_words(export: Export) -> str:
+    """A list's filters as ``name=value, ...`` (the default tag match left out)."""
+    values = export.filter.model_dump(mode="json", exclude_none=True) if export.filter else {}
+    if values.get("match") == "all":
+        values.pop("match")
+    return ", ".join(
+        f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in sorted(values.items())
+    )
+
+
 @ui_route("/ui/exports", "GET", "Recruiter UI: exports, newest first (?cursor, started)", blueprint=bp)
 def ui_exports(call: Call, session: Session, fields: dict[str, Any]) -> Response:
     return _page(session, query_value(call, "cursor") or None, started=query_value(call, "started"))
@@ -87,6 +97,7 @@ def _page(
         session=session,
         exports=exports,
         pools=_names(exports),
+        filters={e.id: _filter_words(e) for e in exports if e.filter is not None},
         words=STATUS_WORDS,
         admin=_admin(session),
         started=started,
