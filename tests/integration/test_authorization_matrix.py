@@ -363,7 +363,7 @@ UI_EVENTS: dict[tuple[str, str], int] = {
 UI_EXPORTS: dict[tuple[str, str], int] = {
     ("GET", "/ui/exports"): 303,
     ("POST", "/ui/exports"): 303,
-    ("POST", "/ui/exports/{export_id}/download"): 303,
+    ("GET", "/ui/exports/{export_id}/download"): 303,
 }
 UI = {
     **UI_CANDIDATES,

@@ -1,6 +1,8 @@
 """Recruiter UI: exports. Start one from a list ("Export this list" on the candidates list, carrying
 its filters, and on a pool's page), or the whole account (admins); follow them on ``/ui/exports``;
-"Download" mints a short-lived link at the click (audited) and sends the browser to it."""
+"Download" mints a short-lived link at the click (audited) and sends the browser to it. The
+Download is a link, not a form: the pages' CSP (``form-action 'self'``) stops a form whose answer
+redirects to the bucket."""
 
 from __future__ import annotations
 
@@ -138,8 +140,8 @@ def ui_start_export(call: Call, session: Session, fields: dict[str, Any]) -> Res
 
 @ui_route(
     "/ui/exports/{export_id}/download",
-    "POST",
-    "Recruiter UI: download an export (mints a 5-minute link now and goes to it; form: csrf)",
+    "GET",
+    "Recruiter UI: download an export (mints a 5-minute link at the click and goes to it)",
     blueprint=bp,
     errors=(404, 409),
 )
