@@ -14,8 +14,11 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from urllib3 import encode_multipart_formdata
 
+from crm.exports.service import ExportService
+from crm.platform import clock
 from crm_tools.devstack.moto import install_fast_dynamodb, install_fast_transactions
 from crm_tools.devstack.runtime import LambdaContext, sqs_event_record
 from crm_tools.seed import demo_data
@@ -162,6 +165,10 @@ def test_the_demo_account_as_csv_opens_safely_and_holds_everything(env: Env, dem
     assert len(resumes) == 1 and archive.read(resumes[0]).startswith(b"%PDF-")
     assert rows(archive, "event_registrations.csv")[0]["candidate_id"] == first["id"]
     assert rows(archive, "feedback.csv")[0]["recommendation"] == "yes"
+    assert [j["title"] for j in rows(archive, "jobs.csv")] == [demo["job"]["title"]]
+    assert rows(archive, "jobs.csv")[0]["stages"].startswith("applied; screen")
+    assert [e["id"] for e in rows(archive, "events.csv")] == [demo["event"]["id"]]
+    assert done["counts"]["jobs"] == 1 and done["counts"]["events"] == 1
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["counts"] == done["counts"]
 
@@ -213,3 +220,38 @@ def test_who_may_export_what_and_bad_requests_name_the_field(env: Env) -> None:
     assert env.client.http.get("/v1/exports/nope", headers=env.auth("recruiter")).status_code == 404
     assert env.client.http.get("/v1/exports").status_code == 401
     assert run_exports(env) == 0
+
+
+def test_a_build_that_keeps_failing_is_retried_then_marked_failed(
+    env: Env, local_clock: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each failed delivery fails the invocation (SQS delivers it again); a second delivery while the
+    first worker's lease holds waits; the last delivery before the DLQ marks the export failed."""
+
+    def broken(*_: Any) -> Any:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ExportService, "_write", broken)
+    export_id = start(env, {"filter": {"tag": "x"}}, who="recruiter").json_body["id"]
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    (message,) = sqs.receive_message(QueueUrl=env.stack.queues["export"], AttributeNames=["All"])["Messages"]
+    record = sqs_event_record(message, queue_arn=env.stack.queue_arn("export"), region="us-east-1")
+    handler = worker_module("exports", 0).handler
+
+    def status() -> dict[str, Any]:
+        return dict(env.client.http.get(f"/v1/exports/{export_id}", headers=env.auth("recruiter")).json_body)
+
+    with pytest.raises(BatchProcessingError, match="All records failed"):
+        handler({"Records": [record]}, CONTEXT)
+    assert status()["status"] == "running"
+    with pytest.raises(BatchProcessingError):  # held by the first worker's lease: comes back later
+        handler({"Records": [record]}, CONTEXT)
+    clock.advance(3600)  # the lease ran out
+    record["attributes"]["ApproximateReceiveCount"] = "3"  # the last delivery before the DLQ
+    with pytest.raises(BatchProcessingError):
+        handler({"Records": [record]}, CONTEXT)
+    assert status()["status"] == "failed" and status()["error"] == "OSError"
+    again = env.client.http.get(f"/v1/exports/{export_id}/download", headers=env.auth("recruiter"))
+    assert again.status_code == 409
+    record["attributes"]["ApproximateReceiveCount"] = "1"
+    assert handler({"Records": [record]}, CONTEXT) == {"batchItemFailures": []}  # failed: left alone

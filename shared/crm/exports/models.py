@@ -28,6 +28,8 @@ MAX_IDS = 1_000
 LINK_SECONDS = 300
 #: The files of an export, in order (``<name>.csv`` or ``<name>.jsonl``).
 FILES = ("candidates", "applications", "notes", "feedback", "consents", "event_registrations")
+#: The account's own records, in an account export only.
+ACCOUNT_FILES = ("jobs", "events")
 
 
 class ExportFilter(CandidateFilter):
@@ -65,6 +67,8 @@ class ExportCounts(Model):
     consents: int = 0
     event_registrations: int = 0
     resumes: int = 0
+    jobs: int = Field(default=0, description="an account export only")
+    events: int = Field(default=0, description="an account export only")
 
 
 class Export(Model):

@@ -28,6 +28,7 @@ from crm.candidates.models import Candidate, CandidateFilter, application_id
 from crm.candidates.service import CandidateService, check_filter
 from crm.events.service import EventService
 from crm.exports.models import (
+    ACCOUNT_FILES,
     FILES,
     LINK_SECONDS,
     Export,
@@ -38,6 +39,7 @@ from crm.exports.models import (
 )
 from crm.exports.repository import ExportRepository
 from crm.hiring.service import HiringService
+from crm.jobs.service import JobService
 from crm.platform import clock
 from crm.platform.config import get_settings
 from crm.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -109,6 +111,39 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "submitted_at",
     ),
     "consents": ("candidate_id", "topic", "granted", "at", "source"),
+    "jobs": (
+        "id",
+        "title",
+        "department",
+        "location",
+        "tags",
+        "status",
+        "stages",
+        "hiring_managers",
+        "interviewers",
+        "created_at",
+        "updated_at",
+    ),
+    "events": (
+        "id",
+        "name",
+        "kind",
+        "status",
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "mode",
+        "venue",
+        "join_url",
+        "capacity",
+        "tags",
+        "organizer",
+        "counts",
+        "created_at",
+        "published_at",
+        "cancelled_at",
+        "finished_at",
+    ),
     "event_registrations": (
         "candidate_id",
         "event_id",
@@ -281,10 +316,13 @@ class ExportService:
             def spooled() -> IO[bytes]:
                 return files.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
 
-            spools = {name: _Spool(name, export.format, spooled()) for name in FILES}
+            names = FILES + (ACCOUNT_FILES if export.scope == "account" else ())
+            spools = {name: _Spool(name, export.format, spooled()) for name in names}
             resumes = spooled()
             hiring = HiringService(candidates=self.candidates)
             events = EventService(candidates=self.candidates)
+            if export.scope == "account":
+                self._account(spools, events)
             for people in self._selection(export):
                 for person in people:
                     counts.resumes += self._gather(person, spools, resumes, hiring, events, export)
@@ -320,13 +358,35 @@ class ExportService:
                         entry.write(chunk)
 
     @staticmethod
+    def _account(spools: dict[str, _Spool], events: EventService) -> None:
+        """The account's jobs and events, page by page."""
+        cursor: str | None = None
+        while True:
+            jobs, cursor = JobService().list_page(status=None, limit=PAGE_SIZE, cursor=cursor)
+            for job in jobs:
+                row = job.model_dump(mode="json")
+                row["stages"] = [stage.key for stage in job.stages]
+                spools["jobs"].add(row)
+            if not cursor:
+                break
+        while True:
+            found, cursor = events.list_page(status=None, limit=PAGE_SIZE, cursor=cursor)
+            for event in found:
+                spools["events"].add(event.model_dump(mode="json"))
+            if not cursor:
+                break
+
+    @staticmethod
     def _manifest(export: Export, counts: ExportCounts) -> dict[str, Any]:
         return {
             "export_id": export.id,
             "scope": export.scope,
             "format": export.format,
             "created_at": export.created_at,
-            "files": [f"{name}.{'csv' if export.format == 'csv' else 'jsonl'}" for name in FILES],
+            "files": [
+                f"{name}.{'csv' if export.format == 'csv' else 'jsonl'}"
+                for name in FILES + (ACCOUNT_FILES if export.scope == "account" else ())
+            ],
             "counts": counts.model_dump(),
             "note": "CSV cells that a spreadsheet would run as a formula start with a ' (OWASP).",
         }
