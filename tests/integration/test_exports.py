@@ -218,6 +218,9 @@ def test_who_may_export_what_and_bad_requests_name_the_field(env: Env) -> None:
         fields = [e["field"] for e in response.json_body["errors"]]
         assert any(f.startswith(field) for f in fields), (body, fields)
     assert env.client.http.get("/v1/exports/nope", headers=env.auth("recruiter")).status_code == 404
+    too_long = env.client.http.get(f"/v1/exports/{'x' * 3000}/download", headers=env.auth("recruiter"))
+    assert too_long.status_code == 404
+    assert env.client.http.get("/v1/exports?cursor=garbage", headers=env.auth("recruiter")).status_code == 400
     assert env.client.http.get("/v1/exports").status_code == 401
     assert run_exports(env) == 0
 

@@ -11,6 +11,7 @@ a second delivery of the same message finds it claimed or done and leaves it alo
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ def _pk(export_id: str) -> str:
 
 
 _SK = "EXPORT"
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def object_key(export_id: str) -> str:
@@ -62,6 +64,8 @@ class ExportRepository:
         return export
 
     def get(self, export_id: str) -> Export:
+        if not _ID.fullmatch(export_id):  # a key DynamoDB would refuse is no export either
+            raise NotFound(f"No export with id {export_id[:64]}.")
         item = table.get_item(_pk(export_id), _SK)
         if item is None:
             raise NotFound(f"No export with id {export_id}.")
