@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crm.exports.models import KEEP_DAYS, Export, ExportCounts, ExportCreate
-from crm.platform import table
+from crm.platform import clock, table
 from crm.platform.errors import NotFound
 from crm.platform.ids import iso, new_id
 
@@ -63,13 +63,14 @@ class ExportRepository:
         table.put(table.to_item(item), condition="attribute_not_exists(pk)")
         return export
 
-    def get(self, export_id: str) -> Export:
+    def get(self, export_id: str, *, as_stored: bool = False) -> Export:
+        """``as_stored``: the status the worker left (the worker's own view, lease or not)."""
         if not _ID.fullmatch(export_id):  # a key DynamoDB would refuse is no export either
             raise NotFound(f"No export with id {export_id[:64]}.")
         item = table.get_item(_pk(export_id), _SK)
         if item is None:
             raise NotFound(f"No export with id {export_id}.")
-        return _export(item)
+        return _export(item, as_stored=as_stored)
 
     def object_key(self, export_id: str) -> str:
         return object_key(export_id)
@@ -139,6 +140,12 @@ class ExportRepository:
         )
 
 
-def _export(item: dict[str, Any]) -> Export:
+def _export(item: dict[str, Any], *, as_stored: bool = False) -> Export:
+    """The export as stored; a running one whose worker's lease ran out is shown failed (its worker
+    stopped: a later delivery of its message may still take it over and finish it)."""
     data = table.from_item(item)
+    lease = data.get("lease_until")
+    running = data.get("status") == "running" and not as_stored
+    if running and isinstance(lease, str) and lease < iso(clock.now()):
+        data.update(status="failed", error="interrupted: its worker stopped; start the export again")
     return Export.model_validate({k: v for k, v in data.items() if k in Export.model_fields})

@@ -276,14 +276,14 @@ class ExportService:
         export is left alone; one that another worker holds raises :class:`ExportBusy`. On the
         last attempt a failure marks it failed."""
         try:
-            export = self.repository.get(export_id)
+            export = self.repository.get(export_id, as_stored=True)
         except NotFound:
             log.warning("export %s does not exist (expired?)", export_id)
             return False
         if export.status in ("done", "failed"):
             return False
         if not self.repository.claim(export_id, now=clock.now(), lease=LEASE):
-            current = self.repository.get(export_id)
+            current = self.repository.get(export_id, as_stored=True)
             if current.status in ("done", "failed"):
                 return False
             raise ExportBusy(f"export {export_id} is being built by another worker")
