@@ -36,6 +36,7 @@ from chalicelib.api import (
     sequences,
     templates,
 )
+from chalicelib.api import exports as exports_api  # exports
 from chalicelib.api import users as admin_users
 from chalicelib.api import webhooks as webhooks_api  # webhooks
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
@@ -50,6 +51,7 @@ from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import events as ui_events
+from chalicelib.ui import exports as ui_exports  # exports
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
@@ -188,6 +190,8 @@ for blueprint in (
     # webhooks
     webhooks_api.bp,
     ui_webhooks.bp,
+    exports_api.bp,  # exports
+    ui_exports.bp,  # exports
 ):
     app.register_blueprint(blueprint)
 

@@ -182,6 +182,11 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("DELETE", "/v1/api-keys/{key_id}"): (401, 403, 204, 403, 403, 403, 403, 403),
     ("GET", "/v1/audit"): (401, 403, 200, 403, 403, 403, 403, 403),
     ("GET", "/v1/audit/export"): (401, 403, 200, 403, 403, 403, 403, 403),
+    # exports (a list's: anyone who may export; the whole account's: admins, see test_exports.py)
+    ("POST", "/v1/exports"): (401, 202, 202, 403, 202, 403, 403, 403),
+    ("GET", "/v1/exports"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("GET", "/v1/exports/{export_id}"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("GET", "/v1/exports/{export_id}/download"): (401, 200, 200, 403, 200, 403, 403, 403),
     # recruiting events, their registrations and check-ins
     ("GET", "/v1/events"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("POST", "/v1/events"): (401, 201, 201, 403, 201, 403, 403, 403),
@@ -383,6 +388,11 @@ UI_EVENTS: dict[tuple[str, str], int] = {
     ("POST", "/ui/events/{event_id}/check-in"): 303,
     ("POST", "/ui/events/{event_id}/walk-in"): 303,
 }
+UI_EXPORTS: dict[tuple[str, str], int] = {
+    ("GET", "/ui/exports"): 303,
+    ("POST", "/ui/exports"): 303,
+    ("GET", "/ui/exports/{export_id}/download"): 303,
+}
 UI = {
     **UI_CANDIDATES,
     **UI_DASHBOARD,
@@ -393,6 +403,7 @@ UI = {
     **UI_REFERRALS,
     **UI_INTERVIEWS,
     **UI_EVENTS,
+    **UI_EXPORTS,
 }
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
@@ -1012,6 +1023,15 @@ def _redeliver_message(w: World) -> Req:
     )
 
 
+def _new_export(w: World) -> str:
+    """An export of the world's applicant, built (as the export worker would)."""
+    from crm.exports.service import ExportService
+
+    export_id = str(w.admin("POST", "/v1/exports", {"candidate_ids": [w.candidate_id]}, 202)["id"])
+    assert ExportService().run(export_id)
+    return export_id
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -1171,6 +1191,11 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("POST", "/v1/webhooks/{webhook_id}/redeliver"): _webhook(
         "/v1/webhooks/{webhook_id}/redeliver", {"since": "2000-01-01T00:00:00Z"}
     ),
+    # exports
+    ("POST", "/v1/exports"): lambda w: Req("/v1/exports", {"candidate_ids": [w.candidate_id]}),
+    ("GET", "/v1/exports"): lambda w: Req("/v1/exports"),
+    ("GET", "/v1/exports/{export_id}"): lambda w: Req(f"/v1/exports/{_new_export(w)}"),
+    ("GET", "/v1/exports/{export_id}/download"): lambda w: Req(f"/v1/exports/{_new_export(w)}/download"),
 }
 
 

@@ -51,6 +51,7 @@ class TestStack:
             "PUBLIC_BASE_URL": "https://careers.example.com",
             # webhooks
             "WEBHOOK_QUEUE_URL": self.queues.get("webhooks", ""),
+            "EXPORT_QUEUE_URL": self.queues.get("export", ""),  # exports
         }
 
 
@@ -100,7 +101,9 @@ def provision(region: str = "us-east-1") -> TestStack:
     )["ARN"]
     sqs = boto3.client("sqs", region_name=region)
     queues: dict[str, str] = {}
-    for logical_id in ("DispatchDLQ", "DispatchQueue", "MailDLQ", "MailQueue", "WebhookDLQ", "WebhookQueue"):
+    queue_ids = ("DispatchDLQ", "DispatchQueue", "MailDLQ", "MailQueue", "WebhookDLQ", "WebhookQueue")
+    queue_ids += ("ExportDLQ", "ExportQueue")  # exports
+    for logical_id in queue_ids:
         props = template.properties(logical_id)
         name = (
             str(props["QueueName"]["Fn::Sub"]).replace("${AWS::StackName}", STACK).removeprefix(f"{STACK}-")

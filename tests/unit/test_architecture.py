@@ -111,6 +111,10 @@ KEY_OWNERS: dict[str, set[str]] = {
     "WHMSG#": {"webhooks"},  # an endpoint's messages (payload, state, attempts)
     "WHFAILED#": {"webhooks"},  # an endpoint's failed messages not yet delivered (gsi1)
     "WHLOG#": {"webhooks"},  # an endpoint's delivery attempts (the log)
+    # exports
+    "EXPORT#": {"exports"},  # an export: its request, status, counts and object key
+    "EXPORTS": {"exports"},  # every export, newest first (gsi1)
+    "EXPORTSBY#": {"exports"},  # one person's exports (gsi2)
 }
 TABLE_CALLS = {
     "put",

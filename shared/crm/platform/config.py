@@ -79,6 +79,8 @@ class Settings(BaseModel):
     # whether http to loopback is allowed (set by ``crm dev`` and tests only, never by the template).
     webhook_queue_url: str = Field(default="", alias="WEBHOOK_QUEUE_URL")
     webhook_allow_loopback_http: bool = Field(default=False, alias="WEBHOOK_ALLOW_LOOPBACK_HTTP")
+    # Exports (slice exports): the export queue, whose worker writes each export's ZIP to S3.
+    export_queue_url: str = Field(default="", alias="EXPORT_QUEUE_URL")
 
     @property
     def employer(self) -> str:
