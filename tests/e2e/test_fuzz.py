@@ -6,7 +6,8 @@ that works without its credentials. The exceptions the schema cannot express are
 their reasons, in ``tests/fuzz/schemathesis.toml``.
 
 ``make test`` runs a fixed seed and a few examples per operation as a recruiter and as an admin
-(random cases as the recruiter, boundary values as the admin); ``make fuzz`` runs longer (``CRM_FUZZ_EXAMPLES``, ``CRM_FUZZ_SEED``).
+(random cases as the recruiter, boundary values as the admin); ``make fuzz`` runs longer
+(``CRM_FUZZ_EXAMPLES``, ``CRM_FUZZ_SEED``).
 """
 
 from __future__ import annotations

@@ -321,7 +321,14 @@ def test_translated_template_deploys_to_moto(packaged: Path) -> None:
             ]
         )
         assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
-        dlqs = ("ses-feedback-dlq", "dispatch-dlq", "mail-dlq", "inbound-mail-dlq", "webhooks-dlq", "export-dlq")
+        dlqs = (
+            "ses-feedback-dlq",
+            "dispatch-dlq",
+            "mail-dlq",
+            "inbound-mail-dlq",
+            "webhooks-dlq",
+            "export-dlq",
+        )
         for dlq in dlqs:
             assert any(url.endswith(f"/{STACK}-{dlq}") for url in queues)
 
