@@ -37,7 +37,9 @@ from chalicelib.api import (
     templates,
 )
 from chalicelib.api import custom_fields as custom_fields_api
+from chalicelib.api import exports as exports_api  # exports
 from chalicelib.api import users as admin_users
+from chalicelib.api import webhooks as webhooks_api  # webhooks
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import events as career_events
 from chalicelib.public import intake as public
@@ -51,6 +53,7 @@ from chalicelib.ui import custom_fields as ui_custom_fields
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import events as ui_events
+from chalicelib.ui import exports as ui_exports  # exports
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
@@ -58,6 +61,7 @@ from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import referrals as ui_referrals
 from chalicelib.ui import sequences as ui_sequences
 from chalicelib.ui import session as ui_session
+from chalicelib.ui import webhooks as ui_webhooks  # webhooks
 from chalicelib.web.endpoint import problem
 from crm.custom_fields.service import clear_cache as fresh_custom_fields
 from crm.platform.config import get_settings
@@ -195,6 +199,11 @@ for blueprint in (
     ui_referrals.bp,
     audit_log.bp,
     ui_audit.bp,
+    # webhooks
+    webhooks_api.bp,
+    ui_webhooks.bp,
+    exports_api.bp,  # exports
+    ui_exports.bp,  # exports
     # custom_fields slice
     custom_fields_api.bp,
     ui_custom_fields.bp,
