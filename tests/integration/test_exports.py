@@ -259,3 +259,29 @@ def test_a_build_that_keeps_failing_is_retried_then_marked_failed(
     assert again.status_code == 409
     record["attributes"]["ApproximateReceiveCount"] = "1"
     assert handler({"Records": [record]}, CONTEXT) == {"batchItemFailures": []}  # failed: left alone
+
+
+def test_custom_fields_are_columns_of_their_own_and_stay_nested_in_json_lines(env: Env) -> None:
+    for body in (
+        {"key": "skills", "label": "Skills", "type": "choices", "options": ["Go", "SQL"]},
+        {"key": "salary", "label": "Salary wish", "type": "text", "private": True},
+    ):
+        assert json_post(env, "/v1/custom-fields", body, env.auth("admin")).status_code == 201
+    body = {
+        "email": "cf.export@example.com",
+        "first_name": "Custom",
+        "last_name": "Fields",
+        "custom_fields": {"skills": ["Go", "SQL"], "salary": "=1+1"},
+    }
+    created = json_post(env, "/v1/candidates", body, env.auth("recruiter"))
+    assert created.status_code == 201, created.body
+    csv_export = start(env, {"candidate_ids": [created.json_body["id"]]}, who="recruiter")
+    assert csv_export.status_code == 202, csv_export.body
+    jsonl_export = start(env, {"candidate_ids": [created.json_body["id"]], "format": "jsonl"}, "recruiter")
+    run_exports(env)
+    (person,) = rows(download(env, csv_export.json_body["id"], "recruiter"), "candidates.csv")
+    assert person["cf.skills"] == "Go; SQL"
+    assert person["cf.salary"] == "'=1+1"  # a formula in a custom field is defused like any cell
+    with download(env, jsonl_export.json_body["id"], "recruiter").open("candidates.jsonl") as raw:
+        (line,) = [json.loads(x) for x in raw.read().decode().splitlines()]
+    assert line["custom_fields"] == {"skills": ["Go", "SQL"], "salary": "=1+1"}

@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from crm.candidates.models import Candidate, CandidateFilter, application_id
 from crm.candidates.service import CandidateService, check_filter
+from crm.custom_fields.service import CustomFields, flatten_for_csv
 from crm.events.service import EventService
 from crm.exports.models import (
     ACCOUNT_FILES,
@@ -158,6 +159,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The files whose rows carry custom-field values, and the entity those fields belong to.
+CUSTOM_FIELD_FILES = {"candidates": "candidate", "applications": "application"}
+
+
+def custom_columns(name: str) -> tuple[str, ...]:
+    """A file's custom-field columns: every defined field of its entity, private ones included (an
+    export is for recruiters and admins, who see them)."""
+    entity = CUSTOM_FIELD_FILES.get(name)
+    return tuple(f"cf.{f.key}" for f in CustomFields().definitions(entity)) if entity else ()
+
+
 class ExportBusy(RuntimeError):
     """Another worker holds the export (its message comes back later)."""
 
@@ -181,10 +193,16 @@ class _Spool:
     format: str
     file: IO[bytes]
     rows: int = 0
+    #: The custom fields' columns (``cf.<key>``) after the file's own.
+    extra: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return COLUMNS[self.name] + self.extra
 
     def __post_init__(self) -> None:
         if self.format == "csv":
-            self._line(csv_line([safe_cell(c) for c in COLUMNS[self.name]]))
+            self._line(csv_line([safe_cell(c) for c in self.columns]))
 
     def _line(self, text: str) -> None:
         self.file.write(text.encode("utf-8"))
@@ -192,7 +210,7 @@ class _Spool:
     def add(self, row: dict[str, Any]) -> None:
         self.rows += 1
         if self.format == "csv":
-            self._line(csv_line(csv_row(COLUMNS[self.name], row)))
+            self._line(csv_line(csv_row(self.columns, {**row, **flatten_for_csv(row.get("custom_fields"))})))
         else:
             self._line(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
 
@@ -317,7 +335,9 @@ class ExportService:
                 return files.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
 
             names = FILES + (ACCOUNT_FILES if export.scope == "account" else ())
-            spools = {name: _Spool(name, export.format, spooled()) for name in names}
+            spools = {
+                name: _Spool(name, export.format, spooled(), extra=custom_columns(name)) for name in names
+            }
             resumes = spooled()
             hiring = HiringService(candidates=self.candidates)
             events = EventService(candidates=self.candidates)
