@@ -36,6 +36,7 @@ from chalicelib.api import (
     sequences,
     templates,
 )
+from chalicelib.api import merges as merge_routes  # merges
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import events as career_events
@@ -183,6 +184,8 @@ for blueprint in (
     ui_referrals.bp,
     audit_log.bp,
     ui_audit.bp,
+    # merges
+    merge_routes.bp,
 ):
     app.register_blueprint(blueprint)
 

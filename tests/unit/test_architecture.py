@@ -105,6 +105,13 @@ KEY_OWNERS: dict[str, set[str]] = {
     "AUDIT#": {"audit"},  # the audit log by month; never updated or deleted (TTL only)
     "AUDITACTOR#": {"audit"},  # the audit log by who did it (gsi1)
     "AUDITPERSON#": {"audit"},  # the audit log by the person it was about (gsi2)
+    # merges
+    "MERGE#": {"merges"},  # a merge and everything needed to undo it (its snapshot in S3)
+    "MERGED#": {"merges"},  # a merged person's redirect to the survivor
+    "MERGESOF#": {"merges"},  # a survivor's merges, newest first (gsi1)
+    "CANDPHONE#": {"candidates"},  # possible duplicates: same phone (gsi1 of LIST#DUP#phone)
+    "CANDLINKEDIN#": {"candidates"},  # same LinkedIn URL
+    "CANDNAMEPLACE#": {"candidates"},  # same name and location
 }
 TABLE_CALLS = {
     "put",

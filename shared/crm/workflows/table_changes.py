@@ -7,6 +7,8 @@ from typing import Any
 from crm.candidates.events import events_from_change
 from crm.candidates.projections import CandidateProjections
 from crm.candidates.search import FreeTextIndex
+from crm.merges.events import merge_events
+from crm.merges.service import is_merge_write
 from crm.platform.events import EventBridgePublisher, EventPublisher
 from crm.platform.table import plain
 from crm.workflows.reactions import react
@@ -54,8 +56,12 @@ class TableChanges:
         if str(keys.get("sk")) == "PROFILE":
             self.projections.apply(old, new)
         self.words.on_change(keys, old, new)
+        if is_merge_write(old, new):
+            # merges: an item moved by a merge (or its undo) is not new: no reactions, no events
+            return
         react(event_name, keys, old, new)
         events = events_from_change(event_name, keys, old, new, record_id)
+        events += merge_events(keys, old, new, record_id)  # merges: candidate.merged / unmerged
         if events:
             self.publisher.publish(events)
 
