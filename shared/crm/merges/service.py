@@ -294,22 +294,22 @@ class MergeService:
     def _person(self, candidate_id: str, field: str) -> list[Raw]:
         redirect = self.repository.redirect(candidate_id)
         if redirect is not None:
-            raise Conflict(
+            raise _conflict(
                 f"Candidate {candidate_id} was merged into {redirect['survivor_id']}.",
-                field=field,
+                field,
                 survivor_id=redirect["survivor_id"],
                 merge_id=redirect["merge_id"],
             )
         items = self.repository.partition(candidate_id)
         if not any(i["sk"]["S"] == PROFILE for i in items):
             if self.candidates.was_erased(candidate_id):
-                raise Conflict(f"Candidate {candidate_id} was erased.", field=field)
+                raise _conflict(f"Candidate {candidate_id} was erased.", field)
             raise NotFound(f"No candidate with id {candidate_id}.")
         return items
 
     def _plan(self, pair: MergePair, choices: dict[str, Side]) -> Plan:
         if pair.survivor_id == pair.merged_id:
-            raise Conflict("A person cannot be merged with themselves.", field="merged_id")
+            raise _conflict("A person cannot be merged with themselves.", "merged_id")
         survivor = self._person(pair.survivor_id, "survivor_id")
         merged = self._person(pair.merged_id, "merged_id")
         m_profile = next(i for i in merged if i["sk"]["S"] == PROFILE)
@@ -535,6 +535,10 @@ class MergeService:
         )
         record.update(state="undone", undone_at=iso(self.now()), undone_by=actor)
         return self._answer(record)
+
+
+def _conflict(detail: str, field: str, **extra: Any) -> Conflict:
+    return Conflict(detail, field=field, errors=[{"field": field, "message": detail}], **extra)
 
 
 def _public(profile: Raw) -> dict[str, Any]:
