@@ -42,7 +42,9 @@ def patch(env: Env, cid: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def preview(env: Env, survivor: str, merged: str) -> Any:
-    return json_post(env, "/v1/merges/preview", {"survivor_id": survivor, "merged_id": merged}, env.auth("recruiter"))
+    return json_post(
+        env, "/v1/merges/preview", {"survivor_id": survivor, "merged_id": merged}, env.auth("recruiter")
+    )
 
 
 def merge(env: Env, survivor: dict[str, Any], merged: dict[str, Any], **body: Any) -> Any:
@@ -72,7 +74,9 @@ def person_items(env: Env, *ids: str) -> dict[tuple[str, str], Any]:
         )["Items"]:
             out[(item["pk"]["S"], item["sk"]["S"])] = item
             for email in [item.get("email", {}).get("S")] if item["sk"]["S"] == "PROFILE" else []:
-                guard = ddb.get_item(TableName=env.stack.table, Key={"pk": {"S": f"EMAIL#{email}"}, "sk": {"S": "EMAIL"}})
+                guard = ddb.get_item(
+                    TableName=env.stack.table, Key={"pk": {"S": f"EMAIL#{email}"}, "sk": {"S": "EMAIL"}}
+                )
                 out[(f"EMAIL#{email}", "EMAIL")] = guard.get("Item")
     return out
 
@@ -89,17 +93,41 @@ def two_people(env: Env) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]
     """Ada (the survivor: marketing granted, tag python) and Ada again under another address who
     applied to a job, has a note, feedback, a pool, tag berlin, and withdrew marketing consent."""
     job = make_job(env, scorecard=["Python"], interviews=["Phone screen"])
-    survivor = create(env, "ada@example.com", phone="+44 20 7946 0000", tags=["python"], marketing_consent=True)
-    apply(env, job["id"], "ada.l@example.org", first_name="Ada", last_name="Lovelace", phone="020 7946 0000",
-          location="London", marketing_consent=True)
+    survivor = create(
+        env, "ada@example.com", phone="+44 20 7946 0000", tags=["python"], marketing_consent=True
+    )
+    apply(
+        env,
+        job["id"],
+        "ada.l@example.org",
+        first_name="Ada",
+        last_name="Lovelace",
+        phone="020 7946 0000",
+        location="London",
+        marketing_consent=True,
+    )
     app = only_application(env, job["id"])
     merged_id = app["candidate_id"]
-    assert feedback(env, app["id"], "admin", interview="Phone screen", ratings={"Python": 4}).status_code == 201
-    assert json_post(env, f"/v1/candidates/{merged_id}/notes", {"body": "Met at PyCon"}, env.auth("recruiter")).status_code == 201
+    assert (
+        feedback(env, app["id"], "admin", interview="Phone screen", ratings={"Python": 4}).status_code == 201
+    )
+    assert (
+        json_post(
+            env, f"/v1/candidates/{merged_id}/notes", {"body": "Met at PyCon"}, env.auth("recruiter")
+        ).status_code
+        == 201
+    )
     pool = json_post(env, "/v1/pools", {"name": "Backend"}, env.auth("recruiter")).json_body
-    assert json_post(env, f"/v1/pools/{pool['id']}/members", {"candidate_id": merged_id}, env.auth("recruiter")).status_code == 201
+    assert (
+        json_post(
+            env, f"/v1/pools/{pool['id']}/members", {"candidate_id": merged_id}, env.auth("recruiter")
+        ).status_code
+        == 201
+    )
     merged = get(env, merged_id).json_body
-    merged = patch(env, merged_id, {"version": merged["version"], "tags": ["berlin"], "marketing_consent": False})
+    merged = patch(
+        env, merged_id, {"version": merged["version"], "tags": ["berlin"], "marketing_consent": False}
+    )
     SuppressionList().suppress("ada.l@example.org", "unsubscribed", source="test")
     env.pump.drain()
     return survivor, merged, {"job": job, "pool": pool, "application": app}
@@ -111,16 +139,22 @@ def test_duplicates_merge_moves_everything_and_undo_restores_both_exactly(env: E
 
     found = env.client.http.get(f"/v1/candidates/{survivor['id']}/duplicates", headers=env.auth("recruiter"))
     assert found.status_code == 200, found.body
-    assert [(d["candidate"]["id"], d["reason"]) for d in found.json_body["items"]] == [(merged["id"], "phone")]
+    assert [(d["candidate"]["id"], d["reason"]) for d in found.json_body["items"]] == [
+        (merged["id"], "phone")
+    ]
 
     before = person_items(env, survivor["id"], merged["id"])
     shown = preview(env, survivor["id"], merged["id"])
     assert shown.status_code == 200, shown.body
     fields = {f["field"]: f for f in shown.json_body["fields"]}
-    assert fields["email"]["survivor"] == "ada@example.com" and fields["email"]["merged"] == "ada.l@example.org"
+    assert (
+        fields["email"]["survivor"] == "ada@example.com" and fields["email"]["merged"] == "ada.l@example.org"
+    )
     assert fields["location"]["default"] == "merged"  # the survivor has none
     moves = shown.json_body["moves"]["moved"]
-    assert moves["application"] == 1 and moves["note"] == 1 and moves["feedback"] == 1 and moves["activity"] >= 3
+    assert (
+        moves["application"] == 1 and moves["note"] == 1 and moves["feedback"] == 1 and moves["activity"] >= 3
+    )
     assert shown.json_body["consents"]["marketing"]["granted"] is False  # the withdrawal wins
 
     events.published.clear()
@@ -139,7 +173,9 @@ def test_duplicates_merge_moves_everything_and_undo_restores_both_exactly(env: E
     assert now["other_emails"] == ["ada.l@example.org"] and now["version"] == survivor["version"] + 1
     assert CandidateService().find_id_by_email("ADA.L@example.org ") == survivor["id"]
     assert only_application(env, job["id"])["candidate_id"] == survivor["id"]
-    notes = env.client.http.get(f"/v1/candidates/{survivor['id']}/notes", headers=env.auth("recruiter")).json_body
+    notes = env.client.http.get(
+        f"/v1/candidates/{survivor['id']}/notes", headers=env.auth("recruiter")
+    ).json_body
     assert [n["body"] for n in notes["items"]] == ["Met at PyCon"]
     timeline = env.client.http.get(f"/v1/candidates/{survivor['id']}/timeline", headers=env.auth("recruiter"))
     kinds = [e["kind"] for e in timeline.json_body["items"]]
@@ -152,8 +188,15 @@ def test_duplicates_merge_moves_everything_and_undo_restores_both_exactly(env: E
     assert types.count("candidate.merged") == 1
     assert not {"application.submitted", "candidate.erased", "candidate.created"} & set(types)
     merged_event = next(e for e in events.published if e.detail_type == "candidate.merged")
-    assert merged_event.detail == {"survivor_id": survivor["id"], "merged_id": merged["id"], "merge_id": record["id"]}
-    assert env.client.http.get(f"/v1/merges/{record['id']}", headers=env.auth("recruiter")).json_body["state"] == "merged"
+    assert merged_event.detail == {
+        "survivor_id": survivor["id"],
+        "merged_id": merged["id"],
+        "merge_id": record["id"],
+    }
+    assert (
+        env.client.http.get(f"/v1/merges/{record['id']}", headers=env.auth("recruiter")).json_body["state"]
+        == "merged"
+    )
 
     # undo: both people exactly as they were, every item compared
     events.published.clear()
@@ -208,8 +251,12 @@ def test_the_conflicts_are_409(env: Env, local_clock: None) -> None:
     assert bad.status_code == 422 and bad.json_body["errors"][0]["field"].startswith("choices")
     bad = merge(env, a, d, choices={"email": "both"})
     assert bad.status_code == 422 and bad.json_body["errors"][0]["field"].startswith("choices")
-    missing = json_post(env, "/v1/merges", {"survivor_id": a["id"], "merged_id": d["id"]}, env.auth("recruiter"))
-    assert missing.status_code == 422 and {e["field"] for e in missing.json_body["errors"]} >= {"survivor_version"}
+    missing = json_post(
+        env, "/v1/merges", {"survivor_id": a["id"], "merged_id": d["id"]}, env.auth("recruiter")
+    )
+    assert missing.status_code == 422 and {e["field"] for e in missing.json_body["errors"]} >= {
+        "survivor_version"
+    }
 
 
 def test_an_edit_between_preview_and_merge_or_during_it_leaves_nothing_half_written(
@@ -240,7 +287,10 @@ def test_an_edit_between_preview_and_merge_or_during_it_leaves_nothing_half_writ
     profile = ("CAND#" + merged["id"], "PROFILE")
     assert after[profile]["first_name"] == {"S": "Ada-Marie"}
     # only what the edit itself wrote differs: the merged profile, its timeline entry, its lists
-    edits = {profile, *[k for k in after if k[0] == profile[0] and k[1].startswith(("ACT#", "LIST#", "WORD#"))]}
+    edits = {
+        profile,
+        *[k for k in after if k[0] == profile[0] and k[1].startswith(("ACT#", "LIST#", "WORD#"))],
+    }
     assert set(before) <= set(after) and set(after) - set(before) <= edits
     assert {k for k in before if after[k] != before[k]} <= edits
     assert not [k for k in after if k[0] == "CAND#" + survivor["id"] and "merge_write" in after[k]]

@@ -48,6 +48,7 @@ from crm.candidates.models import (
 from crm.candidates.repository import CandidateRepository, LostRace, ProjectionRepository
 from crm.candidates.repository.candidates import Operations
 from crm.candidates.repository.keys import EMAIL_GUARD, email_pk
+from crm.candidates.repository.keys import is_derived_item as is_derived_item
 from crm.candidates.resumes import CONTENT_TYPES, ResumeStore, validate_resume
 from crm.jobs.service import JobService
 from crm.platform.config import get_settings
@@ -886,9 +887,3 @@ class CandidateService:
 def email_guard_key(email: str) -> tuple[str, str]:
     """The key of the uniqueness item that maps an address to its person."""
     return email_pk(email), EMAIL_GUARD
-
-
-def is_derived_item(sk: str) -> bool:
-    """Whether an item of a person's partition is rebuilt from the others (list projections and
-    the free-text index): a merge drops these rather than moving them."""
-    return sk.startswith(("LIST#", "WORD#"))

@@ -15,7 +15,11 @@ def merge_events(
     if str(keys.get("sk", "")) != "MERGE" or not new or new.get("type") != "merge":
         return []
     before, after = (old or {}).get("state"), new.get("state")
-    detail = {"survivor_id": new.get("survivor_id"), "merged_id": new.get("merged_id"), "merge_id": new.get("id")}
+    detail = {
+        "survivor_id": new.get("survivor_id"),
+        "merged_id": new.get("merged_id"),
+        "merge_id": new.get("id"),
+    }
     if after == "merged" and before != "merged":
         return [DomainEvent("candidate.merged", detail, record_id)]
     if after == "undone" and before == "merged":

@@ -152,7 +152,9 @@ class MergeRepository:
         return {"Put": {"Item": table.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
     @staticmethod
-    def set_state(merge_id: str, expected: str, state: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    def set_state(
+        merge_id: str, expected: str, state: str, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         sets = ["#s = :s"]
         values: dict[str, Any] = {":s": {"S": state}, ":e": {"S": expected}}
         for i, (name, value) in enumerate((extra or {}).items()):

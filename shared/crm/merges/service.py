@@ -119,41 +119,31 @@ def _string_list(item: Raw, name: str) -> list[str]:
     return [str(v["S"]) for v in value.get("L", []) if "S" in v]
 
 
-def merged_profile(
-    survivor: Raw, merged: Raw, choices: dict[str, Side], *, now: str
-) -> tuple[Raw, list[str]]:
-    """The survivor's profile after the merge (stored form), and its other emails."""
-    out = dict(survivor)
+def _chosen(out: Raw, survivor: Raw, merged: Raw, choices: dict[str, Side]) -> None:
     for field in CHOSEN_FIELDS:
-        side = choices.get(field) or default_side(field, survivor, merged)
-        if side == "merged":
-            if field in merged:
-                out[field] = merged[field]
-            else:
-                out.pop(field, None)
-            if field == "email" and "email_normalised" in merged:
-                out["email_normalised"] = merged["email_normalised"]
-    for name in ("tags", "sources"):
-        union = sorted(set(_string_list(survivor, name)) | set(_string_list(merged, name)))
-        if union:
-            out[name] = {"SS": union}
-    pools = {**merged.get("pools", {}).get("M", {}), **survivor.get("pools", {}).get("M", {})}
-    if pools or "pools" in survivor:
-        out["pools"] = {"M": pools}
+        if (choices.get(field) or default_side(field, survivor, merged)) != "merged":
+            continue
+        if field in merged:
+            out[field] = merged[field]
+        else:
+            out.pop(field, None)
+        if field == "email" and "email_normalised" in merged:
+            out["email_normalised"] = merged["email_normalised"]
+
+
+def _consents(survivor: Raw, merged: Raw) -> dict[str, Any]:
+    """Per topic, the stricter of the two people's consents."""
+    s_consents = survivor.get("consents", {}).get("M", {})
+    m_consents = merged.get("consents", {}).get("M", {})
     consents: dict[str, Any] = {}
-    s_consents, m_consents = survivor.get("consents", {}).get("M", {}), merged.get("consents", {}).get("M", {})
     for topic in sorted(set(s_consents) | set(m_consents)):
         chosen = stricter(s_consents.get(topic), m_consents.get(topic))
         if chosen is not None:
             consents[topic] = chosen
-    if consents or "consents" in survivor:
-        out["consents"] = {"M": consents}
-    if "first_touch" not in out and "first_touch" in merged:
-        out["first_touch"] = merged["first_touch"]
-    touches = [t for t in (survivor.get("last_touch"), merged.get("last_touch")) if t]
-    if touches:
-        out["last_touch"] = max(touches, key=lambda t: t.get("M", {}).get("at", {}).get("S", ""))
-    primary = _text(out, "email") or ""
+    return consents
+
+
+def _other_emails(primary: str, survivor: Raw, merged: Raw) -> list[str]:
     others: list[str] = []
     for email in [
         _text(survivor, "email"),
@@ -163,6 +153,31 @@ def merged_profile(
     ]:
         if email and email.lower() != primary.lower() and email.lower() not in {o.lower() for o in others}:
             others.append(email)
+    return others
+
+
+def merged_profile(
+    survivor: Raw, merged: Raw, choices: dict[str, Side], *, now: str
+) -> tuple[Raw, list[str]]:
+    """The survivor's profile after the merge (stored form), and its other emails."""
+    out = dict(survivor)
+    _chosen(out, survivor, merged, choices)
+    for name in ("tags", "sources"):
+        union = sorted(set(_string_list(survivor, name)) | set(_string_list(merged, name)))
+        if union:
+            out[name] = {"SS": union}
+    pools = {**merged.get("pools", {}).get("M", {}), **survivor.get("pools", {}).get("M", {})}
+    if pools or "pools" in survivor:
+        out["pools"] = {"M": pools}
+    consents = _consents(survivor, merged)
+    if consents or "consents" in survivor:
+        out["consents"] = {"M": consents}
+    if "first_touch" not in out and "first_touch" in merged:
+        out["first_touch"] = merged["first_touch"]
+    touches = [t for t in (survivor.get("last_touch"), merged.get("last_touch")) if t]
+    if touches:
+        out["last_touch"] = max(touches, key=lambda t: t.get("M", {}).get("at", {}).get("S", ""))
+    others = _other_emails(_text(out, "email") or "", survivor, merged)
     out["other_emails"] = {"L": [{"S": e} for e in others]}
     out["version"] = {"N": str(int(survivor["version"]["N"]) + 1)}
     out["updated_at"] = {"S": now}
@@ -338,7 +353,7 @@ class MergeService:
         existing = self.repository.get(merge_id)
         if existing is not None and existing.get("state") != "merging":
             return self.get(merge_id)  # a retry of a merge that was made: the same answer
-        plan = self._plan(request, dict(request.choices))
+        plan = self._plan(request, {str(k): v for k, v in request.choices.items()})
         s_version = int(plan.survivor_profile["version"]["N"])
         m_version = int(plan.merged_profile["version"]["N"])
         if (s_version, m_version) != (request.survivor_version, request.merged_version):
@@ -523,9 +538,7 @@ class MergeService:
         # the survivor's projections and word index as they were (the stream converges to the same)
         derived_before = [i for i in before["survivor"] if is_derived_item(str(i["sk"]["S"]))]
         now_derived = [
-            key_of(i)
-            for i in self.repository.partition(survivor_id)
-            if is_derived_item(str(i["sk"]["S"]))
+            key_of(i) for i in self.repository.partition(survivor_id) if is_derived_item(str(i["sk"]["S"]))
         ]
         keep = {key_of(i) for i in derived_before}
         self.repository.write_chunks(

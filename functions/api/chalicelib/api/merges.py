@@ -120,5 +120,7 @@ def undo_merge(call: Call, merge_id: str) -> Merge:
     check_id(merge_id, "merge_id")
     merge = MergeService().undo(merge_id, actor=call.actor)
     details = {"merge_id": merge.id, "survivor_id": merge.survivor_id, "merged_id": merge.merged_id}
-    audit(call, "candidate.unmerged", subject=f"merge:{merge.id}", person_id=merge.survivor_id, details=details)
+    audit(
+        call, "candidate.unmerged", subject=f"merge:{merge.id}", person_id=merge.survivor_id, details=details
+    )
     return merge

@@ -143,7 +143,9 @@ class CandidateRepository:
                 return out, next_cursor
 
     # merges: possible duplicates and what a merge needs to know of a person
-    def possible_duplicates(self, candidate: Candidate, *, limit: int = 20) -> list[tuple[CandidateSummary, str]]:
+    def possible_duplicates(
+        self, candidate: Candidate, *, limit: int = 20
+    ) -> list[tuple[CandidateSummary, str]]:
         """Other people who share the person's phone, LinkedIn URL or name and place (from the
         ``LIST#DUP#`` projections, one gsi1 Query each), with the first reason each matched."""
         found: dict[str, tuple[CandidateSummary, str]] = {}
