@@ -53,6 +53,7 @@ from chalicelib.ui import events as ui_events
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
+from chalicelib.ui import merges as ui_merges  # merges
 from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import referrals as ui_referrals
 from chalicelib.ui import sequences as ui_sequences
@@ -186,6 +187,7 @@ for blueprint in (
     ui_audit.bp,
     # merges
     merge_routes.bp,
+    ui_merges.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -361,6 +361,12 @@ UI_EVENTS: dict[tuple[str, str], int] = {
     ("POST", "/ui/events/{event_id}/check-in"): 303,
     ("POST", "/ui/events/{event_id}/walk-in"): 303,
 }
+# merges: the merge page and the undo
+UI_MERGES: dict[tuple[str, str], int] = {
+    ("GET", "/ui/merge"): 303,
+    ("POST", "/ui/merge"): 303,
+    ("POST", "/ui/merges/{merge_id}/undo"): 303,
+}
 UI = {
     **UI_CANDIDATES,
     **UI_DASHBOARD,
@@ -371,6 +377,7 @@ UI = {
     **UI_REFERRALS,
     **UI_INTERVIEWS,
     **UI_EVENTS,
+    **UI_MERGES,
 }
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.

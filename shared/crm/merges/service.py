@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -51,6 +52,7 @@ from crm.merges.repository import MARKER, Key, MergeRepository, Raw, key_of
 from crm.platform import clock, table
 from crm.platform.config import get_settings
 from crm.platform.errors import Conflict, NotFound, VersionConflict
+from crm.platform.fields import ID
 from crm.platform.ids import iso
 from crm.platform.keys import person_partition
 from crm.platform.objects import ObjectStore
@@ -285,7 +287,7 @@ class MergeService:
         ]
 
     def get(self, merge_id: str) -> Merge:
-        record = self.repository.get(merge_id)
+        record = self.repository.get(merge_id) if _is_id(merge_id) else None
         if record is None or record.get("state") == "merging":
             raise NotFound(f"No merge with id {merge_id}.")
         if record["state"] == "merged" and not record.get("cleaned"):
@@ -486,7 +488,7 @@ class MergeService:
     # ------------------------------------------------------------------ undo
 
     def undo(self, merge_id: str, *, actor: str) -> Merge:
-        record = self.repository.get(merge_id)
+        record = self.repository.get(merge_id) if _is_id(merge_id) else None
         if record is None or record.get("state") == "merging":
             raise NotFound(f"No merge with id {merge_id}.")
         if record["state"] == "undone":
@@ -548,6 +550,10 @@ class MergeService:
         )
         record.update(state="undone", undone_at=iso(self.now()), undone_by=actor)
         return self._answer(record)
+
+
+def _is_id(value: str) -> bool:
+    return len(value) <= 64 and re.fullmatch(ID, value) is not None
 
 
 def _conflict(detail: str, field: str, **extra: Any) -> Conflict:

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from chalicelib.ui import interview_view, mail_history
 from chalicelib.ui import pipeline as pipeline_view
+from chalicelib.ui.merges import profile_panel as merge_panel  # merges
 from chalicelib.web import session as web
 from chalicelib.web import ui as web_ui
 from chalicelib.web.audit import audit
@@ -312,6 +313,7 @@ def _profile(
             else None
         ),
         sent_mail_paged=bool(mail_cursor),
+        merges=merge_panel(candidate_id, (call.request.query_params or {}).get("done") or ""),  # merges
     )
 
 
