@@ -305,3 +305,47 @@ def test_a_retried_merge_answers_the_same_merge(env: Env) -> None:
     assert first.json_body["id"] == second.json_body["id"]
     assert MergeRepository().of_survivor(survivor["id"])[0]["id"] == first.json_body["id"]
     assert len(MergeRepository().of_survivor(survivor["id"])) == 1
+
+
+def test_a_large_person_moves_in_chunks_and_an_erased_survivor_leaves_no_undo_data(env: Env) -> None:
+    survivor, merged = create(env, "big@example.com"), create(env, "bigger@example.com")
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    for n in range(45):  # past 100 staged writes: two transactions
+        ddb.put_item(
+            TableName=env.stack.table,
+            Item={
+                "pk": {"S": f"CAND#{merged['id']}"},
+                "sk": {"S": f"NOTE#2026-01-01T00:00:{n:03d}#n{n}"},
+                "type": {"S": "note"},
+                "id": {"S": f"n{n}"},
+                "candidate_id": {"S": merged["id"]},
+                "body": {"S": f"note {n}"},
+                "author": {"S": "user:x"},
+                "created_at": {"S": "2026-01-01T00:00:00Z"},
+            },
+        )
+    env.pump.drain()
+    before = person_items(env, survivor["id"], merged["id"])
+    made = merge(env, survivor, merged)
+    assert made.status_code == 201, made.body
+    assert made.json_body["moves"]["moved"]["note"] == 45
+    moved = person_items(env, survivor["id"])
+    assert len([k for k in moved if k[1].startswith("NOTE#")]) == 45
+    assert not any("merge_write" in item for item in moved.values() if item)
+    assert undo(env, made.json_body["id"]).status_code == 200
+    env.pump.drain()
+    assert person_items(env, survivor["id"], merged["id"]) == before
+
+    again = merge(env, get(env, survivor["id"]).json_body, get(env, merged["id"]).json_body)
+    assert again.status_code == 201
+    s3 = boto3.client("s3", region_name="us-east-1")
+    prefix = f"merges/{survivor['id']}/"
+    assert s3.list_objects_v2(Bucket=env.stack.bucket, Prefix=prefix).get("KeyCount") == 1
+    assert (
+        env.client.http.delete(f"/v1/candidates/{survivor['id']}", headers=env.auth("admin")).status_code
+        == 204
+    )
+    env.pump.drain()
+    assert not s3.list_object_versions(Bucket=env.stack.bucket, Prefix=prefix).get("Versions")
+    # the merged person's address went with the survivor too
+    assert CandidateService().find_id_by_email("bigger@example.com") is None

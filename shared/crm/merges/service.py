@@ -243,9 +243,12 @@ class Plan:
         ]
 
 
-def merge_id_for(request: MergeRequest) -> str:
-    """The same request (people, versions read) names the same merge: a retry finds it."""
+def merge_id_for(request: MergeRequest, generation: int = 0) -> str:
+    """The same request (people, versions read) names the same merge: a retry finds it. An undo
+    restores the versions, so a merge of the same two again is the next ``generation``."""
     text = f"{request.survivor_id}|{request.merged_id}|{request.survivor_version}|{request.merged_version}"
+    if generation:
+        text += f"|{generation}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -351,9 +354,14 @@ class MergeService:
     # ------------------------------------------------------------------ merge
 
     def merge(self, request: MergeRequest, *, actor: str) -> Merge:
-        merge_id = merge_id_for(request)
-        existing = self.repository.get(merge_id)
-        if existing is not None and existing.get("state") != "merging":
+        generation = 0
+        while True:
+            merge_id = merge_id_for(request, generation)
+            existing = self.repository.get(merge_id)
+            if existing is None or existing.get("state") != "undone":
+                break
+            generation += 1
+        if existing is not None and existing.get("state") == "merged":
             return self.get(merge_id)  # a retry of a merge that was made: the same answer
         plan = self._plan(request, {str(k): v for k, v in request.choices.items()})
         s_version = int(plan.survivor_profile["version"]["N"])
@@ -378,7 +386,7 @@ class MergeService:
             if "Put" in op
         ]
         activity_items = [op["Put"]["Item"] for op in activity]
-        snapshot_key = f"{SNAPSHOT_PREFIX}{merge_id}.json"
+        snapshot_key = f"{SNAPSHOT_PREFIX}{plan.survivor_id}/{merge_id}.json"
         snapshot = {
             "merge_id": merge_id,
             "survivor_id": plan.survivor_id,
@@ -548,8 +556,14 @@ class MergeService:
             + [self.repository.delete(k) for k in now_derived if k not in keep],
             conflict="The survivor changed.",
         )
+        self.snapshots.delete(str(record["snapshot_key"]))  # both people are back: not needed
         record.update(state="undone", undone_at=iso(self.now()), undone_by=actor)
         return self._answer(record)
+
+    def on_erased(self, candidate_id: str) -> int:
+        """A survivor was erased: the before-images of their merges (which hold both people's data)
+        go too, every version; those merges can no longer be undone. How many objects."""
+        return self.snapshots.delete_all_versions(f"{SNAPSHOT_PREFIX}{candidate_id}/")
 
 
 def _is_id(value: str) -> bool:
