@@ -364,3 +364,39 @@ def test_a_large_person_moves_in_chunks_and_an_erased_survivor_leaves_no_undo_da
     assert not s3.list_object_versions(Bucket=env.stack.bucket, Prefix=prefix).get("Versions")
     # the merged person's address went with the survivor too
     assert CandidateService().find_id_by_email("bigger@example.com") is None
+
+
+def test_a_merge_interrupted_before_its_commit_is_rolled_back_by_its_retry(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crm.merges.models import MergeRequest
+    from crm.merges.service import MergeService
+
+    survivor, merged, _ = two_people(env)
+    other = create(env, "other@example.com")
+    request = MergeRequest(
+        survivor_id=survivor["id"],
+        merged_id=merged["id"],
+        survivor_version=survivor["version"],
+        merged_version=merged["version"],
+    )
+    write = MergeRepository.write
+
+    def crash_at_commit(self: MergeRepository, operations: list[dict[str, Any]], *, conflict: str) -> None:
+        if any(op.get("Put", {}).get("Item", {}).get("sk") == {"S": "PROFILE"} for op in operations):
+            raise RuntimeError("the function timed out")  # the commit writes the survivor's profile
+        write(self, operations, conflict=conflict)
+
+    monkeypatch.setattr(MergeRepository, "write", crash_at_commit)
+    with pytest.raises(RuntimeError):
+        MergeService().merge(request, actor="user:test")
+    monkeypatch.undo()
+    # meanwhile the merged person is locked: nobody else merges them
+    locked = merge(env, other, merged)
+    assert locked.status_code == 409 and locked.json_body["errors"][0]["field"] == "merged_id"
+    done = MergeService().merge(request, actor="user:test")
+    assert done.state == "merged" and done.moves.moved["application"] == 1 and not done.moves.dropped
+    assert get(env, merged["id"]).status_code == 404
+    items = person_items(env, survivor["id"])
+    assert not any("merge_write" in item for item in items.values() if item)
+    assert len([k for k in items if k[1].startswith("APP#")]) == 1

@@ -183,6 +183,25 @@ class MergeRepository:
         return {"Put": {"Item": table.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
     @staticmethod
+    def no_redirect(candidate_id: str) -> dict[str, Any]:
+        """A check that the person is not merged (or being merged) into someone else."""
+        return {
+            "ConditionCheck": {
+                "Key": table.key(redirect_pk(candidate_id), REDIRECT_SK),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def release_redirect(self, merged_id: str, merge_id: str) -> None:
+        """Take away the lock of a merge that did not happen."""
+        table.write_if(
+            "delete_item",
+            Key=table.key(redirect_pk(merged_id), REDIRECT_SK),
+            ConditionExpression="merge_id = :m",
+            ExpressionAttributeValues={":m": {"S": merge_id}},
+        )
+
+    @staticmethod
     def delete_redirect(merged_id: str) -> dict[str, Any]:
         return {"Delete": {"Key": table.key(redirect_pk(merged_id), REDIRECT_SK)}}
 

@@ -363,6 +363,8 @@ class MergeService:
             generation += 1
         if existing is not None and existing.get("state") == "merged":
             return self.get(merge_id)  # a retry of a merge that was made: the same answer
+        if existing is not None:  # interrupted before its commit: roll it back, then merge afresh
+            self._roll_back(existing)
         plan = self._plan(request, {str(k): v for k, v in request.choices.items()})
         s_version = int(plan.survivor_profile["version"]["N"])
         m_version = int(plan.merged_profile["version"]["N"])
@@ -424,15 +426,18 @@ class MergeService:
             "snapshot_key": snapshot_key,
             "cleaned": False,
         }
-        if existing is None:
-            self.repository.write(
-                [
-                    self.repository.new_merge(record),
-                    _version_check(plan.survivor_id, s_version),
-                    _version_check(plan.merged_id, m_version),
-                ],
-                conflict="One of the two people changed, or is being merged; preview again.",
-            )
+        # 1: the record, and the redirect as the merged person's lock (a second merge of them,
+        # or of the survivor into someone else, is refused from here on)
+        self.repository.write(
+            [
+                self.repository.new_merge(record),
+                _version_check(plan.survivor_id, s_version),
+                _version_check(plan.merged_id, m_version),
+                self.repository.put_redirect(plan.merged_id, plan.survivor_id, merge_id),
+                self.repository.no_redirect(plan.survivor_id),
+            ],
+            conflict="One of the two people changed, or is being merged; preview again.",
+        )
         # 2: the moves, marked (a retry of an interrupted merge repeats them harmlessly)
         staged = [_put_moved(i, merge_id) for i in plan.moved]
         staged += [self.repository.mark(k, merge_id) for k in plan.old_keys]
@@ -445,7 +450,7 @@ class MergeService:
                     self.repository.put_if_version(plan.profile, s_version),
                     _mark_if_version(key_of(plan.merged_profile), merge_id, m_version),
                     *[self.repository.put_if_candidate(g, plan.merged_id) for g in plan.new_guards],
-                    self.repository.put_redirect(plan.merged_id, plan.survivor_id, merge_id),
+                    self.repository.no_redirect(plan.survivor_id),
                     *activity,
                 ],
                 conflict="One of the two people changed while merging; nothing was merged. Preview again.",
@@ -453,7 +458,7 @@ class MergeService:
         except Conflict:
             self.repository.delete_marked([key_of(i) for i in plan.moved], merge_id)
             self.repository.unmark(plan.old_keys, merge_id)
-            self._forget(merge_id, snapshot_key)
+            self._forget(merge_id, snapshot_key, plan.merged_id)
             raise
         record["state"] = "merged"
         self._finish(record, snapshot)
@@ -472,9 +477,22 @@ class MergeService:
                 suppressions.suppress(primary, "unsubscribed", source="merge")
                 return
 
-    def _forget(self, merge_id: str, snapshot_key: str) -> None:
+    def _forget(self, merge_id: str, snapshot_key: str, merged_id: str) -> None:
+        self.repository.release_redirect(merged_id, merge_id)
         self.repository.drop_merge(merge_id)
         self.snapshots.delete(snapshot_key)
+
+    def _roll_back(self, record: dict[str, Any]) -> None:
+        """Undo what a merge interrupted before its commit wrote (its moves and marks)."""
+        merge_id = str(record["id"])
+        data = self.snapshots.read(str(record["snapshot_key"]), max_bytes=MAX_SNAPSHOT_BYTES)
+        if data is not None:
+            snapshot = json.loads(data)
+            self.repository.delete_marked([key_of(i) for i in snapshot["after"]["moved"]], merge_id)
+            old_keys: list[Key] = [(str(k[0]), str(k[1])) for k in snapshot["old_keys"]]
+            merged_profile_key = (person_partition(str(record["merged_id"])), PROFILE)
+            self.repository.unmark([*old_keys, merged_profile_key], merge_id)
+        self._forget(merge_id, str(record["snapshot_key"]), str(record["merged_id"]))
 
     def _snapshot(self, record: dict[str, Any]) -> dict[str, Any]:
         data = self.snapshots.read(str(record["snapshot_key"]), max_bytes=MAX_SNAPSHOT_BYTES)
