@@ -36,8 +36,10 @@ from chalicelib.api import (
     sequences,
     templates,
 )
+from chalicelib.api import exports as exports_api  # exports
 from chalicelib.api import merges as merge_routes  # merges
 from chalicelib.api import users as admin_users
+from chalicelib.api import webhooks as webhooks_api  # webhooks
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import events as career_events
 from chalicelib.public import intake as public
@@ -50,6 +52,7 @@ from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import events as ui_events
+from chalicelib.ui import exports as ui_exports  # exports
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
@@ -58,6 +61,7 @@ from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import referrals as ui_referrals
 from chalicelib.ui import sequences as ui_sequences
 from chalicelib.ui import session as ui_session
+from chalicelib.ui import webhooks as ui_webhooks  # webhooks
 from chalicelib.web.endpoint import problem
 from crm.platform.config import get_settings
 from crm.platform.errors import (
@@ -185,6 +189,11 @@ for blueprint in (
     ui_referrals.bp,
     audit_log.bp,
     ui_audit.bp,
+    # webhooks
+    webhooks_api.bp,
+    ui_webhooks.bp,
+    exports_api.bp,  # exports
+    ui_exports.bp,  # exports
     # merges
     merge_routes.bp,
     ui_merges.bp,

@@ -313,6 +313,7 @@ def test_admin_pages_pass_axe_and_fit_a_phone(page: Any) -> None:
             ("admin-users", "/ui/admin/users"),
             ("admin-api-keys", "/ui/admin/api-keys"),
             ("admin-audit", "/ui/admin/audit"),
+            ("exports", "/ui/exports"),  # exports (an admin's: with the whole-account form)
         ],
     )
     assert not problems, "\n".join(problems)

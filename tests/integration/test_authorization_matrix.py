@@ -182,6 +182,11 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("DELETE", "/v1/api-keys/{key_id}"): (401, 403, 204, 403, 403, 403, 403, 403),
     ("GET", "/v1/audit"): (401, 403, 200, 403, 403, 403, 403, 403),
     ("GET", "/v1/audit/export"): (401, 403, 200, 403, 403, 403, 403, 403),
+    # exports (a list's: anyone who may export; the whole account's: admins, see test_exports.py)
+    ("POST", "/v1/exports"): (401, 202, 202, 403, 202, 403, 403, 403),
+    ("GET", "/v1/exports"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("GET", "/v1/exports/{export_id}"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("GET", "/v1/exports/{export_id}/download"): (401, 200, 200, 403, 200, 403, 403, 403),
     # recruiting events, their registrations and check-ins
     ("GET", "/v1/events"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("POST", "/v1/events"): (401, 201, 201, 403, 201, 403, 403, 403),
@@ -203,6 +208,25 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("GET", "/v1/referrals/mine"): (401, 200, 200, 403, 403, 200, 200, 200),
     ("GET", "/v1/referrals"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("GET", "/v1/referrals/report"): (401, 200, 200, 200, 200, 403, 403, 403),
+    # webhooks (admins only)
+    ("GET", "/v1/webhooks"): (401, 403, 200, 403, 403, 403, 403, 403),
+    ("POST", "/v1/webhooks"): (401, 403, 201, 403, 403, 403, 403, 403),
+    ("GET", "/v1/webhooks/{webhook_id}"): (401, 403, 200, 403, 403, 403, 403, 403),
+    ("PATCH", "/v1/webhooks/{webhook_id}"): (401, 403, 200, 403, 403, 403, 403, 403),
+    ("DELETE", "/v1/webhooks/{webhook_id}"): (401, 403, 204, 403, 403, 403, 403, 403),
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): (401, 403, 200, 403, 403, 403, 403, 403),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): (401, 403, 200, 403, 403, 403, 403, 403),
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{message_id}/redeliver"): (
+        401,
+        403,
+        202,
+        403,
+        403,
+        403,
+        403,
+        403,
+    ),
+    ("POST", "/v1/webhooks/{webhook_id}/redeliver"): (401, 403, 202, 403, 403, 403, 403, 403),
     # merges: possible duplicates, merging two people and undoing it (recruiters, keys by scope)
     ("GET", "/v1/candidates/{candidate_id}/duplicates"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("POST", "/v1/merges/preview"): (401, 200, 200, 403, 200, 403, 403, 403),
@@ -336,6 +360,15 @@ UI_ADMIN: dict[tuple[str, str], int] = {
     ("POST", "/ui/admin/api-keys/{key_id}/revoke"): 303,
     ("GET", "/ui/admin/audit"): 303,
     ("GET", "/ui/admin/audit/export"): 303,
+    # webhooks
+    ("GET", "/ui/admin/webhooks"): 303,
+    ("POST", "/ui/admin/webhooks"): 303,
+    ("GET", "/ui/admin/webhooks/{webhook_id}"): 303,
+    ("POST", "/ui/admin/webhooks/{webhook_id}/status"): 303,
+    ("POST", "/ui/admin/webhooks/{webhook_id}/delete"): 303,
+    ("POST", "/ui/admin/webhooks/{webhook_id}/rotate-secret"): 303,
+    ("POST", "/ui/admin/webhooks/{webhook_id}/deliveries/{message_id}/redeliver"): 303,
+    ("POST", "/ui/admin/webhooks/{webhook_id}/redeliver"): 303,
 }
 UI_REFERRALS: dict[tuple[str, str], int] = {
     ("GET", "/ui/referrals/new"): 303,
@@ -361,6 +394,11 @@ UI_EVENTS: dict[tuple[str, str], int] = {
     ("POST", "/ui/events/{event_id}/check-in"): 303,
     ("POST", "/ui/events/{event_id}/walk-in"): 303,
 }
+UI_EXPORTS: dict[tuple[str, str], int] = {
+    ("GET", "/ui/exports"): 303,
+    ("POST", "/ui/exports"): 303,
+    ("GET", "/ui/exports/{export_id}/download"): 303,
+}
 # merges: the merge page and the undo
 UI_MERGES: dict[tuple[str, str], int] = {
     ("GET", "/ui/merge"): 303,
@@ -377,6 +415,7 @@ UI = {
     **UI_REFERRALS,
     **UI_INTERVIEWS,
     **UI_EVENTS,
+    **UI_EXPORTS,
     **UI_MERGES,
 }
 
@@ -989,6 +1028,51 @@ def _check_in(w: World) -> Req:
     return Req(f"/v1/events/{event_id}/check-ins", {"candidate_id": candidate_id}, check)
 
 
+# webhooks
+WEBHOOK = {"url": "https://93.184.215.14/hook", "event_types": ["candidate.created"], "description": "ATS"}
+
+
+def _new_webhook(w: World) -> str:
+    return str(w.admin("POST", "/v1/webhooks", WEBHOOK, 201)["id"])
+
+
+def _webhook_intact(webhook_id: str) -> Callable[[World], None]:
+    def check(world: World) -> None:
+        found = world.admin("GET", f"/v1/webhooks/{webhook_id}")
+        assert (found["version"], found["description"]) == (1, "ATS"), found
+
+    return check
+
+
+def _webhook(path: str, body: Any = None) -> Callable[[World], Req]:
+    def build(w: World) -> Req:
+        webhook_id = _new_webhook(w)
+        return Req(path.format(webhook_id=webhook_id), body, _webhook_intact(webhook_id))
+
+    return build
+
+
+def _redeliver_message(w: World) -> Req:
+    from crm.webhooks.service import DeliveryService, message_id_for
+
+    webhook_id = _new_webhook(w)
+    event = f"evt-{uuid4().hex}"
+    DeliveryService().fan_out(event, "candidate.created", {"candidate_id": w.candidate_id})
+    message_id = message_id_for(event, webhook_id)
+    return Req(
+        f"/v1/webhooks/{webhook_id}/deliveries/{message_id}/redeliver", check=_webhook_intact(webhook_id)
+    )
+
+
+def _new_export(w: World) -> str:
+    """An export of the world's applicant, built (as the export worker would)."""
+    from crm.exports.service import ExportService
+
+    export_id = str(w.admin("POST", "/v1/exports", {"candidate_ids": [w.candidate_id]}, 202)["id"])
+    assert ExportService().run(export_id)
+    return export_id
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/candidates"): lambda w: Req("/v1/candidates?limit=5"),
     ("POST", "/v1/candidates"): lambda w: Req(
@@ -1136,6 +1220,23 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/referrals/mine"): lambda w: Req("/v1/referrals/mine"),
     ("GET", "/v1/referrals"): lambda w: Req("/v1/referrals?limit=5"),
     ("GET", "/v1/referrals/report"): lambda w: Req("/v1/referrals/report"),
+    # webhooks
+    ("GET", "/v1/webhooks"): lambda w: Req("/v1/webhooks"),
+    ("POST", "/v1/webhooks"): lambda w: Req("/v1/webhooks", WEBHOOK),
+    ("GET", "/v1/webhooks/{webhook_id}"): _webhook("/v1/webhooks/{webhook_id}"),
+    ("PATCH", "/v1/webhooks/{webhook_id}"): _webhook("/v1/webhooks/{webhook_id}", {"description": "Changed"}),
+    ("DELETE", "/v1/webhooks/{webhook_id}"): _webhook("/v1/webhooks/{webhook_id}"),
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): _webhook("/v1/webhooks/{webhook_id}/rotate-secret"),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): _webhook("/v1/webhooks/{webhook_id}/deliveries"),
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{message_id}/redeliver"): _redeliver_message,
+    ("POST", "/v1/webhooks/{webhook_id}/redeliver"): _webhook(
+        "/v1/webhooks/{webhook_id}/redeliver", {"since": "2000-01-01T00:00:00Z"}
+    ),
+    # exports
+    ("POST", "/v1/exports"): lambda w: Req("/v1/exports", {"candidate_ids": [w.candidate_id]}),
+    ("GET", "/v1/exports"): lambda w: Req("/v1/exports"),
+    ("GET", "/v1/exports/{export_id}"): lambda w: Req(f"/v1/exports/{_new_export(w)}"),
+    ("GET", "/v1/exports/{export_id}/download"): lambda w: Req(f"/v1/exports/{_new_export(w)}/download"),
     # merges
     ("GET", "/v1/candidates/{candidate_id}/duplicates"): lambda w: Req(
         f"/v1/candidates/{w.candidate_id}/duplicates"

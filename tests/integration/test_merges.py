@@ -192,6 +192,8 @@ def test_duplicates_merge_moves_everything_and_undo_restores_both_exactly(env: E
         "survivor_id": survivor["id"],
         "merged_id": merged["id"],
         "merge_id": record["id"],
+        "candidate_id": survivor["id"],
+        "merged_candidate_id": merged["id"],
     }
     assert (
         env.client.http.get(f"/v1/merges/{record['id']}", headers=env.auth("recruiter")).json_body["state"]

@@ -247,6 +247,8 @@ def test_code_uris_point_at_bundles(packaged: Path) -> None:
         "MailFunction": "functions/mail",
         "DueWorkFunction": "functions/due_work",
         "InboundMailFunction": "functions/inbound_mail",
+        "WebhookFunction": "functions/webhooks",  # webhooks
+        "ExportFunction": "functions/exports",  # exports
     }
 
 
@@ -314,11 +316,20 @@ def test_translated_template_deploys_to_moto(packaged: Path) -> None:
         assert sorted(m["EventSourceArn"] for m in mappings) == sorted(
             [
                 table["LatestStreamArn"],
-                *(queue_arn + q for q in ("ses-feedback", "dispatch", "mail", "inbound-mail")),
+                *(queue_arn + q for q in ("ses-feedback", "dispatch", "mail", "inbound-mail", "webhooks")),
+                queue_arn + "export",  # exports
             ]
         )
         assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
-        for dlq in ("ses-feedback-dlq", "dispatch-dlq", "mail-dlq", "inbound-mail-dlq"):
+        dlqs = (
+            "ses-feedback-dlq",
+            "dispatch-dlq",
+            "mail-dlq",
+            "inbound-mail-dlq",
+            "webhooks-dlq",
+            "export-dlq",
+        )
+        for dlq in dlqs:
             assert any(url.endswith(f"/{STACK}-{dlq}") for url in queues)
 
         apis = boto3.client("apigateway", region_name=REGION).get_rest_apis()["items"]

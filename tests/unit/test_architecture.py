@@ -105,6 +105,16 @@ KEY_OWNERS: dict[str, set[str]] = {
     "AUDIT#": {"audit"},  # the audit log by month; never updated or deleted (TTL only)
     "AUDITACTOR#": {"audit"},  # the audit log by who did it (gsi1)
     "AUDITPERSON#": {"audit"},  # the audit log by the person it was about (gsi2)
+    # webhooks
+    "WEBHOOK#": {"webhooks"},  # an endpoint (its secret encrypted)
+    "WEBHOOKS": {"webhooks"},  # every endpoint, newest first (gsi1)
+    "WHMSG#": {"webhooks"},  # an endpoint's messages (payload, state, attempts)
+    "WHFAILED#": {"webhooks"},  # an endpoint's failed messages not yet delivered (gsi1)
+    "WHLOG#": {"webhooks"},  # an endpoint's delivery attempts (the log)
+    # exports
+    "EXPORT#": {"exports"},  # an export: its request, status, counts and object key
+    "EXPORTS": {"exports"},  # every export, newest first (gsi1)
+    "EXPORTSBY#": {"exports"},  # one person's exports (gsi2)
     # merges
     "MERGE#": {"merges"},  # a merge and everything needed to undo it (its snapshot in S3)
     "MERGED#": {"merges"},  # a merged person's redirect to the survivor

@@ -6,7 +6,7 @@ id), never by name or address, so it can outlive the person's erasure without ke
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -80,7 +80,11 @@ class AuditSearch(Model):
             raise ValueError("to must not be before from")
         return value
 
-    def bounds(self, now: datetime) -> tuple[datetime, datetime]:
-        end = self.to or now
-        start = self.from_ or (end.replace(year=end.year - 10) if end.year > 10 else end)
+    def bounds(self, now: datetime, kept: timedelta) -> tuple[datetime, datetime]:
+        """The range to read, within what can hold entries: none are older than the retention
+        (``kept``, plus a month of slack for the TTL's lag) and none are in the future. A search
+        from the year 488 reads two years of months, not fifteen centuries."""
+        earliest = now - kept - timedelta(days=31)
+        end = min(self.to or now, now)
+        start = max(self.from_ or earliest, earliest)
         return start, end

@@ -60,7 +60,7 @@ class AuditLog:
         return entry
 
     def search(self, query: AuditSearch) -> tuple[list[AuditEntry], str | None]:
-        start, end = query.bounds(clock.now())
+        start, end = query.bounds(clock.now(), timedelta(days=get_settings().audit_retention_days))
         return self.repository.search(
             start=start,
             end=end,

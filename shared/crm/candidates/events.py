@@ -53,6 +53,78 @@ def events_from_change(
     elif sk.startswith("APP#") and new and is_new_submission(event_name, old, new):
         detail = {k: new.get(k) for k in ("candidate_id", "job_id", "source")}
         out.append(DomainEvent("application.submitted", detail, record_id))
+    # webhooks: the further events an integration wants (stages, consents, registrations, referrals)
+    out.extend(_more_events(event_name, sk, old, new, record_id))
+    return out
+
+
+def _more_events(
+    event_name: str, sk: str, old: dict[str, Any] | None, new: dict[str, Any] | None, record_id: str
+) -> list[DomainEvent]:
+    """Stage changes and hires of applications, consent changes and unsubscribes of profiles,
+    event registrations and check-ins, referrals (other slices' items, told apart by ``type``)."""
+    out: list[DomainEvent] = []
+    if new is None or event_name == "REMOVE":
+        return out
+    before = old or {}
+    kind = new.get("type")
+    if sk.startswith("APP#") and event_name == "MODIFY" and before.get("stage") != new.get("stage"):
+        ids = {
+            "application_id": f"{new.get('candidate_id')}_{new.get('job_id')}",
+            "candidate_id": new.get("candidate_id"),
+            "job_id": new.get("job_id"),
+        }
+        moved = {
+            **ids,
+            "stage": new.get("stage"),
+            "previous_stage": before.get("stage"),
+            "reason": new.get("reason"),
+        }
+        out.append(DomainEvent("application.stage_changed", moved, record_id))
+        if new.get("stage") == "hired":
+            out.append(DomainEvent("application.hired", ids, record_id))
+    elif sk == "PROFILE" and event_name == "MODIFY":
+        old_consents, new_consents = before.get("consents") or {}, new.get("consents") or {}
+        for topic in sorted(set(new_consents)):
+            now, was = new_consents.get(topic) or {}, old_consents.get(topic) or {}
+            if now.get("granted") == was.get("granted") and now.get("at") == was.get("at"):
+                continue
+            change = {
+                "candidate_id": new.get("id"),
+                "topic": topic,
+                "granted": bool(now.get("granted")),
+                "source": now.get("source"),
+            }
+            out.append(DomainEvent("candidate.consent_changed", change, record_id))
+            if (
+                was.get("granted")
+                and not now.get("granted")
+                and str(now.get("source", "")).startswith("unsubscribe")
+            ):
+                unsubscribed = {k: change[k] for k in ("candidate_id", "topic", "source")}
+                out.append(DomainEvent("candidate.unsubscribed", unsubscribed, record_id))
+    elif kind == "event_registration":
+        ids = {"candidate_id": new.get("candidate_id"), "event_id": new.get("event_id")}
+        joined = new.get("state") != "cancelled" and (
+            event_name == "INSERT" or before.get("state") == "cancelled"
+        )
+        if joined:
+            out.append(
+                DomainEvent("event_registration.created", {**ids, "state": new.get("state")}, record_id)
+            )
+        if new.get("checked_in_at") and not before.get("checked_in_at"):
+            checked = {**ids, "checked_in_at": new.get("checked_in_at")}
+            out.append(DomainEvent("event_registration.checked_in", checked, record_id))
+    # candidate.merged / candidate.unmerged (in the webhook catalogue: candidate_id, merged_candidate_id,
+    # merge_id) belong here too, from the merge slice's record (its item ``type``), once it exists.
+    elif kind == "referral" and event_name == "INSERT":
+        fields = {
+            "referral_id": new.get("id"),
+            "candidate_id": new.get("candidate_id"),
+            "job_id": new.get("job_id"),
+            "channel": new.get("channel"),
+        }
+        out.append(DomainEvent("referral.created", fields, record_id))
     return out
 
 

@@ -28,6 +28,7 @@ MailKind = Literal[
     "interview",
     "interview_team",
     "event",
+    "webhook_disabled",  # webhooks: an endpoint's owner hears it was disabled
 ]
 
 

@@ -19,6 +19,9 @@ def merge_events(
         "survivor_id": new.get("survivor_id"),
         "merged_id": new.get("merged_id"),
         "merge_id": new.get("id"),
+        # the webhook catalogue's names for the same two ids
+        "candidate_id": new.get("survivor_id"),
+        "merged_candidate_id": new.get("merged_id"),
     }
     if after == "merged" and before != "merged":
         return [DomainEvent("candidate.merged", detail, record_id)]

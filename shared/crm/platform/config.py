@@ -75,6 +75,12 @@ class Settings(BaseModel):
     local_smtp_address: str | None = Field(default=None, alias="CRM_LOCAL_SMTP")
     # Set by ``crm dev`` only (never by the template): the local stack's own routes and pages.
     local_stack: bool = Field(default=False, alias="CRM_LOCAL_STACK")
+    # Webhooks (slice webhooks): the delivery queue (bus events, deliveries and retries), and
+    # whether http to loopback is allowed (set by ``crm dev`` and tests only, never by the template).
+    webhook_queue_url: str = Field(default="", alias="WEBHOOK_QUEUE_URL")
+    webhook_allow_loopback_http: bool = Field(default=False, alias="WEBHOOK_ALLOW_LOOPBACK_HTTP")
+    # Exports (slice exports): the export queue, whose worker writes each export's ZIP to S3.
+    export_queue_url: str = Field(default="", alias="EXPORT_QUEUE_URL")
 
     @property
     def employer(self) -> str:

@@ -28,6 +28,7 @@ Purpose = Literal[
     "interview",
     "event-checkin",
     "event-registration",
+    "webhook-secret",  # webhooks: the key that encrypts endpoints' signing secrets at rest
 ]
 
 

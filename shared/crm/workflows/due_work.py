@@ -30,6 +30,7 @@ from crm.platform.queues import send_messages
 from crm.reminders.service import ReminderService
 from crm.sequences.models import RELEASE_PAGE, Sequence
 from crm.sequences.service import SequenceService
+from crm.webhooks.service import DeliveryService
 
 #: Leave this much of the invocation unused; the next tick picks up the rest.
 SAFETY_MARGIN_MS = 10_000
@@ -40,12 +41,13 @@ class TickResult:
     sequence_steps: int = 0
     reminders: int = 0
     event_items: int = 0
+    webhook_retries: int = 0
 
 
 def run_due_work(*, now: datetime | None = None, remaining_ms: Callable[[], int] | None = None) -> TickResult:
     now = now or clock.now()
     cutoff = iso(now) + "~"  # every sort key that starts with a time up to now
-    steps = reminders = event_items = 0
+    steps = reminders = event_items = webhook_retries = 0
     sequences = SequenceService()
     cache: dict[str, Sequence | None] = {}
     pages = due_pages(cutoff)
@@ -61,7 +63,13 @@ def run_due_work(*, now: datetime | None = None, remaining_ms: Callable[[], int]
         event_items += EventService(now=lambda: now).run_due(
             [i for i in items if i.get("type") == "event_reminder"]
         )
-    return TickResult(sequence_steps=steps, reminders=reminders, event_items=event_items)
+        # webhooks: messages whose next retry is due go back on the webhook queue
+        retries = [i for i in items if i.get("type") == "webhook_message"]
+        if retries:
+            webhook_retries += DeliveryService().queue_due(retries)
+    return TickResult(
+        sequence_steps=steps, reminders=reminders, event_items=event_items, webhook_retries=webhook_retries
+    )
 
 
 def _sequence(

@@ -19,6 +19,7 @@ from crm.portal.mail import PortalLinkPlan
 from crm.referrals.mail import ReferralInvitePlan, ReferralStatusPlan
 from crm.reminders.mail import ReminderPlan
 from crm.sequences.mail import SequencePlan
+from crm.webhooks.mail import WebhookDisabledPlan
 
 #: Each kind of mail and the plan it follows (a reminder is the kind left over: ``reminder``).
 PLANS: dict[str, Callable[[MailJob], Plan]] = {
@@ -35,6 +36,8 @@ PLANS: dict[str, Callable[[MailJob], Plan]] = {
     "interview": lambda job: InterviewPlan(job.ref, team=False),
     "interview_team": lambda job: InterviewPlan(job.ref, team=True),
     "event": lambda job: EventPlan(job.ref),
+    # webhooks: an endpoint disabled (410, or failing for five days) mails its owner
+    "webhook_disabled": lambda job: WebhookDisabledPlan(job.ref),
 }
 
 

@@ -421,6 +421,8 @@ class DevStack:
         from crm.platform.clock import CLOCK_FILE_ENV
 
         os.environ[LOCAL_STACK_ENV] = "1"
+        # webhooks: http to a receiver on loopback (crm webhook-receiver) is allowed locally only
+        os.environ["WEBHOOK_ALLOW_LOOPBACK_HTTP"] = "1"
         clock_file = self.data_dir / "clock.json"
         if self.options.fresh:
             clock_file.unlink(missing_ok=True)
