@@ -38,6 +38,7 @@ from chalicelib.api import (
 )
 from chalicelib.api import custom_fields as custom_fields_api
 from chalicelib.api import exports as exports_api  # exports
+from chalicelib.api import merges as merge_routes  # merges
 from chalicelib.api import users as admin_users
 from chalicelib.api import webhooks as webhooks_api  # webhooks
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
@@ -57,6 +58,7 @@ from chalicelib.ui import exports as ui_exports  # exports
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
+from chalicelib.ui import merges as ui_merges  # merges
 from chalicelib.ui import pools as ui_pools
 from chalicelib.ui import referrals as ui_referrals
 from chalicelib.ui import sequences as ui_sequences
@@ -207,6 +209,9 @@ for blueprint in (
     # custom_fields slice
     custom_fields_api.bp,
     ui_custom_fields.bp,
+    # merges
+    merge_routes.bp,
+    ui_merges.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -234,6 +234,12 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("PATCH", "/v1/custom-fields/{key}"): (401, 403, 200, 403, 403, 403, 403, 403),
     ("DELETE", "/v1/custom-fields/{key}"): (401, 403, 204, 403, 403, 403, 403, 403),
     ("PATCH", "/v1/applications/{application_id}/custom-fields"): (401, 200, 200, 403, 200, 403, 403, 403),
+    # merges: possible duplicates, merging two people and undoing it (recruiters, keys by scope)
+    ("GET", "/v1/candidates/{candidate_id}/duplicates"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/merges/preview"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("POST", "/v1/merges"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("GET", "/v1/merges/{merge_id}"): (401, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "/v1/merges/{merge_id}/undo"): (401, 200, 200, 403, 200, 403, 403, 403),
 }
 
 # Public and documentation routes need no credentials: (method, path) -> status for anyone.
@@ -405,6 +411,12 @@ UI_EXPORTS: dict[tuple[str, str], int] = {
     ("POST", "/ui/exports"): 303,
     ("GET", "/ui/exports/{export_id}/download"): 303,
 }
+# merges: the merge page and the undo
+UI_MERGES: dict[tuple[str, str], int] = {
+    ("GET", "/ui/merge"): 303,
+    ("POST", "/ui/merge"): 303,
+    ("POST", "/ui/merges/{merge_id}/undo"): 303,
+}
 UI = {
     **UI_CANDIDATES,
     **UI_DASHBOARD,
@@ -416,6 +428,7 @@ UI = {
     **UI_INTERVIEWS,
     **UI_EVENTS,
     **UI_EXPORTS,
+    **UI_MERGES,
 }
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.
@@ -575,6 +588,34 @@ def world() -> Iterator[World]:
 
 
 # ---------------------------------------------------------------------------------- requests per route
+
+
+# merges: fresh people for each cell; a denied cell leaves both (and the merge) as they were
+def _merge_body(survivor: str, merged: str) -> dict[str, Any]:
+    return {"survivor_id": survivor, "merged_id": merged, "survivor_version": 1, "merged_version": 1}
+
+
+def _new_merge(w: World) -> str:
+    return str(w.admin("POST", "/v1/merges", _merge_body(w.new_candidate(), w.new_candidate()), 201)["id"])
+
+
+def _merge(w: World) -> Req:
+    survivor, merged = w.new_candidate(), w.new_candidate()
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/candidates/{merged}")["version"] == 1
+        assert world.admin("GET", f"/v1/candidates/{survivor}")["version"] == 1
+
+    return Req("/v1/merges", _merge_body(survivor, merged), check)
+
+
+def _undo_merge(w: World) -> Req:
+    merge_id = _new_merge(w)
+
+    def check(world: World) -> None:
+        assert world.admin("GET", f"/v1/merges/{merge_id}")["state"] == "merged"
+
+    return Req(f"/v1/merges/{merge_id}/undo", {}, check)
 
 
 @dataclass
@@ -1236,6 +1277,16 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         f"/v1/applications/{w.application_id}/custom-fields",
         {"version": w.admin("GET", f"/v1/applications/{w.application_id}")["version"], "custom_fields": {}},
     ),
+    # merges
+    ("GET", "/v1/candidates/{candidate_id}/duplicates"): lambda w: Req(
+        f"/v1/candidates/{w.candidate_id}/duplicates"
+    ),
+    ("POST", "/v1/merges/preview"): lambda w: Req(
+        "/v1/merges/preview", {"survivor_id": w.candidate_id, "merged_id": w.new_candidate()}
+    ),
+    ("POST", "/v1/merges"): _merge,
+    ("GET", "/v1/merges/{merge_id}"): lambda w: Req(f"/v1/merges/{_new_merge(w)}"),
+    ("POST", "/v1/merges/{merge_id}/undo"): _undo_merge,
 }
 
 

@@ -118,6 +118,13 @@ KEY_OWNERS: dict[str, set[str]] = {
     # custom_fields slice
     "CUSTOMFIELD#": {"custom_fields"},  # the definitions of custom fields (one partition)
     "CANDCF#": {"candidates"},  # a custom-field value's list projection (gsi1), like CANDTAG#
+    # merges
+    "MERGE#": {"merges"},  # a merge and everything needed to undo it (its snapshot in S3)
+    "MERGED#": {"merges"},  # a merged person's redirect to the survivor
+    "MERGESOF#": {"merges"},  # a survivor's merges, newest first (gsi1)
+    "CANDPHONE#": {"candidates"},  # possible duplicates: same phone (gsi1 of LIST#DUP#phone)
+    "CANDLINKEDIN#": {"candidates"},  # same LinkedIn URL
+    "CANDNAMEPLACE#": {"candidates"},  # same name and location
 }
 TABLE_CALLS = {
     "put",

@@ -37,6 +37,7 @@ def test_one_projection_per_way_to_list():
         "SEARCH#tag.0",
         "SEARCH#tag.1",
         "SEARCH#loc.0",
+        "DUP#nameplace",  # merges: possible duplicates by name and place
     }
     assert dims["TAG#python"] == ("CANDTAG#python", "2026-01-01T00:00:00.000000Z#c1")
     assert dims["SEARCH#last"] == ("CANDSEARCH", "lee#c1")

@@ -237,6 +237,10 @@ class Candidate(Model):
     version: int
     created_at: str
     updated_at: str
+    # merges: the addresses of people merged into this one (their email guards name this person)
+    other_emails: list[str] = Field(
+        default_factory=list, description="addresses of people merged into this one; intake finds them here"
+    )
 
 
 class CandidateSummary(Model):

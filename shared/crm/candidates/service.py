@@ -48,6 +48,8 @@ from crm.candidates.models import (
 )
 from crm.candidates.repository import CandidateRepository, LostRace, ProjectionRepository
 from crm.candidates.repository.candidates import Operations
+from crm.candidates.repository.keys import EMAIL_GUARD, email_pk
+from crm.candidates.repository.keys import is_derived_item as is_derived_item
 from crm.candidates.resumes import CONTENT_TYPES, ResumeStore, validate_resume
 from crm.custom_fields.service import CustomFields
 from crm.jobs.service import JobService
@@ -457,6 +459,15 @@ class CandidateService:
 
     def find_id_by_email(self, email: str) -> str | None:
         return self.repository.find_id_by_email(email)
+
+    # merges: possible duplicates, erasure records, and the keys a merge moves
+    def possible_duplicates(self, candidate_id: str) -> list[tuple[CandidateSummary, str]]:
+        """Other people who may be this one: ``(summary, reason)``, reason ``phone``,
+        ``linkedin`` or ``nameplace`` (same name and location)."""
+        return self.repository.possible_duplicates(self.repository.get(candidate_id))
+
+    def was_erased(self, candidate_id: str) -> bool:
+        return self.repository.was_erased(candidate_id)
 
     def list_page(
         self, flt: CandidateFilter, *, limit: int, cursor: str | None
@@ -909,3 +920,11 @@ class CandidateService:
         keys += [r.resume_key for r in self.repository.resumes(candidate_id)]
         self.resumes_store.delete_all(candidate_id, also=keys)
         self.repository.erase(candidate_id, actor=actor)
+
+
+# merges: what another slice may know of a person's keys without building them
+
+
+def email_guard_key(email: str) -> tuple[str, str]:
+    """The key of the uniqueness item that maps an address to its person."""
+    return email_pk(email), EMAIL_GUARD

@@ -7,6 +7,8 @@ from typing import Any
 from crm.candidates.events import events_from_change
 from crm.candidates.projections import CandidateProjections
 from crm.candidates.search import FreeTextIndex
+from crm.merges.events import merge_events
+from crm.merges.service import MergeService, is_merge_write
 from crm.platform.events import EventBridgePublisher, EventPublisher
 from crm.platform.table import plain
 from crm.workflows.reactions import react
@@ -53,9 +55,21 @@ class TableChanges:
             return
         if str(keys.get("sk")) == "PROFILE":
             self.projections.apply(old, new)
+        if is_merge_write(old, new):
+            # merges: an item moved by a merge (or its undo) is not new: no reactions, no events;
+            # the word index is refreshed once per merge (below), not once per item moved
+            return
         self.words.on_change(keys, old, new)
+        if event_name == "REMOVE" and str(keys.get("sk")) == "PROFILE" and old and old.get("id"):
+            MergeService().on_erased(str(old["id"]))  # merges: an erased survivor's undo data goes
         react(event_name, keys, old, new)
         events = events_from_change(event_name, keys, old, new, record_id)
+        merged = merge_events(keys, old, new, record_id)  # merges: candidate.merged / unmerged
+        for event in merged:
+            for person in (event.detail.get("survivor_id"), event.detail.get("merged_id")):
+                if person:
+                    self.words.refresh(str(person))
+        events += merged
         if events:
             self.publisher.publish(events)
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from chalicelib.ui import custom_fields as ui_custom_fields
 from chalicelib.ui import interview_view, mail_history
 from chalicelib.ui import pipeline as pipeline_view
+from chalicelib.ui.merges import profile_panel as merge_panel  # merges
 from chalicelib.web import session as web
 from chalicelib.web import ui as web_ui
 from chalicelib.web.audit import audit
@@ -334,6 +335,7 @@ def _profile(
         custom_form=custom_form
         if custom_form is not None
         else ui_custom_fields.form_values(candidate.custom_fields),
+        merges=merge_panel(candidate_id, (call.request.query_params or {}).get("done") or ""),  # merges
     )
 
 

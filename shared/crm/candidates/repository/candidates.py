@@ -43,6 +43,8 @@ from crm.candidates.repository.keys import (
 )
 from crm.candidates.repository.projections import (
     candidate_list_query,
+    duplicate_keys,
+    duplicate_query,
     is_listed_search_entry,
     list_attributes,
     q_matches,
@@ -139,6 +141,25 @@ class CandidateRepository:
                 out.append(CandidateSummary.model_validate(plain))
             if len(out) >= limit or not next_cursor:
                 return out, next_cursor
+
+    # merges: possible duplicates and what a merge needs to know of a person
+    def possible_duplicates(
+        self, candidate: Candidate, *, limit: int = 20
+    ) -> list[tuple[CandidateSummary, str]]:
+        """Other people who share the person's phone, LinkedIn URL or name and place (from the
+        ``LIST#DUP#`` projections, one gsi1 Query each), with the first reason each matched."""
+        found: dict[str, tuple[CandidateSummary, str]] = {}
+        for kind, value in duplicate_keys(candidate.model_dump()).items():
+            query = duplicate_query(kind, value)
+            items, _ = table.query_page(limit=limit, cursor=None, index="gsi1", **query)
+            for item in items:
+                plain = table.from_item(item)
+                if plain.get("id") != candidate.id and plain.get("id") not in found:
+                    found[str(plain["id"])] = (CandidateSummary.model_validate(plain), kind)
+        return list(found.values())[:limit]
+
+    def was_erased(self, candidate_id: str) -> bool:
+        return table.get_item(erasure_pk(candidate_id), "ERASURE") is not None
 
     def _by_email(self, flt: CandidateFilter, cursor: str | None) -> list[CandidateSummary]:
         """At most one person: GetItem of the guard, GetItem of the profile, the other filters
@@ -934,8 +955,21 @@ class CandidateRepository:
                 resume_keys.append(item["resume_key"]["S"])
             keys.append({"pk": item["pk"], "sk": item["sk"]})
         table.batch_delete(keys)
+        # merges: the guards of the addresses of people merged into this one go with it
+        other_guards: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "Key": table.key(email_pk(other), EMAIL_GUARD),
+                    "ConditionExpression": "attribute_not_exists(pk) OR candidate_id = :cid",
+                    "ExpressionAttributeValues": {":cid": {"S": candidate_id}},
+                }
+            }
+            for other in current.other_emails
+            if other != current.email
+        ]
         table.transact(
             [
+                *other_guards,
                 {"Delete": {"Key": table.key(pk, PROFILE)}},
                 {
                     "Delete": {

@@ -55,3 +55,9 @@ def resume_sk(uploaded_at: str, resume_id: str) -> str:
 
 def interaction_sk(happened_at: str, interaction_id: str) -> str:
     return f"{INTERACTION_PREFIX}{happened_at}#{interaction_id}"
+
+
+def is_derived_item(sk: str) -> bool:
+    """merges: whether an item of a person's partition is rebuilt from the others (list
+    projections and the free-text index): a merge drops these rather than moving them."""
+    return sk.startswith(("LIST#", "WORD#"))

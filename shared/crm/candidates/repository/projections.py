@@ -141,7 +141,43 @@ def dimensions(candidate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
         dims[f"SEARCH#{kind}"] = ("CANDSEARCH", f"{term}#{cid}")
     for term in index_terms(candidate.get("custom_fields")):
         dims[f"CF#{term}"] = (f"CANDCF#{term}", newest)
+    # merges: lookups for possible duplicates (same phone, LinkedIn URL, name and place)
+    for kind, value in duplicate_keys(candidate).items():
+        dims[f"DUP#{kind}"] = (f"{DUPLICATE_PREFIXES[kind]}{value}", cid)
     return dims
+
+
+#: merges: where each kind of possible-duplicate lookup sits in gsi1.
+DUPLICATE_PREFIXES = {"phone": "CANDPHONE#", "linkedin": "CANDLINKEDIN#", "nameplace": "CANDNAMEPLACE#"}
+
+
+def duplicate_keys(candidate: Mapping[str, Any]) -> dict[str, str]:
+    """What two people who may be one share: the phone's last nine digits (of 7 or more, so a
+    country code or trunk prefix does not matter), the LinkedIn URL
+    without scheme, ``www.``, query or trailing slash (lower-cased), and the full name with the
+    location (as search reads them)."""
+    out: dict[str, str] = {}
+    digits = "".join(c for c in str(candidate.get("phone") or "") if c.isdigit())
+    if len(digits) >= 7:
+        out["phone"] = digits[-9:]  # the last nine: +44 20 7946 0000 is 020 7946 0000
+    url = str(candidate.get("linkedin_url") or "").strip().lower()
+    if url:
+        url = url.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0].removeprefix("www.").rstrip("/")
+        if url:
+            out["linkedin"] = url[:300]
+    name = query_term(f"{candidate.get('first_name') or ''} {candidate.get('last_name') or ''}")
+    place = query_term(str(candidate.get("location") or ""))
+    if name and place:
+        out["nameplace"] = f"{name}|{place}"[:300]
+    return out
+
+
+def duplicate_query(kind: str, value: str) -> dict[str, Any]:
+    """The gsi1 Query of the people who share one lookup (``duplicate_keys``)."""
+    return {
+        "key_condition": "gsi1pk = :pk",
+        "values": {":pk": {"S": f"{DUPLICATE_PREFIXES[kind]}{value}"}},
+    }
 
 
 def projection_items(candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
