@@ -36,6 +36,7 @@ from chalicelib.api import (
     sequences,
     templates,
 )
+from chalicelib.api import imports as candidate_imports  # imports slice
 from chalicelib.api import users as admin_users
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
 from chalicelib.public import events as career_events
@@ -183,6 +184,8 @@ for blueprint in (
     ui_referrals.bp,
     audit_log.bp,
     ui_audit.bp,
+    # imports slice
+    candidate_imports.bp,
 ):
     app.register_blueprint(blueprint)
 

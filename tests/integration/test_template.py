@@ -247,6 +247,7 @@ def test_code_uris_point_at_bundles(packaged: Path) -> None:
         "MailFunction": "functions/mail",
         "DueWorkFunction": "functions/due_work",
         "InboundMailFunction": "functions/inbound_mail",
+        "ImportFunction": "functions/imports",  # imports slice
     }
 
 
@@ -315,10 +316,11 @@ def test_translated_template_deploys_to_moto(packaged: Path) -> None:
             [
                 table["LatestStreamArn"],
                 *(queue_arn + q for q in ("ses-feedback", "dispatch", "mail", "inbound-mail")),
+                queue_arn + "import",  # imports slice
             ]
         )
         assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
-        for dlq in ("ses-feedback-dlq", "dispatch-dlq", "mail-dlq", "inbound-mail-dlq"):
+        for dlq in ("ses-feedback-dlq", "dispatch-dlq", "mail-dlq", "inbound-mail-dlq", "import-dlq"):
             assert any(url.endswith(f"/{STACK}-{dlq}") for url in queues)
 
         apis = boto3.client("apigateway", region_name=REGION).get_rest_apis()["items"]

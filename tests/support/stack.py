@@ -49,6 +49,8 @@ class TestStack:
             "USER_POOL_CLIENT_ID": self.client_id,
             "SIGNING_SECRET_ARN": self.signing_secret_arn,
             "PUBLIC_BASE_URL": "https://careers.example.com",
+            # imports slice
+            "IMPORT_QUEUE_URL": self.queues.get("import", ""),
         }
 
 
@@ -98,7 +100,9 @@ def provision(region: str = "us-east-1") -> TestStack:
     )["ARN"]
     sqs = boto3.client("sqs", region_name=region)
     queues: dict[str, str] = {}
-    for logical_id in ("DispatchDLQ", "DispatchQueue", "MailDLQ", "MailQueue"):
+    queue_ids = ["DispatchDLQ", "DispatchQueue", "MailDLQ", "MailQueue"]
+    queue_ids += ["ImportDLQ", "ImportQueue"]  # imports slice
+    for logical_id in queue_ids:
         props = template.properties(logical_id)
         name = (
             str(props["QueueName"]["Fn::Sub"]).replace("${AWS::StackName}", STACK).removeprefix(f"{STACK}-")

@@ -105,6 +105,9 @@ KEY_OWNERS: dict[str, set[str]] = {
     "AUDIT#": {"audit"},  # the audit log by month; never updated or deleted (TTL only)
     "AUDITACTOR#": {"audit"},  # the audit log by who did it (gsi1)
     "AUDITPERSON#": {"audit"},  # the audit log by the person it was about (gsi2)
+    # imports slice
+    "IMPORT#": {"imports"},  # an import's run (checkpoint, counts) and its failed rows
+    "IMPORTS": {"imports"},  # every import by creation time (gsi1)
 }
 TABLE_CALLS = {
     "put",
