@@ -34,7 +34,7 @@ def drain(env: Env, *, most: int = 20) -> int:
     """Deliver the import queue's messages to the import function until it is empty."""
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = env.stack.queues["import"]
-    arn = f"arn:aws:sqs:us-east-1:123456789012:crm-test-import"
+    arn = "arn:aws:sqs:us-east-1:123456789012:crm-test-import"
     delivered = 0
     for _ in range(most):
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", [])
@@ -56,7 +56,7 @@ def drain(env: Env, *, most: int = 20) -> int:
                 }
             ]
         }
-        context = LambdaContext("crm-test-import", 512, f"arn:aws:lambda:us-east-1:1:function:imp", 300)
+        context = LambdaContext("crm-test-import", 512, "arn:aws:lambda:us-east-1:1:function:imp", 300)
         answer = handler()(event, context)
         if not answer.get("batchItemFailures"):
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -65,7 +65,9 @@ def drain(env: Env, *, most: int = 20) -> int:
 
 
 def create(env: Env, *, with_resumes: bool = False, who: str = "recruiter") -> dict[str, Any]:
-    response = json_post(env, "/v1/imports", {"file_name": "people.csv", "with_resumes": with_resumes}, env.auth(who))
+    response = json_post(
+        env, "/v1/imports", {"file_name": "people.csv", "with_resumes": with_resumes}, env.auth(who)
+    )
     assert response.status_code == 201, response.body
     return dict(response.json_body)
 
@@ -129,7 +131,9 @@ def test_a_good_file_with_bad_rows_is_imported_with_a_report(env: Env) -> None:
     preview = json_post(env, f"/v1/imports/{made['id']}/preview", {}, env.auth("recruiter"))
     assert preview.status_code == 200, preview.body
     guessed = preview.json_body["mapping"]
-    assert guessed["E-mail"] == "email" and guessed["Surname"] == "last_name" and guessed["City"] == "location"
+    assert (
+        guessed["E-mail"] == "email" and guessed["Surname"] == "last_name" and guessed["City"] == "location"
+    )
     assert guessed["LinkedIn"] == "linkedin_url" and guessed["Consent date"] == "consent_date"
     assert preview.json_body["rows"][0][0] == "ada@example.com" and preview.json_body["problems"] == []
     response = start(env, made["id"], {"tags": ["spring-fair"], "pool_id": pool, "source": "fair-2026"})
@@ -140,7 +144,12 @@ def test_a_good_file_with_bad_rows_is_imported_with_a_report(env: Env) -> None:
     report = status(env, made["id"])
     assert report["status"] == "done" and report["progress"] == 100
     assert report["counts"] | {} == {
-        "rows": 6, "created": 2, "merged": 0, "skipped": 1, "failed": 3, "resumes": 0
+        "rows": 6,
+        "created": 2,
+        "merged": 0,
+        "skipped": 1,
+        "failed": 3,
+        "resumes": 0,
     }
     ada = candidate(env, "ada@example.com")
     assert ada is not None
@@ -261,7 +270,10 @@ def test_resumes_from_a_zip_are_attached(env: Env) -> None:
         zipped.writestr("cvs/ada.pdf", pdf_with_text("Ada Lovelace resume"))
         zipped.writestr("cvs/notes.txt", b"not a resume")
     made = create(env, with_resumes=True)
-    upload(made["upload"], b"email,first_name,last_name,resume\nada@example.com,Ada,L,ada.pdf\nbob@example.com,Bob,B,notes.txt\n")
+    upload(
+        made["upload"],
+        b"email,first_name,last_name,resume\nada@example.com,Ada,L,ada.pdf\nbob@example.com,Bob,B,notes.txt\n",
+    )
     upload(made["resumes_upload"], archive.getvalue(), "resumes.zip")
     assert start(env, made["id"]).status_code == 202
     drain(env)
@@ -273,4 +285,6 @@ def test_resumes_from_a_zip_are_attached(env: Env) -> None:
     resumes = env.client.http.get(f"/v1/candidates/{ada['id']}/resumes", headers=env.auth("recruiter"))
     assert resumes.status_code == 200 and len(resumes.json_body["items"]) == 1
     notes = failed_rows(env, made["id"])
-    assert [n["email"] for n in notes] == ["bob@example.com"] and notes[0]["reason"].startswith("imported, but")
+    assert [n["email"] for n in notes] == ["bob@example.com"] and notes[0]["reason"].startswith(
+        "imported, but"
+    )

@@ -172,10 +172,12 @@ class ImportRepository:
         )
 
     def fail(self, import_id: str, reason: str, *, now: str) -> None:
-        table.update(
-            table.key(_pk(import_id), RUN),
-            "SET #status = :failed, reason = :reason, updated_at = :now, finished_at = :now",
-            condition="#status <> :done",
+        """Mark the run failed with its reason (a finished run stays finished)."""
+        table.write_if(
+            "update_item",
+            Key=table.key(_pk(import_id), RUN),
+            UpdateExpression="SET #status = :failed, reason = :reason, updated_at = :now, finished_at = :now",
+            ConditionExpression="#status <> :done",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":failed": {"S": "failed"},

@@ -24,7 +24,7 @@ import json
 import logging
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -90,7 +90,9 @@ GUESSES: dict[str, str] = {
         ("marketingconsent", "consent", "optin", "gdprconsent", "newsletter", "emailconsent"),
         "marketing_consent",
     ),
-    **dict.fromkeys(("consentdate", "consentedat", "optindate", "consentgiven", "gdprconsentdate"), "consent_date"),
+    **dict.fromkeys(
+        ("consentdate", "consentedat", "optindate", "consentgiven", "gdprconsentdate"), "consent_date"
+    ),
     **dict.fromkeys(("resume", "cv", "resumefile", "cvfile", "resumefilename", "attachment"), "resume"),
 }
 YES = {"yes", "y", "true", "1", "x", "granted", "opted in", "opt-in", "ja", "oui", "si"}
@@ -220,7 +222,7 @@ def preview_of(data: bytes, *, whole: bool) -> ImportPreview:
         problems.append("The file has a header row and no rows.")
     return ImportPreview(
         columns=columns,
-        mapping=mapping,  # type: ignore[arg-type]
+        mapping=mapping,
         rows=[[c[:200] for c in r[: len(columns)]] for r in rows[1 : PREVIEW_ROWS + 1]],
         problems=problems,
     )
@@ -264,7 +266,9 @@ class Row:
     resume: str | None = None
 
 
-def parse_row(cells: list[str], columns: list[str], mapping: dict[str, str], tags: list[str]) -> Row | None:
+def parse_row(
+    cells: list[str], columns: list[str], mapping: Mapping[str, str], tags: list[str]
+) -> Row | None:
     """The row as a submission, None for an empty row; ``RowProblem`` says why it cannot be."""
     values: dict[str, Any] = {}
     row_tags: list[str] = list(tags)
@@ -421,12 +425,13 @@ class ImportService:
             )
         if "email" not in mapping.values():
             raise ValidationFailed(NO_EMAIL, errors=[{"field": "mapping", "message": NO_EMAIL}])
-        if "resume" in mapping.values():
-            if not run.with_resumes or self.files.size(self.files.resumes_key(import_id)) is None:
-                raise ValidationFailed(
-                    "A column names resumes, but no resume ZIP was uploaded.",
-                    errors=[{"field": "mapping", "message": "upload the resume ZIP, or ignore that column"}],
-                )
+        if "resume" in mapping.values() and (
+            not run.with_resumes or self.files.size(self.files.resumes_key(import_id)) is None
+        ):
+            raise ValidationFailed(
+                "A column names resumes, but no resume ZIP was uploaded.",
+                errors=[{"field": "mapping", "message": "upload the resume ZIP, or ignore that column"}],
+            )
         if data.pool_id:
             try:
                 self.pools.open_pool(data.pool_id)
@@ -480,21 +485,11 @@ class ImportService:
         if run.status not in ("queued", "running"):
             return run
         self.repository.mark_running(import_id, now=iso(clock.now()))
-        key = self.files.source_key(import_id)
-        if self.files.size(key) is None:
-            self.repository.fail(import_id, "The uploaded file is gone.", now=iso(clock.now()))
+        records = self._open(run)
+        if isinstance(records, str):
+            self.repository.fail(import_id, records, now=iso(clock.now()))
             return self.repository.get(import_id)
-        records = Records(self.files.blocks(key, start=run.bytes_done), run.bytes_done)
         resumes = self._resumes(run)
-        if run.bytes_done == 0:
-            try:
-                next(records)
-            except StopIteration:
-                self.repository.fail(import_id, "The file is empty.", now=iso(clock.now()))
-                return self.repository.get(import_id)
-            if records.bad:
-                self.repository.fail(import_id, NOT_UTF8, now=iso(clock.now()))
-                return self.repository.get(import_id)
         chunk, row_number = run.chunks, run.counts.rows
         while True:
             if remaining_ms is not None and remaining_ms() < SAFETY_MARGIN_MS:
@@ -525,6 +520,21 @@ class ImportService:
                 on_progress(run)
             if done:
                 return run
+
+    def _open(self, run: ImportRun) -> Records | str:
+        """The file's records from the checkpoint on (past the header); or why there are none."""
+        key = self.files.source_key(run.id)
+        if self.files.size(key) is None:
+            return "The uploaded file is gone."
+        records = Records(self.files.blocks(key, start=run.bytes_done), run.bytes_done)
+        if run.bytes_done == 0:
+            try:
+                next(records)
+            except StopIteration:
+                return "The file is empty."
+            if records.bad:
+                return NOT_UTF8
+        return records
 
     def _resumes(self, run: ImportRun) -> zipfile.ZipFile | None:
         if "resume" not in run.mapping.values() or run.dry_run:
@@ -576,7 +586,9 @@ class ImportService:
                 counts.merged += 1 if known else 0
                 counts.created += 0 if known else 1
                 return
-            candidate_id, created = self.candidates.intake(row.submission, source=run.source, actor=run.created_by)
+            candidate_id, created = self.candidates.intake(
+                row.submission, source=run.source, actor=run.created_by
+            )
         except RowProblem as problem:
             counts.failed += 1
             result.failed.append(FailedRow(row=number, values=kept, reason=str(problem)))
