@@ -50,6 +50,7 @@ from chalicelib.ui import candidates as ui
 from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import events as ui_events
+from chalicelib.ui import imports as ui_imports  # imports slice
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
@@ -186,6 +187,7 @@ for blueprint in (
     ui_audit.bp,
     # imports slice
     candidate_imports.bp,
+    ui_imports.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -361,6 +361,15 @@ UI_EVENTS: dict[tuple[str, str], int] = {
     ("POST", "/ui/events/{event_id}/check-in"): 303,
     ("POST", "/ui/events/{event_id}/walk-in"): 303,
 }
+# imports slice: the CSV import pages
+UI_IMPORTS: dict[tuple[str, str], int] = {
+    ("GET", "/ui/imports"): 303,
+    ("POST", "/ui/imports"): 303,
+    ("GET", "/ui/imports/{import_id}"): 303,
+    ("POST", "/ui/imports/{import_id}/start"): 303,
+    ("GET", "/ui/imports/{import_id}/status"): 303,
+    ("GET", "/ui/imports/{import_id}/failed-rows"): 303,
+}
 UI = {
     **UI_CANDIDATES,
     **UI_DASHBOARD,
@@ -371,6 +380,7 @@ UI = {
     **UI_REFERRALS,
     **UI_INTERVIEWS,
     **UI_EVENTS,
+    **UI_IMPORTS,
 }
 
 # Routes only a signed-in person may use (their own reminders): API keys get 403 whatever their scope.

@@ -382,6 +382,25 @@ class ImportService:
     def recent(self, limit: int = 20) -> list[ImportView]:
         return [view(r) for r in self.repository.recent(limit)]
 
+    def upload_forms(self, import_id: str) -> tuple[Upload, Upload | None]:
+        """Freshly signed upload forms of an import's CSV (and resume ZIP)."""
+        run = self.repository.get(import_id)
+        limit = get_settings().max_import_bytes
+        upload = Upload(**self.files.upload_form(self.files.source_key(run.id), max_bytes=limit))
+        resumes = (
+            Upload(**self.files.upload_form(self.files.resumes_key(run.id), max_bytes=limit))
+            if run.with_resumes
+            else None
+        )
+        return upload, resumes
+
+    def uploaded(self, import_id: str) -> tuple[bool, bool]:
+        """Whether the CSV, and the resume ZIP, are uploaded."""
+        return (
+            self.files.size(self.files.source_key(import_id)) is not None,
+            self.files.size(self.files.resumes_key(import_id)) is not None,
+        )
+
     def _uploaded_size(self, import_id: str) -> int:
         size = self.files.size(self.files.source_key(import_id))
         if size is None:
