@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from crm.candidates.service import CandidateService
+from crm.imports.models import ImportStart
 from crm.imports.service import ImportService
 from crm_tools.devstack.runtime import LambdaContext, load_handler
 from tests.integration.conftest import Env, json_post
@@ -288,3 +289,37 @@ def test_resumes_from_a_zip_are_attached(env: Env) -> None:
     assert [n["email"] for n in notes] == ["bob@example.com"] and notes[0]["reason"].startswith(
         "imported, but"
     )
+
+
+def test_a_worker_short_of_time_queues_its_continuation(env: Env) -> None:
+    rows = "email,first_name,last_name\n" + "".join(f"q{i}@example.com,Q,N{i}\n" for i in range(12))
+    made = create(env)
+    upload(made["upload"], rows.encode())
+    queued: list[str] = []
+    service = ImportService(enqueue=queued.append, chunk_rows=5)
+    service.start(made["id"], ImportStart(), actor="test")
+    left = iter([60_000, 1_000])  # enough for one chunk, then too little
+    run = service.run(made["id"], remaining_ms=lambda: next(left))
+    assert run is not None and run.status == "running" and run.counts.rows == 5
+    assert queued == [made["id"], made["id"]]  # the start, then the continuation
+    done = service.run(made["id"], remaining_ms=lambda: 60_000)
+    assert done is not None and done.status == "done" and done.counts.created == 12
+
+
+def test_a_row_that_is_not_utf8_after_the_first_block_fails_alone(env: Env) -> None:
+    good = "".join(f"r{i}@example.com,R,N{i}\n" for i in range(4000)).encode()  # past the preview
+    data = (
+        b"email,first_name,last_name\n" + good + b"zo\xe9@example.com,Zo\xe9,M\n" + b"last@example.com,L,N\n"
+    )
+    report = imported(env, data, {"dry_run": True})
+    assert report["status"] == "done"
+    assert report["counts"] | {} == {
+        "rows": 4002,
+        "created": 4001,
+        "merged": 0,
+        "skipped": 0,
+        "failed": 1,
+        "resumes": 0,
+    }
+    (failed,) = failed_rows(env, report["id"])
+    assert "UTF-8" in failed["reason"]
