@@ -63,6 +63,8 @@ SAFETY_MARGIN_MS = 20_000
 #: How much of the file a preview reads.
 PREVIEW_BYTES = 64 * 1024
 PREVIEW_ROWS = 5
+#: A line longer than this ends the import (no row needs it; it would have to be held whole).
+MAX_LINE_BYTES = 1024 * 1024
 #: Cells longer than this are cut (a field no candidate attribute needs).
 MAX_CELL = 2000
 BOM = codecs.BOM_UTF8
@@ -167,6 +169,8 @@ class Records:
                 yield self._decode(pending[start : end + 1])
                 start = end + 1
             pending = pending[start:]
+            if len(pending) > MAX_LINE_BYTES:
+                raise csv.Error(f"a line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB")
         if pending:
             yield self._decode(pending)
 
