@@ -39,6 +39,7 @@ from chalicelib.api import (
 from chalicelib.api import custom_fields as custom_fields_api
 from chalicelib.api import exports as exports_api  # exports
 from chalicelib.api import merges as merge_routes  # merges
+from chalicelib.api import imports as candidate_imports  # imports slice
 from chalicelib.api import users as admin_users
 from chalicelib.api import webhooks as webhooks_api  # webhooks
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe
@@ -55,6 +56,7 @@ from chalicelib.ui import dashboard as ui_dashboard
 from chalicelib.ui import engagement as ui_engagement
 from chalicelib.ui import events as ui_events
 from chalicelib.ui import exports as ui_exports  # exports
+from chalicelib.ui import imports as ui_imports  # imports slice
 from chalicelib.ui import inbound as ui_inbound
 from chalicelib.ui import interviews as ui_interviews
 from chalicelib.ui import jobs as ui_jobs
@@ -212,6 +214,9 @@ for blueprint in (
     # merges
     merge_routes.bp,
     ui_merges.bp,
+    # imports slice
+    candidate_imports.bp,
+    ui_imports.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -353,6 +353,68 @@ def run_package(argv: Sequence[str]) -> int:
     return int(package.main(list(argv)) or 0)
 
 
+# ---------------------------------------------------------------- crm import (imports slice)
+
+
+def add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "import", help="import candidates from a CSV file (see `crm import candidates --help`)"
+    )
+    import_sub = parser.add_subparsers(dest="import_command", metavar="WHAT")
+    import_sub.required = True
+    candidates = import_sub.add_parser(
+        "candidates",
+        help="import a CSV of candidates: one person per email, nothing a recruiter entered is overwritten",
+        description=(
+            "Upload FILE.csv to the stack, guess each column's field (override with --map), and import it "
+            "in checkpointed chunks through the same intake as the career site, with a progress bar. "
+            "Failed rows are written to FILE.csv.failed.csv with the reason. Exit status: 0 done, 1 the "
+            "import failed, 2 nothing to import it with."
+        ),
+    )
+    candidates.add_argument("file", type=Path, metavar="FILE.csv")
+    candidates.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="data dir of the running local stack (default .crm)",
+    )
+    candidates.add_argument(
+        "--stack-name", default=None, help="a deployed CloudFormation stack, with the default credentials"
+    )
+    candidates.add_argument("--region", default=None, help="the deployed stack's region")
+    candidates.add_argument(
+        "--dry-run", action="store_true", help="read and check every row; write no candidate"
+    )
+    candidates.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=FIELD",
+        help="the field a column holds (repeatable; FIELD: email, first_name, last_name, full_name, phone, "
+        "location, linkedin_url, tags, marketing_consent, consent_date, resume, ignore)",
+    )
+    candidates.add_argument("--tags", default="", help="tags for every row, comma-separated")
+    candidates.add_argument("--pool", default=None, metavar="POOL_ID", help="add every row to this pool")
+    candidates.add_argument(
+        "--source", default="import", help="the source of new candidates (default import)"
+    )
+    candidates.add_argument(
+        "--resumes",
+        type=Path,
+        default=None,
+        metavar="FILE.zip",
+        help="a ZIP of the resumes the resume column names",
+    )
+    candidates.set_defaults(func=_run_import)
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from crm_tools import importer
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    return importer.main(args)
+
+
 # ---------------------------------------------------------------- main
 
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
@@ -363,6 +425,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     add_projections,
     add_package,
     add_webhook_receiver,
+    add_import,  # imports slice
 ]
 
 #: Subcommands whose arguments are passed through untouched to another parser.

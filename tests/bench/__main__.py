@@ -11,6 +11,7 @@ same run. See docs/benchmarks.md.
     python -m tests.bench --only board       # figure 8 alone (the job board, 500 then 5,000 applications)
     python -m tests.bench --only inbound     # figure 9 alone (inbound replies: parse and store, 200 messages)
     python -m tests.bench --only events      # figure 10 alone (check-in own time; registrations, 50 clients)
+    python -m tests.bench --only imports     # figure 11 alone (CSV import, 10,000 then 100,000 rows)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ ALIASES = {
     "board": 8,
     "inbound": 9,
     "events": 10,
+    "imports": 11,  # imports slice
 }
 PACKAGES = ("boto3", "botocore", "chalice", "pydantic", "aws-lambda-powertools", "PyJWT", "moto")
 
@@ -134,7 +136,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         help="figure 10: places of the crowded event, the rest waitlisted (100)",
     )
     parser.add_argument(
-        "--only", default="1,2,3,4,5,6,7,8,9,10", help="figures to run, e.g. 1,3 or fanout (all)"
+        "--import-sizes",
+        default="10000,100000",
+        help="figure 11: rows of the generated CSV files (10000,100000)",
+    )
+    parser.add_argument(
+        "--only", default="1,2,3,4,5,6,7,8,9,10,11", help="figures to run, e.g. 1,3 or fanout (all)"
     )
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json", help="build/bench.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any row misses its goal")
@@ -179,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.bench.report import table, write_json
 
     stack = None
-    if only & {1, 2, 3, 4, 6, 8, 9, 10}:
+    if only & {1, 2, 3, 4, 6, 8, 9, 10, 11}:
         _log("bench: starting moto on loopback and provisioning the stack from infra/template.yaml")
         stack = bench_stack.start()
     rows = []
@@ -305,6 +312,16 @@ def main(argv: list[str] | None = None) -> int:
             rows += found
             timings["events"] = time.perf_counter() - t
             _log(f"  ({timings['events']:.0f} s)")
+        if 11 in only:  # imports slice
+            from tests.bench import imports
+
+            t = time.perf_counter()
+            import_sizes = tuple(int(x) for x in args.import_sizes.split(",") if x.strip())
+            _log(f"bench: 11/11 CSV import ({', '.join(f'{n:,}' for n in import_sizes)} rows)")
+            found, raw["imports"] = imports.run(stack, sizes=import_sizes, log=_log)
+            rows += found
+            timings["imports"] = time.perf_counter() - t
+            _log(f"  ({timings['imports']:.0f} s)")
     finally:
         if stack is not None:
             stack.stop()

@@ -12,7 +12,7 @@ from tests.e2e.conftest import CrmDev
 
 MAX_PAGES = 80
 SKIP_PREFIXES = ("/ui/static/",)  # files, not pages
-SKIP_SUFFIXES = ("/resume",)  # a redirect to the resume bucket
+SKIP_SUFFIXES = ("/resume", "/failed-rows")  # a redirect to the resume bucket; an import's CSV
 SKIP_PATTERNS = (re.compile(r"^/ui/candidates/[^/]+/resumes/[^/]+$"),)  # one resume: a download
 #: Form fields a screen reader could not name: no <label for>, no aria-label(ledby).
 UNLABELLED = """fields => fields

@@ -208,6 +208,12 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int, int]] = {
     ("GET", "/v1/referrals/mine"): (401, 200, 200, 403, 403, 200, 200, 200),
     ("GET", "/v1/referrals"): (401, 200, 200, 200, 200, 403, 403, 403),
     ("GET", "/v1/referrals/report"): (401, 200, 200, 200, 200, 403, 403, 403),
+    # imports slice: CSV imports of candidates (write permission)
+    ("POST", "/v1/imports"): (401, 201, 201, 403, 201, 403, 403, 403),
+    ("POST", "/v1/imports/{import_id}/preview"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("POST", "/v1/imports/{import_id}/start"): (401, 202, 202, 403, 202, 403, 403, 403),
+    ("GET", "/v1/imports/{import_id}"): (401, 200, 200, 403, 200, 403, 403, 403),
+    ("GET", "/v1/imports/{import_id}/failed-rows"): (401, 200, 200, 403, 200, 403, 403, 403),
     # webhooks (admins only)
     ("GET", "/v1/webhooks"): (401, 403, 200, 403, 403, 403, 403, 403),
     ("POST", "/v1/webhooks"): (401, 403, 201, 403, 403, 403, 403, 403),
@@ -417,6 +423,15 @@ UI_MERGES: dict[tuple[str, str], int] = {
     ("POST", "/ui/merge"): 303,
     ("POST", "/ui/merges/{merge_id}/undo"): 303,
 }
+# imports slice: the CSV import pages
+UI_IMPORTS: dict[tuple[str, str], int] = {
+    ("GET", "/ui/imports"): 303,
+    ("POST", "/ui/imports"): 303,
+    ("GET", "/ui/imports/{import_id}"): 303,
+    ("POST", "/ui/imports/{import_id}/start"): 303,
+    ("GET", "/ui/imports/{import_id}/status"): 303,
+    ("GET", "/ui/imports/{import_id}/failed-rows"): 303,
+}
 UI = {
     **UI_CANDIDATES,
     **UI_DASHBOARD,
@@ -427,6 +442,7 @@ UI = {
     **UI_REFERRALS,
     **UI_INTERVIEWS,
     **UI_EVENTS,
+    **UI_IMPORTS,
     **UI_EXPORTS,
     **UI_MERGES,
 }
@@ -1248,6 +1264,16 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/referrals/mine"): lambda w: Req("/v1/referrals/mine"),
     ("GET", "/v1/referrals"): lambda w: Req("/v1/referrals?limit=5"),
     ("GET", "/v1/referrals/report"): lambda w: Req("/v1/referrals/report"),
+    # imports slice
+    ("POST", "/v1/imports"): lambda w: Req("/v1/imports", {"file_name": "people.csv"}),
+    ("POST", "/v1/imports/{import_id}/preview"): lambda w: Req(f"/v1/imports/{_new_import(w)}/preview"),
+    ("POST", "/v1/imports/{import_id}/start"): lambda w: Req(
+        f"/v1/imports/{_new_import(w)}/start", {"dry_run": True}
+    ),
+    ("GET", "/v1/imports/{import_id}"): lambda w: Req(f"/v1/imports/{_new_import(w)}"),
+    ("GET", "/v1/imports/{import_id}/failed-rows"): lambda w: Req(
+        f"/v1/imports/{_new_import(w)}/failed-rows"
+    ),
     # webhooks
     ("GET", "/v1/webhooks"): lambda w: Req("/v1/webhooks"),
     ("POST", "/v1/webhooks"): lambda w: Req("/v1/webhooks", WEBHOOK),
@@ -1288,6 +1314,17 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/v1/merges/{merge_id}"): lambda w: Req(f"/v1/merges/{_new_merge(w)}"),
     ("POST", "/v1/merges/{merge_id}/undo"): _undo_merge,
 }
+
+
+def _new_import(w: World) -> str:
+    """An import with its CSV uploaded (imports slice)."""
+    import_id = str(w.admin("POST", "/v1/imports", {"file_name": "people.csv"}, 201)["id"])
+    boto3.client("s3", region_name="us-east-1").put_object(
+        Bucket=w.env.stack.bucket,
+        Key=f"imports/{import_id}/source.csv",
+        Body=b"email,first_name,last_name\nada@example.com,Ada,Lovelace\n",
+    )
+    return import_id
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -249,6 +249,7 @@ def test_code_uris_point_at_bundles(packaged: Path) -> None:
         "InboundMailFunction": "functions/inbound_mail",
         "WebhookFunction": "functions/webhooks",  # webhooks
         "ExportFunction": "functions/exports",  # exports
+        "ImportFunction": "functions/imports",  # imports slice
     }
 
 
@@ -318,6 +319,7 @@ def test_translated_template_deploys_to_moto(packaged: Path) -> None:
                 table["LatestStreamArn"],
                 *(queue_arn + q for q in ("ses-feedback", "dispatch", "mail", "inbound-mail", "webhooks")),
                 queue_arn + "export",  # exports
+                queue_arn + "import",  # imports slice
             ]
         )
         assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
@@ -328,6 +330,7 @@ def test_translated_template_deploys_to_moto(packaged: Path) -> None:
             "inbound-mail-dlq",
             "webhooks-dlq",
             "export-dlq",
+            "import-dlq",
         )
         for dlq in dlqs:
             assert any(url.endswith(f"/{STACK}-{dlq}") for url in queues)

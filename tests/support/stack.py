@@ -52,6 +52,8 @@ class TestStack:
             # webhooks
             "WEBHOOK_QUEUE_URL": self.queues.get("webhooks", ""),
             "EXPORT_QUEUE_URL": self.queues.get("export", ""),  # exports
+            # imports slice
+            "IMPORT_QUEUE_URL": self.queues.get("import", ""),
         }
 
 
@@ -103,6 +105,7 @@ def provision(region: str = "us-east-1") -> TestStack:
     queues: dict[str, str] = {}
     queue_ids = ("DispatchDLQ", "DispatchQueue", "MailDLQ", "MailQueue", "WebhookDLQ", "WebhookQueue")
     queue_ids += ("ExportDLQ", "ExportQueue")  # exports
+    queue_ids += ("ImportDLQ", "ImportQueue")  # imports slice
     for logical_id in queue_ids:
         props = template.properties(logical_id)
         name = (

@@ -125,6 +125,9 @@ KEY_OWNERS: dict[str, set[str]] = {
     "CANDPHONE#": {"candidates"},  # possible duplicates: same phone (gsi1 of LIST#DUP#phone)
     "CANDLINKEDIN#": {"candidates"},  # same LinkedIn URL
     "CANDNAMEPLACE#": {"candidates"},  # same name and location
+    # imports slice
+    "IMPORT#": {"imports"},  # an import's run (checkpoint, counts) and its failed rows
+    "IMPORTS": {"imports"},  # every import by creation time (gsi1)
 }
 TABLE_CALLS = {
     "put",

@@ -38,6 +38,8 @@ AuditAction = Literal[
     "custom_field.updated",
     "custom_field.deleted",
     "audit.exported",
+    # imports slice
+    "import.started",
 ]
 ACTIONS: tuple[str, ...] = AuditAction.__args__  # type: ignore[attr-defined]
 

@@ -71,6 +71,10 @@ class Settings(BaseModel):
     reply_address_max_age_days: int = Field(default=365, ge=1, alias="REPLY_ADDRESS_MAX_AGE_DAYS")
     # How long audit-log entries are kept (days; DynamoDB's TTL removes them after that).
     audit_retention_days: int = Field(default=730, ge=30, le=3650, alias="AUDIT_RETENTION_DAYS")
+    # CSV import (crm.imports): the import worker's queue; empty where no worker runs.
+    import_queue_url: str = Field(default="", alias="IMPORT_QUEUE_URL")
+    # Largest CSV (and resume ZIP) an import accepts, in bytes.
+    max_import_bytes: int = Field(default=512 * 1024 * 1024, ge=1, alias="MAX_IMPORT_BYTES")
     # Set by ``crm dev`` only: where its SMTP server for inbound mail listens (host:port).
     local_smtp_address: str | None = Field(default=None, alias="CRM_LOCAL_SMTP")
     # Set by ``crm dev`` only (never by the template): the local stack's own routes and pages.
