@@ -38,8 +38,8 @@ from chalicelib.api import (
 )
 from chalicelib.api import custom_fields as custom_fields_api
 from chalicelib.api import exports as exports_api  # exports
-from chalicelib.api import merges as merge_routes  # merges
 from chalicelib.api import imports as candidate_imports  # imports slice
+from chalicelib.api import merges as merge_routes  # merges
 from chalicelib.api import users as admin_users
 from chalicelib.api import webhooks as webhooks_api  # webhooks
 from chalicelib.public import alerts, careers, docs, portal, unsubscribe

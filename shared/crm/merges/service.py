@@ -1,4 +1,4 @@
-"""Merging two people into one, and undoing it (docs/decisions.md, D-merges).
+"""Merging two people into one, and undoing it (docs/decisions.md, decision 46).
 
 A merge reads both partitions whole, decides the survivor's new profile (a choice per field; tags,
 sources, pools and other emails united; per consent topic the stricter: a withdrawal beats a
