@@ -30,7 +30,7 @@ ACTION_LABELS = {
     "candidate.unmerged": "Undid a merge",
     "export.created": "Started an export",
     "export.downloaded": "Downloaded an export",
-    "import.created": "Uploaded a file to import",
+    "import.created": "Created an import",
     "import.started": "Started an import",
     "user.invited": "Invited a user",
     "user.group_changed": "Changed a user's group",
