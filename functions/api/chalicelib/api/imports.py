@@ -44,6 +44,8 @@ def create_import(call: Call) -> dict[str, Any]:
     tag="candidates",
     permission="write",
     response=ImportPreview,
+    description="A 422 naming `file` until the CSV has been uploaded to the import's upload URL.",
+    errors=(422,),
 )
 def preview_import(call: Call, import_id: str) -> ImportPreview:
     return ImportService().preview(import_id)
