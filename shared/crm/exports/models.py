@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from crm.candidates.models import CandidateFilter
 from crm.platform.fields import Id
@@ -33,9 +34,16 @@ ACCOUNT_FILES = ("jobs", "events")
 
 
 class ExportFilter(CandidateFilter):
-    """The list filters of ``GET /v1/candidates``; a name it does not know is a 422."""
+    """The list filters of ``GET /v1/candidates``; a name it does not know is a 422. The custom
+    fields' filters (``cf.<key>`` of the list) are ``custom_fields`` by key here, in the document
+    too; the projection terms the service derives from them are never stored or shown."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    custom_fields: dict[str, str] = Field(
+        default_factory=dict, max_length=5, description="custom-field filters: key -> value (cf.<key>)"
+    )
+    cf_terms: SkipJsonSchema[list[str]] = Field(default_factory=list, exclude=True)
 
 
 class ExportCreate(Input):

@@ -45,7 +45,7 @@ def create_import(call: Call) -> dict[str, Any]:
     permission="write",
     response=ImportPreview,
     description="A 422 naming `file` until the CSV has been uploaded to the import's upload URL.",
-    errors=(422,),
+    errors=(404, 422),
 )
 def preview_import(call: Call, import_id: str) -> ImportPreview:
     return ImportService().preview(import_id)
@@ -68,7 +68,7 @@ def preview_import(call: Call, import_id: str) -> ImportPreview:
     body_optional=True,
     response=ImportView,
     status=202,
-    errors=(409,),
+    errors=(404, 409),
 )
 def start_import(call: Call, import_id: str) -> ImportView:
     started = ImportService().start(import_id, call.body, actor=call.actor)
@@ -89,6 +89,7 @@ def start_import(call: Call, import_id: str) -> ImportView:
     tag="candidates",
     permission="write",
     response=ImportView,
+    errors=(404,),
 )
 def get_import(call: Call, import_id: str) -> ImportView:
     return ImportService().get(import_id)
@@ -102,6 +103,7 @@ def get_import(call: Call, import_id: str) -> ImportView:
     tag="candidates",
     permission="write",
     success_media="text/csv",
+    errors=(404,),
 )
 def import_failed_rows(call: Call, import_id: str) -> Response:
     body = "".join(ImportService().failed_rows_csv(import_id))
