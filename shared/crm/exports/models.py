@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from crm.candidates.models import CandidateFilter
-from crm.platform.fields import Id
+from crm.platform.fields import Id, Slug
 from crm.platform.models import Input, Model
 
 ExportScope = Literal["account", "candidates"]
@@ -44,6 +44,10 @@ class ExportFilter(CandidateFilter):
         default_factory=dict, max_length=5, description="custom-field filters: key -> value (cf.<key>)"
     )
     cf_terms: SkipJsonSchema[list[str]] = Field(default_factory=list, exclude=True)
+    #: A JSON body's lists are arrays (the list's query string may give them comma-separated).
+    sources: Annotated[list[Slug], Field(max_length=10)] | None = Field(
+        default=None, description="several sources: any of them"
+    )
 
 
 class ExportCreate(Input):
