@@ -109,6 +109,13 @@ def _detail_page(
     )
 
 
+def _audit(
+    call: Call, session: Session, action: str, webhook_id: str, details: dict[str, Any] | None = None
+) -> None:
+    """One audit entry for a change to an endpoint, by the signed-in admin."""
+    audit(call, action, subject=f"webhook:{webhook_id}", details=details, actor=session.principal.actor)
+
+
 @ui_route(
     "/ui/admin/webhooks",
     "GET",
@@ -175,14 +182,7 @@ def ui_webhook_status(call: Call, session: Session, fields: dict[str, Any], webh
     enabled = text(fields.get("enabled")) == "yes"
     _, changed = WebhookService().update(webhook_id, WebhookPatch(enabled=enabled))
     if changed:
-        details = {"fields": "enabled"}
-        audit(
-            call,
-            "webhook.updated",
-            subject=f"webhook:{webhook_id}",
-            details=details,
-            actor=session.principal.actor,
-        )
+        _audit(call, session, "webhook.updated", webhook_id, {"fields": "enabled"})
     return see_other(f"/ui/admin/webhooks/{quote(webhook_id)}?done={'enabled' if enabled else 'disabled'}")
 
 
@@ -199,7 +199,7 @@ def ui_delete_webhook(call: Call, session: Session, fields: dict[str, Any], webh
     if text(fields.get("confirm")) != "yes":
         raise ValidationFailed("Tick the confirmation to delete the endpoint; nothing was changed.")
     WebhookService().delete(webhook_id)
-    audit(call, "webhook.deleted", subject=f"webhook:{webhook_id}", actor=session.principal.actor)
+    _audit(call, session, "webhook.deleted", webhook_id)
     return see_other("/ui/admin/webhooks?done=deleted")
 
 
@@ -214,7 +214,7 @@ def ui_rotate_secret(call: Call, session: Session, fields: dict[str, Any], webho
     _admin_only(session)
     webhook_id = _checked_id(webhook_id)
     rotated = WebhookService().rotate(webhook_id)
-    audit(call, "webhook.secret_rotated", subject=f"webhook:{webhook_id}", actor=session.principal.actor)
+    _audit(call, session, "webhook.secret_rotated", webhook_id)
     return _detail_page(call, session, webhook_id, rotated=rotated)
 
 
@@ -234,14 +234,7 @@ def ui_redeliver(
         done = WebhookService().redeliver(webhook_id, [message_id])
     except Conflict as exc:
         return _detail_page(call, session, webhook_id, status=409, problem=exc.detail)
-    details = {"messages": done.queued}
-    audit(
-        call,
-        "webhook.redelivered",
-        subject=f"webhook:{webhook_id}",
-        details=details,
-        actor=session.principal.actor,
-    )
+    _audit(call, session, "webhook.redelivered", webhook_id, {"messages": done.queued})
     return see_other(f"/ui/admin/webhooks/{quote(webhook_id)}?done=redelivered")
 
 
@@ -267,14 +260,7 @@ def ui_redeliver_since(call: Call, session: Session, fields: dict[str, Any], web
         done = WebhookService().redeliver_failed_since(webhook_id, since)
     except Conflict as exc:
         return _detail_page(call, session, webhook_id, status=409, problem=exc.detail)
-    details = {"messages": done.queued}
-    audit(
-        call,
-        "webhook.redelivered",
-        subject=f"webhook:{webhook_id}",
-        details=details,
-        actor=session.principal.actor,
-    )
+    _audit(call, session, "webhook.redelivered", webhook_id, {"messages": done.queued})
     return see_other(
         f"/ui/admin/webhooks/{quote(webhook_id)}?done={'redelivered' if done.queued else 'none'}"
     )
